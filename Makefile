@@ -1,0 +1,14 @@
+# The two commands a newcomer needs. Both install what is missing first.
+.PHONY: run test setup bench
+
+## Build and run the portal on http://127.0.0.1:3000 (SQLite in ./data)
+run:
+	scripts/run.sh
+
+## Run every test: unit, HTTP (SQLite and PostgreSQL) and browser tests
+test:
+	scripts/test.sh
+
+## Install the toolchain pieces only
+setup:
+	scripts/setup.sh --browser

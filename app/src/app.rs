@@ -1,0 +1,56 @@
+//! The HTML shell and the router: every URL of the portal is declared here.
+
+use crate::pages::{
+    dashboard::DashboardPage, keys::KeysPage, login::LoginPage, not_found::NotFound,
+    placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage,
+};
+use crate::components::layout::PortalLayout;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The portal.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="keyport" href="/pkg/keyport.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Title formatter=|t: String| if t.is_empty() { "Keyport".to_owned() } else { format!("{t} · Keyport") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/portal"/> }/>
+                <Route path=path!("/portal/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/register") view=RegisterPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=DashboardPage/>
+                    <Route path=path!("keys") view=KeysPage/>
+                    <Route path=path!("usage") view=UsagePage/>
+                    <Route path=path!("docs") view=DocsPage/>
+                    <Route path=path!("billing") view=BillingPage/>
+                    <Route path=path!("settings") view=SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,7 @@
+//! Reusable, presentational pieces.
+
+pub mod dialog;
+pub mod forms;
+pub mod icons;
+pub mod layout;
+pub mod usage_card;

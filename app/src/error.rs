@@ -1,0 +1,115 @@
+//! The error type of the server functions: what the UI can show, nothing internal.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// An error a server function returns. Its text is fit for people; internal details never
+/// reach it (they are logged once, on the server, where a `CoreError` is mapped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A field failed validation.
+    #[error("{message}")]
+    Invalid {
+        /// The form field.
+        field: String,
+        /// What to do about it.
+        message: String,
+    },
+    /// No valid session.
+    #[error("Your session has ended. Please sign in again.")]
+    Unauthenticated,
+    /// Not allowed.
+    #[error("You don't have permission to do that.")]
+    Forbidden,
+    /// Missing, or another team's.
+    #[error("We couldn't find that. It may have been removed.")]
+    NotFound,
+    /// Throttled.
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The request could not be understood.
+    #[error("The request was malformed: {0}")]
+    BadRequest(String),
+    /// The server could not be reached.
+    #[error("Couldn't reach the server. Check your connection and try again.")]
+    Network,
+    /// Anything else; details are in the server log.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    /// The message for a given field, if this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::TooManyAttempts { .. } => 429,
+            AppError::Network | AppError::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let e = match value {
+            ServerFnErrorErr::Request(_) => AppError::Network,
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => AppError::BadRequest(m),
+            _ => AppError::Internal,
+        };
+        // On the server this runs while decoding a request: answer with the matching status.
+        #[cfg(feature = "ssr")]
+        e.set_status();
+        e
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<keyport_core::CoreError> for AppError {
+    fn from(e: keyport_core::CoreError) -> Self {
+        use keyport_core::CoreError as C;
+        let mapped = match e {
+            C::Invalid(f) => AppError::Invalid { field: f.field, message: f.message },
+            C::Unauthenticated => AppError::Unauthenticated,
+            C::Forbidden => AppError::Forbidden,
+            C::NotFound => AppError::NotFound,
+            C::TooManyAttempts { retry_after } => AppError::TooManyAttempts { retry_after },
+            C::Db(e) => {
+                tracing::error!(error = %e, "database error in a server function");
+                AppError::Internal
+            }
+            C::Internal(e) => {
+                tracing::error!(error = %e, "internal error in a server function");
+                AppError::Internal
+            }
+        };
+        mapped.set_status();
+        mapped
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Sets the HTTP status of the current server-function response to match this error.
+    pub fn set_status(&self) {
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! One file per route.
+
+pub mod dashboard;
+pub mod keys;
+pub mod login;
+pub mod not_found;
+pub mod placeholder;
+pub mod register;

@@ -1,0 +1,111 @@
+//! Secrets: the server secret, key hashing, random tokens and ids.
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The server secret that keys are hashed under. `Debug` prints nothing of it.
+#[derive(Clone)]
+pub struct ServerSecret(Vec<u8>);
+
+impl fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerSecret(<redacted>)")
+    }
+}
+
+impl ServerSecret {
+    /// Wraps secret bytes (at least 32).
+    pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.len() < 32 {
+            return Err("the server secret must be at least 32 bytes".into());
+        }
+        Ok(Self(bytes))
+    }
+
+    /// Generates a fresh 32-byte secret, encoded for a file or an environment variable.
+    pub fn generate_encoded() -> String {
+        let mut b = [0u8; 32];
+        os_rng().fill_bytes(&mut b);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    }
+
+    /// Decodes a secret produced by [`ServerSecret::generate_encoded`] (or any long string).
+    pub fn from_encoded(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s) {
+            Ok(b) if b.len() >= 32 => Self::new(b),
+            _ => Self::new(s.as_bytes().to_vec()),
+        }
+    }
+
+    /// HMAC-SHA-256 of `data` under the secret, hex-encoded: how keys are stored.
+    pub fn hash_key(&self, data: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("hmac takes any key length");
+        mac.update(data.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Compares two hashes in constant time.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// SHA-256 of a high-entropy token, hex-encoded (sessions and operator tokens are stored so).
+pub fn sha256_hex(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A ChaCha20 generator seeded from the operating system.
+pub fn os_rng() -> ChaCha20Rng {
+    ChaCha20Rng::from_os_rng()
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `n` uniformly random base62 characters.
+pub fn random_base62(n: usize) -> String {
+    let mut rng = os_rng();
+    (0..n).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
+}
+
+/// A URL-safe token of `bytes` random bytes.
+pub fn random_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    os_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A new id with a type prefix, time-ordered (`key_0193…`).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hash_depends_on_the_secret() {
+        let a = ServerSecret::new(vec![1; 32]).unwrap();
+        let b = ServerSecret::new(vec![2; 32]).unwrap();
+        assert_ne!(a.hash_key("k"), b.hash_key("k"));
+        assert_eq!(a.hash_key("k"), a.hash_key("k"));
+        assert!(!format!("{a:?}").contains('1'));
+    }
+
+    #[test]
+    fn random_parts_have_the_right_shape() {
+        let r = random_base62(22);
+        assert_eq!(r.len(), 22);
+        assert!(r.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(random_token(32), random_token(32));
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Wire types shared by the server functions and the UI. Entities never cross the wire.
+
+use crate::key::{Environment, PlainKey};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// User id.
+    pub id: String,
+    /// Normalised email address.
+    pub email: String,
+}
+
+/// A team as the UI sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Team id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Who is signed in and which team they are working in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The user.
+    pub user: UserView,
+    /// The active team.
+    pub team: TeamView,
+}
+
+/// The lifecycle state of a key, as shown in lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// Usable.
+    Active,
+    /// Usable, but expires within seven days.
+    ExpiringSoon,
+    /// Past its expiry date.
+    Expired,
+    /// Revoked by a person; permanent.
+    Revoked,
+}
+
+impl KeyStatus {
+    /// Derives the status from the key's dates.
+    pub fn derive(
+        revoked_at: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        if revoked_at.is_some() {
+            return KeyStatus::Revoked;
+        }
+        match expires_at {
+            Some(e) if e <= now => KeyStatus::Expired,
+            Some(e) if e - now <= Duration::days(7) => KeyStatus::ExpiringSoon,
+            _ => KeyStatus::Active,
+        }
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::ExpiringSoon => "Expiring soon",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Revoked => "Revoked",
+        }
+    }
+
+    /// Whether the key still verifies.
+    pub fn is_usable(self) -> bool {
+        matches!(self, KeyStatus::Active | KeyStatus::ExpiringSoon)
+    }
+}
+
+/// A key in a list: never the secret, only its masked display parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// Key id (`key_…`), used in URLs instead of the secret.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// Live or test.
+    pub environment: Environment,
+    /// Masked form: `kp_live_AbCd…wxyz`.
+    pub masked: String,
+    /// Requests per minute allowed.
+    pub ratelimit_per_minute: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry, if any.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Last successful or refused verification, as of the last usage flush.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Derived status.
+    pub status: KeyStatus,
+}
+
+/// The answer to "create a key": the only time the full key exists outside the caller's hands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedKey {
+    /// The new key's list entry.
+    pub key: KeyView,
+    /// The full key, shown once.
+    pub secret: PlainKey,
+}
+
+/// The dashboard's usage card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    /// Requests (verifications) this calendar month (UTC), all keys of the team.
+    pub month_requests: i64,
+    /// The team's monthly quota.
+    pub month_quota: i64,
+    /// Requests over the last minute, all keys of the team.
+    pub rate_per_minute: i64,
+    /// The per-key rate limit (requests per minute).
+    pub rate_limit: i64,
+    /// Keys that still verify.
+    pub active_keys: i64,
+    /// When these figures were computed.
+    pub as_of: DateTime<Utc>,
+}
+
+impl UsageSummary {
+    /// Share of the monthly quota used, 0–100 (capped), for the progress bar.
+    pub fn percent_used(&self) -> f64 {
+        if self.month_quota <= 0 {
+            return 0.0;
+        }
+        (self.month_requests as f64 * 100.0 / self.month_quota as f64).clamp(0.0, 100.0)
+    }
+}
+
+/// The outcome codes of `POST /v1/keys/verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    /// The key is valid and within its limits.
+    Valid,
+    /// Not a Keyport key (shape or checksum); no lookup was made.
+    InvalidFormat,
+    /// Well-formed, but no such key.
+    NotFound,
+    /// The key was revoked.
+    Revoked,
+    /// The key is past its expiry date.
+    Expired,
+    /// The key exceeded its per-minute rate limit.
+    RateLimited,
+}
+
+impl VerifyCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyCode::Valid => "VALID",
+            VerifyCode::InvalidFormat => "INVALID_FORMAT",
+            VerifyCode::NotFound => "NOT_FOUND",
+            VerifyCode::Revoked => "REVOKED",
+            VerifyCode::Expired => "EXPIRED",
+            VerifyCode::RateLimited => "RATE_LIMITED",
+        }
+    }
+}
+
+/// Formats an integer with thousands separators (`8,234`).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(8234), "8,234");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(-1_234_567), "-1,234,567");
+    }
+
+    #[test]
+    fn status_follows_dates() {
+        let now = Utc::now();
+        assert_eq!(KeyStatus::derive(None, None, now), KeyStatus::Active);
+        assert_eq!(KeyStatus::derive(Some(now), None, now), KeyStatus::Revoked);
+        assert_eq!(KeyStatus::derive(None, Some(now), now), KeyStatus::Expired);
+        assert_eq!(KeyStatus::derive(None, Some(now + Duration::days(3)), now), KeyStatus::ExpiringSoon);
+        assert_eq!(KeyStatus::derive(None, Some(now + Duration::days(30)), now), KeyStatus::Active);
+    }
+}

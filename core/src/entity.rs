@@ -1,0 +1,9 @@
+//! SeaORM entities. They stay inside `core`; services return wire types.
+
+pub mod api_key;
+pub mod membership;
+pub mod operator_token;
+pub mod session;
+pub mod team;
+pub mod usage_minute;
+pub mod user;

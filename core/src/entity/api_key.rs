@@ -1,0 +1,27 @@
+//! An API key: its HMAC, display parts and settings. The key itself is never stored.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub team_id: String,
+    pub created_by: String,
+    pub name: String,
+    pub environment: String,
+    #[sea_orm(unique)]
+    pub key_hash: String,
+    pub display_start: String,
+    pub last4: String,
+    pub ratelimit_per_minute: i64,
+    pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

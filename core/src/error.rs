@@ -1,0 +1,49 @@
+//! The error type of the services.
+
+use crate::validate::FieldError;
+
+/// What can go wrong in a service. Internal details are logged once where mapped, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Input failed validation.
+    #[error("invalid {}: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    /// Email or password wrong, or no valid session.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Signed in but not allowed.
+    #[error("forbidden")]
+    Forbidden,
+    /// No such object in the caller's team (also: another team's object).
+    #[error("not found")]
+    NotFound,
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds until another attempt is allowed.
+        retry_after: u64,
+    },
+    /// A database failure.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Any other internal failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<FieldError> for CoreError {
+    fn from(e: FieldError) -> Self {
+        CoreError::Invalid(e)
+    }
+}
+
+/// Maps a unique-constraint violation to a field error; any other database error stays one.
+/// This is the one place constraint violations are interpreted.
+pub fn unique_violation_as(err: sea_orm::DbErr, field: &str, message: &str) -> CoreError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            CoreError::Invalid(FieldError::new(field, message))
+        }
+        _ => CoreError::Db(err),
+    }
+}

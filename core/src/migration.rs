@@ -1,0 +1,15 @@
+//! Schema migrations, applied on start and by `keyport migrate`.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

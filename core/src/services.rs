@@ -1,0 +1,115 @@
+//! The services: all business logic, behind one `Services` value that the server builds once.
+
+pub mod auth;
+pub mod keys;
+pub mod passwords;
+pub mod ratelimit;
+pub mod tokens;
+pub mod usage;
+pub mod verify;
+
+use crate::clock::Clock;
+use crate::crypto::ServerSecret;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tunables the operator sets in the configuration.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Requests per minute a new key may make.
+    pub default_ratelimit_per_minute: i64,
+    /// Verifications a team may make per calendar month (shown on the dashboard).
+    pub monthly_quota: i64,
+    /// How long a browser session lives.
+    pub session_ttl: chrono::Duration,
+    /// Concurrent password hashes allowed (each takes 19 MiB and tens of milliseconds).
+    pub password_hash_concurrency: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            default_ratelimit_per_minute: 60,
+            monthly_quota: 10_000,
+            session_ttl: chrono::Duration::days(30),
+            password_hash_concurrency: 4,
+        }
+    }
+}
+
+/// Everything the handlers need, built once at start-up and shared.
+pub struct Services {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// The secret keys are hashed under.
+    pub secret: ServerSecret,
+    /// The clock (a manual one in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Operator tunables.
+    pub config: ServiceConfig,
+    /// Password hashing, off the async threads and capped.
+    pub passwords: passwords::PasswordHasher,
+    /// Throttles sign-in attempts per account and per address before any hashing.
+    pub login_limiter: ratelimit::FixedWindowLimiter,
+    /// The key verification cache and rate limiter.
+    pub verifier: verify::Verifier,
+    /// Usage counted in memory, flushed by a worker.
+    pub usage: usage::UsageAggregator,
+    /// Operator token cache.
+    pub tokens: tokens::TokenCache,
+}
+
+impl Services {
+    /// Builds the services over an open database.
+    pub fn new(
+        db: DatabaseConnection,
+        secret: ServerSecret,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+    ) -> Self {
+        Self {
+            db,
+            secret,
+            clock,
+            passwords: passwords::PasswordHasher::new(config.password_hash_concurrency),
+            config,
+            login_limiter: ratelimit::FixedWindowLimiter::default(),
+            verifier: verify::Verifier::default(),
+            usage: usage::UsageAggregator::default(),
+            tokens: tokens::TokenCache::default(),
+        }
+    }
+
+    /// Now, by the services' clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// Opens the database (creating an SQLite file if needed) and applies pending migrations.
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    crate::migration::Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens the database without migrating.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // One writer at a time is SQLite's nature; a small pool avoids lock contention.
+        opts.max_connections(8).min_connections(1);
+    } else {
+        opts.max_connections(20).min_connections(1);
+    }
+    let db = Database::connect(opts).await?;
+    if url.starts_with("sqlite:") {
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+            .await?;
+    }
+    Ok(db)
+}

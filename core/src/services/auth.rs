@@ -1,0 +1,202 @@
+//! Sign-up, sign-in, sessions.
+
+use super::Services;
+use crate::crypto::{new_id, random_token, sha256_hex};
+use crate::dto::{SessionInfo, TeamView, UserView};
+use crate::entity::{membership, session, team, user};
+use crate::error::{unique_violation_as, CoreError};
+use crate::validate::{Email, FieldError, Password};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use tracing::instrument;
+
+/// Sign-in attempts allowed per account and per client address, per minute.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u64 = 10;
+
+/// The signed-in caller of a request: who, and in which team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The user.
+    pub user: UserView,
+    /// The active team.
+    pub team: TeamView,
+    /// The caller's role in the team.
+    pub role: String,
+}
+
+impl Caller {
+    /// The wire form for the UI.
+    pub fn info(&self) -> SessionInfo {
+        SessionInfo { user: self.user.clone(), team: self.team.clone() }
+    }
+}
+
+/// A new session token; the cookie value. `Debug` hides it.
+pub struct SessionToken(pub String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+fn invalid_credentials() -> CoreError {
+    CoreError::Unauthenticated
+}
+
+impl Services {
+    /// Creates an account with a personal team and signs it in.
+    #[instrument(skip_all)]
+    pub async fn register(&self, email: &str, password: &str) -> Result<(Caller, SessionToken), CoreError> {
+        let email = Email::parse(email)?;
+        let password = Password::parse(password)?;
+        let hash = self.passwords.hash(&password).await?;
+        let now = self.now();
+        let user_id = new_id("usr");
+        let team_id = new_id("team");
+        let team_name = format!("{}'s team", email.as_str().split('@').next().unwrap_or("My"));
+        let txn = self.db.begin().await?;
+        user::ActiveModel {
+            id: Set(user_id.clone()),
+            email: Set(email.as_str().to_owned()),
+            password_hash: Set(hash),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            unique_violation_as(e, "email", "An account with this email already exists. Sign in instead.")
+        })?;
+        team::ActiveModel {
+            id: Set(team_id.clone()),
+            name: Set(team_name.clone()),
+            personal: Set(true),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        membership::ActiveModel {
+            team_id: Set(team_id.clone()),
+            user_id: Set(user_id.clone()),
+            role: Set("owner".into()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let token = self.insert_session(&txn, &user_id).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %user_id, "account created");
+        Ok((
+            Caller {
+                user: UserView { id: user_id, email: email.as_str().to_owned() },
+                team: TeamView { id: team_id, name: team_name },
+                role: "owner".into(),
+            },
+            token,
+        ))
+    }
+
+    /// Signs in with email and password. Unknown email and wrong password give the same
+    /// error after the same work. `previous` is the session being replaced, if any.
+    #[instrument(skip_all)]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_addr: &str,
+        previous: Option<&str>,
+    ) -> Result<(Caller, SessionToken), CoreError> {
+        let email = Email::parse(email)?;
+        let password = Password::for_login(password)?;
+        let now = self.now().timestamp();
+        for id in [format!("email:{}", email.as_str()), format!("addr:{client_addr}")] {
+            let d = self.login_limiter.check(&id, LOGIN_ATTEMPTS_PER_MINUTE, 60, now);
+            if !d.allowed {
+                return Err(CoreError::TooManyAttempts { retry_after: (d.reset - now).max(1) as u64 });
+            }
+        }
+        let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&self.db).await?;
+        let ok = self.passwords.verify(&password, found.as_ref().map(|u| u.password_hash.clone())).await?;
+        let Some(user) = found.filter(|_| ok) else {
+            tracing::info!("sign-in refused");
+            return Err(invalid_credentials());
+        };
+        if let Some(prev) = previous {
+            self.logout(prev).await?;
+        }
+        let token = self.insert_session(&self.db, &user.id).await?;
+        let caller = self.caller_for(&user.id, &user.email).await?.ok_or(CoreError::Unauthenticated)?;
+        tracing::info!(user_id = %user.id, "signed in");
+        Ok((caller, token))
+    }
+
+    /// Ends a session server-side; the token is dead from now on.
+    pub async fn logout(&self, token: &str) -> Result<(), CoreError> {
+        session::Entity::delete_many()
+            .filter(session::Column::TokenHash.eq(sha256_hex(token)))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Resolves a session cookie to the caller, if the session is alive.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Caller>, CoreError> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let Some(s) = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(sha256_hex(token)))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if s.expires_at <= self.now() {
+            return Ok(None);
+        }
+        let Some(u) = user::Entity::find_by_id(s.user_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        self.caller_for(&u.id, &u.email).await
+    }
+
+    async fn caller_for(&self, user_id: &str, email: &str) -> Result<Option<Caller>, CoreError> {
+        let Some(m) = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .order_by_asc(membership::Column::CreatedAt)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(t) = team::Entity::find_by_id(m.team_id.clone()).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Caller {
+            user: UserView { id: user_id.to_owned(), email: email.to_owned() },
+            team: TeamView { id: t.id, name: t.name },
+            role: m.role,
+        }))
+    }
+
+    async fn insert_session<C: sea_orm::ConnectionTrait>(&self, db: &C, user_id: &str) -> Result<SessionToken, CoreError> {
+        let token = random_token(32);
+        let now = self.now();
+        session::ActiveModel {
+            id: Set(new_id("ses")),
+            token_hash: Set(sha256_hex(&token)),
+            user_id: Set(user_id.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(now + self.config.session_ttl),
+        }
+        .insert(db)
+        .await?;
+        Ok(SessionToken(token))
+    }
+}
+
+/// The message shown for refused sign-ins, identical for unknown emails and wrong passwords.
+pub fn invalid_credentials_error() -> FieldError {
+    FieldError::new("password", "Email or password is incorrect.")
+}

@@ -1,0 +1,161 @@
+//! Usage counted in memory on the verify path and flushed to per-minute rows by a worker.
+
+use super::auth::Caller;
+use super::verify::CachedKey;
+use super::Services;
+use crate::dto::UsageSummary;
+use crate::entity::{api_key, usage_minute};
+use crate::error::CoreError;
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+struct Pending {
+    team_id: Arc<str>,
+    valid: i64,
+    refused: i64,
+    last_used: DateTime<Utc>,
+}
+
+/// Counts per (key, minute) not yet written.
+#[derive(Default)]
+pub struct UsageAggregator {
+    pending: Mutex<HashMap<(Arc<str>, i64), Pending>>,
+}
+
+impl UsageAggregator {
+    /// Counts one verification of `key` in the minute starting at `minute` (unix seconds).
+    pub fn record(&self, key: &CachedKey, minute: i64, valid: bool, now: DateTime<Utc>) {
+        let mut map = self.pending.lock().expect("usage lock");
+        let p = map.entry((key.id.clone(), minute)).or_insert_with(|| Pending {
+            team_id: key.team_id.clone(),
+            valid: 0,
+            refused: 0,
+            last_used: now,
+        });
+        if valid {
+            p.valid += 1;
+        } else {
+            p.refused += 1;
+        }
+        p.last_used = Ord::max(p.last_used, now);
+    }
+
+    fn take(&self) -> HashMap<(Arc<str>, i64), Pending> {
+        std::mem::take(&mut *self.pending.lock().expect("usage lock"))
+    }
+
+    fn put_back(&self, batch: HashMap<(Arc<str>, i64), Pending>) {
+        let mut map = self.pending.lock().expect("usage lock");
+        for (k, p) in batch {
+            let e = map.entry(k).or_insert_with(|| Pending { valid: 0, refused: 0, ..p.clone() });
+            e.valid += p.valid;
+            e.refused += p.refused;
+            e.last_used = Ord::max(e.last_used, p.last_used);
+        }
+    }
+}
+
+/// Start of the calendar month (UTC) containing `t`.
+pub fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).single().unwrap_or(t)
+}
+
+impl Services {
+    /// Writes pending usage to the database in one transaction. On failure the counts go back
+    /// into memory for the next attempt, so nothing is lost or counted twice.
+    pub async fn flush_usage(&self) -> Result<usize, CoreError> {
+        let batch = self.usage.take();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match self.write_usage(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(e) => {
+                self.usage.put_back(batch);
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_usage(&self, batch: &HashMap<(Arc<str>, i64), Pending>) -> Result<(), CoreError> {
+        let txn = self.db.begin().await?;
+        let mut last_used: HashMap<&str, DateTime<Utc>> = HashMap::new();
+        for ((key_id, minute), p) in batch {
+            let row = usage_minute::ActiveModel {
+                key_id: Set(key_id.to_string()),
+                minute: Set(*minute),
+                team_id: Set(p.team_id.to_string()),
+                valid: Set(p.valid),
+                refused: Set(p.refused),
+            };
+            usage_minute::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([usage_minute::Column::KeyId, usage_minute::Column::Minute])
+                        .value(usage_minute::Column::Valid, Expr::col((usage_minute::Entity, usage_minute::Column::Valid)).add(p.valid))
+                        .value(usage_minute::Column::Refused, Expr::col((usage_minute::Entity, usage_minute::Column::Refused)).add(p.refused))
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            let e = last_used.entry(key_id).or_insert(p.last_used);
+            *e = Ord::max(*e, p.last_used);
+        }
+        for (key_id, at) in last_used {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
+                .filter(api_key::Column::Id.eq(key_id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The dashboard's usage card for the caller's team.
+    pub async fn usage_summary(&self, caller: &Caller) -> Result<UsageSummary, CoreError> {
+        let now = self.now();
+        let team = caller.team.id.as_str();
+        let month = month_start(now).timestamp();
+        let this_minute = now.timestamp() - now.timestamp().rem_euclid(60);
+        let month_requests = self.sum_valid(team, month, i64::MAX).await?;
+        let current = self.sum_valid(team, this_minute, i64::MAX).await?;
+        let previous = self.sum_valid(team, this_minute - 60, this_minute).await?;
+        // Sliding-window estimate of the last 60 s from two fixed minutes.
+        let elapsed = (now.timestamp() - this_minute) as f64 / 60.0;
+        let rate = current as f64 + previous as f64 * (1.0 - elapsed);
+        let active_keys = api_key::Entity::find()
+            .filter(api_key::Column::TeamId.eq(team))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .filter(api_key::Column::ExpiresAt.is_null().or(api_key::Column::ExpiresAt.gt(now)))
+            .count(&self.db)
+            .await? as i64;
+        Ok(UsageSummary {
+            month_requests,
+            month_quota: self.config.monthly_quota,
+            rate_per_minute: rate.round() as i64,
+            rate_limit: self.config.default_ratelimit_per_minute,
+            active_keys,
+            as_of: now,
+        })
+    }
+
+    async fn sum_valid(&self, team: &str, from: i64, until: i64) -> Result<i64, CoreError> {
+        let total: Option<i64> = usage_minute::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("CAST(COALESCE(SUM(valid), 0) AS BIGINT)"), "total")
+            .filter(usage_minute::Column::TeamId.eq(team))
+            .filter(usage_minute::Column::Minute.gte(from))
+            .filter(usage_minute::Column::Minute.lt(until))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(total.unwrap_or(0))
+    }
+}

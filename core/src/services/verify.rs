@@ -1,0 +1,160 @@
+//! The hot path: is this key valid and within its limits?
+//!
+//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked,
+//! expired) → rate limit. A refused check consumes nothing from the later ones.
+
+use super::ratelimit::{FixedWindowLimiter, RateDecision};
+use super::Services;
+use crate::crypto::constant_time_eq;
+use crate::dto::VerifyCode;
+use crate::entity::api_key;
+use crate::error::CoreError;
+use crate::key::{Environment, WellFormedKey};
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What the cache knows of a key hash.
+#[derive(Clone, Debug)]
+pub struct CachedKey {
+    /// Key id.
+    pub id: Arc<str>,
+    /// Owning team.
+    pub team_id: Arc<str>,
+    /// Name, for the response.
+    pub name: String,
+    /// Environment.
+    pub environment: Environment,
+    /// Expiry, if any.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Requests per minute.
+    pub ratelimit_per_minute: i64,
+    key_hash: String,
+}
+
+#[derive(Clone, Debug)]
+enum Entry {
+    Missing,
+    Found(Arc<CachedKey>),
+}
+
+/// Negative entries are not added beyond this many cached hashes, so a flood of random
+/// well-formed keys cannot exhaust memory.
+const MAX_CACHED: usize = 1_000_000;
+
+/// The verification cache and the per-key rate limiter.
+#[derive(Default)]
+pub struct Verifier {
+    cache: DashMap<String, Entry>,
+    limiter: FixedWindowLimiter,
+    db_lookups: AtomicU64,
+}
+
+/// The result of a verification.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// The outcome.
+    pub code: VerifyCode,
+    /// The key, when it exists.
+    pub key: Option<Arc<CachedKey>>,
+    /// The rate-limit state, when the key got as far as the limiter.
+    pub ratelimit: Option<RateDecision>,
+}
+
+impl Verification {
+    /// Whether the key may be used.
+    pub fn valid(&self) -> bool {
+        self.code == VerifyCode::Valid
+    }
+}
+
+impl Verifier {
+    /// Forgets what is cached for a key hash; the next verify reads the database.
+    pub fn invalidate(&self, key_hash: &str) {
+        self.cache.remove(key_hash);
+    }
+
+    /// How many times a verify had to read the database (cache misses).
+    pub fn db_lookups(&self) -> u64 {
+        self.db_lookups.load(Ordering::Relaxed)
+    }
+
+    /// Drops finished rate-limit windows.
+    pub fn prune(&self, now: i64) {
+        self.limiter.prune(now, 60);
+    }
+}
+
+impl Services {
+    /// Verifies a key and counts the attempt. Never writes to the database.
+    pub async fn verify_key(&self, raw: &str) -> Result<Verification, CoreError> {
+        let refused = |code| Verification { code, key: None, ratelimit: None };
+        let Ok(parsed) = WellFormedKey::parse(raw) else {
+            return Ok(refused(VerifyCode::InvalidFormat));
+        };
+        let hash = self.secret.hash_key(parsed.expose());
+        let Some(key) = self.lookup(&hash).await? else {
+            return Ok(refused(VerifyCode::NotFound));
+        };
+        let now = self.now();
+        let minute = now.timestamp() - now.timestamp().rem_euclid(60);
+        let state_refusal = if key.revoked_at.is_some() {
+            Some(VerifyCode::Revoked)
+        } else if key.expires_at.is_some_and(|e| e <= now) {
+            Some(VerifyCode::Expired)
+        } else {
+            None
+        };
+        if let Some(code) = state_refusal {
+            self.usage.record(&key, minute, false, now);
+            return Ok(Verification { code, key: Some(key), ratelimit: None });
+        }
+        let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
+        let decision = self.verifier.limiter.check(&key.id, limit, 60, now.timestamp());
+        self.usage.record(&key, minute, decision.allowed, now);
+        let code = if decision.allowed { VerifyCode::Valid } else { VerifyCode::RateLimited };
+        Ok(Verification { code, key: Some(key), ratelimit: Some(decision) })
+    }
+
+    async fn lookup(&self, hash: &str) -> Result<Option<Arc<CachedKey>>, CoreError> {
+        if let Some(e) = self.verifier.cache.get(hash) {
+            return Ok(match e.value() {
+                Entry::Missing => None,
+                Entry::Found(k) => Some(k.clone()),
+            });
+        }
+        self.verifier.db_lookups.fetch_add(1, Ordering::Relaxed);
+        let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash)).one(&self.db).await?;
+        let entry = match found {
+            Some(m) if constant_time_eq(&m.key_hash, hash) => Entry::Found(Arc::new(CachedKey {
+                id: m.id.as_str().into(),
+                team_id: m.team_id.as_str().into(),
+                name: m.name,
+                environment: Environment::parse(&m.environment).unwrap_or(Environment::Test),
+                expires_at: m.expires_at,
+                revoked_at: m.revoked_at,
+                ratelimit_per_minute: m.ratelimit_per_minute,
+                key_hash: m.key_hash,
+            })),
+            _ => Entry::Missing,
+        };
+        if matches!(entry, Entry::Found(_)) || self.verifier.cache.len() < MAX_CACHED {
+            self.verifier.cache.insert(hash.to_owned(), entry.clone());
+        }
+        Ok(match entry {
+            Entry::Found(k) => Some(k),
+            Entry::Missing => None,
+        })
+    }
+}
+
+impl CachedKey {
+    /// The stored hash (for invalidation).
+    pub fn key_hash(&self) -> &str {
+        &self.key_hash
+    }
+}

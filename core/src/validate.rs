@@ -1,0 +1,234 @@
+//! Parsing of user input into domain types. The UI runs the same checks for instant feedback;
+//! the server runs them at the boundary and trusts nothing else.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A validation failure tied to the form field it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The form field name (`email`, `password`, `name`, …).
+    pub field: String,
+    /// A message a person can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), message: message.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A normalised (trimmed, lower-cased) email address of plausible shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an email address as typed into a form.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let s = input.trim().to_lowercase();
+        let err = |m: &str| Err(FieldError::new("email", m));
+        if s.is_empty() {
+            return err("Enter your email address.");
+        }
+        if s.len() > 254 {
+            return err("That email address is too long.");
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return err("Enter an email address like name@example.com.");
+        };
+        let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"@".contains(c);
+        if local.is_empty()
+            || domain.len() < 3
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || local.chars().any(bad_char)
+            || domain.chars().any(bad_char)
+        {
+            return err("Enter an email address like name@example.com.");
+        }
+        Ok(Self(s))
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Fewest characters a password may have.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Most characters a password may have (NIST asks for at least 64).
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// A password that meets the policy. `Debug` never prints it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    /// Checks a new password against the policy: length in characters (any Unicode), not a
+    /// well-known password.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let n = input.chars().count();
+        let err = |m: String| Err(FieldError::new("password", m));
+        if n < PASSWORD_MIN_CHARS {
+            return err(format!("Use at least {PASSWORD_MIN_CHARS} characters."));
+        }
+        if n > PASSWORD_MAX_CHARS {
+            return err(format!("Use at most {PASSWORD_MAX_CHARS} characters."));
+        }
+        if is_common_password(input) {
+            return err("This password is too common and easy to guess. Choose another.".into());
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// Wraps a password typed at login, where only the length bound applies.
+    pub fn for_login(input: &str) -> Result<Self, FieldError> {
+        if input.is_empty() {
+            return Err(FieldError::new("password", "Enter your password."));
+        }
+        if input.chars().count() > PASSWORD_MAX_CHARS {
+            return Err(FieldError::new("password", "Email or password is incorrect."));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The password itself, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether a password is on the list of the most common ones (case-insensitive).
+pub fn is_common_password(p: &str) -> bool {
+    let lower = p.to_lowercase();
+    COMMON_PASSWORDS.lines().any(|l| l.eq_ignore_ascii_case(&lower))
+}
+
+/// A key's human name: 1–64 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyName(String);
+
+impl KeyName {
+    /// Parses a key name as typed into a form.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(FieldError::new("name", "Give the key a name, e.g. \"Production server\"."));
+        }
+        if s.chars().count() > 64 {
+            return Err(FieldError::new("name", "Use at most 64 characters."));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "The name contains characters that are not allowed."));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How long a new key lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expiry {
+    /// The key never expires.
+    Never,
+    /// The key expires after this many days (30, 90 or 180).
+    Days(u16),
+}
+
+impl Expiry {
+    /// The choices offered in the UI, with their form values.
+    pub const CHOICES: [(&'static str, &'static str); 4] =
+        [("never", "Never"), ("30", "30 days"), ("90", "90 days"), ("180", "180 days")];
+
+    /// Parses a form value (`never`, `30`, `90`, `180`).
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        match input {
+            "never" | "" => Ok(Expiry::Never),
+            "30" => Ok(Expiry::Days(30)),
+            "90" => Ok(Expiry::Days(90)),
+            "180" => Ok(Expiry::Days(180)),
+            _ => Err(FieldError::new("expiry", "Choose never, 30, 90 or 180 days.")),
+        }
+    }
+
+    /// The expiry instant for a key created at `now`.
+    pub fn at(self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Expiry::Never => None,
+            Expiry::Days(d) => Some(now + chrono::Duration::days(i64::from(d))),
+        }
+    }
+}
+
+/// Parses the environment chosen in a form.
+pub fn parse_environment(input: &str) -> Result<crate::key::Environment, FieldError> {
+    crate::key::Environment::parse(input)
+        .ok_or_else(|| FieldError::new("environment", "Choose live or test."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@.com", "a@b@c.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_policy_counts_characters_not_bytes() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("ünïcödé✓").is_ok(), "8 unicode characters are enough");
+        assert!(Password::parse(&"x".repeat(64)).is_ok());
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_the_case() {
+        for p in ["password123", "PASSWORD123", "12345678", "qwertyuiop", "iloveyou1"] {
+            let e = Password::parse(p).unwrap_err();
+            assert!(e.message.contains("too common"), "{p}");
+        }
+        assert!(Password::parse("correct horse battery staple").is_ok());
+    }
+
+    #[test]
+    fn key_names_are_trimmed_and_bounded() {
+        assert_eq!(KeyName::parse("  Prod  ").unwrap().as_str(), "Prod");
+        assert!(KeyName::parse("   ").is_err());
+        assert!(KeyName::parse(&"n".repeat(65)).is_err());
+        assert!(KeyName::parse("bad\u{7}name").is_err());
+    }
+
+    #[test]
+    fn expiry_choices_parse() {
+        assert_eq!(Expiry::parse("never").unwrap(), Expiry::Never);
+        assert_eq!(Expiry::parse("90").unwrap(), Expiry::Days(90));
+        assert!(Expiry::parse("7").is_err());
+    }
+}

@@ -1,0 +1,47 @@
+import { test as base, expect, Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Fails the test on any console error, page error or failed hydration. */
+export const test = base.extend<{ guard: void }>({
+  guard: [async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      // A server function answering a refused form with 400/401/429 is the form working, not
+      // the page failing; anything else (5xx, missing assets, script errors) fails the test.
+      const expectedRefusal = /status of 4(00|01|03|04|29)/.test(m.text()) && m.location().url.includes('/api/');
+      if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await use();
+    expect(problems, problems.join('\n')).toEqual([]);
+  }, { auto: true }],
+});
+export { expect };
+
+export function operatorToken(): string {
+  return fs.readFileSync(path.join(__dirname, '..', '.operator-token'), 'utf8').trim();
+}
+
+export function uniqueEmail(): string {
+  return `dev-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Waits until the WASM bundle has hydrated the page (buttons become interactive). */
+export async function hydrated(page: Page) {
+  await page.waitForFunction(() => (window as any).__keyport_hydrated === true, null, { timeout: 20_000 });
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export async function register(page: Page, email = uniqueEmail()) {
+  await page.goto('/portal/register');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  await hydrated(page);
+  return email;
+}

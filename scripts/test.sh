@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: unit and HTTP tests on SQLite, the HTTP tests again on PostgreSQL,
+# then the browser tests against a freshly built portal.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+# cargo-leptos compiles with this set; setting it for `cargo test` too lets both share one build.
+export LEPTOS_OUTPUT_NAME=keyport
+PG_URL=${KEYPORT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+step "Unit and HTTP tests on SQLite"
+cargo test -p keyport-core -p keyport-app -p keyport-server
+
+step "HTTP tests on PostgreSQL ($PG_URL)"
+hostport=${PG_URL#*://}; hostport=${hostport#*@}; hostport=${hostport%%/*}
+pg_host=${hostport%%:*}; pg_port=${hostport##*:}; [ "$pg_port" = "$hostport" ] && pg_port=5432
+if (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null; then
+  KEYPORT_TEST_DATABASE=postgres KEYPORT_TEST_POSTGRES_URL="$PG_URL" cargo test -p keyport-server --test api
+else
+  printf '\n\033[1;31m!!! PostgreSQL is NOT reachable at %s:%s: the PostgreSQL run was SKIPPED.\n!!! Set KEYPORT_TEST_POSTGRES_URL to a server where the user may create databases.\033[0m\n\n' "$pg_host" "$pg_port"
+fi
+
+step "Building the portal (cargo leptos build)"
+cargo leptos build
+
+step "Browser tests (Playwright + Chromium)"
+(cd end2end && KEYPORT_BIN="$TARGET_DIR/debug/keyport" E2E_SITE_ROOT="$PWD/../target/site" npx playwright test)
+printf '\n\033[1;32mAll tests passed.\033[0m\n'

@@ -1,0 +1,250 @@
+//! Typed settings: defaults, then an optional TOML file, then `KEYPORT_*` environment variables.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything the operator can configure.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://…` (default: a file in the data directory) or `postgres://…`.
+    pub database_url: Option<String>,
+    /// Where the SQLite file and the generated secret live.
+    pub data_dir: PathBuf,
+    /// Address to listen on (`LEPTOS_SITE_ADDR` is honoured too).
+    pub listen: SocketAddr,
+    /// The public URL of the portal; defaults to `http://<listen>`.
+    pub base_url: Option<String>,
+    /// The server secret keys are hashed under. Generated and kept in the data directory
+    /// when unset. Never printed.
+    pub secret: Option<String>,
+    /// Allow a plain-http base URL on a host other than localhost.
+    pub allow_insecure_base_url: bool,
+    /// Requests per minute for new keys.
+    pub default_ratelimit_per_minute: i64,
+    /// Verifications per team per calendar month.
+    pub monthly_quota: i64,
+    /// How often usage is flushed to the database, in milliseconds.
+    pub usage_flush_ms: u64,
+    /// Where the built site (WASM, CSS, public files) is served from.
+    pub site_root: String,
+    /// Log filter (`info`, `keyport=debug,info`, …).
+    pub log: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url)
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("default_ratelimit_per_minute", &self.default_ratelimit_per_minute)
+            .field("monthly_quota", &self.monthly_quota)
+            .field("usage_flush_ms", &self.usage_flush_ms)
+            .field("site_root", &self.site_root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            listen: "127.0.0.1:3000".parse().expect("valid address"),
+            base_url: None,
+            secret: None,
+            allow_insecure_base_url: false,
+            default_ratelimit_per_minute: 60,
+            monthly_quota: 10_000,
+            usage_flush_ms: 1_000,
+            site_root: "target/site".into(),
+            log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
+        }
+    }
+}
+
+/// The environment variables read, and what they set.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("KEYPORT_CONFIG", "path of a TOML settings file (default: keyport.toml if present)"),
+    ("KEYPORT_DATABASE_URL", "sqlite://… or postgres://… (default: sqlite in the data dir)"),
+    ("KEYPORT_DATA_DIR", "data directory (default: ./data)"),
+    ("KEYPORT_LISTEN / LEPTOS_SITE_ADDR", "listen address (default: 127.0.0.1:3000)"),
+    ("KEYPORT_BASE_URL", "public URL of the portal (default: http://<listen>)"),
+    ("KEYPORT_SECRET", "server secret (default: generated into <data dir>/secret, mode 0600)"),
+    ("KEYPORT_ALLOW_INSECURE_BASE_URL", "true to allow http:// on a non-local host"),
+    ("KEYPORT_DEFAULT_RATELIMIT", "requests per minute for new keys (default: 60)"),
+    ("KEYPORT_MONTHLY_QUOTA", "verifications per team per month (default: 10000)"),
+    ("KEYPORT_USAGE_FLUSH_MS", "usage flush interval in ms (default: 1000)"),
+    ("KEYPORT_SITE_ROOT / LEPTOS_SITE_ROOT", "built site directory (default: target/site)"),
+    ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
+];
+
+/// A settings error, with a message for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads settings: defaults, then the file (`path`, `KEYPORT_CONFIG` or `keyport.toml`),
+    /// then environment variables.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_path = std::env::var_os("KEYPORT_CONFIG").map(PathBuf::from);
+        let file = path.map(Path::to_path_buf).or(env_path);
+        let mut s = match &file {
+            Some(p) => Self::from_file(p)?,
+            None if Path::new("keyport.toml").exists() => Self::from_file(Path::new("keyport.toml"))?,
+            None => Self::default(),
+        };
+        s.apply_env(|k| std::env::var(k).ok())?;
+        Ok(s)
+    }
+
+    fn from_file(p: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(p).map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))?;
+        toml::from_str(&text).map_err(|e| ConfigError(format!("invalid settings in {}: {e}", p.display())))
+    }
+
+    /// Applies environment variables (through `get`, so tests need not touch the process env).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let first = |names: &[&str]| names.iter().find_map(|n| get(n).filter(|v| !v.is_empty()));
+        fn num<T: std::str::FromStr>(name: &str, v: String) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError(format!("{name} must be a number, got {v:?}")))
+        }
+        if let Some(v) = first(&["KEYPORT_DATABASE_URL"]) {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = first(&["KEYPORT_DATA_DIR"]) {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = first(&["KEYPORT_LISTEN", "LEPTOS_SITE_ADDR"]) {
+            self.listen = v.parse().map_err(|_| ConfigError(format!("listen address {v:?} is not host:port")))?;
+        }
+        if let Some(v) = first(&["KEYPORT_BASE_URL"]) {
+            self.base_url = Some(v);
+        }
+        if let Some(v) = first(&["KEYPORT_SECRET"]) {
+            self.secret = Some(v);
+        }
+        if let Some(v) = first(&["KEYPORT_ALLOW_INSECURE_BASE_URL"]) {
+            self.allow_insecure_base_url = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = first(&["KEYPORT_DEFAULT_RATELIMIT"]) {
+            self.default_ratelimit_per_minute = num("KEYPORT_DEFAULT_RATELIMIT", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_MONTHLY_QUOTA"]) {
+            self.monthly_quota = num("KEYPORT_MONTHLY_QUOTA", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_USAGE_FLUSH_MS"]) {
+            self.usage_flush_ms = num("KEYPORT_USAGE_FLUSH_MS", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_SITE_ROOT", "LEPTOS_SITE_ROOT"]) {
+            self.site_root = v;
+        }
+        if let Some(v) = first(&["KEYPORT_LOG", "RUST_LOG"]) {
+            self.log = v;
+        }
+        self.validate()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=1_000_000).contains(&self.default_ratelimit_per_minute) {
+            return Err(ConfigError("default_ratelimit_per_minute must be between 1 and 1000000".into()));
+        }
+        if self.monthly_quota < 1 {
+            return Err(ConfigError("monthly_quota must be positive".into()));
+        }
+        if !(10..=60_000).contains(&self.usage_flush_ms) {
+            return Err(ConfigError("usage_flush_ms must be between 10 and 60000".into()));
+        }
+        if let Some(url) = &self.base_url {
+            check_base_url(url, self.allow_insecure_base_url)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to an SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("keyport.db").display()))
+    }
+}
+
+/// Refuses a plain-http base URL except on loopback hosts, where browsers treat http as secure.
+pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), ConfigError> {
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+        return Err(ConfigError(format!("base URL {url:?} must start with http:// or https://")));
+    };
+    if url.starts_with("https://") || allow_insecure {
+        return Ok(());
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "base URL {url:?} is plain http on a non-local host: session cookies need https. \
+             Use https, or set KEYPORT_ALLOW_INSECURE_BASE_URL=true if a proxy terminates TLS."
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults_and_leptos_addr_is_honoured() {
+        let mut s = Settings::default();
+        s.apply_env(|k| match k {
+            "LEPTOS_SITE_ADDR" => Some("127.0.0.1:4000".into()),
+            "KEYPORT_MONTHLY_QUOTA" => Some("500".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.listen.port(), 4000);
+        assert_eq!(s.monthly_quota, 500);
+        assert!(s.database_url().starts_with("sqlite://data/keyport.db"));
+    }
+
+    #[test]
+    fn bad_numbers_and_insecure_urls_are_refused() {
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "KEYPORT_MONTHLY_QUOTA").then(|| "lots".into())).is_err());
+        assert!(check_base_url("http://portal.example.com", false).is_err());
+        assert!(check_base_url("http://portal.example.com", true).is_ok());
+        assert!(check_base_url("https://portal.example.com", false).is_ok());
+        assert!(check_base_url("http://localhost:3000", false).is_ok());
+        assert!(check_base_url("ftp://x", true).is_err());
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let s = Settings {
+            secret: Some("supersecretvalue".into()),
+            database_url: Some("postgres://app:hunter2@db/keyport".into()),
+            ..Settings::default()
+        };
+        let d = format!("{s:?}");
+        assert!(!d.contains("supersecretvalue") && !d.contains("hunter2"), "{d}");
+    }
+}

@@ -1,0 +1,11 @@
+//! The `keyport` server as a library: tests boot it exactly as the binary does.
+
+pub mod cli;
+pub mod config;
+pub mod middleware;
+pub mod startup;
+pub mod v1;
+pub mod workers;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,6 @@
+//! The `keyport` binary. All the work is in the library.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    keyport_server::cli::main().await
+}

@@ -1,0 +1,236 @@
+//! Building and running the application: database, secret, services, router, workers.
+
+use crate::config::{check_base_url, ConfigError, Settings};
+use crate::middleware::{self, CspNonce, SecurityConfig};
+use crate::{v1, workers};
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use axum::Router;
+use keyport_app::{shell, App};
+use keyport_core::clock::{Clock, SystemClock};
+use keyport_core::crypto::ServerSecret;
+use keyport_core::services::{connect_and_migrate, ServiceConfig};
+use keyport_core::Services;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos' settings (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// The services.
+    pub services: Arc<Services>,
+    /// Origin and CSP settings.
+    pub security: Arc<SecurityConfig>,
+}
+
+/// A built application, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    base_url: String,
+    router: Router,
+    services: Arc<Services>,
+    flush_every: Duration,
+}
+
+/// Errors while starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Binding or file-system trouble.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads the server secret from settings, or from `<data dir>/secret`, generating it there
+/// (mode 0600) on first start. The secret is never printed.
+pub fn load_or_create_secret(settings: &Settings) -> Result<ServerSecret, StartError> {
+    if let Some(s) = &settings.secret {
+        return ServerSecret::from_encoded(s).map_err(|e| ConfigError(format!("KEYPORT_SECRET: {e}")).into());
+    }
+    let path = settings.data_dir.join("secret");
+    std::fs::create_dir_all(&settings.data_dir)?;
+    if !path.exists() {
+        write_private(&path, &ServerSecret::generate_encoded())?;
+        tracing::info!(path = %path.display(), "generated a new server secret");
+    }
+    let text = std::fs::read_to_string(&path)?;
+    ServerSecret::from_encoded(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())).into())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Opens the database named by the settings (creating the data directory for SQLite) and
+/// applies migrations.
+pub async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConnection, StartError> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)?;
+    }
+    Ok(connect_and_migrate(&url).await?)
+}
+
+/// Builds the services from settings.
+pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Services>, StartError> {
+    let db = open_database(settings).await?;
+    let secret = load_or_create_secret(settings)?;
+    let config = ServiceConfig {
+        default_ratelimit_per_minute: settings.default_ratelimit_per_minute,
+        monthly_quota: settings.monthly_quota,
+        ..ServiceConfig::default()
+    };
+    Ok(Arc::new(Services::new(db, secret, clock, config)))
+}
+
+fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "keyport"))
+        .site_root(settings.site_root.clone())
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(addr)
+        .hash_files(env("LEPTOS_HASH_FILES", "false") == "true")
+        .build()
+}
+
+impl Application {
+    /// Builds with the real clock.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds with a given clock (tests move time instead of sleeping).
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let services = build_services(&settings, clock).await?;
+        let listener = TcpListener::bind(settings.listen).await?;
+        let addr = listener.local_addr()?;
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+        let base_url = settings
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{host}:{}", addr.port()))
+            .trim_end_matches('/')
+            .to_owned();
+        check_base_url(&base_url, settings.allow_insecure_base_url)?;
+        let state = AppState {
+            leptos_options: leptos_options(&settings, addr),
+            services: services.clone(),
+            security: Arc::new(SecurityConfig { origin: base_url.clone() }),
+        };
+        Ok(Self {
+            listener,
+            port: addr.port(),
+            base_url,
+            router: router(state),
+            services,
+            flush_every: Duration::from_millis(settings.usage_flush_ms),
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base URL the portal answers on.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The services, for tests that reach behind the HTTP surface.
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then flushes pending usage.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then flushes pending usage.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx));
+        tracing::info!(url = %self.base_url, "keyport is listening");
+        let listener = self.listener.tap_io(|tcp| {
+            // Without this, small responses wait ~40 ms for Nagle's algorithm.
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        result
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The whole router: health, `/v1`, the portal's pages and server functions, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let services = state.services.clone();
+    let context = move || {
+        provide_context(services.clone());
+        // Scripts rendered by Leptos carry the nonce the CSP header of this response names.
+        if let Some(n) = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+            provide_context(leptos::nonce::Nonce::from_value(n.0));
+        }
+    };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/v1", v1::router(state.clone()))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

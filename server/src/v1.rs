@@ -1,0 +1,136 @@
+//! The operator API under `/v1`, authenticated with `Authorization: Bearer <operator token>`.
+
+use crate::middleware::json_error;
+use crate::startup::AppState;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use keyport_core::services::verify::Verification;
+use keyport_core::Services;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The `/v1` routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/keys/verify", post(verify))
+        .layer(axum::middleware::from_fn_with_state(state.services, require_operator))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn require_operator(State(svc): State<Arc<Services>>, req: Request, next: Next) -> Response {
+    let ok = match bearer(req.headers()) {
+        Some(t) => match svc.check_operator_token(t).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::error!(error = %e, "operator token lookup failed");
+                return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly.");
+            }
+        },
+        None => false,
+    };
+    if !ok {
+        let mut res = json_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send a valid operator token as `Authorization: Bearer <token>`.",
+        );
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    }
+    next.run(req).await
+}
+
+/// Body of `POST /v1/keys/verify`.
+#[derive(Deserialize)]
+pub struct VerifyRequest {
+    /// The key to check.
+    pub key: String,
+}
+
+/// Rate-limit state in a verify answer.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct RateLimitBody {
+    /// Requests per minute.
+    pub limit: u64,
+    /// Left in this window.
+    pub remaining: u64,
+    /// Window end, unix seconds.
+    pub reset: i64,
+}
+
+/// Answer of `POST /v1/keys/verify`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct VerifyResponse {
+    /// Whether the request may proceed.
+    pub valid: bool,
+    /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `EXPIRED` or `RATE_LIMITED`.
+    pub code: String,
+    /// The key's id, when it exists.
+    pub key_id: Option<String>,
+    /// The owning team, when the key exists.
+    pub team_id: Option<String>,
+    /// The key's name, when it exists.
+    pub name: Option<String>,
+    /// `live` or `test`, when the key exists.
+    pub environment: Option<String>,
+    /// Expiry (RFC 3339), if any.
+    pub expires_at: Option<String>,
+    /// Rate-limit state, when the key reached the limiter.
+    pub ratelimit: Option<RateLimitBody>,
+}
+
+impl From<&Verification> for VerifyResponse {
+    fn from(v: &Verification) -> Self {
+        let key = v.key.as_ref();
+        VerifyResponse {
+            valid: v.valid(),
+            code: v.code.as_str().to_owned(),
+            key_id: key.map(|k| k.id.to_string()),
+            team_id: key.map(|k| k.team_id.to_string()),
+            name: key.map(|k| k.name.clone()),
+            environment: key.map(|k| k.environment.as_str().to_owned()),
+            expires_at: key.and_then(|k| k.expires_at).map(|t| t.to_rfc3339()),
+            ratelimit: v.ratelimit.map(|d| RateLimitBody { limit: d.limit, remaining: d.remaining, reset: d.reset }),
+        }
+    }
+}
+
+async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
+    let req: VerifyRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("Expected a JSON body like {{\"key\": \"kp_live_…\"}}: {}", e);
+            return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg);
+        }
+    };
+    let v = match svc.verify_key(&req.key).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "verify failed");
+            return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Verification is temporarily unavailable.");
+        }
+    };
+    let mut res = Json(VerifyResponse::from(&v)).into_response();
+    if let Some(d) = v.ratelimit {
+        let h = res.headers_mut();
+        h.insert("x-ratelimit-limit", d.limit.into());
+        h.insert("x-ratelimit-remaining", d.remaining.into());
+        h.insert("x-ratelimit-reset", d.reset.into());
+        if !d.allowed {
+            let wait = (d.reset - svc.now().timestamp()).max(1);
+            h.insert(header::RETRY_AFTER, wait.into());
+        }
+    }
+    res
+}

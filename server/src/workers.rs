@@ -1,0 +1,32 @@
+//! Background work started with the server: usage flushing and limiter housekeeping.
+
+use keyport_core::Services;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Flushes usage every `every` until told to stop, then flushes once more so a graceful
+/// shutdown loses nothing.
+pub async fn run(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = svc.flush_usage().await {
+            tracing::warn!(error = %e, "usage flush failed; will retry");
+        }
+        ticks += 1;
+        if ticks % 60 == 0 {
+            let now = svc.now().timestamp();
+            svc.verifier.prune(now);
+            svc.login_limiter.prune(now, 60);
+        }
+    }
+    if let Err(e) = svc.flush_usage().await {
+        tracing::error!(error = %e, "final usage flush failed");
+    }
+}

@@ -1,0 +1,8 @@
+//! HTTP-level tests: the real server on port 0 with a fresh database (SQLite by default,
+//! PostgreSQL with `KEYPORT_TEST_DATABASE=postgres`).
+
+mod auth;
+mod helpers;
+mod keys;
+mod security;
+mod verify;

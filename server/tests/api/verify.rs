@@ -1,0 +1,172 @@
+//! `POST /v1/keys/verify`: every code, limits, headers, usage.
+
+use crate::helpers::spawn_app;
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_fresh_key_verifies_with_its_identity_and_rate_limit_headers() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Gateway", "live", "never").await;
+    let token = app.operator_token().await;
+    let res = app.verify_raw(Some(&token), serde_json::json!({ "key": k.secret.expose() }).to_string()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-ratelimit-limit"], "60");
+    assert_eq!(res.headers()["x-ratelimit-remaining"], "59");
+    assert!(res.headers().contains_key("x-ratelimit-reset"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["valid"], true);
+    assert_eq!(body["code"], "VALID");
+    assert_eq!(body["key_id"], k.key.id.as_str());
+    assert!(body["team_id"].as_str().unwrap().starts_with("team_"));
+    assert_eq!(body["environment"], "live");
+    assert_eq!(body["ratelimit"]["limit"], 60);
+    assert_eq!(body["ratelimit"]["remaining"], 59);
+}
+
+#[tokio::test]
+async fn malformed_and_mistyped_keys_are_invalid_format_and_unknown_ones_not_found() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Gateway", "live", "never").await;
+    let token = app.operator_token().await;
+    let secret = k.secret.expose();
+    let mut typo = secret.to_owned().into_bytes();
+    typo[12] = if typo[12] == b'a' { b'b' } else { b'a' };
+    let typo = String::from_utf8(typo).unwrap();
+    for bad in ["", "hello", "kp_live_short", typo.as_str()] {
+        let body = app.verify(&token, bad).await;
+        assert_eq!(body["code"], "INVALID_FORMAT", "{bad}");
+        assert_eq!(body["valid"], false);
+    }
+    let lookups = app.services.verifier.db_lookups();
+    // A well-formed key that was never issued.
+    let unknown = keyport_core::key::assemble(keyport_core::key::Environment::Live, &"Z".repeat(22));
+    let body = app.verify(&token, &unknown).await;
+    assert_eq!(body["code"], "NOT_FOUND");
+    assert_eq!(app.services.verifier.db_lookups(), lookups + 1, "format failures never reach the database");
+    app.verify(&token, &unknown).await;
+    assert_eq!(app.services.verifier.db_lookups(), lookups + 1, "unknown keys are cached as missing");
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_refused_on_the_very_next_verify() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Gateway", "live", "never").await;
+    let token = app.operator_token().await;
+    assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
+    assert_eq!(app.call("keys/revoke", &[("id", &k.key.id)]).await.status(), StatusCode::OK);
+    let body = app.verify(&token, k.secret.expose()).await;
+    assert_eq!(body["code"], "REVOKED");
+    assert_eq!(body["valid"], false);
+    assert_eq!(body["key_id"], k.key.id.as_str());
+}
+
+#[tokio::test]
+async fn a_key_past_its_expiry_is_expired() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Temp", "test", "30").await;
+    let token = app.operator_token().await;
+    assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
+    app.clock.advance(chrono::Duration::days(30) - chrono::Duration::seconds(1));
+    assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
+    app.clock.advance(chrono::Duration::seconds(1));
+    let body = app.verify(&token, k.secret.expose()).await;
+    assert_eq!(body["code"], "EXPIRED");
+    assert!(body["expires_at"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn sixty_five_concurrent_calls_give_exactly_sixty_valid_and_five_rate_limited() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Busy", "live", "never").await;
+    let token = app.operator_token().await;
+    let calls = (0..65).map(|_| app.verify_raw(Some(&token), serde_json::json!({ "key": k.secret.expose() }).to_string()));
+    let responses = join_all(calls).await;
+    let mut valid = 0;
+    let mut limited = 0;
+    for res in responses {
+        let retry_after = res.headers().get("retry-after").cloned();
+        let body: Value = res.json().await.unwrap();
+        match body["code"].as_str().unwrap() {
+            "VALID" => valid += 1,
+            "RATE_LIMITED" => {
+                limited += 1;
+                assert!(retry_after.is_some(), "Retry-After on refusals");
+                assert_eq!(body["ratelimit"]["remaining"], 0);
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((valid, limited), (60, 5));
+    // The next window admits again.
+    app.clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
+}
+
+#[tokio::test]
+async fn verify_needs_a_valid_operator_token() {
+    let app = spawn_app().await;
+    let body = serde_json::json!({ "key": "kp_live_x" }).to_string();
+    for token in [None, Some("wrong"), Some("kpr_notarealtokenatall")] {
+        let res = app.verify_raw(token, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.headers()["www-authenticate"], "Bearer");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "unauthorized");
+    }
+    // A session cookie is not an operator token.
+    app.signed_in().await;
+    let res = app
+        .client()
+        .post(format!("{}/v1/keys/verify", app.base))
+        .header("cookie", format!("__Host-keyport_session={}", app.session_cookie().unwrap()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_400_json_error() {
+    let app = spawn_app().await;
+    let token = app.operator_token().await;
+    for body in ["", "not json", "{}", "{\"key\": 5}", "[]"] {
+        let res = app.verify_raw(Some(&token), body.into()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "bad_request");
+    }
+    let huge = serde_json::json!({ "key": "k".repeat(100_000) }).to_string();
+    let res = app.verify_raw(Some(&token), huge).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn verifications_reach_the_dashboard_usage_and_last_used() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let k = app.create_key("Counted", "live", "never").await;
+    let token = app.operator_token().await;
+    assert_eq!(app.usage().await.month_requests, 0);
+    for _ in 0..3 {
+        assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
+    }
+    app.eventually("usage is flushed", || async { app.usage().await.month_requests == 3 }).await;
+    let u = app.usage().await;
+    assert_eq!(u.month_quota, 10_000);
+    assert_eq!(u.rate_limit, 60);
+    assert_eq!(u.rate_per_minute, 3);
+    assert_eq!(u.active_keys, 1);
+    assert!(app.list_keys().await[0].last_used_at.is_some());
+    // Another user's dashboard does not see these numbers.
+    app.set_session_cookie(None);
+    app.signed_in().await;
+    assert_eq!(app.usage().await.month_requests, 0);
+}
