@@ -7,8 +7,6 @@ scripts/setup.sh --browser
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-# cargo-leptos compiles with this set; setting it for `cargo test` too lets both share one build.
-export LEPTOS_OUTPUT_NAME=keyport
 PG_URL=${KEYPORT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 step "Unit and HTTP tests on SQLite"

@@ -124,3 +124,22 @@ test('the portal works on a phone-sized screen', async ({ page }) => {
   await page.getByRole('button', { name: 'Create your first key' }).click();
   await expect(page.getByRole('dialog', { name: 'Create an API key' })).toBeVisible();
 });
+
+test('every page renders on the server and hydrates when loaded directly', async ({ page }) => {
+  for (const path of ['/portal/login', '/portal/register']) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  await register(page);
+  for (const [path, heading] of [
+    ['/portal', 'Dashboard'], ['/portal/keys', 'No API keys yet'], ['/portal/usage', 'Usage'],
+    ['/portal/docs', 'Docs'], ['/portal/billing', 'Billing'], ['/portal/settings', 'Settings'],
+  ]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+  }
+  // Signed in, the sign-in page sends you to the dashboard.
+  await page.goto('/portal/login');
+  await expect(page).toHaveURL(/\/portal$/);
+});

@@ -17,29 +17,12 @@ pub const NAV: [(&str, &str, IconKind); 6] = [
     ("Settings", "/portal/settings", IconKind::Gear),
 ];
 
-/// Frame for every page under `/portal` that needs a session.
+/// Frame for every page under `/portal` that needs a session. The frame and the page render
+/// at once; only the account details wait for the session, and a visitor without one is sent
+/// to sign in (a 302 during server rendering).
 #[component]
 pub fn PortalLayout() -> impl IntoView {
     let session = Resource::new(|| (), |_| get_session());
-    view! {
-        <Suspense fallback=|| view! { <div class="page-loading" role="status">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(Some(info)) => view! { <Frame info/> }.into_any(),
-                    Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/portal/login"/> }.into_any(),
-                    Err(e) => view! {
-                        <main class="auth-page">
-                            <div class="alert alert-error" role="alert">{e.to_string()}</div>
-                        </main>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn Frame(info: SessionInfo) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <div class="portal">
@@ -49,8 +32,13 @@ fn Frame(info: SessionInfo) -> impl IntoView {
                     <span>"Keyport"</span>
                 </a>
                 <div class="topbar-right">
-                    <span class="team-name" title="Active team">{info.team.name.clone()}</span>
-                    <span class="user-email">{info.user.email.clone()}</span>
+                    <Suspense fallback=|| view! { <span class="muted small" role="status">"Loading account…"</span> }>
+                        {move || session.get().map(|result| match result {
+                            Ok(Some(info)) => view! { <Account info/> }.into_any(),
+                            Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/portal/login"/> }.into_any(),
+                            Err(e) => view! { <span class="alert alert-error" role="alert">{e.to_string()}</span> }.into_any(),
+                        })}
+                    </Suspense>
                     <ActionForm action=logout attr:class="inline-form">
                         <button type="submit" class="btn btn-ghost btn-sm">"Sign out"</button>
                     </ActionForm>
@@ -72,5 +60,13 @@ fn Frame(info: SessionInfo) -> impl IntoView {
                 <Outlet/>
             </main>
         </div>
+    }
+}
+
+#[component]
+fn Account(info: SessionInfo) -> impl IntoView {
+    view! {
+        <span class="team-name" title="Active team">{info.team.name}</span>
+        <span class="user-email">{info.user.email}</span>
     }
 }

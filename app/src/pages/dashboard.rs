@@ -24,8 +24,8 @@ pub fn DashboardPage() -> impl IntoView {
             <section class="card" aria-labelledby="keys-title">
                 <h2 id="keys-title" class="card-title">"Your API keys"</h2>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
-                    {move || Suspend::new(async move {
-                        match keys.await {
+                    {move || keys.get().map(|result| {
+                        match result {
                             Ok(list) => {
                                 let active: Vec<_> = list.into_iter().filter(|k| k.status.is_usable()).collect();
                                 if active.is_empty() {

@@ -55,8 +55,8 @@ pub fn KeysPage() -> impl IntoView {
             </button>
         </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
+            {move || keys.get().map(|result| {
+                match result {
                     Ok(list) if list.is_empty() => view! {
                         <section class="card empty-state">
                             <div class="empty-icon" aria-hidden="true"><Icon kind=IconKind::Key/></div>

@@ -19,9 +19,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Title text="Sign in"/>
         <Suspense>
-            {move || Suspend::new(async move {
-                matches!(session.await, Ok(Some(_))).then(|| view! { <Redirect path="/portal"/> })
-            })}
+            {move || matches!(session.get(), Some(Ok(Some(_)))).then(|| view! { <Redirect path="/portal"/> })}
         </Suspense>
         <main class="auth-page">
             <div class="auth-card">

@@ -20,9 +20,7 @@ pub fn RegisterPage() -> impl IntoView {
     view! {
         <Title text="Create your account"/>
         <Suspense>
-            {move || Suspend::new(async move {
-                matches!(session.await, Ok(Some(_))).then(|| view! { <Redirect path="/portal"/> })
-            })}
+            {move || matches!(session.get(), Some(Ok(Some(_)))).then(|| view! { <Redirect path="/portal"/> })}
         </Suspense>
         <main class="auth-page">
             <div class="auth-card">
