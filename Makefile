@@ -12,3 +12,7 @@ test:
 ## Install the toolchain pieces only
 setup:
 	scripts/setup.sh --browser
+
+## Print performance figures (verify throughput, DB lookups, rate limiter cost)
+bench:
+	cargo bench -p keyport-server --bench verify

@@ -1,5 +1,6 @@
 //! Reusable, presentational pieces.
 
+pub mod auth_form;
 pub mod dialog;
 pub mod forms;
 pub mod icons;

@@ -18,6 +18,7 @@ test('a newcomer signs up, creates a key, copies it, uses it, watches usage rise
 
   const create = page.getByRole('dialog', { name: 'Create an API key' });
   await expect(create).toBeVisible();
+  await expect(create.getByLabel('Name')).toBeFocused();
   // An empty name is refused with a field error, and nothing is created.
   await create.getByRole('button', { name: 'Create key' }).click();
   await expect(create.getByText('Give the key a name')).toBeVisible();
@@ -122,7 +123,10 @@ test('the portal works on a phone-sized screen', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Usage this month' })).toBeVisible();
   await nav.getByRole('link', { name: 'API Keys' }).click();
   await page.getByRole('button', { name: 'Create your first key' }).click();
-  await expect(page.getByRole('dialog', { name: 'Create an API key' })).toBeVisible();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
 });
 
 test('every page renders on the server and hydrates when loaded directly', async ({ page }) => {

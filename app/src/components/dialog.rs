@@ -1,4 +1,4 @@
-//! A modal dialog: labelled, closes on Escape, focus starts inside it.
+//! A modal dialog: labelled, focus moves inside when it opens, Escape closes it.
 
 use leptos::prelude::*;
 
@@ -12,9 +12,22 @@ pub fn Dialog(
     on_close: Callback<()>,
     children: Children,
 ) -> impl IntoView {
+    let panel = NodeRef::<leptos::html::Div>::new();
+    // Keyboard users land in the dialog, on its first control.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = panel.get() {
+            if let Ok(Some(first)) = el.query_selector("input:not([type=hidden]):not([type=radio]), select, textarea, button") {
+                if let Ok(first) = first.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = first.focus();
+                }
+            }
+        }
+    });
     view! {
         <div class="dialog-backdrop" on:click=move |_| on_close.run(())>
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=labelled_by
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=labelled_by node_ref=panel
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(()) }>
                 {children()}

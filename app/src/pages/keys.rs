@@ -142,7 +142,7 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, on_close: Callback<()>) -> i
             <ActionForm action=create attr:class="form" attr:novalidate=true>
                 <div class="field">
                     <label for="key-name">"Name"</label>
-                    <input id="key-name" name="name" type="text" maxlength="64" required autofocus
+                    <input id="key-name" name="name" type="text" maxlength="64" required
                         placeholder="e.g. Production server" aria-describedby="key-name-error"
                         aria-invalid=move || name_err.get().is_some().to_string()/>
                     <FieldMessage id="key-name-error" message=name_err/>
@@ -202,14 +202,14 @@ fn ShowOnceDialog(created: CreatedKey, on_close: Callback<()>) -> impl IntoView 
                 <code aria-label="API key" data-testid="new-key">
                     {move || if revealed.get() { secret.with_value(|s| s.expose().to_owned()) } else { masked.clone() }}
                 </code>
+                <button type="button" class="btn btn-primary btn-sm" on:click=copy>
+                    <Icon kind=IconKind::Copy/>
+                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
+                </button>
                 <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || revealed.get().to_string()
                     on:click=move |_| revealed.update(|r| *r = !*r)>
                     <Icon kind=IconKind::Eye/>
                     {move || if revealed.get() { "Hide key" } else { "Reveal key" }}
-                </button>
-                <button type="button" class="btn btn-primary btn-sm" on:click=copy>
-                    <Icon kind=IconKind::Copy/>
-                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
                 </button>
             </div>
             <p class="small" role="status">

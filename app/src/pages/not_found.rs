@@ -1,5 +1,6 @@
 //! The page for unknown URLs; answers 404 during server rendering.
 
+use crate::components::auth_form::AuthCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,12 +13,9 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Page not found"/>
-        <main class="auth-page">
-            <div class="auth-card">
-                <h1>"Page not found"</h1>
-                <p class="muted">"The page you asked for does not exist."</p>
-                <a class="btn btn-primary" href="/portal">"Go to the dashboard"</a>
-            </div>
-        </main>
+        <AuthCard title="Page not found">
+            <p class="muted">"The page you asked for does not exist."</p>
+            <a class="btn btn-primary" href="/portal">"Go to the dashboard"</a>
+        </AuthCard>
     }
 }

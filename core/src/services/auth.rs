@@ -11,8 +11,10 @@ use sea_orm::{
 };
 use tracing::instrument;
 
-/// Sign-in attempts allowed per account and per client address, per minute.
-pub const LOGIN_ATTEMPTS_PER_MINUTE: u64 = 10;
+/// Sign-in attempts allowed per account, per minute.
+pub const LOGIN_ATTEMPTS_PER_ACCOUNT: u64 = 10;
+/// Sign-in attempts allowed per client address, per minute (offices share addresses).
+pub const LOGIN_ATTEMPTS_PER_ADDRESS: u64 = 30;
 
 /// The signed-in caller of a request: who, and in which team.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,8 +112,11 @@ impl Services {
         let email = Email::parse(email)?;
         let password = Password::for_login(password)?;
         let now = self.now().timestamp();
-        for id in [format!("email:{}", email.as_str()), format!("addr:{client_addr}")] {
-            let d = self.login_limiter.check(&id, LOGIN_ATTEMPTS_PER_MINUTE, 60, now);
+        for (id, limit) in [
+            (format!("email:{}", email.as_str()), LOGIN_ATTEMPTS_PER_ACCOUNT),
+            (format!("addr:{client_addr}"), LOGIN_ATTEMPTS_PER_ADDRESS),
+        ] {
+            let d = self.login_limiter.check(&id, limit, 60, now);
             if !d.allowed {
                 return Err(CoreError::TooManyAttempts { retry_after: (d.reset - now).max(1) as u64 });
             }
