@@ -1,15 +1,27 @@
-//! Formatting for display; plain functions so unit tests reach them.
+//! Formatting for display; plain functions so unit tests reach them. Written by hand rather
+//! than with chrono's `format`, whose strftime machinery would ship in the WASM bundle.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+fn month(t: DateTime<Utc>) -> &'static str {
+    MONTHS[t.month0() as usize]
+}
 
 /// A date as shown in tables: `Nov 23, 2026`.
 pub fn date(t: DateTime<Utc>) -> String {
-    t.format("%b %-d, %Y").to_string()
+    format!("{} {}, {}", month(t), t.day(), t.year())
 }
 
 /// A time as shown for "last used": `Nov 23, 14:05 UTC`.
 pub fn date_time(t: DateTime<Utc>) -> String {
-    t.format("%b %-d, %H:%M UTC").to_string()
+    format!("{} {}, {:02}:{:02} UTC", month(t), t.day(), t.hour(), t.minute())
+}
+
+/// A clock time: `14:05:09 UTC`.
+pub fn clock(t: DateTime<Utc>) -> String {
+    format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
 }
 
 /// An optional date, with the text for "none".
@@ -24,9 +36,11 @@ mod tests {
 
     #[test]
     fn dates_are_short_and_unambiguous() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 3, 9, 5, 0).unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 11, 3, 9, 5, 7).unwrap();
         assert_eq!(date(t), "Nov 3, 2026");
         assert_eq!(date_time(t), "Nov 3, 09:05 UTC");
+        assert_eq!(clock(t), "09:05:07 UTC");
         assert_eq!(date_or(None, "Never"), "Never");
+        assert_eq!(date(Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap()), "Jan 31, 2027");
     }
 }

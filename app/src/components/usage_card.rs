@@ -52,7 +52,7 @@ fn UsageFigures(s: UsageSummary) -> impl IntoView {
         </p>
         <p class="muted small">
             {format!("{} active key{}", s.active_keys, if s.active_keys == 1 { "" } else { "s" })}
-            " · Updated " {s.as_of.format("%H:%M:%S UTC").to_string()}
+            " · Updated " {crate::format::clock(s.as_of)}
         </p>
     }
 }

@@ -91,7 +91,6 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>) -> impl In
                         <th scope="col">"Name"</th>
                         <th scope="col">"Key"</th>
                         <th scope="col">"Environment"</th>
-                        <th scope="col" class="hide-sm">"Created"</th>
                         <th scope="col" class="hide-sm">"Expires"</th>
                         <th scope="col" class="hide-sm">"Last used"</th>
                         <th scope="col">"Status"</th>
@@ -105,10 +104,12 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>) -> impl In
                         let row_key = k.clone();
                         view! {
                             <tr>
-                                <th scope="row" class="key-name">{k.name.clone()}</th>
+                                <th scope="row" class="key-name">
+                                    {k.name.clone()}
+                                    <span class="sub">{format!("Created {}", date(k.created_at))}</span>
+                                </th>
                                 <td><code class="key-masked">{k.masked.clone()}</code></td>
                                 <td><span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span></td>
-                                <td class="hide-sm">{date(k.created_at)}</td>
                                 <td class="hide-sm">{date_or(k.expires_at, "Never")}</td>
                                 <td class="hide-sm">{k.last_used_at.map(date_time).unwrap_or_else(|| "Never".into())}</td>
                                 <td><span class=status_class(k.status)>{k.status.label()}</span></td>

@@ -2,6 +2,8 @@
 //! because each check-and-increment happens under the map shard's lock.
 
 use dashmap::DashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// The answer of one rate-limit check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,16 +24,52 @@ struct Window {
     count: u64,
 }
 
-/// Counters keyed by an identifier (a key id, an email, an address).
-#[derive(Default)]
+/// Passes an already well-mixed `u64` through unchanged: slots are hashes already.
+#[derive(Default, Clone, Copy)]
+pub struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Counters keyed by an identifier (a key id, an email, an address). Identifiers are hashed
+/// once into a 64-bit slot with a per-process random key; the verify path computes a key's
+/// slot when the key enters the cache, so a check does no hashing and no allocation.
 pub struct FixedWindowLimiter {
-    windows: DashMap<String, Window>,
+    windows: DashMap<u64, Window, BuildHasherDefault<SlotHasher>>,
+    keys: RandomState,
+}
+
+impl Default for FixedWindowLimiter {
+    fn default() -> Self {
+        Self { windows: DashMap::default(), keys: RandomState::new() }
+    }
 }
 
 impl FixedWindowLimiter {
+    /// The slot of an identifier in this limiter.
+    pub fn slot(&self, id: &str) -> u64 {
+        self.keys.hash_one(id)
+    }
+
     /// Counts one request of `id` at `now` (unix seconds) against `limit` per `window_secs`.
     /// A refused request does not consume anything.
     pub fn check(&self, id: &str, limit: u64, window_secs: i64, now: i64) -> RateDecision {
+        self.check_slot(self.slot(id), limit, window_secs, now)
+    }
+
+    /// [`check`](Self::check) for a precomputed slot.
+    pub fn check_slot(&self, slot: u64, limit: u64, window_secs: i64, now: i64) -> RateDecision {
         let start = now - now.rem_euclid(window_secs);
         let decide = |w: &mut Window| {
             if w.start != start {
@@ -43,11 +81,7 @@ impl FixedWindowLimiter {
             }
             RateDecision { allowed, limit, remaining: limit.saturating_sub(w.count), reset: start + window_secs }
         };
-        // The borrowed lookup avoids allocating the key on the hot path.
-        if let Some(mut w) = self.windows.get_mut(id) {
-            return decide(&mut w);
-        }
-        let mut entry = self.windows.entry(id.to_owned()).or_insert(Window { start, count: 0 });
+        let mut entry = self.windows.entry(slot).or_insert(Window { start, count: 0 });
         decide(&mut entry)
     }
 

@@ -33,6 +33,8 @@ pub struct CachedKey {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Requests per minute.
     pub ratelimit_per_minute: i64,
+    /// The key's slot in the rate limiter, computed once.
+    limiter_slot: u64,
     key_hash: String,
 }
 
@@ -114,7 +116,7 @@ impl Services {
             return Ok(Verification { code, key: Some(key), ratelimit: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
-        let decision = self.verifier.limiter.check(&key.id, limit, 60, now.timestamp());
+        let decision = self.verifier.limiter.check_slot(key.limiter_slot, limit, 60, now.timestamp());
         self.usage.record(&key, minute, decision.allowed, now);
         let code = if decision.allowed { VerifyCode::Valid } else { VerifyCode::RateLimited };
         Ok(Verification { code, key: Some(key), ratelimit: Some(decision) })
@@ -138,6 +140,7 @@ impl Services {
                 expires_at: m.expires_at,
                 revoked_at: m.revoked_at,
                 ratelimit_per_minute: m.ratelimit_per_minute,
+                limiter_slot: self.verifier.limiter.slot(&m.id),
                 key_hash: m.key_hash,
             })),
             _ => Entry::Missing,
