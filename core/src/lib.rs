@@ -2,6 +2,7 @@
 
 pub mod dto;
 pub mod key;
+pub mod roles;
 pub mod validate;
 
 #[cfg(feature = "server")]

@@ -5,6 +5,7 @@ use crate::crypto::{new_id, random_token, sha256_hex};
 use crate::dto::{SessionInfo, TeamView, UserView};
 use crate::entity::{membership, session, team, user};
 use crate::error::{unique_violation_as, CoreError};
+use crate::roles::{allowed, Action, Role};
 use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -24,10 +25,19 @@ pub struct Caller {
     /// The active team.
     pub team: TeamView,
     /// The caller's role in the team.
-    pub role: String,
+    pub role: Role,
 }
 
 impl Caller {
+    /// Refuses with `Forbidden` unless the caller's role allows `action`.
+    pub fn require(&self, action: Action) -> Result<(), CoreError> {
+        if allowed(self.role, action) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden)
+        }
+    }
+
     /// The wire form for the UI.
     pub fn info(&self) -> SessionInfo {
         SessionInfo { user: self.user.clone(), team: self.team.clone() }
@@ -81,7 +91,7 @@ impl Services {
         membership::ActiveModel {
             team_id: Set(team_id.clone()),
             user_id: Set(user_id.clone()),
-            role: Set("owner".into()),
+            role: Set(Role::Owner.as_str().into()),
             created_at: Set(now),
         }
         .insert(&txn)
@@ -93,7 +103,7 @@ impl Services {
             Caller {
                 user: UserView { id: user_id, email: email.as_str().to_owned() },
                 team: TeamView { id: team_id, name: team_name },
-                role: "owner".into(),
+                role: Role::Owner,
             },
             token,
         ))
@@ -181,7 +191,8 @@ impl Services {
         Ok(Some(Caller {
             user: UserView { id: user_id.to_owned(), email: email.to_owned() },
             team: TeamView { id: t.id, name: t.name },
-            role: m.role,
+            // An unknown stored role grants the least, never the most.
+            role: Role::parse(&m.role).unwrap_or(Role::Viewer),
         }))
     }
 

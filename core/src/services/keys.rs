@@ -6,6 +6,7 @@ use crate::crypto::{new_id, random_base62};
 use crate::dto::{CreatedKey, KeyStatus, KeyView};
 use crate::entity::api_key;
 use crate::error::CoreError;
+use crate::roles::Action;
 use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LEN};
 use crate::validate::{parse_environment, Expiry, KeyName};
 use chrono::{DateTime, Utc};
@@ -38,6 +39,7 @@ impl Services {
         environment: &str,
         expiry: &str,
     ) -> Result<CreatedKey, CoreError> {
+        caller.require(Action::CreateKey)?;
         let name = KeyName::parse(name)?;
         let env = parse_environment(environment)?;
         let expiry = Expiry::parse(expiry)?;
@@ -70,6 +72,7 @@ impl Services {
 
     /// The caller's team's keys, newest first.
     pub async fn list_keys(&self, caller: &Caller) -> Result<Vec<KeyView>, CoreError> {
+        caller.require(Action::ViewKeys)?;
         let now = self.now();
         Ok(api_key::Entity::find()
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
@@ -93,6 +96,8 @@ impl Services {
         else {
             return Err(CoreError::NotFound);
         };
+        let own = m.created_by == caller.user.id;
+        caller.require(if own { Action::ManageOwnKey } else { Action::ManageAnyKey })?;
         if m.revoked_at.is_some() {
             return Ok(key_view(&m, now));
         }

@@ -120,6 +120,7 @@ impl Services {
 
     /// The dashboard's usage card for the caller's team.
     pub async fn usage_summary(&self, caller: &Caller) -> Result<UsageSummary, CoreError> {
+        caller.require(crate::roles::Action::ViewUsage)?;
         let now = self.now();
         let team = caller.team.id.as_str();
         let month = month_start(now).timestamp();
