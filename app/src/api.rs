@@ -2,7 +2,7 @@
 //! service and maps the error. Endpoint names are explicit and stable: they are public API.
 
 use crate::error::AppError;
-use keyport_core::dto::{CreatedKey, KeyView, SessionInfo, UsageSummary};
+use keyport_core::dto::{CreatedKey, KeyView, SessionInfo, TeamView, UsageSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -93,7 +93,28 @@ pub mod ssr {
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     let svc = ssr::services()?;
     let Some(token) = ssr::session_token() else { return Ok(None) };
-    Ok(svc.authenticate(&token).await?.map(|c| c.info()))
+    let Some(caller) = svc.authenticate(&token).await? else { return Ok(None) };
+    Ok(Some(svc.session_info(&caller).await?))
+}
+
+/// Creates a team owned by the caller and makes it the active team.
+#[server(endpoint = "teams/create")]
+pub async fn create_team(name: String, description: String) -> Result<TeamView, AppError> {
+    let caller = ssr::require_caller().await?;
+    let svc = ssr::services()?;
+    let team = svc.create_team(&caller, &name, &description).await?;
+    if let Some(token) = ssr::session_token() {
+        svc.switch_team(&token, &caller, &team.id).await?;
+    }
+    Ok(team)
+}
+
+/// Makes another of the caller's teams the active one.
+#[server(endpoint = "teams/switch")]
+pub async fn switch_team(team_id: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
+    Ok(ssr::services()?.switch_team(&token, &caller, &team_id).await?)
 }
 
 /// Creates an account and signs it in, then sends the browser to the dashboard.

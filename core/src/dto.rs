@@ -22,6 +22,17 @@ pub struct TeamView {
     pub name: String,
 }
 
+/// A team the signed-in user belongs to, for the team switcher.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembership {
+    /// The team.
+    pub team: TeamView,
+    /// The user's role in it.
+    pub role: crate::roles::Role,
+    /// Whether it is the user's personal team.
+    pub personal: bool,
+}
+
 /// Who is signed in and which team they are working in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -29,6 +40,10 @@ pub struct SessionInfo {
     pub user: UserView,
     /// The active team.
     pub team: TeamView,
+    /// The user's role in the active team.
+    pub role: crate::roles::Role,
+    /// Every team the user belongs to, personal first.
+    pub teams: Vec<TeamMembership>,
 }
 
 /// The lifecycle state of a key, as shown in lists.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod keys;
 pub mod passwords;
 pub mod ratelimit;
+pub mod teams;
 pub mod tokens;
 pub mod usage;
 pub mod verify;

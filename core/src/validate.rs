@@ -122,6 +122,21 @@ pub fn is_common_password(p: &str) -> bool {
     COMMON_PASSWORDS.lines().any(|l| l.eq_ignore_ascii_case(&lower))
 }
 
+/// A trimmed name of 1–64 characters without control characters, for the `name` field.
+fn short_name(input: &str, when_empty: &str) -> Result<String, FieldError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(FieldError::new("name", when_empty));
+    }
+    if s.chars().count() > 64 {
+        return Err(FieldError::new("name", "Use at most 64 characters."));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(FieldError::new("name", "The name contains characters that are not allowed."));
+    }
+    Ok(s.to_owned())
+}
+
 /// A key's human name: 1–64 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyName(String);
@@ -129,23 +144,38 @@ pub struct KeyName(String);
 impl KeyName {
     /// Parses a key name as typed into a form.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(FieldError::new("name", "Give the key a name, e.g. \"Production server\"."));
-        }
-        if s.chars().count() > 64 {
-            return Err(FieldError::new("name", "Use at most 64 characters."));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(FieldError::new("name", "The name contains characters that are not allowed."));
-        }
-        Ok(Self(s.to_owned()))
+        short_name(input, "Give the key a name, e.g. \"Production server\".").map(Self)
     }
 
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A team's name: 1–64 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamName(String);
+
+impl TeamName {
+    /// Parses a team name as typed into a form.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        short_name(input, "Give the team a name.").map(Self)
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional team description of at most 280 characters; empty means none.
+pub fn parse_description(input: &str) -> Result<Option<String>, FieldError> {
+    let s = input.trim();
+    if s.chars().count() > 280 {
+        return Err(FieldError::new("description", "Use at most 280 characters."));
+    }
+    Ok((!s.is_empty()).then(|| s.to_owned()))
 }
 
 /// How long a new key lives.

@@ -147,3 +147,26 @@ test('every page renders on the server and hydrates when loaded directly', async
   await page.goto('/portal/login');
   await expect(page).toHaveURL(/\/portal$/);
 });
+
+test('a developer creates a team, works in it, and switches back to the personal team', async ({ page }) => {
+  await register(page);
+  await page.getByRole('button', { name: 'New team' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create a team' });
+  await expect(dialog.getByLabel('Team name')).toBeFocused();
+  await dialog.getByRole('button', { name: 'Create team' }).click();
+  await expect(dialog.getByText('Give the team a name.')).toBeVisible();
+  await dialog.getByLabel('Team name').fill('Acme Payments');
+  await dialog.getByLabel('Description (optional)').fill('The billing squad');
+  await dialog.getByRole('button', { name: 'Create team' }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  const switcher = page.getByLabel('Active team');
+  await expect(switcher.locator('option:checked')).toHaveText('Acme Payments');
+  await hydrated(page);
+  await expect(page.getByText('You have no active keys yet.')).toBeVisible();
+
+  const personal = await switcher.locator('option', { hasText: '(personal)' }).getAttribute('value');
+  await switcher.selectOption(personal!);
+  await expect(switcher.locator('option:checked')).toContainText('(personal)');
+  await hydrated(page);
+  await expect(switcher.locator('option')).toHaveCount(2);
+});

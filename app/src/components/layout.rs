@@ -1,6 +1,8 @@
 //! The signed-in frame: navigation, team, account menu. Redirects to sign-in without a session.
 
-use crate::api::{get_session, Logout};
+use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
+use crate::components::dialog::Dialog;
+use crate::components::forms::{field_error, form_error, last_error, FieldMessage, FormAlert};
 use crate::components::icons::{Icon, IconKind};
 use crate::error::AppError;
 use keyport_core::dto::SessionInfo;
@@ -63,10 +65,82 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
+/// Loads the dashboard afresh, so every figure on the page is the new active team's.
+fn reload_portal() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href("/portal");
+    }
+}
+
 #[component]
 fn Account(info: SessionInfo) -> impl IntoView {
+    let switch = ServerAction::<SwitchTeam>::new();
+    let creating = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            reload_portal();
+        }
+    });
+    let active = info.team.id.clone();
     view! {
-        <span class="team-name" title="Active team">{info.team.name}</span>
+        <label class="visually-hidden" for="team-switcher">"Active team"</label>
+        <select id="team-switcher" class="team-switcher" disabled=move || switch.pending().get()
+            on:change=move |ev| {
+                let team_id = event_target_value(&ev);
+                switch.dispatch(SwitchTeam { team_id });
+            }>
+            {info.teams.into_iter().map(|m| {
+                let selected = m.team.id == active;
+                let label = if m.personal { format!("{} (personal)", m.team.name) } else { m.team.name.clone() };
+                view! { <option value=m.team.id selected=selected>{label}</option> }
+            }).collect_view()}
+        </select>
+        <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| creating.set(true)>"New team"</button>
         <span class="user-email">{info.user.email}</span>
+        <Show when=move || creating.get()>
+            <CreateTeamDialog on_close=Callback::new(move |_| creating.set(false))/>
+        </Show>
+    }
+}
+
+#[component]
+fn CreateTeamDialog(on_close: Callback<()>) -> impl IntoView {
+    let create = ServerAction::<CreateTeam>::new();
+    let error = last_error(create);
+    let name_err = field_error(error, "name");
+    let description_err = field_error(error, "description");
+    let pending = create.pending();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            reload_portal();
+        }
+    });
+    view! {
+        <Dialog labelled_by="team-title" on_close>
+            <h2 id="team-title">"Create a team"</h2>
+            <p class="muted small">"Teams share keys and usage. You will be its owner and can invite others later."</p>
+            <FormAlert message=form_error(error, &["name", "description"])/>
+            <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <div class="field">
+                    <label for="team-name">"Team name"</label>
+                    <input id="team-name" name="name" type="text" maxlength="64" required
+                        aria-describedby="team-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
+                    <FieldMessage id="team-name-error" message=name_err/>
+                </div>
+                <div class="field">
+                    <label for="team-description">"Description (optional)"</label>
+                    <input id="team-description" name="description" type="text" maxlength="280"
+                        aria-describedby="team-description-error"/>
+                    <FieldMessage id="team-description-error" message=description_err/>
+                </div>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating…" } else { "Create team" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </Dialog>
     }
 }

@@ -11,6 +11,7 @@ pub struct Model {
     pub user_id: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    pub active_team_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub struct Model {
     pub id: String,
     pub name: String,
     pub personal: bool,
+    pub description: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -2,7 +2,7 @@
 
 use super::Services;
 use crate::crypto::{new_id, random_token, sha256_hex};
-use crate::dto::{SessionInfo, TeamView, UserView};
+use crate::dto::{TeamView, UserView};
 use crate::entity::{membership, session, team, user};
 use crate::error::{unique_violation_as, CoreError};
 use crate::roles::{allowed, Action, Role};
@@ -38,10 +38,6 @@ impl Caller {
         }
     }
 
-    /// The wire form for the UI.
-    pub fn info(&self) -> SessionInfo {
-        SessionInfo { user: self.user.clone(), team: self.team.clone() }
-    }
 }
 
 /// A new session token; the cookie value. `Debug` hides it.
@@ -84,6 +80,7 @@ impl Services {
             id: Set(team_id.clone()),
             name: Set(team_name.clone()),
             personal: Set(true),
+            description: Set(None),
             created_at: Set(now),
         }
         .insert(&txn)
@@ -141,7 +138,7 @@ impl Services {
             self.logout(prev).await?;
         }
         let token = self.insert_session(&self.db, &user.id).await?;
-        let caller = self.caller_for(&user.id, &user.email).await?.ok_or(CoreError::Unauthenticated)?;
+        let caller = self.caller_for(&user.id, &user.email, None).await?.ok_or(CoreError::Unauthenticated)?;
         tracing::info!(user_id = %user.id, "signed in");
         Ok((caller, token))
     }
@@ -173,17 +170,23 @@ impl Services {
         let Some(u) = user::Entity::find_by_id(s.user_id).one(&self.db).await? else {
             return Ok(None);
         };
-        self.caller_for(&u.id, &u.email).await
+        self.caller_for(&u.id, &u.email, s.active_team_id.as_deref()).await
     }
 
-    async fn caller_for(&self, user_id: &str, email: &str) -> Result<Option<Caller>, CoreError> {
-        let Some(m) = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user_id))
-            .order_by_asc(membership::Column::CreatedAt)
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
+    /// The caller in their chosen team, or in their first team when they chose none or are no
+    /// longer a member of the chosen one.
+    async fn caller_for(&self, user_id: &str, email: &str, chosen: Option<&str>) -> Result<Option<Caller>, CoreError> {
+        let mine = membership::Entity::find().filter(membership::Column::UserId.eq(user_id));
+        let chosen_membership = match chosen {
+            Some(team_id) => mine.clone().filter(membership::Column::TeamId.eq(team_id)).one(&self.db).await?,
+            None => None,
+        };
+        let m = match chosen_membership {
+            Some(m) => m,
+            None => match mine.order_by_asc(membership::Column::CreatedAt).one(&self.db).await? {
+                Some(m) => m,
+                None => return Ok(None),
+            },
         };
         let Some(t) = team::Entity::find_by_id(m.team_id.clone()).one(&self.db).await? else {
             return Ok(None);
@@ -205,6 +208,7 @@ impl Services {
             user_id: Set(user_id.to_owned()),
             created_at: Set(now),
             expires_at: Set(now + self.config.session_ttl),
+            active_team_id: Set(None),
         }
         .insert(db)
         .await?;

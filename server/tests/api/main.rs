@@ -5,4 +5,5 @@ mod auth;
 mod helpers;
 mod keys;
 mod security;
+mod teams;
 mod verify;

@@ -1,0 +1,98 @@
+//! Teams beyond the personal one: creating them and switching between them.
+
+use super::auth::Caller;
+use super::Services;
+use crate::crypto::{new_id, sha256_hex};
+use crate::dto::{SessionInfo, TeamMembership, TeamView};
+use crate::entity::{membership, session, team};
+use crate::error::CoreError;
+use crate::roles::Role;
+use crate::validate::{parse_description, TeamName};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use tracing::instrument;
+
+impl Services {
+    /// Creates a team with the caller as its owner.
+    #[instrument(skip_all, fields(user_id = %caller.user.id))]
+    pub async fn create_team(&self, caller: &Caller, name: &str, description: &str) -> Result<TeamView, CoreError> {
+        let name = TeamName::parse(name)?;
+        let description = parse_description(description)?;
+        let now = self.now();
+        let id = new_id("team");
+        let txn = self.db.begin().await?;
+        team::ActiveModel {
+            id: Set(id.clone()),
+            name: Set(name.as_str().to_owned()),
+            personal: Set(false),
+            description: Set(description),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        membership::ActiveModel {
+            team_id: Set(id.clone()),
+            user_id: Set(caller.user.id.clone()),
+            role: Set(Role::Owner.as_str().into()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(team_id = %id, "team created");
+        Ok(TeamView { id, name: name.as_str().to_owned() })
+    }
+
+    /// Makes `team_id` the active team of the session `token`. A team the caller is not a
+    /// member of is "not found".
+    pub async fn switch_team(&self, token: &str, caller: &Caller, team_id: &str) -> Result<(), CoreError> {
+        let member = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(&caller.user.id))
+            .filter(membership::Column::TeamId.eq(team_id))
+            .one(&self.db)
+            .await?;
+        if member.is_none() {
+            return Err(CoreError::NotFound);
+        }
+        session::Entity::update_many()
+            .col_expr(session::Column::ActiveTeamId, Expr::value(team_id))
+            .filter(session::Column::TokenHash.eq(sha256_hex(token)))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The teams the caller belongs to, personal first, then by age.
+    pub async fn teams_of(&self, caller: &Caller) -> Result<Vec<TeamMembership>, CoreError> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(&caller.user.id))
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<String> = memberships.iter().map(|m| m.team_id.clone()).collect();
+        let teams = team::Entity::find().filter(team::Column::Id.is_in(ids)).all(&self.db).await?;
+        let mut out: Vec<TeamMembership> = memberships
+            .iter()
+            .filter_map(|m| {
+                let t = teams.iter().find(|t| t.id == m.team_id)?;
+                Some(TeamMembership {
+                    team: TeamView { id: t.id.clone(), name: t.name.clone() },
+                    role: Role::parse(&m.role).unwrap_or(Role::Viewer),
+                    personal: t.personal,
+                })
+            })
+            .collect();
+        out.sort_by_key(|t| !t.personal);
+        Ok(out)
+    }
+
+    /// Everything the portal's frame shows about the signed-in user.
+    pub async fn session_info(&self, caller: &Caller) -> Result<SessionInfo, CoreError> {
+        Ok(SessionInfo {
+            user: caller.user.clone(),
+            team: caller.team.clone(),
+            role: caller.role,
+            teams: self.teams_of(caller).await?,
+        })
+    }
+}
