@@ -12,6 +12,7 @@ pub mod ssr {
     use crate::error::AppError;
     use http::header::{COOKIE, SET_COOKIE};
     use http::HeaderValue;
+    use keyport_core::services::audit::RequestMeta;
     use keyport_core::services::auth::{Caller, SessionToken};
     use keyport_core::Services;
     use leptos::prelude::*;
@@ -54,11 +55,16 @@ pub mod ssr {
         e
     }
 
-    /// The caller's address, for throttling sign-in attempts.
-    pub fn client_addr() -> String {
-        use_context::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
-            .unwrap_or_else(|| "unknown".into())
+    /// Where the request came from: address (for throttling) and user agent (for the audit trail).
+    pub fn request_meta() -> RequestMeta {
+        let Some(parts) = use_context::<http::request::Parts>() else { return RequestMeta::default() };
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        RequestMeta::new(ip, agent)
     }
 
     /// Sets the session cookie on the response.
@@ -102,7 +108,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
 pub async fn create_team(name: String, description: String) -> Result<TeamView, AppError> {
     let caller = ssr::require_caller().await?;
     let svc = ssr::services()?;
-    let team = svc.create_team(&caller, &name, &description).await?;
+    let team = svc.create_team(&caller, &name, &description, &ssr::request_meta()).await?;
     if let Some(token) = ssr::session_token() {
         svc.switch_team(&token, &caller, &team.id).await?;
     }
@@ -133,7 +139,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use keyport_core::CoreError;
     let svc = ssr::services()?;
     let previous = ssr::session_token();
-    match svc.login(&email, &password, &ssr::client_addr(), previous.as_deref()).await {
+    match svc.login(&email, &password, &ssr::request_meta(), previous.as_deref()).await {
         Ok((_, token)) => {
             ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
             leptos_axum::redirect("/portal");
@@ -174,14 +180,14 @@ pub async fn list_keys() -> Result<Vec<KeyView>, AppError> {
 pub async fn create_key(name: String, environment: String, expiry: String) -> Result<CreatedKey, AppError> {
     let caller = ssr::require_caller().await?;
     ssr::no_store();
-    Ok(ssr::services()?.create_key(&caller, &name, &environment, &expiry).await?)
+    Ok(ssr::services()?.create_key(&caller, &name, &environment, &expiry, &ssr::request_meta()).await?)
 }
 
 /// Revokes a key of the active team.
 #[server(endpoint = "keys/revoke")]
 pub async fn revoke_key(id: String) -> Result<KeyView, AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.revoke_key(&caller, &id).await?)
+    Ok(ssr::services()?.revoke_key(&caller, &id, &ssr::request_meta()).await?)
 }
 
 /// The dashboard's usage figures.

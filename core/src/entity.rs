@@ -1,6 +1,7 @@
 //! SeaORM entities. They stay inside `core`; services return wire types.
 
 pub mod api_key;
+pub mod audit_event;
 pub mod membership;
 pub mod operator_token;
 pub mod session;

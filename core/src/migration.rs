@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_team_switching;
+mod m0003_audit;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_team_switching::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_team_switching::Migration),
+            Box::new(m0003_audit::Migration),
+        ]
     }
 }

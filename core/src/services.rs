@@ -1,5 +1,6 @@
 //! The services: all business logic, behind one `Services` value that the server builds once.
 
+pub mod audit;
 pub mod auth;
 pub mod keys;
 pub mod passwords;

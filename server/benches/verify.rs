@@ -77,7 +77,7 @@ fn main() {
         let svc = app.services();
         tokio::spawn(app.run_until(std::future::pending()));
         let (caller, _) = svc.register("bench@example.com", "correct horse battery staple").await.unwrap();
-        let key = svc.create_key(&caller, "bench", "live", "never").await.unwrap();
+        let key = svc.create_key(&caller, "bench", "live", "never", &Default::default()).await.unwrap();
         let token = svc.create_operator_token("bench").await.unwrap().token;
         let body = serde_json::json!({ "key": key.secret.expose() }).to_string();
         let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();

@@ -6,6 +6,7 @@ use crate::dto::{TeamView, UserView};
 use crate::entity::{membership, session, team, user};
 use crate::error::{unique_violation_as, CoreError};
 use crate::roles::{allowed, Action, Role};
+use super::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -29,6 +30,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An audit row for an action of this caller on an object of the active team.
+    pub fn entry<'a>(&'a self, action: AuditAction, object: (&'static str, &'a str)) -> AuditEntry<'a> {
+        AuditEntry {
+            team_id: Some(&self.team.id),
+            actor_user_id: Some(&self.user.id),
+            actor_email: Some(&self.user.email),
+            action,
+            object: Some(object),
+        }
+    }
+
     /// Refuses with `Forbidden` unless the caller's role allows `action`.
     pub fn require(&self, action: Action) -> Result<(), CoreError> {
         if allowed(self.role, action) {
@@ -113,7 +125,7 @@ impl Services {
         &self,
         email: &str,
         password: &str,
-        client_addr: &str,
+        meta: &RequestMeta,
         previous: Option<&str>,
     ) -> Result<(Caller, SessionToken), CoreError> {
         let email = Email::parse(email)?;
@@ -121,7 +133,7 @@ impl Services {
         let now = self.now().timestamp();
         for (id, limit) in [
             (format!("email:{}", email.as_str()), LOGIN_ATTEMPTS_PER_ACCOUNT),
-            (format!("addr:{client_addr}"), LOGIN_ATTEMPTS_PER_ADDRESS),
+            (format!("addr:{}", meta.ip), LOGIN_ATTEMPTS_PER_ADDRESS),
         ] {
             let d = self.login_limiter.check(&id, limit, 60, now);
             if !d.allowed {
@@ -132,12 +144,30 @@ impl Services {
         let ok = self.passwords.verify(&password, found.as_ref().map(|u| u.password_hash.clone())).await?;
         let Some(user) = found.filter(|_| ok) else {
             tracing::info!("sign-in refused");
+            let entry = AuditEntry {
+                team_id: None,
+                actor_user_id: None,
+                actor_email: Some(email.as_str()),
+                action: AuditAction::SignInFailed,
+                object: None,
+            };
+            self.audit(&self.db, meta, entry).await?;
             return Err(invalid_credentials());
         };
         if let Some(prev) = previous {
             self.logout(prev).await?;
         }
-        let token = self.insert_session(&self.db, &user.id).await?;
+        let txn = self.db.begin().await?;
+        let token = self.insert_session(&txn, &user.id).await?;
+        let entry = AuditEntry {
+            team_id: None,
+            actor_user_id: Some(&user.id),
+            actor_email: Some(&user.email),
+            action: AuditAction::SignIn,
+            object: None,
+        };
+        self.audit(&txn, meta, entry).await?;
+        txn.commit().await?;
         let caller = self.caller_for(&user.id, &user.email, None).await?.ok_or(CoreError::Unauthenticated)?;
         tracing::info!(user_id = %user.id, "signed in");
         Ok((caller, token))

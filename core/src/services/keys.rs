@@ -10,7 +10,8 @@ use crate::roles::Action;
 use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LEN};
 use crate::validate::{parse_environment, Expiry, KeyName};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use super::audit::{AuditAction, RequestMeta};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait};
 use tracing::instrument;
 
 /// The list view of a stored key.
@@ -38,6 +39,7 @@ impl Services {
         name: &str,
         environment: &str,
         expiry: &str,
+        meta: &RequestMeta,
     ) -> Result<CreatedKey, CoreError> {
         caller.require(Action::CreateKey)?;
         let name = KeyName::parse(name)?;
@@ -47,6 +49,7 @@ impl Services {
         let full = assemble(env, &random_base62(RANDOM_LEN));
         let parsed = WellFormedKey::parse(&full).map_err(|_| CoreError::Internal("generated key does not parse".into()))?;
         let hash = self.secret.hash_key(&full);
+        let txn = self.db.begin().await?;
         let model = api_key::ActiveModel {
             id: Set(new_id("key")),
             team_id: Set(caller.team.id.clone()),
@@ -62,8 +65,10 @@ impl Services {
             revoked_at: Set(None),
             last_used_at: Set(None),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await?;
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id))).await?;
+        txn.commit().await?;
         // A lookup of this hash before it existed may have cached "not found".
         self.verifier.invalidate(&hash);
         tracing::info!(key_id = %model.id, "key created");
@@ -87,7 +92,7 @@ impl Services {
 
     /// Revokes a key of the caller's team at once. Another team's key is "not found".
     #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
-    pub async fn revoke_key(&self, caller: &Caller, key_id: &str) -> Result<KeyView, CoreError> {
+    pub async fn revoke_key(&self, caller: &Caller, key_id: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
         let now = self.now();
         let Some(m) = api_key::Entity::find_by_id(key_id.to_owned())
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
@@ -104,7 +109,10 @@ impl Services {
         let hash = m.key_hash.clone();
         let mut am = m.into_active_model();
         am.revoked_at = Set(Some(now));
-        let m = am.update(&self.db).await?;
+        let txn = self.db.begin().await?;
+        let m = am.update(&txn).await?;
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyRevoked, ("key", &m.id))).await?;
+        txn.commit().await?;
         self.verifier.invalidate(&hash);
         tracing::info!("key revoked");
         Ok(key_view(&m, now))

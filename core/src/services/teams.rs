@@ -1,6 +1,7 @@
 //! Teams beyond the personal one: creating them and switching between them.
 
 use super::auth::Caller;
+use super::audit::{AuditAction, RequestMeta};
 use super::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{SessionInfo, TeamMembership, TeamView};
@@ -15,7 +16,7 @@ use tracing::instrument;
 impl Services {
     /// Creates a team with the caller as its owner.
     #[instrument(skip_all, fields(user_id = %caller.user.id))]
-    pub async fn create_team(&self, caller: &Caller, name: &str, description: &str) -> Result<TeamView, CoreError> {
+    pub async fn create_team(&self, caller: &Caller, name: &str, description: &str, meta: &RequestMeta) -> Result<TeamView, CoreError> {
         let name = TeamName::parse(name)?;
         let description = parse_description(description)?;
         let now = self.now();
@@ -38,6 +39,9 @@ impl Services {
         }
         .insert(&txn)
         .await?;
+        let mut entry = caller.entry(AuditAction::TeamCreated, ("team", &id));
+        entry.team_id = Some(&id);
+        self.audit(&txn, meta, entry).await?;
         txn.commit().await?;
         tracing::info!(team_id = %id, "team created");
         Ok(TeamView { id, name: name.as_str().to_owned() })

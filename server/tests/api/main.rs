@@ -1,6 +1,7 @@
 //! HTTP-level tests: the real server on port 0 with a fresh database (SQLite by default,
 //! PostgreSQL with `KEYPORT_TEST_DATABASE=postgres`).
 
+mod audit;
 mod auth;
 mod helpers;
 mod keys;
