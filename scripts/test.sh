@@ -25,5 +25,8 @@ step "Building the portal (cargo leptos build)"
 cargo leptos build
 
 step "Browser tests (Playwright + Chromium)"
+# A free port, so a portal already running on this machine does not collide with the tests.
+E2E_PORT=${E2E_PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
+export E2E_PORT
 (cd end2end && KEYPORT_BIN="$TARGET_DIR/debug/keyport" E2E_SITE_ROOT="$PWD/../target/site" npx playwright test)
 printf '\n\033[1;32mAll tests passed.\033[0m\n'

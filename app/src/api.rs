@@ -2,7 +2,7 @@
 //! service and maps the error. Endpoint names are explicit and stable: they are public API.
 
 use crate::error::AppError;
-use keyport_core::dto::{CreatedKey, KeyView, SessionInfo, TeamView, UsageSummary};
+use keyport_core::dto::{CreatedKey, KeyView, MemberView, SessionInfo, TeamView, UsageSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -166,6 +166,13 @@ pub async fn logout() -> Result<(), AppError> {
     ssr::clear_session_cookie();
     leptos_axum::redirect("/portal/login");
     Ok(())
+}
+
+/// The active team's members.
+#[server(endpoint = "team/members")]
+pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.list_members(&caller).await?)
 }
 
 /// The active team's keys, newest first.

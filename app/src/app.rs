@@ -2,7 +2,7 @@
 
 use crate::pages::{
     dashboard::DashboardPage, keys::KeysPage, login::LoginPage, not_found::NotFound,
-    placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage,
+    placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage, team::TeamPage,
 };
 use crate::components::layout::PortalLayout;
 use leptos::prelude::*;
@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>
+                    <Route path=path!("team") view=TeamPage/>
                     <Route path=path!("usage") view=UsagePage/>
                     <Route path=path!("docs") view=DocsPage/>
                     <Route path=path!("billing") view=BillingPage/>

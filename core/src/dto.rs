@@ -33,6 +33,19 @@ pub struct TeamMembership {
     pub personal: bool,
 }
 
+/// A member of the active team, as the members page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// The member's user id.
+    pub user_id: String,
+    /// Their email address.
+    pub email: String,
+    /// Their role in the team.
+    pub role: crate::roles::Role,
+    /// When they joined the team.
+    pub joined_at: DateTime<Utc>,
+}
+
 /// Who is signed in and which team they are working in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

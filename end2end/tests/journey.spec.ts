@@ -136,7 +136,8 @@ test('every page renders on the server and hydrates when loaded directly', async
   }
   await register(page);
   for (const [path, heading] of [
-    ['/portal', 'Dashboard'], ['/portal/keys', 'No API keys yet'], ['/portal/usage', 'Usage'],
+    ['/portal', 'Dashboard'], ['/portal/keys', 'No API keys yet'], ['/portal/team', 'Team members'],
+    ['/portal/usage', 'Usage'],
     ['/portal/docs', 'Docs'], ['/portal/billing', 'Billing'], ['/portal/settings', 'Settings'],
   ]) {
     await page.goto(path);

@@ -10,9 +10,10 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The navigation entries: label, path, icon.
-pub const NAV: [(&str, &str, IconKind); 6] = [
+pub const NAV: [(&str, &str, IconKind); 7] = [
     ("Dashboard", "/portal", IconKind::Home),
     ("API Keys", "/portal/keys", IconKind::Key),
+    ("Team", "/portal/team", IconKind::Users),
     ("Usage", "/portal/usage", IconKind::Chart),
     ("Docs", "/portal/docs", IconKind::Book),
     ("Billing", "/portal/billing", IconKind::Card),

@@ -4,10 +4,10 @@ use super::auth::Caller;
 use super::audit::{AuditAction, RequestMeta};
 use super::Services;
 use crate::crypto::{new_id, sha256_hex};
-use crate::dto::{SessionInfo, TeamMembership, TeamView};
-use crate::entity::{membership, session, team};
+use crate::dto::{MemberView, SessionInfo, TeamMembership, TeamView};
+use crate::entity::{membership, session, team, user};
 use crate::error::CoreError;
-use crate::roles::Role;
+use crate::roles::{Action, Role};
 use crate::validate::{parse_description, TeamName};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
@@ -87,6 +87,32 @@ impl Services {
             })
             .collect();
         out.sort_by_key(|t| !t.personal);
+        Ok(out)
+    }
+
+    /// The members of the caller's active team, owners first, then by when they joined.
+    pub async fn list_members(&self, caller: &Caller) -> Result<Vec<MemberView>, CoreError> {
+        caller.require(Action::ViewMembers)?;
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::TeamId.eq(&caller.team.id))
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<String> = memberships.iter().map(|m| m.user_id.clone()).collect();
+        let users = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(&self.db).await?;
+        let mut out: Vec<MemberView> = memberships
+            .into_iter()
+            .filter_map(|m| {
+                let u = users.iter().find(|u| u.id == m.user_id)?;
+                Some(MemberView {
+                    user_id: u.id.clone(),
+                    email: u.email.clone(),
+                    role: Role::parse(&m.role).unwrap_or(Role::Viewer),
+                    joined_at: m.created_at,
+                })
+            })
+            .collect();
+        out.sort_by_key(|m| m.role);
         Ok(out)
     }
 

@@ -71,3 +71,21 @@ async fn team_names_and_descriptions_are_validated() {
     app.set_session_cookie(None);
     assert_eq!(app.call("teams/create", &[("name", "x"), ("description", "")]).await.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_members_list_shows_the_active_teams_members_only() {
+    let app = spawn_app().await;
+    let alice = app.signed_in().await;
+    let members: Value = app.call("team/members", &[]).await.json().await.unwrap();
+    let members = members.as_array().unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["email"], alice.as_str());
+    assert_eq!(members[0]["role"], "owner");
+    app.set_session_cookie(None);
+    let bob = app.signed_in().await;
+    let members: Value = app.call("team/members", &[]).await.json().await.unwrap();
+    let emails: Vec<&str> = members.as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, [bob.as_str()], "Bob's team does not list Alice");
+    app.set_session_cookie(None);
+    assert_eq!(app.call("team/members", &[]).await.status(), StatusCode::UNAUTHORIZED);
+}
