@@ -2,7 +2,7 @@
 //! service and maps the error. Endpoint names are explicit and stable: they are public API.
 
 use crate::error::AppError;
-use keyport_core::dto::{CreatedKey, KeyView, MemberView, SessionInfo, TeamView, UsageSummary};
+use keyport_core::dto::{AuditEventView, CreatedKey, KeyView, MemberView, SessionInfo, TeamView, UsageSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -31,8 +31,12 @@ pub mod ssr {
 
     /// The session token sent by the browser, if any.
     pub fn session_token() -> Option<String> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
+        session_token_from(&use_context::<http::request::Parts>()?.headers)
+    }
+
+    /// The session token in a request's `Cookie` headers, if any.
+    pub fn session_token_from(headers: &http::HeaderMap) -> Option<String> {
+        headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
             h.split(';').find_map(|c| {
                 let (k, v) = c.trim().split_once('=')?;
                 (k == SESSION_COOKIE && !v.is_empty()).then(|| v.to_owned())
@@ -173,6 +177,13 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
     let caller = ssr::require_caller().await?;
     Ok(ssr::services()?.list_members(&caller).await?)
+}
+
+/// The active team's audit trail, newest first, optionally for one action.
+#[server(endpoint = "audit/list")]
+pub async fn list_audit(action: String) -> Result<Vec<AuditEventView>, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.list_audit(&caller, Some(&action)).await?)
 }
 
 /// The active team's keys, newest first.

@@ -1,6 +1,7 @@
 //! The HTML shell and the router: every URL of the portal is declared here.
 
 use crate::pages::{
+    audit::AuditPage,
     dashboard::DashboardPage, keys::KeysPage, login::LoginPage, not_found::NotFound,
     placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage, team::TeamPage,
 };
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>
                     <Route path=path!("team") view=TeamPage/>
+                    <Route path=path!("audit") view=AuditPage/>
                     <Route path=path!("usage") view=UsagePage/>
                     <Route path=path!("docs") view=DocsPage/>
                     <Route path=path!("billing") view=BillingPage/>

@@ -46,6 +46,25 @@ pub struct MemberView {
     pub joined_at: DateTime<Utc>,
 }
 
+/// One row of the audit trail as the audit page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    /// Event id.
+    pub id: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (email), if known.
+    pub actor: Option<String>,
+    /// What happened (`key.created`, `sign_in`, …).
+    pub action: String,
+    /// The object's type and id, if any.
+    pub object: Option<String>,
+    /// Client address.
+    pub ip: String,
+    /// Client user agent.
+    pub user_agent: String,
+}
+
 /// Who is signed in and which team they are working in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -77,18 +77,21 @@ pub enum Action {
     ManageOwnKey,
     /// Revoke, rotate or edit any key of the team.
     ManageAnyKey,
+    /// Read the team's audit trail.
+    ViewAudit,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
         Action::CreateKey,
         Action::ManageOwnKey,
         Action::ManageAnyKey,
+        Action::ViewAudit,
     ];
 
     /// The least powerful role allowed to do this.
@@ -96,7 +99,7 @@ impl Action {
         match self {
             Action::ViewKeys | Action::ViewUsage | Action::ViewMembers => Role::Viewer,
             Action::CreateKey | Action::ManageOwnKey => Role::Member,
-            Action::ManageAnyKey => Role::Admin,
+            Action::ManageAnyKey | Action::ViewAudit => Role::Admin,
         }
     }
 }
@@ -114,8 +117,8 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey]),
-            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit]),
+            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit]),
             (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey]),
             (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers]),
         ];

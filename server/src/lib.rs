@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod exports;
 pub mod middleware;
 pub mod startup;
 pub mod v1;

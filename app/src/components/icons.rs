@@ -25,6 +25,8 @@ pub enum IconKind {
     Plus,
     /// People (team).
     Users,
+    /// A list (audit trail).
+    List,
 }
 
 fn path_of(kind: IconKind) -> &'static str {
@@ -38,6 +40,7 @@ fn path_of(kind: IconKind) -> &'static str {
         IconKind::Copy => "M9 9h11v11H9zM5 15H4V4h11v1",
         IconKind::Eye => "M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12zm10 3a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
         IconKind::Plus => "M12 5v14M5 12h14",
+        IconKind::List => "M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01",
         IconKind::Users => "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-1a6 6 0 0 1 12 0v1m2-10a3 3 0 1 0 0-6m6 16v-1a5 5 0 0 0-4-4.9",
     }
 }

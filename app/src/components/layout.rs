@@ -10,10 +10,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The navigation entries: label, path, icon.
-pub const NAV: [(&str, &str, IconKind); 7] = [
+pub const NAV: [(&str, &str, IconKind); 8] = [
     ("Dashboard", "/portal", IconKind::Home),
     ("API Keys", "/portal/keys", IconKind::Key),
     ("Team", "/portal/team", IconKind::Users),
+    ("Audit", "/portal/audit", IconKind::List),
     ("Usage", "/portal/usage", IconKind::Chart),
     ("Docs", "/portal/docs", IconKind::Book),
     ("Billing", "/portal/billing", IconKind::Card),

@@ -1,11 +1,18 @@
 //! The audit trail: one row per security-relevant action, written in the same transaction as
 //! the change it records, never holding a secret.
 
+use super::auth::Caller;
 use super::Services;
 use crate::crypto::new_id;
-use crate::entity::audit_event;
+use crate::dto::AuditEventView;
+use crate::entity::{audit_event, membership};
 use crate::error::CoreError;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use crate::roles::Action;
+use sea_orm::sea_query::Query;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+/// The most rows the audit page and its export return.
+pub const AUDIT_PAGE_LIMIT: u64 = 500;
 
 /// Where a request came from, as recorded in the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +52,15 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Every action, for filters.
+    pub const ALL: [AuditAction; 5] = [
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::KeyCreated,
+        AuditAction::KeyRevoked,
+        AuditAction::TeamCreated,
+    ];
+
     /// The stable name stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,4 +106,71 @@ impl Services {
         .await?;
         Ok(())
     }
+}
+
+impl Services {
+    /// The active team's audit trail, newest first: the team's own events and the account
+    /// events (sign-ins) of its current members. `action` filters by action name when given.
+    pub async fn list_audit(&self, caller: &Caller, action: Option<&str>) -> Result<Vec<AuditEventView>, CoreError> {
+        caller.require(Action::ViewAudit)?;
+        let members = Query::select()
+            .column(membership::Column::UserId)
+            .from(membership::Entity)
+            .and_where(membership::Column::TeamId.eq(&caller.team.id))
+            .to_owned();
+        let mut q = audit_event::Entity::find().filter(
+            Condition::any().add(audit_event::Column::TeamId.eq(&caller.team.id)).add(
+                Condition::all()
+                    .add(audit_event::Column::TeamId.is_null())
+                    .add(audit_event::Column::ActorUserId.in_subquery(members)),
+            ),
+        );
+        if let Some(a) = action.filter(|a| !a.is_empty()) {
+            q = q.filter(audit_event::Column::Action.eq(a));
+        }
+        let rows = q
+            .order_by_desc(audit_event::Column::CreatedAt)
+            .order_by_desc(audit_event::Column::Id)
+            .limit(AUDIT_PAGE_LIMIT)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEventView {
+                id: r.id,
+                at: r.created_at,
+                actor: r.actor_email,
+                action: r.action,
+                object: match (r.object_type, r.object_id) {
+                    (Some(t), Some(id)) => Some(format!("{t} {id}")),
+                    _ => None,
+                },
+                ip: r.ip,
+                user_agent: r.user_agent,
+            })
+            .collect())
+    }
+}
+
+/// Renders audit rows as CSV (RFC 4180 quoting).
+pub fn to_csv(rows: &[AuditEventView]) -> String {
+    fn field(s: &str) -> String {
+        // A leading formula character is neutralised so spreadsheets do not evaluate it.
+        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+    let mut out = String::from("time_utc,actor,action,object,ip,user_agent\r\n");
+    for r in rows {
+        let cols = [
+            r.at.to_rfc3339(),
+            r.actor.clone().unwrap_or_default(),
+            r.action.clone(),
+            r.object.clone().unwrap_or_default(),
+            r.ip.clone(),
+            r.user_agent.clone(),
+        ];
+        out.push_str(&cols.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
 }

@@ -37,3 +37,33 @@ async fn each_recorded_action_has_exactly_one_row_and_no_secret_anywhere() {
         assert!(!everything.contains(secret), "audit trail leaks a secret");
     }
 }
+
+#[tokio::test]
+async fn owners_read_and_export_their_teams_trail_and_nobody_elses() {
+    let app = spawn_app().await;
+    let email = app.signed_in().await;
+    app.login(&email, PASSWORD).await;
+    let key = app.create_key("Exported", "live", "never").await;
+    let rows: serde_json::Value = app.call("audit/list", &[("action", "")]).await.json().await.unwrap();
+    let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["key.created", "sign_in"], "newest first, member sign-ins included");
+    let only: serde_json::Value = app.call("audit/list", &[("action", "sign_in")]).await.json().await.unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+
+    let csv = app.page("/portal/audit.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let body = csv.text().await.unwrap();
+    assert!(body.starts_with("time_utc,actor,action,object,ip,user_agent\r\n"));
+    assert!(body.contains(&format!("\"key {}\"", key.key.id)));
+    assert_eq!(body.lines().count(), 3);
+
+    // Another user sees none of it.
+    app.set_session_cookie(None);
+    app.signed_in().await;
+    let rows: serde_json::Value = app.call("audit/list", &[("action", "")]).await.json().await.unwrap();
+    assert!(rows.as_array().unwrap().is_empty());
+    app.set_session_cookie(None);
+    assert_eq!(app.page("/portal/audit.csv").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call("audit/list", &[("action", "")]).await.status(), StatusCode::UNAUTHORIZED);
+}
