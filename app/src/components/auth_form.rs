@@ -1,6 +1,6 @@
 //! The pieces shared by the sign-in and sign-up pages.
 
-use crate::components::forms::{field_error, FieldMessage};
+use crate::components::forms::{field_error, TextField};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -41,22 +41,9 @@ pub fn CredentialFields(
     #[prop(optional)]
     password_hint: Option<String>,
 ) -> impl IntoView {
-    let email_err = field_error(error, "email");
-    let password_err = field_error(error, "password");
-    let described_by = if password_hint.is_some() { "password-hint password-error" } else { "password-error" };
     view! {
-        <div class="field">
-            <label for="email">"Email"</label>
-            <input id="email" name="email" type="email" autocomplete="email" required
-                aria-describedby="email-error" aria-invalid=move || email_err.get().is_some().to_string()/>
-            <FieldMessage id="email-error" message=email_err/>
-        </div>
-        <div class="field">
-            <label for="password">"Password"</label>
-            <input id="password" name="password" type="password" autocomplete=password_autocomplete required
-                aria-describedby=described_by aria-invalid=move || password_err.get().is_some().to_string()/>
-            {password_hint.map(|h| view! { <p class="hint" id="password-hint">{h}</p> })}
-            <FieldMessage id="password-error" message=password_err/>
-        </div>
+        <TextField id="email" name="email" label="Email" kind="email" autocomplete="email" error=field_error(error, "email")/>
+        <TextField id="password" name="password" label="Password" kind="password" autocomplete=password_autocomplete
+            error=field_error(error, "password") hint=password_hint/>
     }
 }

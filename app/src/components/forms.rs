@@ -26,22 +26,57 @@ pub fn form_error(err: Signal<Option<AppError>>, fields: &'static [&'static str]
     }))
 }
 
-/// A field's error line, announced to screen readers.
-#[component]
-pub fn FieldMessage(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <p class="field-error" id=id role="alert" hidden=move || message.get().is_none()>
-            {move || message.get().unwrap_or_default()}
-        </p>
-    }
-}
-
 /// A form-level error banner.
 #[component]
 pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <div class="alert alert-error" role="alert" hidden=move || message.get().is_none()>
             {move || message.get().unwrap_or_default()}
+        </div>
+    }
+}
+
+/// A labelled input with its error line (and an optional hint), wired for assistive
+/// technology: `aria-describedby` names the hint and the error, `aria-invalid` follows it.
+#[component]
+pub fn TextField(
+    /// Element id; the error line gets `<id>-error`, the hint `<id>-hint`.
+    id: &'static str,
+    /// Form field name.
+    name: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// The field's error message, if any.
+    error: Signal<Option<String>>,
+    /// Input type (`text`, `email`, `password`).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// Autocomplete hint for browsers and password managers.
+    #[prop(default = "off")]
+    autocomplete: &'static str,
+    /// Maximum length in characters.
+    #[prop(optional)]
+    maxlength: Option<u32>,
+    /// Whether the field must be filled.
+    #[prop(default = true)]
+    required: bool,
+    /// A hint under the field.
+    #[prop(optional_no_strip)]
+    hint: Option<String>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = if hint.is_some() { format!("{hint_id} {error_id}") } else { error_id.clone() };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type=kind autocomplete=autocomplete required=required
+                maxlength=maxlength.map(|m| m.to_string())
+                aria-describedby=described_by aria-invalid=move || error.get().is_some().to_string()/>
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
         </div>
     }
 }

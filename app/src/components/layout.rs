@@ -2,7 +2,7 @@
 
 use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
 use crate::components::dialog::Dialog;
-use crate::components::forms::{field_error, form_error, last_error, FieldMessage, FormAlert};
+use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::error::AppError;
 use keyport_core::dto::SessionInfo;
@@ -124,18 +124,9 @@ fn CreateTeamDialog(on_close: Callback<()>) -> impl IntoView {
             <p class="muted small">"Teams share keys and usage. You will be its owner and can invite others later."</p>
             <FormAlert message=form_error(error, &["name", "description"])/>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
-                <div class="field">
-                    <label for="team-name">"Team name"</label>
-                    <input id="team-name" name="name" type="text" maxlength="64" required
-                        aria-describedby="team-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
-                    <FieldMessage id="team-name-error" message=name_err/>
-                </div>
-                <div class="field">
-                    <label for="team-description">"Description (optional)"</label>
-                    <input id="team-description" name="description" type="text" maxlength="280"
-                        aria-describedby="team-description-error"/>
-                    <FieldMessage id="team-description-error" message=description_err/>
-                </div>
+                <TextField id="team-name" name="name" label="Team name" maxlength=64 error=name_err/>
+                <TextField id="team-description" name="description" label="Description (optional)" maxlength=280
+                    required=false error=description_err/>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" disabled=move || pending.get()>

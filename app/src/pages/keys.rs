@@ -2,7 +2,7 @@
 
 use crate::api::{list_keys, CreateKey, RevokeKey};
 use crate::components::dialog::Dialog;
-use crate::components::forms::{last_error, field_error, form_error, FieldMessage, FormAlert};
+use crate::components::forms::{last_error, field_error, form_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::format::{date, date_or, date_time};
 use keyport_core::dto::{CreatedKey, KeyStatus, KeyView};
@@ -141,13 +141,7 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, on_close: Callback<()>) -> i
             <h2 id="create-title">"Create an API key"</h2>
             <FormAlert message=form_err/>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
-                <div class="field">
-                    <label for="key-name">"Name"</label>
-                    <input id="key-name" name="name" type="text" maxlength="64" required
-                        placeholder="e.g. Production server" aria-describedby="key-name-error"
-                        aria-invalid=move || name_err.get().is_some().to_string()/>
-                    <FieldMessage id="key-name-error" message=name_err/>
-                </div>
+                <TextField id="key-name" name="name" label="Name" maxlength=64 error=name_err/>
                 <fieldset class="field">
                     <legend>"Environment"</legend>
                     <div class="radio-row">
