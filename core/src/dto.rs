@@ -136,6 +136,8 @@ pub struct KeyView {
     pub environment: Environment,
     /// Masked form: `kp_live_AbCd…wxyz`.
     pub masked: String,
+    /// The user who created the key.
+    pub created_by: String,
     /// Requests per minute allowed.
     pub ratelimit_per_minute: i64,
     /// Creation time.
@@ -148,6 +150,16 @@ pub struct KeyView {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Derived status.
     pub status: KeyStatus,
+}
+
+impl KeyView {
+    /// Whether a member with `role` and user id `me` may revoke (or later rotate, edit) this
+    /// key: the same rule the server applies.
+    pub fn manageable_by(&self, role: crate::roles::Role, me: &str) -> bool {
+        use crate::roles::{allowed, Action};
+        let action = if self.created_by == me { Action::ManageOwnKey } else { Action::ManageAnyKey };
+        self.status != KeyStatus::Revoked && allowed(role, action)
+    }
 }
 
 /// The answer to "create a key": the only time the full key exists outside the caller's hands.
@@ -237,6 +249,31 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_manage_their_own_keys_and_admins_any() {
+        use crate::key::Environment;
+        use crate::roles::Role;
+        let k = KeyView {
+            id: "key_1".into(),
+            name: "k".into(),
+            environment: Environment::Live,
+            masked: "kp_live_abcd…wxyz".into(),
+            created_by: "usr_a".into(),
+            ratelimit_per_minute: 60,
+            created_at: Utc::now(),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            status: KeyStatus::Active,
+        };
+        assert!(k.manageable_by(Role::Member, "usr_a"));
+        assert!(!k.manageable_by(Role::Member, "usr_b"));
+        assert!(k.manageable_by(Role::Admin, "usr_b"));
+        assert!(!k.manageable_by(Role::Viewer, "usr_a"));
+        let revoked = KeyView { status: KeyStatus::Revoked, ..k };
+        assert!(!revoked.manageable_by(Role::Owner, "usr_a"));
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -1,11 +1,12 @@
 //! `/portal/keys`: create, list and revoke API keys. The full key is shown once.
 
-use crate::api::{list_keys, CreateKey, RevokeKey};
+use crate::api::{get_session, list_keys, CreateKey, RevokeKey};
 use crate::components::dialog::Dialog;
 use crate::components::forms::{last_error, field_error, form_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::format::{date, date_or, date_time};
 use keyport_core::dto::{CreatedKey, KeyStatus, KeyView};
+use keyport_core::roles::{allowed, Action, Role};
 use keyport_core::validate::Expiry;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +26,10 @@ pub fn KeysPage() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
+    // Who is looking decides which buttons appear; the server applies the same table.
+    let session = Resource::new(|| (), |_| get_session());
+    let me = move || session.get().and_then(Result::ok).flatten().map(|s| (s.role, s.user.id));
+    let can_create = move || me().is_some_and(|(role, _)| allowed(role, Action::CreateKey));
     let show_create = RwSignal::new(false);
     let created: RwSignal<Option<CreatedKey>> = RwSignal::new(None);
     let to_revoke: RwSignal<Option<KeyView>> = RwSignal::new(None);
@@ -50,24 +55,34 @@ pub fn KeysPage() -> impl IntoView {
                 <h1>"API keys"</h1>
                 <p class="muted">"Keys authenticate your requests. Keep them secret; revoke any you no longer trust."</p>
             </div>
-            <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
-                <Icon kind=IconKind::Plus/>"Create key"
-            </button>
+            <Transition>
+                {move || can_create().then(|| view! {
+                    <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
+                        <Icon kind=IconKind::Plus/>"Create key"
+                    </button>
+                })}
+            </Transition>
         </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
-            {move || keys.get().map(|result| {
+            {move || keys.get().zip(session.get()).map(|(result, _)| {
                 match result {
                     Ok(list) if list.is_empty() => view! {
                         <section class="card empty-state">
                             <div class="empty-icon" aria-hidden="true"><Icon kind=IconKind::Key/></div>
                             <h2>"No API keys yet"</h2>
-                            <p class="muted">"Create your first key to start calling the API. It takes a few seconds."</p>
-                            <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
-                                "Create your first key"
-                            </button>
+                            {if can_create() {
+                                view! {
+                                    <p class="muted">"Create your first key to start calling the API. It takes a few seconds."</p>
+                                    <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
+                                        "Create your first key"
+                                    </button>
+                                }.into_any()
+                            } else {
+                                view! { <p class="muted">"Your role in this team can see keys but not create them. Ask an owner or admin."</p> }.into_any()
+                            }}
                         </section>
                     }.into_any(),
-                    Ok(list) => view! { <KeyTable list to_revoke/> }.into_any(),
+                    Ok(list) => view! { <KeyTable list to_revoke viewer=me()/> }.into_any(),
                     Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -81,7 +96,7 @@ pub fn KeysPage() -> impl IntoView {
 }
 
 #[component]
-fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>) -> impl IntoView {
+fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Option<(Role, String)>) -> impl IntoView {
     view! {
         <div class="table-wrap card">
             <table class="keys-table">
@@ -99,7 +114,7 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>) -> impl In
                 </thead>
                 <tbody>
                     {list.into_iter().map(|k| {
-                        let revocable = k.status != KeyStatus::Revoked;
+                        let revocable = viewer.as_ref().is_some_and(|(role, me)| k.manageable_by(*role, me));
                         let label = format!("Revoke {}", k.name);
                         let row_key = k.clone();
                         view! {

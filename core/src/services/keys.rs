@@ -21,6 +21,7 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         name: m.name.clone(),
         environment: Environment::parse(&m.environment).unwrap_or(Environment::Test),
         masked: mask(&m.display_start, &m.last4),
+        created_by: m.created_by.clone(),
         ratelimit_per_minute: m.ratelimit_per_minute,
         created_at: m.created_at,
         expires_at: m.expires_at,
