@@ -5,7 +5,7 @@ use keyport_core::entity::audit_event;
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, QueryOrder};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_recorded_action_has_exactly_one_row_and_no_secret_anywhere() {
     let app = spawn_app().await;
     let email = app.signed_in().await;
@@ -38,7 +38,7 @@ async fn each_recorded_action_has_exactly_one_row_and_no_secret_anywhere() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_read_and_export_their_teams_trail_and_nobody_elses() {
     let app = spawn_app().await;
     let email = app.signed_in().await;

@@ -4,7 +4,7 @@ use crate::helpers::{email, spawn_app, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_signs_in_and_creates_a_personal_team() {
     let app = spawn_app().await;
     let e = email();
@@ -21,7 +21,7 @@ async fn register_signs_in_and_creates_a_personal_team() {
     assert!(session["team"]["id"].as_str().unwrap().starts_with("team_"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_short_and_malformed_sign_ups_get_field_errors_and_create_nothing() {
     let app = spawn_app().await;
     let cases = [
@@ -45,7 +45,7 @@ async fn weak_short_and_malformed_sign_ups_get_field_errors_and_create_nothing()
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unicode_and_long_passwords_are_accepted() {
     let app = spawn_app().await;
     let e = email();
@@ -55,7 +55,7 @@ async fn unicode_and_long_passwords_are_accepted() {
     assert_eq!(app.login(&e, &long).await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_sign_up_with_the_same_email_is_refused() {
     let app = spawn_app().await;
     let e = email();
@@ -69,7 +69,7 @@ async fn a_second_sign_up_with_the_same_email_is_refused() {
     assert_eq!(app.login(&e, PASSWORD).await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_email_get_the_identical_answer() {
     let app = spawn_app().await;
     let e = email();
@@ -86,7 +86,7 @@ async fn wrong_password_and_unknown_email_get_the_identical_answer() {
     assert!(app.session_cookie().is_none());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_issues_a_new_session_and_logout_kills_it_on_the_server() {
     let app = spawn_app().await;
     let e = email();
@@ -110,7 +110,7 @@ async fn login_issues_a_new_session_and_logout_kills_it_on_the_server() {
     assert!(session.is_null());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failed_sign_ins_are_throttled_before_hashing() {
     let app = spawn_app().await;
     let e = email();
@@ -125,7 +125,7 @@ async fn repeated_failed_sign_ins_are_throttled_before_hashing() {
     assert_eq!(app.login(&e, PASSWORD).await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_pages_send_visitors_without_a_session_to_sign_in() {
     let app = spawn_app().await;
     for path in ["/portal", "/portal/keys"] {

@@ -6,7 +6,7 @@ use keyport_core::key::{Environment, WellFormedKey};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_created_key_is_returned_once_and_listed_only_masked() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -37,7 +37,7 @@ async fn a_created_key_is_returned_once_and_listed_only_masked() {
     assert_eq!(app.list_keys().await[0].name, "Staging", "newest first");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_key_input_gets_field_errors_and_creates_nothing() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -59,7 +59,7 @@ async fn bad_key_input_gets_field_errors_and_creates_nothing() {
     assert!(app.list_keys().await.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_marks_the_key_revoked_and_is_idempotent() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -73,7 +73,7 @@ async fn revoking_marks_the_key_revoked_and_is_idempotent() {
     assert_eq!(app.call("keys/revoke", &[("id", "key_nope")]).await.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_teams_key_is_invisible_and_cannot_be_revoked() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -88,7 +88,7 @@ async fn another_teams_key_is_invisible_and_cannot_be_revoked() {
     assert_eq!(app.list_keys().await[0].status, KeyStatus::Active);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_functions_require_a_session() {
     let app = spawn_app().await;
     for (ep, form) in [

@@ -3,14 +3,14 @@
 use crate::helpers::{email, spawn_app, PASSWORD};
 use reqwest::StatusCode;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_answers_ok() {
     let app = spawn_app().await;
     let res = app.client().get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_posts_to_server_functions_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -47,7 +47,7 @@ async fn cross_site_posts_to_server_functions_are_refused_and_change_nothing() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_a_nonce_csp_and_the_other_security_headers() {
     let app = spawn_app().await;
     let res = app.page("/portal/login").await;
@@ -68,7 +68,7 @@ async fn pages_carry_a_nonce_csp_and_the_other_security_headers() {
     assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_answer_404() {
     let app = spawn_app().await;
     assert_eq!(app.page("/no/such/page").await.status(), StatusCode::NOT_FOUND);

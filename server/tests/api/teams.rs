@@ -8,7 +8,7 @@ async fn session(app: &crate::helpers::TestApp) -> Value {
     app.call("session", &[]).await.json().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_team_is_owned_by_its_creator_becomes_active_and_keeps_its_own_keys() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -34,7 +34,7 @@ async fn a_new_team_is_owned_by_its_creator_becomes_active_and_keeps_its_own_key
     assert_eq!(names, ["Personal key"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_to_someone_elses_team_is_not_found_and_changes_nothing() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -49,7 +49,7 @@ async fn switching_to_someone_elses_team_is_not_found_and_changes_nothing() {
     assert_eq!(session(&app).await["team"]["id"], before);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn team_names_and_descriptions_are_validated() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -72,7 +72,7 @@ async fn team_names_and_descriptions_are_validated() {
     assert_eq!(app.call("teams/create", &[("name", "x"), ("description", "")]).await.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_members_list_shows_the_active_teams_members_only() {
     let app = spawn_app().await;
     let alice = app.signed_in().await;

@@ -5,7 +5,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_key_verifies_with_its_identity_and_rate_limit_headers() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -26,7 +26,7 @@ async fn a_fresh_key_verifies_with_its_identity_and_rate_limit_headers() {
     assert_eq!(body["ratelimit"]["remaining"], 59);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_mistyped_keys_are_invalid_format_and_unknown_ones_not_found() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -51,7 +51,7 @@ async fn malformed_and_mistyped_keys_are_invalid_format_and_unknown_ones_not_fou
     assert_eq!(app.services.verifier.db_lookups(), lookups + 1, "unknown keys are cached as missing");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_key_is_refused_on_the_very_next_verify() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -65,7 +65,7 @@ async fn a_revoked_key_is_refused_on_the_very_next_verify() {
     assert_eq!(body["key_id"], k.key.id.as_str());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_past_its_expiry_is_expired() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -80,7 +80,7 @@ async fn a_key_past_its_expiry_is_expired() {
     assert!(body["expires_at"].as_str().is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_five_concurrent_calls_give_exactly_sixty_valid_and_five_rate_limited() {
     let app = spawn_app().await;
     app.signed_in().await;
@@ -109,7 +109,7 @@ async fn sixty_five_concurrent_calls_give_exactly_sixty_valid_and_five_rate_limi
     assert_eq!(app.verify(&token, k.secret.expose()).await["code"], "VALID");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_needs_a_valid_operator_token() {
     let app = spawn_app().await;
     let body = serde_json::json!({ "key": "kp_live_x" }).to_string();
@@ -133,7 +133,7 @@ async fn verify_needs_a_valid_operator_token() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bodies_get_a_400_json_error() {
     let app = spawn_app().await;
     let token = app.operator_token().await;
@@ -148,7 +148,7 @@ async fn malformed_bodies_get_a_400_json_error() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verifications_reach_the_dashboard_usage_and_last_used() {
     let app = spawn_app().await;
     app.signed_in().await;
