@@ -88,23 +88,7 @@ impl Services {
         .map_err(|e| {
             unique_violation_as(e, "email", "An account with this email already exists. Sign in instead.")
         })?;
-        team::ActiveModel {
-            id: Set(team_id.clone()),
-            name: Set(team_name.clone()),
-            personal: Set(true),
-            description: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        membership::ActiveModel {
-            team_id: Set(team_id.clone()),
-            user_id: Set(user_id.clone()),
-            role: Set(Role::Owner.as_str().into()),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        super::teams::insert_team_with_owner(&txn, &team_id, &team_name, true, None, &user_id, now).await?;
         let token = self.insert_session(&txn, &user_id).await?;
         txn.commit().await?;
         tracing::info!(user_id = %user_id, "account created");

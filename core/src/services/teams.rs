@@ -10,8 +10,39 @@ use crate::error::CoreError;
 use crate::roles::{Action, Role};
 use crate::validate::{parse_description, TeamName};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use tracing::instrument;
+
+/// Inserts a team and its owner's membership on `db` (the caller's transaction).
+pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
+    db: &C,
+    team_id: &str,
+    name: &str,
+    personal: bool,
+    description: Option<String>,
+    owner_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    team::ActiveModel {
+        id: Set(team_id.to_owned()),
+        name: Set(name.to_owned()),
+        personal: Set(personal),
+        description: Set(description),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    membership::ActiveModel {
+        team_id: Set(team_id.to_owned()),
+        user_id: Set(owner_id.to_owned()),
+        role: Set(Role::Owner.as_str().into()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
 
 impl Services {
     /// Creates a team with the caller as its owner.
@@ -22,23 +53,7 @@ impl Services {
         let now = self.now();
         let id = new_id("team");
         let txn = self.db.begin().await?;
-        team::ActiveModel {
-            id: Set(id.clone()),
-            name: Set(name.as_str().to_owned()),
-            personal: Set(false),
-            description: Set(description),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        membership::ActiveModel {
-            team_id: Set(id.clone()),
-            user_id: Set(caller.user.id.clone()),
-            role: Set(Role::Owner.as_str().into()),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        insert_team_with_owner(&txn, &id, name.as_str(), false, description, &caller.user.id, now).await?;
         let mut entry = caller.entry(AuditAction::TeamCreated, ("team", &id));
         entry.team_id = Some(&id);
         self.audit(&txn, meta, entry).await?;
