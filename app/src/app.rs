@@ -2,7 +2,7 @@
 
 use crate::pages::{
     audit::AuditPage,
-    dashboard::DashboardPage, keys::KeysPage, login::LoginPage, not_found::NotFound,
+    dashboard::DashboardPage, invite::InvitePage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
     placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage, team::TeamPage,
 };
 use crate::components::layout::PortalLayout;
@@ -43,11 +43,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/portal"/> }/>
                 <Route path=path!("/portal/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>
                     <Route path=path!("team") view=TeamPage/>
                     <Route path=path!("audit") view=AuditPage/>
+                    <Route path=path!("outbox") view=OutboxPage/>
                     <Route path=path!("usage") view=UsagePage/>
                     <Route path=path!("docs") view=DocsPage/>
                     <Route path=path!("billing") view=BillingPage/>

@@ -5,4 +5,5 @@ pub mod dialog;
 pub mod forms;
 pub mod icons;
 pub mod layout;
+pub mod local_time;
 pub mod usage_card;

@@ -25,6 +25,9 @@ pub enum AppError {
     /// Missing, or another team's.
     #[error("We couldn't find that. It may have been removed.")]
     NotFound,
+    /// Refused by the current state; the message says why.
+    #[error("{0}")]
+    Conflict(String),
     /// Throttled.
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     TooManyAttempts {
@@ -58,6 +61,7 @@ impl AppError {
             AppError::Unauthenticated => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Network | AppError::Internal => 500,
         }
@@ -89,6 +93,7 @@ impl From<keyport_core::CoreError> for AppError {
             C::Unauthenticated => AppError::Unauthenticated,
             C::Forbidden => AppError::Forbidden,
             C::NotFound => AppError::NotFound,
+            C::Conflict(m) => AppError::Conflict(m),
             C::TooManyAttempts { retry_after } => AppError::TooManyAttempts { retry_after },
             C::Db(e) => {
                 tracing::error!(error = %e, "database error in a server function");

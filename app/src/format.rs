@@ -19,6 +19,13 @@ pub fn date_time(t: DateTime<Utc>) -> String {
     format!("{} {}, {:02}:{:02} UTC", month(t), t.day(), t.hour(), t.minute())
 }
 
+/// A time in a zone `offset_minutes` east of UTC, with the date when it matters:
+/// `Nov 23, 15:05` (the reader's own zone, so no zone name).
+pub fn local_date_time(t: DateTime<Utc>, offset_minutes: i64) -> String {
+    let l = t + chrono::Duration::minutes(offset_minutes);
+    format!("{} {}, {:02}:{:02}", month(l), l.day(), l.hour(), l.minute())
+}
+
 /// A clock time: `14:05:09 UTC`.
 pub fn clock(t: DateTime<Utc>) -> String {
     format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
@@ -41,6 +48,8 @@ mod tests {
         assert_eq!(date_time(t), "Nov 3, 09:05 UTC");
         assert_eq!(clock(t), "09:05:07 UTC");
         assert_eq!(date_or(None, "Never"), "Never");
+        assert_eq!(local_date_time(t, 60), "Nov 3, 10:05");
+        assert_eq!(local_date_time(t, -600), "Nov 2, 23:05", "west of UTC can be the day before");
         assert_eq!(date(Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap()), "Jan 31, 2027");
     }
 }

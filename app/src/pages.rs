@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod invite;
 pub mod keys;
 pub mod login;
 pub mod not_found;
+pub mod outbox;
 pub mod placeholder;
 pub mod register;
 pub mod team;

@@ -22,6 +22,19 @@ pub struct TeamView {
     pub name: String,
 }
 
+/// A team's settings, for the team page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamDetails {
+    /// Team id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Whether it is someone's personal team.
+    pub personal: bool,
+}
+
 /// A team the signed-in user belongs to, for the team switcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamMembership {
@@ -44,6 +57,8 @@ pub struct MemberView {
     pub role: crate::roles::Role,
     /// When they joined the team.
     pub joined_at: DateTime<Utc>,
+    /// When they last used the portal in this team (to within a few minutes).
+    pub last_active_at: Option<DateTime<Utc>>,
 }
 
 /// One row of the audit trail as the audit page shows it.
@@ -59,10 +74,118 @@ pub struct AuditEventView {
     pub action: String,
     /// The object's type and id, if any.
     pub object: Option<String>,
+    /// What changed, for people (`member → admin`).
+    pub detail: Option<String>,
     /// Client address.
     pub ip: String,
     /// Client user agent.
     pub user_agent: String,
+}
+
+/// Where an outgoing email stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for the worker.
+    Queued,
+    /// Failed at least once; will be tried again.
+    Retrying,
+    /// Handed to the SMTP server.
+    Sent,
+    /// No SMTP is configured: written to the server log (and readable on the outbox page).
+    Logged,
+    /// Given up on after repeated failures.
+    Failed,
+}
+
+impl OutboxStatus {
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutboxStatus::Queued => "Queued",
+            OutboxStatus::Retrying => "Retrying",
+            OutboxStatus::Sent => "Sent",
+            OutboxStatus::Logged => "Not sent (no SMTP)",
+            OutboxStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// An email of the active team, for the outbox page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEmailView {
+    /// Email id.
+    pub id: String,
+    /// Recipient.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body (one-time links are removed once an email has been delivered by SMTP).
+    pub body: String,
+    /// Delivery state.
+    pub status: OutboxStatus,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it was sent or logged.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// The last delivery error, if any.
+    pub last_error: Option<String>,
+}
+
+/// A pending invitation, as owners and admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// Invitation id.
+    pub id: String,
+    /// The invited address.
+    pub email: String,
+    /// The role the invitee gets.
+    pub role: crate::roles::Role,
+    /// Who sent it (email).
+    pub invited_by: String,
+    /// When it was last sent.
+    pub sent_at: DateTime<Utc>,
+    /// When the current link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Whether the link has already expired.
+    pub expired: bool,
+}
+
+/// Where an invitation link stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    /// Can be accepted.
+    Pending,
+    /// Already used.
+    Accepted,
+    /// Withdrawn by the team.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// What the invitation page shows to whoever holds the link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    /// The team's name.
+    pub team_name: String,
+    /// Who invited (email).
+    pub invited_by: String,
+    /// The invited address; only an account with it can accept.
+    pub email: String,
+    /// The role on joining.
+    pub role: crate::roles::Role,
+    /// The inviter's personal message, if any.
+    pub message: Option<String>,
+    /// When the link expires.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it can still be accepted.
+    pub state: InvitationState,
+    /// The signed-in user's email, if someone is signed in.
+    pub signed_in_as: Option<String>,
 }
 
 /// Who is signed in and which team they are working in.

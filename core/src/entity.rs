@@ -2,8 +2,10 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod invitation;
 pub mod membership;
 pub mod operator_token;
+pub mod outbox_email;
 pub mod session;
 pub mod team;
 pub mod usage_minute;

@@ -17,6 +17,10 @@ pub enum CoreError {
     /// No such object in the caller's team (also: another team's object).
     #[error("not found")]
     NotFound,
+    /// Allowed in principle, but refused by the current state (the last owner leaving, a
+    /// used invitation); the message says why, for people.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts")]
     TooManyAttempts {

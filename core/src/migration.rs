@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_team_switching;
 mod m0003_audit;
+mod m0004_invitations;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_team_switching::Migration),
             Box::new(m0003_audit::Migration),
+            Box::new(m0004_invitations::Migration),
         ]
     }
 }

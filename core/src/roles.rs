@@ -79,12 +79,18 @@ pub enum Action {
     ManageAnyKey,
     /// Read the team's audit trail.
     ViewAudit,
+    /// Change members' roles and remove members (owners only by owners).
+    ManageMembers,
+    /// Invite people, resend and revoke invitations, read the team's outgoing email.
+    ManageInvitations,
+    /// Rename the team and change its description.
+    EditTeam,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 10] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
@@ -92,6 +98,9 @@ impl Action {
         Action::ManageOwnKey,
         Action::ManageAnyKey,
         Action::ViewAudit,
+        Action::ManageMembers,
+        Action::ManageInvitations,
+        Action::EditTeam,
     ];
 
     /// The least powerful role allowed to do this.
@@ -99,9 +108,27 @@ impl Action {
         match self {
             Action::ViewKeys | Action::ViewUsage | Action::ViewMembers => Role::Viewer,
             Action::CreateKey | Action::ManageOwnKey => Role::Member,
-            Action::ManageAnyKey | Action::ViewAudit => Role::Admin,
+            Action::ManageAnyKey
+            | Action::ViewAudit
+            | Action::ManageMembers
+            | Action::ManageInvitations
+            | Action::EditTeam => Role::Admin,
         }
     }
+}
+
+/// Whether `actor` may give `target` the role `new_role`, or remove `target` (pass `None`):
+/// managing members needs the right, admins cannot touch owners, and nobody grants a role
+/// above their own. The last-owner rule needs the team's state and is checked by the service.
+pub fn may_change_member(actor: Role, target: Role, new_role: Option<Role>) -> bool {
+    allowed(actor, Action::ManageMembers)
+        && actor.at_least(target)
+        && new_role.is_none_or(|r| actor.at_least(r))
+}
+
+/// The roles `actor` may hand out in invitations and role changes.
+pub fn grantable_roles(actor: Role) -> Vec<Role> {
+    Role::ALL.into_iter().filter(|r| actor.at_least(*r)).collect()
 }
 
 /// Whether `role` may do `action`.
@@ -117,8 +144,8 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit]),
-            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam]),
+            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam]),
             (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey]),
             (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers]),
         ];
@@ -127,6 +154,21 @@ mod tests {
                 assert_eq!(allowed(*role, action), actions.contains(&action), "{role:?} {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn admins_manage_everyone_but_owners_and_nobody_grants_above_their_role() {
+        use Role::*;
+        assert!(may_change_member(Owner, Owner, Some(Admin)), "owners manage owners");
+        assert!(may_change_member(Owner, Member, Some(Owner)), "ownership can be shared");
+        assert!(may_change_member(Admin, Member, Some(Admin)));
+        assert!(!may_change_member(Admin, Owner, Some(Admin)), "admins cannot demote owners");
+        assert!(!may_change_member(Admin, Owner, None), "admins cannot remove owners");
+        assert!(!may_change_member(Admin, Member, Some(Owner)), "nobody grants above their role");
+        assert!(!may_change_member(Member, Viewer, Some(Viewer)), "members manage nobody");
+        assert!(!may_change_member(Viewer, Viewer, None));
+        assert_eq!(grantable_roles(Admin), vec![Admin, Member, Viewer]);
+        assert_eq!(grantable_roles(Owner), Role::ALL.to_vec());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod invitations;
 pub mod keys;
+pub mod members;
+pub mod outbox;
 pub mod passwords;
 pub mod ratelimit;
 pub mod teams;
@@ -28,6 +31,8 @@ pub struct ServiceConfig {
     pub session_ttl: chrono::Duration,
     /// Concurrent password hashes allowed (each takes 19 MiB and tens of milliseconds).
     pub password_hash_concurrency: usize,
+    /// The portal's public URL, for links in emails (no trailing slash).
+    pub base_url: String,
 }
 
 impl Default for ServiceConfig {
@@ -37,6 +42,7 @@ impl Default for ServiceConfig {
             monthly_quota: 10_000,
             session_ttl: chrono::Duration::days(30),
             password_hash_concurrency: 4,
+            base_url: "http://127.0.0.1:3000".into(),
         }
     }
 }
@@ -61,6 +67,10 @@ pub struct Services {
     pub usage: usage::UsageAggregator,
     /// Operator token cache.
     pub tokens: tokens::TokenCache,
+    /// How emails leave: SMTP, or the log when none is configured.
+    pub mailer: Arc<dyn outbox::Mailer>,
+    /// Wakes the outbox worker when an email is queued.
+    pub outbox_wakeup: tokio::sync::Notify,
 }
 
 impl Services {
@@ -81,7 +91,28 @@ impl Services {
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
             tokens: tokens::TokenCache::default(),
+            mailer: Arc::new(outbox::LogMailer),
+            outbox_wakeup: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The same services, delivering email through `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn outbox::Mailer>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+    /// (waiting up to the busy timeout), because a deferred transaction that read first fails
+    /// at once with "database is locked" if another connection wrote in between.
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
     }
 
     /// Now, by the services' clock.

@@ -2,18 +2,23 @@ import { test as base, expect, Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Collects console errors and page errors of `page` into `problems`. */
+export function watch(page: Page, problems: string[]) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A server function answering a refused form with 400/401/403/404/409/429 is the form
+    // working, not the page failing; anything else (5xx, missing assets, script errors) fails.
+    const expectedRefusal = /status of 4(00|01|03|04|09|29)/.test(m.text()) && m.location().url.includes('/api/');
+    if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+}
+
 /** Fails the test on any console error, page error or failed hydration. */
 export const test = base.extend<{ guard: void }>({
   guard: [async ({ page }, use) => {
     const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      // A server function answering a refused form with 400/401/429 is the form working, not
-      // the page failing; anything else (5xx, missing assets, script errors) fails the test.
-      const expectedRefusal = /status of 4(00|01|03|04|29)/.test(m.text()) && m.location().url.includes('/api/');
-      if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    watch(page, problems);
     await use();
     expect(problems, problems.join('\n')).toEqual([]);
   }, { auto: true }],

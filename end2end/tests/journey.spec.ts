@@ -136,8 +136,8 @@ test('every page renders on the server and hydrates when loaded directly', async
   }
   await register(page);
   for (const [path, heading] of [
-    ['/portal', 'Dashboard'], ['/portal/keys', 'No API keys yet'], ['/portal/team', 'Team members'],
-    ['/portal/audit', 'Audit trail'],
+    ['/portal', 'Dashboard'], ['/portal/keys', 'No API keys yet'], ['/portal/team', 'Team'],
+    ['/portal/audit', 'Audit trail'], ['/portal/outbox', 'No emails yet'],
     ['/portal/usage', 'Usage'],
     ['/portal/docs', 'Docs'], ['/portal/billing', 'Billing'], ['/portal/settings', 'Settings'],
   ]) {

@@ -90,7 +90,8 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             println!("migrations applied");
         }
         Command::Tokens { action: TokenAction::Create { name } } => {
-            let svc = build_services(&settings, Arc::new(SystemClock)).await?;
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
             let t = svc.create_operator_token(&name).await?;
             eprintln!("Created operator token {} ({name}). It is shown once; store it now:", t.id);
             println!("{}", t.token);

@@ -31,6 +31,11 @@ pub struct Settings {
     pub site_root: String,
     /// Log filter (`info`, `keyport=debug,info`, …).
     pub log: String,
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://…:465`; without it, emails are
+    /// written to the log and shown on the outbox page.
+    pub smtp_url: Option<String>,
+    /// The sender of Keyport's emails.
+    pub mail_from: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -45,6 +50,8 @@ impl std::fmt::Debug for Settings {
             .field("monthly_quota", &self.monthly_quota)
             .field("usage_flush_ms", &self.usage_flush_ms)
             .field("site_root", &self.site_root)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +84,8 @@ impl Default for Settings {
             usage_flush_ms: 1_000,
             site_root: "target/site".into(),
             log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
+            smtp_url: None,
+            mail_from: "Keyport <keyport@localhost>".into(),
         }
     }
 }
@@ -95,6 +104,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_USAGE_FLUSH_MS", "usage flush interval in ms (default: 1000)"),
     ("KEYPORT_SITE_ROOT / LEPTOS_SITE_ROOT", "built site directory (default: target/site)"),
     ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
+    ("KEYPORT_SMTP_URL", "smtp://user:pass@host:587?tls=required or smtps://… (default: emails go to the log and the outbox page)"),
+    ("KEYPORT_MAIL_FROM", "sender of Keyport's emails (default: Keyport <keyport@localhost>)"),
 ];
 
 /// A settings error, with a message for the operator.
@@ -161,6 +172,12 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_LOG", "RUST_LOG"]) {
             self.log = v;
         }
+        if let Some(v) = first(&["KEYPORT_SMTP_URL"]) {
+            self.smtp_url = Some(v);
+        }
+        if let Some(v) = first(&["KEYPORT_MAIL_FROM"]) {
+            self.mail_from = v;
+        }
         self.validate()
     }
 
@@ -176,6 +193,9 @@ impl Settings {
         }
         if let Some(url) = &self.base_url {
             check_base_url(url, self.allow_insecure_base_url)?;
+        }
+        if let Some(url) = &self.smtp_url {
+            crate::mail::SmtpMailer::new(url, &self.mail_from)?;
         }
         Ok(())
     }
@@ -242,9 +262,10 @@ mod tests {
         let s = Settings {
             secret: Some("supersecretvalue".into()),
             database_url: Some("postgres://app:hunter2@db/keyport".into()),
+            smtp_url: Some("smtp://mailer:smtppass99@mail.example.com:587".into()),
             ..Settings::default()
         };
         let d = format!("{s:?}");
-        assert!(!d.contains("supersecretvalue") && !d.contains("hunter2"), "{d}");
+        assert!(!d.contains("supersecretvalue") && !d.contains("hunter2") && !d.contains("smtppass99"), "{d}");
     }
 }

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use keyport_app::api::ssr::session_token_from;
-use keyport_core::services::audit::to_csv;
+use keyport_core::services::audit::{to_csv, AuditFilter};
 use keyport_core::{CoreError, Services};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -16,6 +16,15 @@ pub struct AuditQuery {
     /// Action name, or empty for all.
     #[serde(default)]
     pub action: String,
+    /// Part of the actor's email, or empty.
+    #[serde(default)]
+    pub actor: String,
+    /// First day (`YYYY-MM-DD`, UTC), or empty.
+    #[serde(default)]
+    pub from: String,
+    /// Last day (`YYYY-MM-DD`, UTC), or empty.
+    #[serde(default)]
+    pub to: String,
 }
 
 /// `GET /portal/audit.csv`: the active team's audit trail as CSV (owners and admins).
@@ -32,7 +41,8 @@ pub async fn audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Que
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.");
         }
     };
-    match svc.list_audit(&caller, Some(&q.action)).await {
+    let filter = AuditFilter { action: q.action, actor: q.actor, from: q.from, to: q.to };
+    match svc.list_audit(&caller, &filter).await {
         Ok(rows) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
@@ -42,6 +52,7 @@ pub async fn audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Que
         )
             .into_response(),
         Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", "Only owners and admins can export the audit trail."),
+        Err(CoreError::Invalid(f)) => json_error(StatusCode::BAD_REQUEST, "invalid", &f.message),
         Err(e) => {
             tracing::error!(error = %e, "audit export failed");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.")

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod exports;
+pub mod mail;
 pub mod middleware;
 pub mod startup;
 pub mod v1;

@@ -96,16 +96,24 @@ pub async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConne
     Ok(connect_and_migrate(&url).await?)
 }
 
-/// Builds the services from settings.
-pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Services>, StartError> {
+/// Builds the services from settings; `base_url` is where the portal answers (for links in
+/// emails).
+pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url: &str) -> Result<Arc<Services>, StartError> {
     let db = open_database(settings).await?;
     let secret = load_or_create_secret(settings)?;
     let config = ServiceConfig {
         default_ratelimit_per_minute: settings.default_ratelimit_per_minute,
         monthly_quota: settings.monthly_quota,
+        base_url: base_url.to_owned(),
         ..ServiceConfig::default()
     };
-    Ok(Arc::new(Services::new(db, secret, clock, config)))
+    let mut services = Services::new(db, secret, clock, config);
+    if let Some(url) = &settings.smtp_url {
+        services = services.with_mailer(Arc::new(crate::mail::SmtpMailer::new(url, &settings.mail_from)?));
+    } else {
+        tracing::info!("no SMTP configured: emails are written to this log and shown on the portal's outbox page");
+    }
+    Ok(Arc::new(services))
 }
 
 fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
@@ -127,7 +135,6 @@ impl Application {
 
     /// Builds with a given clock (tests move time instead of sleeping).
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let services = build_services(&settings, clock).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
@@ -138,6 +145,7 @@ impl Application {
             .trim_end_matches('/')
             .to_owned();
         check_base_url(&base_url, settings.allow_insecure_base_url)?;
+        let services = build_services(&settings, clock, &base_url).await?;
         let state = AppState {
             leptos_options: leptos_options(&settings, addr),
             services: services.clone(),
@@ -176,7 +184,8 @@ impl Application {
     /// Serves until `stop` completes, then flushes pending usage.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx));
+        let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx.clone()));
+        let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), stop_rx));
         tracing::info!(url = %self.base_url, "keyport is listening");
         let listener = self.listener.tap_io(|tcp| {
             // Without this, small responses wait ~40 ms for Nagle's algorithm.
@@ -187,6 +196,7 @@ impl Application {
             .await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = mailer.await;
         result
     }
 }

@@ -1,4 +1,5 @@
-//! Background work started with the server: usage flushing and limiter housekeeping.
+//! Background work started with the server: usage flushing, limiter housekeeping, and
+//! delivering the email outbox.
 
 use keyport_core::Services;
 use std::sync::Arc;
@@ -28,5 +29,21 @@ pub async fn run(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<
     }
     if let Err(e) = svc.flush_usage().await {
         tracing::error!(error = %e, "final usage flush failed");
+    }
+}
+
+/// Delivers queued emails: at once when woken by a new email, and every few seconds for
+/// retries and for emails queued by another node.
+pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match svc.deliver_due_emails().await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox pass failed; will retry"),
+        }
+        tokio::select! {
+            _ = svc.outbox_wakeup.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => break,
+        }
     }
 }

@@ -35,3 +35,40 @@ pub fn Dialog(
         </div>
     }
 }
+
+/// A dialog that asks before a destructive action: a title, an explanation, Cancel, and a
+/// danger button that shows progress and, on failure, the error.
+#[component]
+pub fn ConfirmDialog(
+    /// Id of the heading (unique on the page).
+    id: &'static str,
+    /// The question, e.g. "Remove ada@example.com?".
+    title: String,
+    /// The danger button's label, and its label while the action runs.
+    confirm: (&'static str, &'static str),
+    /// Whether the action is running.
+    pending: Signal<bool>,
+    /// The last error, if the action failed.
+    error: Signal<Option<String>>,
+    /// Runs the action.
+    on_confirm: Callback<()>,
+    /// Called when the person dismisses the dialog.
+    on_close: Callback<()>,
+    /// The explanation.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Dialog labelled_by=id on_close>
+            <h2 id=id>{title}</h2>
+            {children()}
+            <crate::components::forms::FormAlert message=error/>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="btn btn-danger" disabled=move || pending.get()
+                    on:click=move |_| on_confirm.run(())>
+                    {move || if pending.get() { confirm.1 } else { confirm.0 }}
+                </button>
+            </div>
+        </Dialog>
+    }
+}

@@ -12,6 +12,15 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
 
+/// The text of an action's last error, for a dialog's alert.
+pub fn error_message<T>(action: ServerAction<T>) -> Signal<Option<String>>
+where
+    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    T::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || last_error(action).get().map(|e| e.to_string()))
+}
+
 /// The error message for `field`, if the last error concerns it.
 pub fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || err.with(|e| e.as_ref().and_then(|e| e.for_field(field))))

@@ -1,17 +1,24 @@
 //! `/portal/audit`: who did what in the active team (owners and admins).
 
 use crate::api::list_audit;
-use crate::format::date_time;
+use crate::components::local_time::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 5] = [
+pub const ACTIONS: [(&str, &str); 12] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
     ("key.revoked", "Key revoked"),
     ("team.created", "Team created"),
+    ("team.updated", "Team settings changed"),
+    ("invitation.sent", "Invitation sent"),
+    ("invitation.accepted", "Invitation accepted"),
+    ("invitation.revoked", "Invitation revoked"),
+    ("member.role_changed", "Role changed"),
+    ("member.removed", "Member removed"),
+    ("member.left", "Member left"),
 ];
 
 /// A label for a stored action name.
@@ -19,36 +26,83 @@ pub fn action_label(action: &str) -> &str {
     ACTIONS.iter().find(|(a, _)| *a == action).map(|(_, l)| *l).unwrap_or(action)
 }
 
+/// The audit filter as the page holds it: action, actor, from, to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Action name or empty.
+    pub action: String,
+    /// Part of the actor's email or empty.
+    pub actor: String,
+    /// First day, `YYYY-MM-DD`, or empty.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`, or empty.
+    pub to: String,
+}
+
+impl Filter {
+    /// The export link for the same rows.
+    pub fn csv_href(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [("action", &self.action), ("actor", &self.actor), ("from", &self.from), ("to", &self.to)] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", encode(v)));
+            }
+        }
+        if parts.is_empty() { "/portal/audit.csv".to_owned() } else { format!("/portal/audit.csv?{}", parts.join("&")) }
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The audit page.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let filter = RwSignal::new(String::new());
-    let events = Resource::new(move || filter.get(), |action| list_audit(action));
-    let csv_href = move || {
-        let a = filter.get();
-        if a.is_empty() { "/portal/audit.csv".to_owned() } else { format!("/portal/audit.csv?action={a}") }
-    };
+    let filter = RwSignal::new(Filter::default());
+    let events = Resource::new(move || filter.get(), |f| list_audit(f.action, f.actor, f.from, f.to));
+    let set = move |update: fn(&mut Filter, String)| move |ev: leptos::ev::Event| filter.update(|f| update(f, event_target_value(&ev)));
     view! {
         <Title text="Audit trail"/>
         <header class="page-header page-header-row">
             <div>
                 <h1>"Audit trail"</h1>
-                <p class="muted">"Every security-relevant action in this team: who, what, when and from where. Times are UTC."</p>
+                <p class="muted">"Every security-relevant action in this team: who, what, when and from where. Times are in your time zone; hover for UTC."</p>
             </div>
-            <a class="btn btn-secondary" href=csv_href download="keyport-audit.csv">"Export CSV"</a>
+            <a class="btn btn-secondary" href=move || filter.with(Filter::csv_href) download="keyport-audit.csv">"Export CSV"</a>
         </header>
-        <div class="filters">
-            <label for="audit-action">"Action"</label>
-            <select id="audit-action" on:change=move |ev| filter.set(event_target_value(&ev))>
-                <option value="">"All actions"</option>
-                {ACTIONS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
-            </select>
+        <div class="filters" role="search" aria-label="Filter the audit trail">
+            <div class="field">
+                <label for="audit-action">"Action"</label>
+                <select id="audit-action" on:change=set(|f, v| f.action = v)>
+                    <option value="">"All actions"</option>
+                    {ACTIONS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-actor">"Actor"</label>
+                <input id="audit-actor" type="search" placeholder="Email contains…" maxlength="320" on:change=set(|f, v| f.actor = v)/>
+            </div>
+            <div class="field">
+                <label for="audit-from">"From (UTC)"</label>
+                <input id="audit-from" type="date" on:change=set(|f, v| f.from = v)/>
+            </div>
+            <div class="field">
+                <label for="audit-to">"To (UTC)"</label>
+                <input id="audit-to" type="date" on:change=set(|f, v| f.to = v)/>
+            </div>
         </div>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading the audit trail…"</p> }>
             {move || events.get().map(|result| match result {
                 Ok(list) if list.is_empty() => view! {
-                    <section class="card empty-state"><h2>"Nothing recorded yet"</h2>
-                    <p class="muted">"Actions such as creating or revoking keys will appear here."</p></section>
+                    <section class="card empty-state"><h2>"Nothing matches"</h2>
+                    <p class="muted">"No recorded action matches these filters. Actions such as creating keys or inviting people appear here."</p></section>
                 }.into_any(),
                 Ok(list) => view! {
                     <div class="table-wrap card">
@@ -56,15 +110,18 @@ pub fn AuditPage() -> impl IntoView {
                             <caption class="visually-hidden">"Audit events"</caption>
                             <thead><tr>
                                 <th scope="col">"Time"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th>
-                                <th scope="col">"Object"</th><th scope="col" class="hide-sm">"Address"</th>
+                                <th scope="col">"Details"</th><th scope="col" class="hide-sm">"Address"</th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|e| view! {
                                     <tr>
-                                        <td>{date_time(e.at)}</td>
+                                        <td><LocalTime at=e.at/></td>
                                         <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
                                         <th scope="row">{action_label(&e.action).to_owned()}</th>
-                                        <td><code>{e.object.unwrap_or_default()}</code></td>
+                                        <td class="wrap">
+                                            {e.detail.map(|d| view! { <span>{d}</span> })}
+                                            <code class="object-id">{e.object.unwrap_or_default()}</code>
+                                        </td>
                                         <td class="hide-sm" title=e.user_agent>{e.ip}</td>
                                     </tr>
                                 }).collect_view()}
@@ -75,5 +132,26 @@ pub fn AuditPage() -> impl IntoView {
                 Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audited_action_has_a_label() {
+        #[cfg(feature = "ssr")]
+        for a in keyport_core::services::audit::AuditAction::ALL {
+            assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
+        }
+        assert_eq!(ACTIONS.len(), 12);
+    }
+
+    #[test]
+    fn the_export_link_carries_the_filter() {
+        assert_eq!(Filter::default().csv_href(), "/portal/audit.csv");
+        let f = Filter { action: "key.created".into(), actor: "a+b@x.io".into(), from: "2026-11-01".into(), to: String::new() };
+        assert_eq!(f.csv_href(), "/portal/audit.csv?action=key.created&actor=a%2Bb%40x.io&from=2026-11-01");
     }
 }

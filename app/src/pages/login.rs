@@ -13,6 +13,10 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let error = last_error(login);
     let pending = login.pending();
+    // Where to go afterwards (an invitation link sends people here with `next`); the server
+    // only follows portal paths.
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
@@ -20,6 +24,7 @@ pub fn LoginPage() -> impl IntoView {
             <FormAlert message=form_error(error, &["email", "password"])/>
             <ActionForm action=login attr:class="form" attr:novalidate=true>
                 <CredentialFields error password_autocomplete="current-password"/>
+                <input type="hidden" name="next" value=next/>
                 <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>

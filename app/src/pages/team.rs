@@ -1,8 +1,16 @@
-//! `/portal/team`: who is in the active team, with which role.
+//! `/portal/team`: the active team's members, their roles, invitations and the team's settings.
+//! What each person sees follows the permission table in `core`; the server applies the same.
 
-use crate::api::list_members;
+use crate::api::{
+    get_session, get_team_details, list_invitations, list_members, ChangeRole, InviteMember, LeaveTeam, RemoveMember,
+    ResendInvitation, RevokeInvitation, UpdateTeam,
+};
+use crate::components::dialog::ConfirmDialog;
+use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
+use crate::components::local_time::LocalTime;
 use crate::format::date;
-use keyport_core::roles::Role;
+use keyport_core::dto::{InvitationView, MemberView, SessionInfo, TeamDetails};
+use keyport_core::roles::{allowed, grantable_roles, may_change_member, Action, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,47 +24,371 @@ pub fn role_class(r: Role) -> &'static str {
     }
 }
 
+/// What a role may do, in a sentence, for the invite form and the members table.
+pub fn role_summary(r: Role) -> &'static str {
+    match r {
+        Role::Owner => "Everything, including managing owners.",
+        Role::Admin => "Manages members, invitations and every key.",
+        Role::Member => "Creates keys and manages their own.",
+        Role::Viewer => "Read-only: masked keys, usage and members.",
+    }
+}
+
+/// Sends the browser to the dashboard, so every figure is the (new) active team's.
+fn reload_portal() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href("/portal");
+    }
+}
+
 /// The members page.
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let members = Resource::new(|| (), |_| list_members());
+    let session = Resource::new(|| (), |_| get_session());
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let members = Resource::new(move || (change.version().get(), remove.version().get()), |_| list_members());
+    let me = move || session.get().and_then(Result::ok).flatten();
     view! {
         <Title text="Team"/>
         <header class="page-header">
-            <h1>"Team members"</h1>
+            <h1>"Team"</h1>
             <p class="muted">"Everyone in this team shares its keys and usage. What each person may do depends on their role."</p>
         </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
-            {move || members.get().map(|result| match result {
-                Ok(list) => view! {
-                    <div class="table-wrap card">
-                        <table class="keys-table">
-                            <caption class="visually-hidden">"Team members"</caption>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Member"</th>
-                                    <th scope="col">"Role"</th>
-                                    <th scope="col">"Joined"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.into_iter().map(|m| view! {
-                                    <tr>
-                                        <th scope="row" class="key-name">{m.email}</th>
-                                        <td><span class=role_class(m.role)>{m.role.label()}</span></td>
-                                        <td>{date(m.joined_at)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                    <section class="card empty-state">
-                        <h2>"Inviting people is not available yet"</h2>
-                        <p class="muted">"Invitations by email, role changes and removing members are coming next. Until then, every team has its creator as owner."</p>
-                    </section>
-                }.into_any(),
-                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+            {move || members.get().zip(session.get()).map(|(result, _)| match (result, me()) {
+                (Ok(list), Some(info)) => view! { <MembersTable list info change remove/> }.into_any(),
+                (Err(e), _) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                (Ok(_), None) => ().into_any(),
             })}
         </Transition>
+        <Transition>
+            {move || me().map(|info| view! {
+                {allowed(info.role, Action::ManageInvitations).then(|| view! { <Invitations role=info.role/> })}
+                {allowed(info.role, Action::EditTeam).then(|| view! { <TeamSettings/> })}
+                <LeaveSection team=info.team.name.clone()/>
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn MembersTable(list: Vec<MemberView>, info: SessionInfo, change: ServerAction<ChangeRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
+    let to_remove: RwSignal<Option<MemberView>> = RwSignal::new(None);
+    let status = Signal::derive(move || match change.value().get() {
+        Some(Ok(())) => "Role updated.".to_owned(),
+        _ => String::new(),
+    });
+    let change_error = error_message(change);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            to_remove.set(None);
+        }
+    });
+    let my_role = info.role;
+    let my_id = info.user.id.clone();
+    let count = list.len();
+    view! {
+        <section class="card section" aria-labelledby="members-title">
+            <h2 id="members-title">{format!("Members ({count})")}</h2>
+            <FormAlert message=change_error/>
+            <p class="small muted" role="status">{status}</p>
+            <div class="table-wrap">
+                <table class="keys-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Member"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col" class="hide-sm">"Joined"</th>
+                            <th scope="col" class="hide-sm">"Last active"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list.into_iter().map(|m| {
+                            let is_me = m.user_id == my_id;
+                            let manageable = !is_me && may_change_member(my_role, m.role, None);
+                            let row = m.clone();
+                            let user_id = m.user_id.clone();
+                            view! {
+                                <tr>
+                                    <th scope="row" class="key-name">
+                                        {m.email.clone()}
+                                        {is_me.then(|| view! { <span class="sub">"You"</span> })}
+                                    </th>
+                                    <td>
+                                        {if manageable {
+                                            let current = m.role;
+                                            view! {
+                                                <select class="role-select" aria-label=format!("Role of {}", m.email)
+                                                    disabled=move || change.pending().get()
+                                                    on:change=move |ev| {
+                                                        let role = event_target_value(&ev);
+                                                        change.dispatch(ChangeRole { user_id: user_id.clone(), role });
+                                                    }>
+                                                    {grantable_roles(my_role).into_iter().map(|r| view! {
+                                                        <option value=r.as_str() selected=r == current>{r.label()}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                            }.into_any()
+                                        } else {
+                                            view! { <span class=role_class(m.role) title=role_summary(m.role)>{m.role.label()}</span> }.into_any()
+                                        }}
+                                    </td>
+                                    <td class="hide-sm">{date(m.joined_at)}</td>
+                                    <td class="hide-sm">{match m.last_active_at {
+                                        Some(t) => view! { <LocalTime at=t/> }.into_any(),
+                                        None => view! { <span class="muted">"Not yet"</span> }.into_any(),
+                                    }}</td>
+                                    <td class="actions">
+                                        {manageable.then(|| view! {
+                                            <button type="button" class="btn btn-danger-ghost btn-sm"
+                                                aria-label=format!("Remove {}", m.email)
+                                                on:click=move |_| to_remove.set(Some(row.clone()))>
+                                                "Remove"
+                                            </button>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        {move || to_remove.get().map(|m| {
+            let user_id = m.user_id.clone();
+            view! {
+                <ConfirmDialog id="remove-title" title=format!("Remove {}?", m.email)
+                    confirm=("Remove member", "Removing…")
+                    pending=remove.pending().into()
+                    error=error_message(remove)
+                    on_confirm=Callback::new(move |_| { remove.dispatch(RemoveMember { user_id: user_id.clone() }); })
+                    on_close=Callback::new(move |_| to_remove.set(None))>
+                    <p>"They lose access to this team's keys and usage at once. Keys they created keep working until someone revokes them."</p>
+                </ConfirmDialog>
+            }
+        })}
+    }
+}
+
+#[component]
+fn Invitations(role: Role) -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let list = Resource::new(
+        move || (invite.version().get(), resend.version().get(), revoke.version().get()),
+        |_| list_invitations(),
+    );
+    let error = last_error(invite);
+    let email_err = field_error(error, "email");
+    let role_err = field_error(error, "role");
+    let message_err = field_error(error, "message");
+    let pending = invite.pending();
+    let form = NodeRef::<leptos::html::Form>::new();
+    let sent = Signal::derive(move || match invite.value().get() {
+        Some(Ok(inv)) => format!("Invitation sent to {}.", inv.email),
+        _ => String::new(),
+    });
+    // A sent invitation clears the form for the next one.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = invite.value().get() {
+            if let Some(f) = form.get() {
+                f.reset();
+            }
+        }
+    });
+    let to_revoke: RwSignal<Option<InvitationView>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = revoke.value().get() {
+            to_revoke.set(None);
+        }
+    });
+    let row_status = Signal::derive(move || match (resend.value().get(), revoke.value().get()) {
+        (Some(Err(e)), _) => e.to_string(),
+        (Some(Ok(inv)), _) => format!("Sent again to {}, with a new link.", inv.email),
+        _ => String::new(),
+    });
+    view! {
+        <section class="card section" aria-labelledby="invite-title">
+            <h2 id="invite-title">"Invite people"</h2>
+            <p class="muted small">"They get an email with a link that works once, for seven days, and only for the address you enter."</p>
+            <FormAlert message=form_error(error, &["email", "role", "message"])/>
+            <ActionForm action=invite node_ref=form attr:class="form form-grid" attr:novalidate=true>
+                <TextField id="invite-email" name="email" label="Email address" kind="email" maxlength=320 error=email_err/>
+                <div class="field">
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" name="role" aria-describedby="invite-role-error">
+                        {grantable_roles(role).into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=r == Role::Member>{format!("{} — {}", r.label(), role_summary(r))}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="field-error" id="invite-role-error" role="alert" hidden=move || role_err.get().is_none()>
+                        {move || role_err.get().unwrap_or_default()}
+                    </p>
+                </div>
+                <div class="field field-wide">
+                    <label for="invite-message">"Personal message (optional)"</label>
+                    <textarea id="invite-message" name="message" rows="2" maxlength="500"
+                        aria-describedby="invite-message-error"></textarea>
+                    <p class="field-error" id="invite-message-error" role="alert" hidden=move || message_err.get().is_none()>
+                        {move || message_err.get().unwrap_or_default()}
+                    </p>
+                </div>
+                <div class="field-wide">
+                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Sending…" } else { "Send invitation" }}
+                    </button>
+                    <span class="small muted status-inline" role="status">{sent}</span>
+                </div>
+            </ActionForm>
+        </section>
+        <section class="card section" aria-labelledby="pending-title">
+            <div class="section-head">
+                <h2 id="pending-title">"Pending invitations"</h2>
+                <a href="/portal/outbox" class="small">"Sent emails"</a>
+            </div>
+            <p class="small muted" role="status">{row_status}</p>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading invitations…"</p> }>
+                {move || list.get().map(|r| match r {
+                    Ok(items) if items.is_empty() => view! { <p class="muted">"No pending invitations."</p> }.into_any(),
+                    Ok(items) => view! {
+                        <div class="table-wrap">
+                            <table class="keys-table">
+                                <thead><tr>
+                                    <th scope="col">"Email"</th><th scope="col">"Role"</th>
+                                    <th scope="col" class="hide-sm">"Invited by"</th><th scope="col">"Expires"</th>
+                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {items.into_iter().map(|inv| {
+                                        let id = inv.id.clone();
+                                        let row = inv.clone();
+                                        view! {
+                                            <tr>
+                                                <th scope="row" class="key-name">{inv.email.clone()}</th>
+                                                <td><span class=role_class(inv.role)>{inv.role.label()}</span></td>
+                                                <td class="hide-sm">{inv.invited_by.clone()}</td>
+                                                <td>{if inv.expired {
+                                                    view! { <span class="badge badge-muted">"Expired"</span> }.into_any()
+                                                } else {
+                                                    view! { <LocalTime at=inv.expires_at/> }.into_any()
+                                                }}</td>
+                                                <td class="actions">
+                                                    <button type="button" class="btn btn-ghost btn-sm" aria-label=format!("Resend invitation to {}", inv.email)
+                                                        disabled=move || resend.pending().get()
+                                                        on:click=move |_| { resend.dispatch(ResendInvitation { id: id.clone() }); }>
+                                                        "Resend"
+                                                    </button>
+                                                    <button type="button" class="btn btn-danger-ghost btn-sm" aria-label=format!("Revoke invitation to {}", inv.email)
+                                                        on:click=move |_| to_revoke.set(Some(row.clone()))>
+                                                        "Revoke"
+                                                    </button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        {move || to_revoke.get().map(|inv| {
+            let id = inv.id.clone();
+            view! {
+                <ConfirmDialog id="revoke-invite-title" title=format!("Revoke the invitation to {}?", inv.email)
+                    confirm=("Revoke invitation", "Revoking…")
+                    pending=revoke.pending().into()
+                    error=error_message(revoke)
+                    on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeInvitation { id: id.clone() }); })
+                    on_close=Callback::new(move |_| to_revoke.set(None))>
+                    <p>"The link in their email stops working at once. You can invite them again later."</p>
+                </ConfirmDialog>
+            }
+        })}
+    }
+}
+
+#[component]
+fn TeamSettings() -> impl IntoView {
+    let update = ServerAction::<UpdateTeam>::new();
+    let details = Resource::new(|| (), |_| get_team_details());
+    let error = last_error(update);
+    let name_err = field_error(error, "name");
+    let description_err = field_error(error, "description");
+    let pending = update.pending();
+    let saved = Signal::derive(move || match update.value().get() {
+        Some(Ok(_)) => "Saved.".to_owned(),
+        _ => String::new(),
+    });
+    view! {
+        <section class="card section" aria-labelledby="settings-title">
+            <h2 id="settings-title">"Team settings"</h2>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
+                {move || details.get().map(|r| match r {
+                    Ok(TeamDetails { name, description, .. }) => view! {
+                        <FormAlert message=form_error(error, &["name", "description"])/>
+                        <ActionForm action=update attr:class="form form-grid" attr:novalidate=true>
+                            <div class="field">
+                                <label for="team-settings-name">"Team name"</label>
+                                <input id="team-settings-name" name="name" type="text" maxlength="64" required value=name
+                                    aria-describedby="team-settings-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
+                                <p class="field-error" id="team-settings-name-error" role="alert" hidden=move || name_err.get().is_none()>
+                                    {move || name_err.get().unwrap_or_default()}
+                                </p>
+                            </div>
+                            <div class="field">
+                                <label for="team-settings-description">"Description"</label>
+                                <input id="team-settings-description" name="description" type="text" maxlength="280"
+                                    value=description.unwrap_or_default() aria-describedby="team-settings-description-error"/>
+                                <p class="field-error" id="team-settings-description-error" role="alert" hidden=move || description_err.get().is_none()>
+                                    {move || description_err.get().unwrap_or_default()}
+                                </p>
+                            </div>
+                            <div class="field-wide">
+                                <button type="submit" class="btn btn-secondary" disabled=move || pending.get()>
+                                    {move || if pending.get() { "Saving…" } else { "Save settings" }}
+                                </button>
+                                <span class="small muted status-inline" role="status">{saved}</span>
+                            </div>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LeaveSection(team: String) -> impl IntoView {
+    let leave = ServerAction::<LeaveTeam>::new();
+    let asking = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = leave.value().get() {
+            reload_portal();
+        }
+    });
+    view! {
+        <section class="card section danger-zone" aria-labelledby="leave-title">
+            <h2 id="leave-title">"Leave this team"</h2>
+            <p class="muted small">"You lose access to its keys and usage. Someone will have to invite you again to come back."</p>
+            <button type="button" class="btn btn-danger-ghost" on:click=move |_| asking.set(true)>"Leave team"</button>
+        </section>
+        <Show when=move || asking.get()>
+            <ConfirmDialog id="leave-dialog-title" title=format!("Leave {team}?")
+                confirm=("Leave team", "Leaving…")
+                pending=leave.pending().into()
+                error=error_message(leave)
+                on_confirm=Callback::new(move |_| { leave.dispatch(LeaveTeam {}); })
+                on_close=Callback::new(move |_| asking.set(false))>
+                <p>"You will be taken to another of your teams."</p>
+            </ConfirmDialog>
+        </Show>
     }
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub ip: String,
     pub user_agent: String,
     pub created_at: DateTimeUtc,
+    /// A short, secret-free description (`member → admin`, `to a@b.c as viewer`).
+    pub detail: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ pub struct Model {
     pub user_id: String,
     pub role: String,
     pub created_at: DateTimeUtc,
+    pub last_active_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ use crate::dto::AuditEventView;
 use crate::entity::{audit_event, membership};
 use crate::error::CoreError;
 use crate::roles::Action;
+use crate::validate::FieldError;
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -49,16 +50,37 @@ pub enum AuditAction {
     KeyRevoked,
     /// A team was created.
     TeamCreated,
+    /// A team's name or description changed.
+    TeamUpdated,
+    /// An invitation was sent (or sent again with a new link).
+    InvitationSent,
+    /// An invitation was accepted; the invitee joined.
+    InvitationAccepted,
+    /// An invitation was withdrawn.
+    InvitationRevoked,
+    /// A member's role changed.
+    RoleChanged,
+    /// A member was removed by an owner or admin.
+    MemberRemoved,
+    /// A member left the team.
+    MemberLeft,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 5] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
         AuditAction::KeyRevoked,
         AuditAction::TeamCreated,
+        AuditAction::TeamUpdated,
+        AuditAction::InvitationSent,
+        AuditAction::InvitationAccepted,
+        AuditAction::InvitationRevoked,
+        AuditAction::RoleChanged,
+        AuditAction::MemberRemoved,
+        AuditAction::MemberLeft,
     ];
 
     /// The stable name stored and shown.
@@ -69,6 +91,13 @@ impl AuditAction {
             AuditAction::KeyCreated => "key.created",
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::TeamCreated => "team.created",
+            AuditAction::TeamUpdated => "team.updated",
+            AuditAction::InvitationSent => "invitation.sent",
+            AuditAction::InvitationAccepted => "invitation.accepted",
+            AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::RoleChanged => "member.role_changed",
+            AuditAction::MemberRemoved => "member.removed",
+            AuditAction::MemberLeft => "member.left",
         }
     }
 }
@@ -85,6 +114,41 @@ pub struct AuditEntry<'a> {
     pub action: AuditAction,
     /// The object acted on: its type and id (never a secret).
     pub object: Option<(&'static str, &'a str)>,
+    /// A short description for people (never a secret).
+    pub detail: Option<String>,
+}
+
+impl<'a> AuditEntry<'a> {
+    /// The same entry with a description.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// What the audit page filters by; empty fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// An action name (`key.created`).
+    pub action: String,
+    /// Part of the actor's email address.
+    pub actor: String,
+    /// First day included (`YYYY-MM-DD`, UTC).
+    pub from: String,
+    /// Last day included (`YYYY-MM-DD`, UTC).
+    pub to: String,
+}
+
+impl AuditFilter {
+    fn day(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, CoreError> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| FieldError::new(field, "Use a date like 2026-11-23.").into())
+    }
 }
 
 impl Services {
@@ -101,6 +165,7 @@ impl Services {
             ip: Set(meta.ip.clone()),
             user_agent: Set(meta.user_agent.clone()),
             created_at: Set(self.now()),
+            detail: Set(e.detail.map(|d| d.chars().take(500).collect())),
         }
         .insert(db)
         .await?;
@@ -110,9 +175,24 @@ impl Services {
 
 impl Services {
     /// The active team's audit trail, newest first: the team's own events and the account
-    /// events (sign-ins) of its current members. `action` filters by action name when given.
-    pub async fn list_audit(&self, caller: &Caller, action: Option<&str>) -> Result<Vec<AuditEventView>, CoreError> {
+    /// events (sign-ins) of its current members, narrowed by `filter`.
+    pub async fn list_audit(&self, caller: &Caller, filter: &AuditFilter) -> Result<Vec<AuditEventView>, CoreError> {
         caller.require(Action::ViewAudit)?;
+        let from = AuditFilter::day("from", &filter.from)?;
+        let to = AuditFilter::day("to", &filter.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(FieldError::new("to", "The end date is before the start date.").into());
+            }
+        }
+        let action = filter.action.trim();
+        if !action.is_empty() && !AuditAction::ALL.iter().any(|a| a.as_str() == action) {
+            return Err(FieldError::new("action", "Choose an action from the list.").into());
+        }
+        let actor = filter.actor.trim().to_lowercase();
+        if actor.chars().count() > 320 {
+            return Err(FieldError::new("actor", "That is longer than any email address.").into());
+        }
         let members = Query::select()
             .column(membership::Column::UserId)
             .from(membership::Entity)
@@ -125,8 +205,18 @@ impl Services {
                     .add(audit_event::Column::ActorUserId.in_subquery(members)),
             ),
         );
-        if let Some(a) = action.filter(|a| !a.is_empty()) {
-            q = q.filter(audit_event::Column::Action.eq(a));
+        if !action.is_empty() {
+            q = q.filter(audit_event::Column::Action.eq(action));
+        }
+        if !actor.is_empty() {
+            q = q.filter(audit_event::Column::ActorEmail.contains(&actor));
+        }
+        if let Some(f) = from {
+            q = q.filter(audit_event::Column::CreatedAt.gte(f.and_hms_opt(0, 0, 0).expect("midnight").and_utc()));
+        }
+        if let Some(t) = to {
+            let end = t.succ_opt().unwrap_or(t).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+            q = q.filter(audit_event::Column::CreatedAt.lt(end));
         }
         let rows = q
             .order_by_desc(audit_event::Column::CreatedAt)
@@ -145,6 +235,7 @@ impl Services {
                     (Some(t), Some(id)) => Some(format!("{t} {id}")),
                     _ => None,
                 },
+                detail: r.detail,
                 ip: r.ip,
                 user_agent: r.user_agent,
             })
@@ -159,13 +250,14 @@ pub fn to_csv(rows: &[AuditEventView]) -> String {
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
         format!("\"{}\"", s.replace('"', "\"\""))
     }
-    let mut out = String::from("time_utc,actor,action,object,ip,user_agent\r\n");
+    let mut out = String::from("time_utc,actor,action,object,detail,ip,user_agent\r\n");
     for r in rows {
         let cols = [
             r.at.to_rfc3339(),
             r.actor.clone().unwrap_or_default(),
             r.action.clone(),
             r.object.clone().unwrap_or_default(),
+            r.detail.clone().unwrap_or_default(),
             r.ip.clone(),
             r.user_agent.clone(),
         ];

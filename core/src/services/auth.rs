@@ -9,12 +9,14 @@ use crate::roles::{allowed, Action, Role};
 use super::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use tracing::instrument;
 
 /// Sign-in attempts allowed per account, per minute.
 pub const LOGIN_ATTEMPTS_PER_ACCOUNT: u64 = 10;
+/// How stale a member's "last active" time may get before a request refreshes it.
+pub const LAST_ACTIVE_RESOLUTION_MINUTES: i64 = 5;
 /// Sign-in attempts allowed per client address, per minute (offices share addresses).
 pub const LOGIN_ATTEMPTS_PER_ADDRESS: u64 = 30;
 
@@ -38,6 +40,7 @@ impl Caller {
             actor_email: Some(&self.user.email),
             action,
             object: Some(object),
+            detail: None,
         }
     }
 
@@ -72,34 +75,43 @@ impl Services {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
         let hash = self.passwords.hash(&password).await?;
+        let txn = self.begin_write().await?;
+        let caller = self.create_account(&txn, &email, hash).await?;
+        let token = self.insert_session(&txn, &caller.user.id).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %caller.user.id, "account created");
+        Ok((caller, token))
+    }
+
+    /// Inserts a user and their personal team on `db` (the caller's transaction). An address
+    /// that already has an account is a field error on `email`.
+    pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        email: &Email,
+        password_hash: String,
+    ) -> Result<Caller, CoreError> {
         let now = self.now();
         let user_id = new_id("usr");
         let team_id = new_id("team");
         let team_name = format!("{}'s team", email.as_str().split('@').next().unwrap_or("My"));
-        let txn = self.db.begin().await?;
         user::ActiveModel {
             id: Set(user_id.clone()),
             email: Set(email.as_str().to_owned()),
-            password_hash: Set(hash),
+            password_hash: Set(password_hash),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(db)
         .await
         .map_err(|e| {
             unique_violation_as(e, "email", "An account with this email already exists. Sign in instead.")
         })?;
-        super::teams::insert_team_with_owner(&txn, &team_id, &team_name, true, None, &user_id, now).await?;
-        let token = self.insert_session(&txn, &user_id).await?;
-        txn.commit().await?;
-        tracing::info!(user_id = %user_id, "account created");
-        Ok((
-            Caller {
-                user: UserView { id: user_id, email: email.as_str().to_owned() },
-                team: TeamView { id: team_id, name: team_name },
-                role: Role::Owner,
-            },
-            token,
-        ))
+        super::teams::insert_team_with_owner(db, &team_id, &team_name, true, None, &user_id, now).await?;
+        Ok(Caller {
+            user: UserView { id: user_id, email: email.as_str().to_owned() },
+            team: TeamView { id: team_id, name: team_name },
+            role: Role::Owner,
+        })
     }
 
     /// Signs in with email and password. Unknown email and wrong password give the same
@@ -134,6 +146,7 @@ impl Services {
                 actor_email: Some(email.as_str()),
                 action: AuditAction::SignInFailed,
                 object: None,
+                detail: None,
             };
             self.audit(&self.db, meta, entry).await?;
             return Err(invalid_credentials());
@@ -141,7 +154,7 @@ impl Services {
         if let Some(prev) = previous {
             self.logout(prev).await?;
         }
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let token = self.insert_session(&txn, &user.id).await?;
         let entry = AuditEntry {
             team_id: None,
@@ -149,6 +162,7 @@ impl Services {
             actor_email: Some(&user.email),
             action: AuditAction::SignIn,
             object: None,
+            detail: None,
         };
         self.audit(&txn, meta, entry).await?;
         txn.commit().await?;
@@ -205,6 +219,16 @@ impl Services {
         let Some(t) = team::Entity::find_by_id(m.team_id.clone()).one(&self.db).await? else {
             return Ok(None);
         };
+        // "Last active" on the members page; written at most every few minutes per member.
+        let now = self.now();
+        if m.last_active_at.is_none_or(|at| now - at > chrono::Duration::minutes(LAST_ACTIVE_RESOLUTION_MINUTES)) {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::LastActiveAt, sea_orm::sea_query::Expr::value(now))
+                .filter(membership::Column::TeamId.eq(&m.team_id))
+                .filter(membership::Column::UserId.eq(user_id))
+                .exec(&self.db)
+                .await?;
+        }
         Ok(Some(Caller {
             user: UserView { id: user_id.to_owned(), email: email.to_owned() },
             team: TeamView { id: t.id, name: t.name },
@@ -213,7 +237,7 @@ impl Services {
         }))
     }
 
-    async fn insert_session<C: sea_orm::ConnectionTrait>(&self, db: &C, user_id: &str) -> Result<SessionToken, CoreError> {
+    pub(crate) async fn insert_session<C: sea_orm::ConnectionTrait>(&self, db: &C, user_id: &str) -> Result<SessionToken, CoreError> {
         let token = random_token(32);
         let now = self.now();
         session::ActiveModel {

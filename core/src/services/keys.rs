@@ -11,7 +11,7 @@ use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LE
 use crate::validate::{parse_environment, Expiry, KeyName};
 use chrono::{DateTime, Utc};
 use super::audit::{AuditAction, RequestMeta};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
 use tracing::instrument;
 
 /// The list view of a stored key.
@@ -50,7 +50,7 @@ impl Services {
         let full = assemble(env, &random_base62(RANDOM_LEN));
         let parsed = WellFormedKey::parse(&full).map_err(|_| CoreError::Internal("generated key does not parse".into()))?;
         let hash = self.secret.hash_key(&full);
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let model = api_key::ActiveModel {
             id: Set(new_id("key")),
             team_id: Set(caller.team.id.clone()),
@@ -110,7 +110,7 @@ impl Services {
         let hash = m.key_hash.clone();
         let mut am = m.into_active_model();
         am.revoked_at = Set(Some(now));
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
         self.audit(&txn, meta, caller.entry(AuditAction::KeyRevoked, ("key", &m.id))).await?;
         txn.commit().await?;

@@ -11,7 +11,7 @@ use crate::roles::{Action, Role};
 use crate::validate::{parse_description, TeamName};
 use sea_orm::sea_query::Expr;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tracing::instrument;
 
 /// Inserts a team and its owner's membership on `db` (the caller's transaction).
@@ -38,6 +38,7 @@ pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
         user_id: Set(owner_id.to_owned()),
         role: Set(Role::Owner.as_str().into()),
         created_at: Set(now),
+        last_active_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -52,7 +53,7 @@ impl Services {
         let description = parse_description(description)?;
         let now = self.now();
         let id = new_id("team");
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         insert_team_with_owner(&txn, &id, name.as_str(), false, description, &caller.user.id, now).await?;
         let mut entry = caller.entry(AuditAction::TeamCreated, ("team", &id));
         entry.team_id = Some(&id);
@@ -124,6 +125,7 @@ impl Services {
                     email: u.email.clone(),
                     role: Role::parse(&m.role).unwrap_or(Role::Viewer),
                     joined_at: m.created_at,
+                    last_active_at: m.last_active_at,
                 })
             })
             .collect();

@@ -10,7 +10,6 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -85,7 +84,7 @@ impl Services {
     }
 
     async fn write_usage(&self, batch: &HashMap<(Arc<str>, i64), Pending>) -> Result<(), CoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let mut last_used: HashMap<&str, DateTime<Utc>> = HashMap::new();
         for ((key_id, minute), p) in batch {
             let row = usage_minute::ActiveModel {

@@ -74,8 +74,56 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Everything every test's server logged, so a test can prove a secret never reached a log.
+/// One subscriber for the whole test binary, at debug level for every crate.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.get().map(|l| l.lock().unwrap().clone()).unwrap_or_default()).into_owned()
+}
+
+static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogWriter(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buf
+    });
+}
+
+/// A signed-up user and their browser's session cookie.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// Email address.
+    pub email: String,
+    /// User id.
+    pub id: String,
+    /// Personal team id.
+    pub team_id: String,
+    /// Session cookie value.
+    pub cookie: String,
+}
+
 /// Boots a fresh app after adjusting its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    capture_logs();
     let id = unique();
     let (db, url) = if backend() == "postgres" {
         let name = format!("keyport_test_{id}");
@@ -147,6 +195,63 @@ impl TestApp {
                 *self.cookie.lock().unwrap() = (!value.is_empty()).then(|| value.to_owned());
             }
         }
+    }
+
+    /// Registers a new user in a browser of their own; the app's current cookie is kept.
+    pub async fn new_user(&self) -> User {
+        let before = self.session_cookie();
+        let email = email();
+        let res = self.register(&email, PASSWORD).await;
+        assert!(res.status().is_success(), "register failed: {}", res.status());
+        let cookie = self.session_cookie().unwrap();
+        let s: serde_json::Value = self.call("session", &[]).await.json().await.unwrap();
+        self.set_session_cookie(before);
+        User {
+            email,
+            id: s["user"]["id"].as_str().unwrap().to_owned(),
+            team_id: s["team"]["id"].as_str().unwrap().to_owned(),
+            cookie,
+        }
+    }
+
+    /// Continues as `user` (their browser's cookie).
+    pub fn act_as(&self, user: &User) {
+        self.set_session_cookie(Some(user.cookie.clone()));
+    }
+
+    /// Calls a server function with the given session cookie, leaving the app's own alone
+    /// (so several "browsers" can act at the same moment).
+    pub async fn call_as(&self, cookie: &str, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("sec-fetch-site", "same-origin")
+            .header(COOKIE, format!("__Host-keyport_session={cookie}"))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Puts `user_id` into `team_id` with `role`, directly in the database: set-up for tests
+    /// about what a role may do, which the invitation tests reach through the real flow.
+    pub async fn add_member(&self, team_id: &str, user_id: &str, role: &str) {
+        use keyport_core::entity::membership;
+        use sea_orm::{ActiveModelTrait, Set};
+        membership::ActiveModel {
+            team_id: Set(team_id.to_owned()),
+            user_id: Set(user_id.to_owned()),
+            role: Set(role.to_owned()),
+            created_at: Set(self.services.now()),
+            last_active_at: Set(None),
+        }
+        .insert(&self.services.db)
+        .await
+        .unwrap();
+    }
+
+    /// Makes `team_id` the active team of the current cookie's session.
+    pub async fn switch_to(&self, team_id: &str) {
+        assert_eq!(self.call("teams/switch", &[("team_id", team_id)]).await.status(), StatusCode::OK, "switch team");
     }
 
     /// Calls a server function as the portal's own page would (same-origin fetch).

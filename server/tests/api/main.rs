@@ -4,6 +4,10 @@
 mod audit;
 mod auth;
 mod helpers;
+mod invitations;
+mod matrix;
+mod members;
+mod smtp;
 mod keys;
 mod security;
 mod teams;

@@ -1,0 +1,49 @@
+//! Email delivery over SMTP (lettre), for the outbox worker.
+
+use crate::config::ConfigError;
+use keyport_core::services::outbox::Mailer;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Sends plain-text emails through the SMTP server named by `KEYPORT_SMTP_URL`.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// Builds the transport from a URL (`smtp://…`, `smtp://…?tls=required`, `smtps://…`).
+    /// Nothing connects until the first email.
+    pub fn new(url: &str, from: &str) -> Result<Self, ConfigError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| ConfigError(format!("KEYPORT_SMTP_URL is not a valid SMTP URL: {e}")))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from.parse().map_err(|e| ConfigError(format!("KEYPORT_MAIL_FROM {from:?}: {e}")))?;
+        Ok(Self { transport, from })
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    fn transport(&self) -> &'static str {
+        "smtp"
+    }
+
+    fn delivers(&self) -> bool {
+        true
+    }
+
+    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|e| format!("could not build the message: {e}"))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,219 @@
+//! The role × action matrix, generated from the permission table in `core`: for every action
+//! and every server function or route behind it, each of the four roles and a non-member is
+//! tried. Allowed roles succeed, members without the right get 403, and a non-member cannot
+//! tell the team's objects from missing ones (404, or a list without them).
+
+use crate::helpers::{spawn_app, TestApp, User};
+use keyport_core::entity::membership;
+use keyport_core::roles::{allowed, Action, Role};
+use keyport_core::services::auth::Caller;
+use keyport_core::dto::{TeamView, UserView};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::Value;
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Outcome {
+    Allowed,
+    Forbidden,
+    Hidden,
+    Other(StatusCode),
+}
+
+struct Fixture {
+    team: String,
+    owner: User,
+    /// A member whose role and membership the ManageMembers probes change (then restore).
+    target: User,
+}
+
+/// Who tries.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    In(Role),
+    Outsider,
+}
+
+impl Fixture {
+    async fn owner_key(&self, app: &TestApp) -> String {
+        let res = app.call_as(&self.owner.cookie, "keys/create", &[("name", "Owner's"), ("environment", "test"), ("expiry", "never")]).await;
+        res.json::<Value>().await.unwrap()["key"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A key of the team created by `actor` (whatever their role now: they may have been a
+    /// member when they created it).
+    async fn own_key(&self, app: &TestApp, actor: &User) -> String {
+        let caller = Caller {
+            user: UserView { id: actor.id.clone(), email: actor.email.clone() },
+            team: TeamView { id: self.team.clone(), name: "Matrix".into() },
+            role: Role::Owner,
+        };
+        let meta = keyport_core::services::audit::RequestMeta::default();
+        app.services.create_key(&caller, "Mine", "test", "never", &meta).await.unwrap().key.id
+    }
+
+    async fn invitation(&self, app: &TestApp) -> String {
+        let email = crate::helpers::email();
+        let res = app.call_as(&self.owner.cookie, "invitations/create", &[("email", &email), ("role", "viewer"), ("message", "")]).await;
+        res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Puts the target back as a plain member.
+    async fn restore_target(&self, app: &TestApp) {
+        let _ = membership::Entity::delete_by_id((self.team.clone(), self.target.id.clone())).exec(&app.services.db).await;
+        membership::ActiveModel {
+            team_id: Set(self.team.clone()),
+            user_id: Set(self.target.id.clone()),
+            role: Set("member".into()),
+            created_at: Set(app.services.now()),
+            last_active_at: Set(None),
+        }
+        .insert(&app.services.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// One call behind an action: its name, and the call. `leaked` tells, for a 200 answer to a
+/// non-member, whether the body shows the team's data (it must not).
+async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Vec<(&'static str, StatusCode, bool)> {
+    let c = actor.cookie.as_str();
+    let mut out = Vec::new();
+    let owner_email = fx.owner.email.as_str();
+    let text = |r: reqwest::Response| async move { (r.status(), r.text().await.unwrap()) };
+    // Every action is listed: a new `Action` without probes does not compile.
+    match action {
+        Action::ViewKeys => {
+            let key = fx.owner_key(app).await;
+            let (s, body) = text(app.call_as(c, "keys/list", &[]).await).await;
+            out.push(("keys/list", s, body.contains(&key)));
+        }
+        Action::ViewUsage => {
+            let (s, body) = text(app.call_as(c, "usage/summary", &[]).await).await;
+            // The team has keys from other probes; a non-member's own team has none.
+            out.push(("usage/summary", s, !body.contains("\"active_keys\":0")));
+        }
+        Action::ViewMembers => {
+            let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;
+            out.push(("team/members", s, body.contains(owner_email)));
+            let (s, body) = text(app.call_as(c, "team/details", &[]).await).await;
+            out.push(("team/details", s, body.contains(&fx.team)));
+        }
+        Action::CreateKey => {
+            let (s, body) = text(app.call_as(c, "keys/create", &[("name", "Probe"), ("environment", "test"), ("expiry", "never")]).await).await;
+            let team_keys = app.call_as(&fx.owner.cookie, "keys/list", &[]).await.text().await.unwrap();
+            let id = serde_json::from_str::<Value>(&body).ok().and_then(|v| v["key"]["id"].as_str().map(str::to_owned));
+            out.push(("keys/create", s, id.is_some_and(|id| team_keys.contains(&id))));
+        }
+        Action::ManageOwnKey => {
+            let key = fx.own_key(app, actor).await;
+            out.push(("keys/revoke (own key)", app.call_as(c, "keys/revoke", &[("id", &key)]).await.status(), true));
+        }
+        Action::ManageAnyKey => {
+            let key = fx.owner_key(app).await;
+            out.push(("keys/revoke (another's key)", app.call_as(c, "keys/revoke", &[("id", &key)]).await.status(), true));
+        }
+        Action::ViewAudit => {
+            let all = [("action", ""), ("actor", ""), ("from", ""), ("to", "")];
+            let (s, body) = text(app.call_as(c, "audit/list", &all).await).await;
+            out.push(("audit/list", s, body.contains(owner_email)));
+            let res = app.client().get(format!("{}/portal/audit.csv", app.base)).header("cookie", format!("__Host-keyport_session={c}")).send().await.unwrap();
+            let (s, body) = text(res).await;
+            out.push(("GET /portal/audit.csv", s, body.contains(owner_email)));
+        }
+        Action::ManageMembers => {
+            let role = [("user_id", fx.target.id.as_str()), ("role", "viewer")];
+            out.push(("team/change-role", app.call_as(c, "team/change-role", &role).await.status(), true));
+            fx.restore_target(app).await;
+            out.push(("team/remove", app.call_as(c, "team/remove", &[("user_id", &fx.target.id)]).await.status(), true));
+            fx.restore_target(app).await;
+        }
+        Action::ManageInvitations => {
+            let email = crate::helpers::email();
+            let (s, body) = text(app.call_as(c, "invitations/create", &[("email", &email), ("role", "viewer"), ("message", "")]).await).await;
+            let team_invites = app.call_as(&fx.owner.cookie, "invitations/list", &[]).await.text().await.unwrap();
+            out.push(("invitations/create", s, body.contains(&email) && team_invites.contains(&email)));
+            let inv = fx.invitation(app).await;
+            let (s, body) = text(app.call_as(c, "invitations/list", &[]).await).await;
+            out.push(("invitations/list", s, body.contains(&inv)));
+            let (s, body) = text(app.call_as(c, "outbox/list", &[]).await).await;
+            out.push(("outbox/list", s, body.contains("invited you to Matrix")));
+            app.clock.advance(chrono::Duration::minutes(2));
+            out.push(("invitations/resend", app.call_as(c, "invitations/resend", &[("id", &inv)]).await.status(), true));
+            out.push(("invitations/revoke", app.call_as(c, "invitations/revoke", &[("id", &inv)]).await.status(), true));
+        }
+        Action::EditTeam => {
+            let (s, _) = text(app.call_as(c, "team/update", &[("name", "Matrix"), ("description", "probed")]).await).await;
+            let details = app.call_as(&fx.owner.cookie, "team/details", &[]).await.text().await.unwrap();
+            out.push(("team/update", s, details.contains("probed")));
+            // Put it back for the next probe.
+            app.call_as(&fx.owner.cookie, "team/update", &[("name", "Matrix"), ("description", "")]).await;
+        }
+    }
+    out
+}
+
+fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {
+    match (status, who) {
+        (StatusCode::OK, Who::Outsider) if !leaked => Outcome::Hidden,
+        (StatusCode::OK, _) => Outcome::Allowed,
+        (StatusCode::FORBIDDEN, _) => Outcome::Forbidden,
+        (StatusCode::NOT_FOUND, _) => Outcome::Hidden,
+        (s, _) => Outcome::Other(s),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says() {
+    let app = spawn_app().await;
+    let owner = app.new_user().await;
+    app.act_as(&owner);
+    let team: Value = app.call("teams/create", &[("name", "Matrix"), ("description", "")]).await.json().await.unwrap();
+    let team = team["id"].as_str().unwrap().to_owned();
+    let owner = User { cookie: app.session_cookie().unwrap(), ..owner };
+    let target = app.new_user().await;
+    let fx = Fixture { team: team.clone(), owner: owner.clone(), target };
+    fx.restore_target(&app).await;
+
+    let mut actors = Vec::new();
+    for role in Role::ALL {
+        let user = if role == Role::Owner { owner.clone() } else {
+            let u = app.new_user().await;
+            app.add_member(&team, &u.id, role.as_str()).await;
+            app.act_as(&u);
+            app.switch_to(&team).await;
+            u
+        };
+        actors.push((Who::In(role), user));
+    }
+    let outsider = app.new_user().await;
+    actors.push((Who::Outsider, outsider.clone()));
+    app.act_as(&outsider);
+    assert_eq!(app.call("teams/switch", &[("team_id", &team)]).await.status(), StatusCode::NOT_FOUND);
+
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for action in Action::ALL {
+        for (who, user) in &actors {
+            let expected = match who {
+                Who::In(role) if allowed(*role, action) => Outcome::Allowed,
+                Who::In(_) => Outcome::Forbidden,
+                Who::Outsider => Outcome::Hidden,
+            };
+            for (call, status, leaked) in probes(&app, &fx, action, user).await {
+                checked += 1;
+                let got = outcome(status, leaked, *who);
+                if got != expected {
+                    failures.push(format!("{action:?} via {call} as {who:?}: expected {expected:?}, got {got:?}"));
+                }
+            }
+        }
+    }
+    if !failures.is_empty() {
+        for line in crate::helpers::captured_logs().lines().filter(|l| l.contains("ERROR")) {
+            eprintln!("{line}");
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} cells differ from the table:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked >= Action::ALL.len() * 5);
+}
