@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use keyport_core::dto::{
     AuditEventView, CreatedKey, InvitationPreview, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
-    TeamDetails, TeamView, UsageSummary,
+    TeamDetails, TeamOverview, TeamView, UsageSummary,
 };
 use leptos::prelude::*;
 
@@ -200,6 +200,13 @@ pub async fn list_audit(action: String, actor: String, from: String, to: String)
     Ok(ssr::services()?.list_audit(&caller, &AuditFilter { action, actor, from, to }).await?)
 }
 
+/// Everything the team page shows: the viewer, the team, members and pending invitations.
+#[server(endpoint = "team/overview")]
+pub async fn get_team_overview() -> Result<TeamOverview, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.team_overview(&caller).await?)
+}
+
 /// The active team's name and description.
 #[server(endpoint = "team/details")]
 pub async fn get_team_details() -> Result<TeamDetails, AppError> {
@@ -234,6 +241,13 @@ pub async fn leave_team() -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
     ssr::services()?.leave_team(&caller, &ssr::request_meta()).await?;
     Ok(())
+}
+
+/// Deletes the active team (owners; `name` must repeat the team's name).
+#[server(endpoint = "team/delete")]
+pub async fn delete_team(name: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.delete_team(&caller, &name, &ssr::request_meta()).await?)
 }
 
 /// The active team's pending invitations (owners and admins).

@@ -35,6 +35,22 @@ pub struct TeamDetails {
     pub personal: bool,
 }
 
+/// Everything the team page shows, in one answer: who is looking, the team, its members and,
+/// for those who manage them, the pending invitations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamOverview {
+    /// The signed-in user.
+    pub me: UserView,
+    /// Their role in the team.
+    pub role: crate::roles::Role,
+    /// The team's settings.
+    pub team: TeamDetails,
+    /// Members, owners first.
+    pub members: Vec<MemberView>,
+    /// Pending invitations, when the role may manage them.
+    pub invitations: Option<Vec<InvitationView>>,
+}
+
 /// A team the signed-in user belongs to, for the team switcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamMembership {

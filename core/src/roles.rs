@@ -85,12 +85,14 @@ pub enum Action {
     ManageInvitations,
     /// Rename the team and change its description.
     EditTeam,
+    /// Delete the team: every member loses access and every key is revoked.
+    DeleteTeam,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
@@ -101,6 +103,7 @@ impl Action {
         Action::ManageMembers,
         Action::ManageInvitations,
         Action::EditTeam,
+        Action::DeleteTeam,
     ];
 
     /// The least powerful role allowed to do this.
@@ -113,6 +116,7 @@ impl Action {
             | Action::ManageMembers
             | Action::ManageInvitations
             | Action::EditTeam => Role::Admin,
+            Action::DeleteTeam => Role::Owner,
         }
     }
 }
@@ -144,7 +148,7 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam]),
             (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam]),
             (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey]),
             (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers]),

@@ -98,3 +98,30 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
   expect(problems, problems.join('\n')).toEqual([]);
   await other.close();
 });
+
+test('an owner deletes a team only after typing its name, and lands in their personal team', async ({ page }) => {
+  await register(page);
+  await page.getByRole('button', { name: 'New team' }).click();
+  const create = page.getByRole('dialog', { name: 'Create a team' });
+  await create.getByLabel('Team name').fill('Temporary squad');
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(page.getByLabel('Active team').locator('option:checked')).toHaveText('Temporary squad');
+  await page.goto('/portal/team');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Delete team' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete Temporary squad?' });
+  const confirm = dialog.getByRole('button', { name: 'Delete team' });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel('Type “Temporary squad” to confirm').fill('Temporary squad');
+  await expect(confirm).toBeEnabled();
+  await confirm.click();
+  await expect(page).toHaveURL(/\/portal$/);
+  await hydrated(page);
+  await expect(page.getByLabel('Active team').locator('option')).toHaveCount(1);
+  await expect(page.getByLabel('Active team').locator('option:checked')).toContainText('(personal)');
+  // The personal team offers no delete.
+  await page.goto('/portal/team');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Members (1)' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Delete team' })).toHaveCount(0);
+});

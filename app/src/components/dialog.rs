@@ -48,6 +48,9 @@ pub fn ConfirmDialog(
     confirm: (&'static str, &'static str),
     /// Whether the action is running.
     pending: Signal<bool>,
+    /// Whether the danger button is off for another reason (a confirmation not yet typed).
+    #[prop(optional)]
+    disabled: Option<Signal<bool>>,
     /// The last error, if the action failed.
     error: Signal<Option<String>>,
     /// Runs the action.
@@ -64,7 +67,8 @@ pub fn ConfirmDialog(
             <crate::components::forms::FormAlert message=error/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="btn btn-danger" disabled=move || pending.get()
+                <button type="button" class="btn btn-danger"
+                    disabled=move || pending.get() || disabled.is_some_and(|d| d.get())
                     on:click=move |_| on_confirm.run(())>
                     {move || if pending.get() { confirm.1 } else { confirm.0 }}
                 </button>

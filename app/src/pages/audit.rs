@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 12] = [
+pub const ACTIONS: [(&str, &str); 13] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
     ("key.revoked", "Key revoked"),
     ("team.created", "Team created"),
     ("team.updated", "Team settings changed"),
+    ("team.deleted", "Team deleted"),
     ("invitation.sent", "Invitation sent"),
     ("invitation.accepted", "Invitation accepted"),
     ("invitation.revoked", "Invitation revoked"),
@@ -145,7 +146,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 12);
+        assert_eq!(ACTIONS.len(), 13);
     }
 
     #[test]

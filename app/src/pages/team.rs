@@ -2,14 +2,14 @@
 //! What each person sees follows the permission table in `core`; the server applies the same.
 
 use crate::api::{
-    get_session, get_team_details, list_invitations, list_members, ChangeRole, InviteMember, LeaveTeam, RemoveMember,
-    ResendInvitation, RevokeInvitation, UpdateTeam,
+    get_team_overview, ChangeRole, DeleteTeam, InviteMember, LeaveTeam, RemoveMember, ResendInvitation,
+    RevokeInvitation, UpdateTeam,
 };
 use crate::components::dialog::ConfirmDialog;
 use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
 use crate::format::date;
-use keyport_core::dto::{InvitationView, MemberView, SessionInfo, TeamDetails};
+use keyport_core::dto::{InvitationView, MemberView, TeamDetails};
 use keyport_core::roles::{allowed, grantable_roles, may_change_member, Action, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,14 +42,38 @@ fn reload_portal() {
     }
 }
 
-/// The members page.
+/// Reloads the page's data whenever `action` succeeds (a failed one keeps what was typed).
+fn refresh_on_success<T>(action: ServerAction<T>, refresh: RwSignal<u32>)
+where
+    T: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    T::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            refresh.update(|n| *n += 1);
+        }
+    });
+}
+
+/// The members page. One resource holds everything it shows (created at the top of the
+/// page, so the server and the browser agree on it during hydration); a successful change
+/// reloads it.
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(move || (change.version().get(), remove.version().get()), |_| list_members());
-    let me = move || session.get().and_then(Result::ok).flatten();
+    let invite = ServerAction::<InviteMember>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let update = ServerAction::<UpdateTeam>::new();
+    let refresh = RwSignal::new(0u32);
+    refresh_on_success(remove, refresh);
+    refresh_on_success(invite, refresh);
+    refresh_on_success(resend, refresh);
+    refresh_on_success(revoke, refresh);
+    refresh_on_success(update, refresh);
+    // A refused role change reloads too, so the menu shows the role that really applies.
+    let overview = Resource::new(move || (refresh.get(), change.version().get()), |_| get_team_overview());
     view! {
         <Title text="Team"/>
         <header class="page-header">
@@ -57,37 +81,34 @@ pub fn TeamPage() -> impl IntoView {
             <p class="muted">"Everyone in this team shares its keys and usage. What each person may do depends on their role."</p>
         </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
-            {move || members.get().zip(session.get()).map(|(result, _)| match (result, me()) {
-                (Ok(list), Some(info)) => view! { <MembersTable list info change remove/> }.into_any(),
-                (Err(e), _) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                (Ok(_), None) => ().into_any(),
-            })}
-        </Transition>
-        <Transition>
-            {move || me().map(|info| view! {
-                {allowed(info.role, Action::ManageInvitations).then(|| view! { <Invitations role=info.role/> })}
-                {allowed(info.role, Action::EditTeam).then(|| view! { <TeamSettings/> })}
-                <LeaveSection team=info.team.name.clone()/>
+            {move || overview.get().map(|result| match result {
+                Ok(o) => {
+                    let personal = o.team.personal;
+                    let name = o.team.name.clone();
+                    view! {
+                        <MembersTable list=o.members role=o.role me=o.me.id change remove/>
+                        {o.invitations.map(|items| view! { <Invitations role=o.role items invite resend revoke/> })}
+                        {allowed(o.role, Action::EditTeam).then(|| view! { <TeamSettings details=o.team update/> })}
+                        <LeaveSection team=name.clone()/>
+                        {(allowed(o.role, Action::DeleteTeam) && !personal).then(|| view! { <DeleteSection team=name/> })}
+                    }.into_any()
+                }
+                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </Transition>
     }
 }
 
 #[component]
-fn MembersTable(list: Vec<MemberView>, info: SessionInfo, change: ServerAction<ChangeRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
+fn MembersTable(list: Vec<MemberView>, role: Role, me: String, change: ServerAction<ChangeRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
     let to_remove: RwSignal<Option<MemberView>> = RwSignal::new(None);
     let status = Signal::derive(move || match change.value().get() {
         Some(Ok(())) => "Role updated.".to_owned(),
         _ => String::new(),
     });
     let change_error = error_message(change);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = remove.value().get() {
-            to_remove.set(None);
-        }
-    });
-    let my_role = info.role;
-    let my_id = info.user.id.clone();
+    let my_role = role;
+    let my_id = me;
     let count = list.len();
     view! {
         <section class="card section" aria-labelledby="members-title">
@@ -174,38 +195,23 @@ fn MembersTable(list: Vec<MemberView>, info: SessionInfo, change: ServerAction<C
 }
 
 #[component]
-fn Invitations(role: Role) -> impl IntoView {
-    let invite = ServerAction::<InviteMember>::new();
-    let resend = ServerAction::<ResendInvitation>::new();
-    let revoke = ServerAction::<RevokeInvitation>::new();
-    let list = Resource::new(
-        move || (invite.version().get(), resend.version().get(), revoke.version().get()),
-        |_| list_invitations(),
-    );
+fn Invitations(
+    role: Role,
+    items: Vec<InvitationView>,
+    invite: ServerAction<InviteMember>,
+    resend: ServerAction<ResendInvitation>,
+    revoke: ServerAction<RevokeInvitation>,
+) -> impl IntoView {
     let error = last_error(invite);
     let email_err = field_error(error, "email");
     let role_err = field_error(error, "role");
     let message_err = field_error(error, "message");
     let pending = invite.pending();
-    let form = NodeRef::<leptos::html::Form>::new();
     let sent = Signal::derive(move || match invite.value().get() {
         Some(Ok(inv)) => format!("Invitation sent to {}.", inv.email),
         _ => String::new(),
     });
-    // A sent invitation clears the form for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = invite.value().get() {
-            if let Some(f) = form.get() {
-                f.reset();
-            }
-        }
-    });
     let to_revoke: RwSignal<Option<InvitationView>> = RwSignal::new(None);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = revoke.value().get() {
-            to_revoke.set(None);
-        }
-    });
     let row_status = Signal::derive(move || match (resend.value().get(), revoke.value().get()) {
         (Some(Err(e)), _) => e.to_string(),
         (Some(Ok(inv)), _) => format!("Sent again to {}, with a new link.", inv.email),
@@ -216,7 +222,7 @@ fn Invitations(role: Role) -> impl IntoView {
             <h2 id="invite-title">"Invite people"</h2>
             <p class="muted small">"They get an email with a link that works once, for seven days, and only for the address you enter."</p>
             <FormAlert message=form_error(error, &["email", "role", "message"])/>
-            <ActionForm action=invite node_ref=form attr:class="form form-grid" attr:novalidate=true>
+            <ActionForm action=invite attr:class="form form-grid" attr:novalidate=true>
                 <TextField id="invite-email" name="email" label="Email address" kind="email" maxlength=320 error=email_err/>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
@@ -251,10 +257,10 @@ fn Invitations(role: Role) -> impl IntoView {
                 <a href="/portal/outbox" class="small">"Sent emails"</a>
             </div>
             <p class="small muted" role="status">{row_status}</p>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading invitations…"</p> }>
-                {move || list.get().map(|r| match r {
-                    Ok(items) if items.is_empty() => view! { <p class="muted">"No pending invitations."</p> }.into_any(),
-                    Ok(items) => view! {
+            {if items.is_empty() {
+                    view! { <p class="muted">"No pending invitations."</p> }.into_any()
+            } else {
+                    view! {
                         <div class="table-wrap">
                             <table class="keys-table">
                                 <thead><tr>
@@ -293,10 +299,8 @@ fn Invitations(role: Role) -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
+                    }.into_any()
+            }}
         </section>
         {move || to_revoke.get().map(|inv| {
             let id = inv.id.clone();
@@ -315,9 +319,7 @@ fn Invitations(role: Role) -> impl IntoView {
 }
 
 #[component]
-fn TeamSettings() -> impl IntoView {
-    let update = ServerAction::<UpdateTeam>::new();
-    let details = Resource::new(|| (), |_| get_team_details());
+fn TeamSettings(details: TeamDetails, update: ServerAction<UpdateTeam>) -> impl IntoView {
     let error = last_error(update);
     let name_err = field_error(error, "name");
     let description_err = field_error(error, "description");
@@ -326,41 +328,35 @@ fn TeamSettings() -> impl IntoView {
         Some(Ok(_)) => "Saved.".to_owned(),
         _ => String::new(),
     });
+    let TeamDetails { name, description, .. } = details;
     view! {
         <section class="card section" aria-labelledby="settings-title">
             <h2 id="settings-title">"Team settings"</h2>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
-                {move || details.get().map(|r| match r {
-                    Ok(TeamDetails { name, description, .. }) => view! {
-                        <FormAlert message=form_error(error, &["name", "description"])/>
-                        <ActionForm action=update attr:class="form form-grid" attr:novalidate=true>
-                            <div class="field">
-                                <label for="team-settings-name">"Team name"</label>
-                                <input id="team-settings-name" name="name" type="text" maxlength="64" required value=name
-                                    aria-describedby="team-settings-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
-                                <p class="field-error" id="team-settings-name-error" role="alert" hidden=move || name_err.get().is_none()>
-                                    {move || name_err.get().unwrap_or_default()}
-                                </p>
-                            </div>
-                            <div class="field">
-                                <label for="team-settings-description">"Description"</label>
-                                <input id="team-settings-description" name="description" type="text" maxlength="280"
-                                    value=description.unwrap_or_default() aria-describedby="team-settings-description-error"/>
-                                <p class="field-error" id="team-settings-description-error" role="alert" hidden=move || description_err.get().is_none()>
-                                    {move || description_err.get().unwrap_or_default()}
-                                </p>
-                            </div>
-                            <div class="field-wide">
-                                <button type="submit" class="btn btn-secondary" disabled=move || pending.get()>
-                                    {move || if pending.get() { "Saving…" } else { "Save settings" }}
-                                </button>
-                                <span class="small muted status-inline" role="status">{saved}</span>
-                            </div>
-                        </ActionForm>
-                    }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
+            <FormAlert message=form_error(error, &["name", "description"])/>
+            <ActionForm action=update attr:class="form form-grid" attr:novalidate=true>
+                <div class="field">
+                    <label for="team-settings-name">"Team name"</label>
+                    <input id="team-settings-name" name="name" type="text" maxlength="64" required value=name
+                        aria-describedby="team-settings-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
+                    <p class="field-error" id="team-settings-name-error" role="alert" hidden=move || name_err.get().is_none()>
+                        {move || name_err.get().unwrap_or_default()}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="team-settings-description">"Description"</label>
+                    <input id="team-settings-description" name="description" type="text" maxlength="280"
+                        value=description.unwrap_or_default() aria-describedby="team-settings-description-error"/>
+                    <p class="field-error" id="team-settings-description-error" role="alert" hidden=move || description_err.get().is_none()>
+                        {move || description_err.get().unwrap_or_default()}
+                    </p>
+                </div>
+                <div class="field-wide">
+                    <button type="submit" class="btn btn-secondary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Saving…" } else { "Save settings" }}
+                    </button>
+                    <span class="small muted status-inline" role="status">{saved}</span>
+                </div>
+            </ActionForm>
         </section>
     }
 }
@@ -388,6 +384,50 @@ fn LeaveSection(team: String) -> impl IntoView {
                 on_confirm=Callback::new(move |_| { leave.dispatch(LeaveTeam {}); })
                 on_close=Callback::new(move |_| asking.set(false))>
                 <p>"You will be taken to another of your teams."</p>
+            </ConfirmDialog>
+        </Show>
+    }
+}
+
+#[component]
+fn DeleteSection(team: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteTeam>::new();
+    let asking = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let name_err = field_error(last_error(delete), "name");
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            reload_portal();
+        }
+    });
+    let expected = team.clone();
+    let title = format!("Delete {team}?");
+    let label = StoredValue::new(format!("Type “{team}” to confirm"));
+    let matches = Signal::derive(move || typed.get().trim() == expected);
+    view! {
+        <section class="card section danger-zone" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete this team"</h2>
+            <p class="muted small">"Every member loses access and every key of the team is revoked at once. The audit record stays."</p>
+            <button type="button" class="btn btn-danger" on:click=move |_| asking.set(true)>"Delete team"</button>
+        </section>
+        <Show when=move || asking.get()>
+            <ConfirmDialog id="delete-dialog-title" title=title.clone()
+                confirm=("Delete team", "Deleting…")
+                pending=delete.pending().into()
+                disabled=Signal::derive(move || !matches.get())
+                error=Signal::derive(move || form_error(last_error(delete), &["name"]).get())
+                on_confirm=Callback::new(move |_| { delete.dispatch(DeleteTeam { name: typed.get_untracked() }); })
+                on_close=Callback::new(move |_| asking.set(false))>
+                <p>"This cannot be undone. Applications using the team's keys will be refused from their next request."</p>
+                <div class="field">
+                    <label for="delete-confirm">{label.get_value()}</label>
+                    <input id="delete-confirm" type="text" autocomplete="off"
+                        aria-describedby="delete-confirm-error"
+                        on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    <p class="field-error" id="delete-confirm-error" role="alert" hidden=move || name_err.get().is_none()>
+                        {move || name_err.get().unwrap_or_default()}
+                    </p>
+                </div>
             </ConfirmDialog>
         </Show>
     }

@@ -52,6 +52,8 @@ pub enum AuditAction {
     TeamCreated,
     /// A team's name or description changed.
     TeamUpdated,
+    /// A team was deleted by an owner.
+    TeamDeleted,
     /// An invitation was sent (or sent again with a new link).
     InvitationSent,
     /// An invitation was accepted; the invitee joined.
@@ -68,13 +70,14 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
         AuditAction::KeyRevoked,
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
+        AuditAction::TeamDeleted,
         AuditAction::InvitationSent,
         AuditAction::InvitationAccepted,
         AuditAction::InvitationRevoked,
@@ -92,6 +95,7 @@ impl AuditAction {
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamUpdated => "team.updated",
+            AuditAction::TeamDeleted => "team.deleted",
             AuditAction::InvitationSent => "invitation.sent",
             AuditAction::InvitationAccepted => "invitation.accepted",
             AuditAction::InvitationRevoked => "invitation.revoked",

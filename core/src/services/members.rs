@@ -176,6 +176,74 @@ impl Services {
         Ok(crate::dto::TeamDetails { id: caller.team.id.clone(), name: name.as_str().to_owned(), description, personal })
     }
 
+    /// Deletes the active team: every membership ends, every key is revoked (verification
+    /// answers `REVOKED` from the next request), pending invitations are withdrawn. The team's
+    /// row and its audit trail stay, for the record. Personal teams cannot be deleted, and the
+    /// owner confirms by typing the team's name.
+    #[instrument(skip_all, fields(team_id = %caller.team.id))]
+    pub async fn delete_team(&self, caller: &Caller, confirm_name: &str, meta: &RequestMeta) -> Result<(), CoreError> {
+        use crate::entity::{api_key, invitation};
+        caller.require(Action::DeleteTeam)?;
+        let now = self.now();
+        let txn = self.begin_write().await?;
+        lock_team(&txn, &caller.team.id).await?;
+        if self.current_role(&txn, caller).await? != Role::Owner {
+            return Err(CoreError::Forbidden);
+        }
+        let t = team::Entity::find_by_id(caller.team.id.clone()).one(&txn).await?.ok_or(CoreError::NotFound)?;
+        if t.personal {
+            return Err(CoreError::Conflict("A personal team cannot be deleted.".into()));
+        }
+        if confirm_name.trim() != t.name {
+            return Err(FieldError::new("name", "Type the team's name exactly to confirm.").into());
+        }
+        let live_keys = api_key::Entity::find()
+            .filter(api_key::Column::TeamId.eq(&t.id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .all(&txn)
+            .await?;
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(api_key::Column::TeamId.eq(&t.id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        invitation::Entity::update_many()
+            .col_expr(invitation::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(invitation::Column::TeamId.eq(&t.id))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .filter(invitation::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let members = membership::Entity::delete_many().filter(membership::Column::TeamId.eq(&t.id)).exec(&txn).await?;
+        let plural = |n: u64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+        let detail = format!("“{}”: {} removed, {} revoked", t.name, plural(members.rows_affected, "member"), plural(live_keys.len() as u64, "key"));
+        self.audit(&txn, meta, caller.entry(AuditAction::TeamDeleted, ("team", &t.id)).with_detail(detail)).await?;
+        txn.commit().await?;
+        for k in &live_keys {
+            self.verifier.invalidate(&k.key_hash);
+        }
+        tracing::info!(keys = live_keys.len(), "team deleted");
+        Ok(())
+    }
+
+    /// The team page's data in one answer.
+    pub async fn team_overview(&self, caller: &Caller) -> Result<crate::dto::TeamOverview, CoreError> {
+        let members = self.list_members(caller).await?;
+        let invitations = if crate::roles::allowed(caller.role, Action::ManageInvitations) {
+            Some(self.list_invitations(caller).await?)
+        } else {
+            None
+        };
+        Ok(crate::dto::TeamOverview {
+            me: caller.user.clone(),
+            role: caller.role,
+            team: self.team_details(caller).await?,
+            members,
+            invitations,
+        })
+    }
+
     /// The active team's name, description and kind.
     pub async fn team_details(&self, caller: &Caller) -> Result<crate::dto::TeamDetails, CoreError> {
         let t = team::Entity::find_by_id(caller.team.id.clone()).one(&self.db).await?.ok_or(CoreError::NotFound)?;

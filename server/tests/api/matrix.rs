@@ -142,6 +142,23 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             out.push(("invitations/resend", app.call_as(c, "invitations/resend", &[("id", &inv)]).await.status(), true));
             out.push(("invitations/revoke", app.call_as(c, "invitations/revoke", &[("id", &inv)]).await.status(), true));
         }
+        Action::DeleteTeam => {
+            // A team of its own, so deleting it leaves the others' fixture alone.
+            let res = app.call_as(&fx.owner.cookie, "teams/create", &[("name", "Doomed"), ("description", "")]).await;
+            let doomed = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+            app.call_as(&fx.owner.cookie, "teams/switch", &[("team_id", &fx.team)]).await;
+            let role = membership::Entity::find_by_id((fx.team.clone(), actor.id.clone())).one(&app.services.db).await.unwrap().map(|m| m.role);
+            if let Some(role) = &role {
+                if actor.id != fx.owner.id {
+                    app.add_member(&doomed, &actor.id, role).await;
+                }
+                app.call_as(c, "teams/switch", &[("team_id", &doomed)]).await;
+            }
+            let status = app.call_as(c, "team/delete", &[("name", "Doomed")]).await.status();
+            let survives = membership::Entity::find_by_id((doomed.clone(), fx.owner.id.clone())).one(&app.services.db).await.unwrap().is_some();
+            out.push(("team/delete", status, !survives));
+            app.call_as(c, "teams/switch", &[("team_id", &fx.team)]).await;
+        }
         Action::EditTeam => {
             let (s, _) = text(app.call_as(c, "team/update", &[("name", "Matrix"), ("description", "probed")]).await).await;
             let details = app.call_as(&fx.owner.cookie, "team/details", &[]).await.text().await.unwrap();
@@ -156,6 +173,8 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
 fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {
     match (status, who) {
         (StatusCode::OK, Who::Outsider) if !leaked => Outcome::Hidden,
+        // A non-member's delete hits their own personal team, which refuses; ours is untouched.
+        (StatusCode::CONFLICT, Who::Outsider) if !leaked => Outcome::Hidden,
         (StatusCode::OK, _) => Outcome::Allowed,
         (StatusCode::FORBIDDEN, _) => Outcome::Forbidden,
         (StatusCode::NOT_FOUND, _) => Outcome::Hidden,

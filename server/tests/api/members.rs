@@ -174,3 +174,36 @@ async fn team_settings_are_validated_audited_and_shown_to_members() {
     let me = members.as_array().unwrap().iter().find(|m| m["user_id"] == viewer.id.as_str()).unwrap();
     assert!(me["last_active_at"].is_string(), "the viewer's own request counts as activity");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_team_ends_everyones_access_and_revokes_its_keys_at_once() {
+    let app = spawn_app().await;
+    let owner = app.new_user().await;
+    let team = team_of(&app, &owner, "Short-lived").await;
+    app.act_as(&owner);
+    let key = app.create_key("Doomed key", "live", "never").await;
+    let token = app.operator_token().await;
+    assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "VALID");
+    let admin = member(&app, &team, "admin").await;
+
+    assert_eq!(app.call_as(&admin.cookie, "team/delete", &[("name", "Short-lived")]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.call_as(&owner.cookie, "team/delete", &[("name", "short lived")]).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "VALID", "refusals changed nothing");
+    assert_eq!(app.call_as(&owner.cookie, "team/delete", &[("name", " Short-lived ")]).await.status(), StatusCode::OK);
+
+    assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "REVOKED", "the next verify refuses the key");
+    for u in [&owner, &admin] {
+        app.act_as(u);
+        let s: Value = app.call("session", &[]).await.json().await.unwrap();
+        assert_eq!(s["team"]["id"], u.team_id.as_str(), "back in their personal team");
+        assert_eq!(app.call("teams/switch", &[("team_id", &team)]).await.status(), StatusCode::NOT_FOUND);
+    }
+    // A personal team cannot be deleted.
+    app.act_as(&owner);
+    let name = app.call("team/details", &[]).await.json::<Value>().await.unwrap()["name"].as_str().unwrap().to_owned();
+    assert_eq!(app.call("team/delete", &[("name", &name)]).await.status(), StatusCode::CONFLICT);
+    let rows = keyport_core::entity::audit_event::Entity::find().all(&app.services.db).await.unwrap();
+    let deleted: Vec<_> = rows.iter().filter(|r| r.action == "team.deleted").collect();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].detail.as_deref(), Some("“Short-lived”: 2 members removed, 1 key revoked"));
+}
