@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use keyport_core::dto::{
-    AuditEventView, CreatedKey, InvitationPreview, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
+    AuditEventView, CreatedKey, InvitationPreview, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
     TeamDetails, TeamOverview, TeamView, UsageSummary,
 };
 use leptos::prelude::*;
@@ -329,12 +329,77 @@ pub async fn list_keys() -> Result<Vec<KeyView>, AppError> {
     Ok(ssr::services()?.list_keys(&caller).await?)
 }
 
-/// Creates a key; the answer holds the full key, once.
+/// What the create-key form offers: scopes, defaults, limits.
+#[server(endpoint = "keys/options")]
+pub async fn get_key_options() -> Result<KeyOptions, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.key_options(&caller).await?)
+}
+
+/// Creates a key; the answer holds the full key, once. `scopes` are separated by spaces or
+/// commas; an empty `ratelimit` takes the default; an empty `quota` means none.
 #[server(endpoint = "keys/create")]
-pub async fn create_key(name: String, environment: String, expiry: String) -> Result<CreatedKey, AppError> {
+#[allow(clippy::too_many_arguments)]
+pub async fn create_key(
+    name: String,
+    environment: String,
+    expiry: String,
+    description: Option<String>,
+    scopes: Option<String>,
+    ratelimit: Option<String>,
+    quota: Option<String>,
+) -> Result<CreatedKey, AppError> {
+    use keyport_core::services::keys::KeyInput;
     let caller = ssr::require_caller().await?;
     ssr::no_store();
-    Ok(ssr::services()?.create_key(&caller, &name, &environment, &expiry, &ssr::request_meta()).await?)
+    let input = KeyInput {
+        name: &name,
+        description: description.as_deref().unwrap_or(""),
+        environment: &environment,
+        scopes: scopes.as_deref().unwrap_or(""),
+        expiry: &expiry,
+        ratelimit: ratelimit.as_deref().unwrap_or(""),
+        quota: quota.as_deref().unwrap_or(""),
+    };
+    Ok(ssr::services()?.create_key(&caller, input, &ssr::request_meta()).await?)
+}
+
+/// One key of the active team.
+#[server(endpoint = "keys/get")]
+pub async fn get_key(id: String) -> Result<KeyView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.get_key(&caller, &id).await?)
+}
+
+/// Saves a key's name, description, scopes, rate limit and quota.
+#[server(endpoint = "keys/update")]
+pub async fn update_key(id: String, name: String, description: String, scopes: String, ratelimit: String, quota: String) -> Result<KeyView, AppError> {
+    use keyport_core::services::keys::KeyEdit;
+    let caller = ssr::require_caller().await?;
+    let edit = KeyEdit { name: &name, description: &description, scopes: &scopes, ratelimit: &ratelimit, quota: &quota };
+    Ok(ssr::services()?.update_key(&caller, &id, edit, &ssr::request_meta()).await?)
+}
+
+/// Switches a key off; verification answers `DISABLED` until it is enabled.
+#[server(endpoint = "keys/disable")]
+pub async fn disable_key(id: String) -> Result<KeyView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.set_key_disabled(&caller, &id, true, &ssr::request_meta()).await?)
+}
+
+/// Switches a disabled key on again.
+#[server(endpoint = "keys/enable")]
+pub async fn enable_key(id: String) -> Result<KeyView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.set_key_disabled(&caller, &id, false, &ssr::request_meta()).await?)
+}
+
+/// Gives a key a new secret (shown once); the old one stops working at once.
+#[server(endpoint = "keys/regenerate")]
+pub async fn regenerate_key(id: String) -> Result<CreatedKey, AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    Ok(ssr::services()?.regenerate_key(&caller, &id, &ssr::request_meta()).await?)
 }
 
 /// Revokes a key of the active team.

@@ -2,7 +2,7 @@
 
 use crate::pages::{
     audit::AuditPage,
-    dashboard::DashboardPage, invite::InvitePage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
+    dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
     placeholder::{BillingPage, DocsPage, SettingsPage, UsagePage}, register::RegisterPage, team::TeamPage,
 };
 use crate::components::layout::PortalLayout;
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>
+                    <Route path=path!("keys/:id") view=KeyDetailPage/>
                     <Route path=path!("team") view=TeamPage/>
                     <Route path=path!("audit") view=AuditPage/>
                     <Route path=path!("outbox") view=OutboxPage/>

@@ -4,6 +4,7 @@ pub mod auth_form;
 pub mod dialog;
 pub mod forms;
 pub mod icons;
+pub mod key_parts;
 pub mod layout;
 pub mod local_time;
 pub mod usage_card;

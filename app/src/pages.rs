@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod invite;
+pub mod key_detail;
 pub mod keys;
 pub mod login;
 pub mod not_found;

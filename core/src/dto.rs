@@ -225,24 +225,42 @@ pub enum KeyStatus {
     Active,
     /// Usable, but expires within seven days.
     ExpiringSoon,
+    /// Replaced by a rotation; usable until its grace period ends.
+    InGrace,
     /// Past its expiry date.
     Expired,
-    /// Revoked by a person; permanent.
+    /// Switched off by a person; can be switched on again.
+    Disabled,
+    /// Revoked by a person, or its rotation grace ended; permanent.
     Revoked,
 }
 
+/// The dates a key's status follows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyDates {
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was disabled (and not enabled since).
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// When its rotation grace ends.
+    pub grace_until: Option<DateTime<Utc>>,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 impl KeyStatus {
-    /// Derives the status from the key's dates.
-    pub fn derive(
-        revoked_at: Option<DateTime<Utc>>,
-        expires_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        if revoked_at.is_some() {
+    /// Derives the status from the key's dates: revoked, then disabled, then rotation grace,
+    /// then expiry.
+    pub fn derive(d: KeyDates, now: DateTime<Utc>) -> Self {
+        if d.revoked_at.is_some() || d.grace_until.is_some_and(|g| g <= now) {
             return KeyStatus::Revoked;
         }
-        match expires_at {
+        if d.disabled_at.is_some() {
+            return KeyStatus::Disabled;
+        }
+        match d.expires_at {
             Some(e) if e <= now => KeyStatus::Expired,
+            _ if d.grace_until.is_some() => KeyStatus::InGrace,
             Some(e) if e - now <= Duration::days(7) => KeyStatus::ExpiringSoon,
             _ => KeyStatus::Active,
         }
@@ -253,14 +271,16 @@ impl KeyStatus {
         match self {
             KeyStatus::Active => "Active",
             KeyStatus::ExpiringSoon => "Expiring soon",
+            KeyStatus::InGrace => "In grace",
             KeyStatus::Expired => "Expired",
+            KeyStatus::Disabled => "Disabled",
             KeyStatus::Revoked => "Revoked",
         }
     }
 
     /// Whether the key still verifies.
     pub fn is_usable(self) -> bool {
-        matches!(self, KeyStatus::Active | KeyStatus::ExpiringSoon)
+        matches!(self, KeyStatus::Active | KeyStatus::ExpiringSoon | KeyStatus::InGrace)
     }
 }
 
@@ -271,8 +291,14 @@ pub struct KeyView {
     pub id: String,
     /// Human name.
     pub name: String,
+    /// What the key is for, if said.
+    pub description: Option<String>,
     /// Live or test.
     pub environment: Environment,
+    /// Granted scopes, sorted.
+    pub scopes: Vec<String>,
+    /// Requests per month allowed, if limited.
+    pub monthly_quota: Option<i64>,
     /// Masked form: `kp_live_AbCd…wxyz`.
     pub masked: String,
     /// The user who created the key.
@@ -287,6 +313,10 @@ pub struct KeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Revocation time, if revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was disabled, if it is.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// After a rotation: when this key stops working.
+    pub grace_until: Option<DateTime<Utc>>,
     /// Derived status.
     pub status: KeyStatus,
 }
@@ -299,6 +329,41 @@ impl KeyView {
         let action = if self.created_by == me { Action::ManageOwnKey } else { Action::ManageAnyKey };
         self.status != KeyStatus::Revoked && allowed(role, action)
     }
+}
+
+/// What the create-key form offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyOptions {
+    /// The operator's catalogue of scopes.
+    pub scopes: Vec<String>,
+    /// Pre-selected scopes.
+    pub default_scopes: Vec<String>,
+    /// Pre-filled rate limit (requests per minute).
+    pub default_ratelimit: i64,
+    /// Highest rate limit allowed.
+    pub max_ratelimit: i64,
+    /// Most keys a team may have that still work.
+    pub max_keys: u64,
+    /// How many the team has now.
+    pub keys: u64,
+    /// The API's base URL, for the code snippets shown with a new key.
+    pub api_base_url: String,
+}
+
+/// Ready-to-paste calls of the operator's API with `key`: (language, code).
+pub fn snippets(api_base_url: &str, key: &str) -> [(&'static str, String); 3] {
+    let url = format!("{}/", api_base_url.trim_end_matches('/'));
+    [
+        ("curl", format!("curl {url} \\\n  -H \"Authorization: Bearer {key}\"")),
+        (
+            "JavaScript",
+            format!("const res = await fetch(\"{url}\", {{\n  headers: {{ Authorization: \"Bearer {key}\" }},\n}});\nconsole.log(await res.json());"),
+        ),
+        (
+            "Python",
+            format!("import requests\n\nres = requests.get(\n    \"{url}\",\n    headers={{\"Authorization\": \"Bearer {key}\"}},\n)\nprint(res.json())"),
+        ),
+    ]
 }
 
 /// The answer to "create a key": the only time the full key exists outside the caller's hands.
@@ -351,6 +416,10 @@ pub enum VerifyCode {
     Revoked,
     /// The key is past its expiry date.
     Expired,
+    /// The key is disabled.
+    Disabled,
+    /// The key lacks a scope the request needs.
+    InsufficientScopes,
     /// The key exceeded its per-minute rate limit.
     RateLimited,
 }
@@ -364,6 +433,8 @@ impl VerifyCode {
             VerifyCode::NotFound => "NOT_FOUND",
             VerifyCode::Revoked => "REVOKED",
             VerifyCode::Expired => "EXPIRED",
+            VerifyCode::Disabled => "DISABLED",
+            VerifyCode::InsufficientScopes => "INSUFFICIENT_SCOPES",
             VerifyCode::RateLimited => "RATE_LIMITED",
         }
     }
@@ -396,7 +467,10 @@ mod tests {
         let k = KeyView {
             id: "key_1".into(),
             name: "k".into(),
+            description: None,
             environment: Environment::Live,
+            scopes: vec![],
+            monthly_quota: None,
             masked: "kp_live_abcd…wxyz".into(),
             created_by: "usr_a".into(),
             ratelimit_per_minute: 60,
@@ -404,6 +478,8 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
+            disabled_at: None,
+            grace_until: None,
             status: KeyStatus::Active,
         };
         assert!(k.manageable_by(Role::Member, "usr_a"));
@@ -412,6 +488,14 @@ mod tests {
         assert!(!k.manageable_by(Role::Viewer, "usr_a"));
         let revoked = KeyView { status: KeyStatus::Revoked, ..k };
         assert!(!revoked.manageable_by(Role::Owner, "usr_a"));
+    }
+
+    #[test]
+    fn snippets_hold_the_key_and_the_api_url() {
+        for (lang, code) in snippets("https://api.example.com/", "kp_test_abc") {
+            assert!(code.contains("Bearer kp_test_abc"), "{lang}");
+            assert!(code.contains("https://api.example.com/") && !code.contains(".com//"), "{lang}");
+        }
     }
 
     #[test]
@@ -426,10 +510,17 @@ mod tests {
     #[test]
     fn status_follows_dates() {
         let now = Utc::now();
-        assert_eq!(KeyStatus::derive(None, None, now), KeyStatus::Active);
-        assert_eq!(KeyStatus::derive(Some(now), None, now), KeyStatus::Revoked);
-        assert_eq!(KeyStatus::derive(None, Some(now), now), KeyStatus::Expired);
-        assert_eq!(KeyStatus::derive(None, Some(now + Duration::days(3)), now), KeyStatus::ExpiringSoon);
-        assert_eq!(KeyStatus::derive(None, Some(now + Duration::days(30)), now), KeyStatus::Active);
+        let d = KeyDates::default();
+        let s = |d: KeyDates| KeyStatus::derive(d, now);
+        assert_eq!(s(d), KeyStatus::Active);
+        assert_eq!(s(KeyDates { revoked_at: Some(now), ..d }), KeyStatus::Revoked);
+        assert_eq!(s(KeyDates { expires_at: Some(now), ..d }), KeyStatus::Expired);
+        assert_eq!(s(KeyDates { expires_at: Some(now + Duration::days(3)), ..d }), KeyStatus::ExpiringSoon);
+        assert_eq!(s(KeyDates { expires_at: Some(now + Duration::days(30)), ..d }), KeyStatus::Active);
+        assert_eq!(s(KeyDates { disabled_at: Some(now), ..d }), KeyStatus::Disabled);
+        assert_eq!(s(KeyDates { disabled_at: Some(now), revoked_at: Some(now), ..d }), KeyStatus::Revoked);
+        assert_eq!(s(KeyDates { grace_until: Some(now + Duration::hours(1)), ..d }), KeyStatus::InGrace);
+        assert_eq!(s(KeyDates { grace_until: Some(now), ..d }), KeyStatus::Revoked, "grace over");
+        assert!(KeyStatus::InGrace.is_usable() && !KeyStatus::Disabled.is_usable());
     }
 }

@@ -6,6 +6,7 @@ mod m0001_initial;
 mod m0002_team_switching;
 mod m0003_audit;
 mod m0004_invitations;
+mod m0005_key_settings;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_team_switching::Migration),
             Box::new(m0003_audit::Migration),
             Box::new(m0004_invitations::Migration),
+            Box::new(m0005_key_settings::Migration),
         ]
     }
 }

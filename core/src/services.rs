@@ -33,6 +33,16 @@ pub struct ServiceConfig {
     pub password_hash_concurrency: usize,
     /// The portal's public URL, for links in emails (no trailing slash).
     pub base_url: String,
+    /// The permissions keys can be granted (`payments:read`, …), in the operator's order.
+    pub scopes: Vec<String>,
+    /// The scopes pre-selected when a key is created.
+    pub default_scopes: Vec<String>,
+    /// The highest rate limit (requests per minute) a key may be given.
+    pub max_ratelimit_per_minute: i64,
+    /// The most keys a team may have that still work.
+    pub max_active_keys: u64,
+    /// The operator's API (what keys are for), for the snippets shown with a new key.
+    pub api_base_url: String,
 }
 
 impl Default for ServiceConfig {
@@ -43,6 +53,11 @@ impl Default for ServiceConfig {
             session_ttl: chrono::Duration::days(30),
             password_hash_concurrency: 4,
             base_url: "http://127.0.0.1:3000".into(),
+            scopes: ["payments:read", "payments:write", "invoices:read", "invoices:write"].map(String::from).to_vec(),
+            default_scopes: ["payments:read", "invoices:read"].map(String::from).to_vec(),
+            max_ratelimit_per_minute: 1000,
+            max_active_keys: 20,
+            api_base_url: "https://api.example.com".into(),
         }
     }
 }

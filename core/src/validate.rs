@@ -185,31 +185,101 @@ pub enum Expiry {
     Never,
     /// The key expires after this many days (30, 90 or 180).
     Days(u16),
+    /// The key expires at the end of this day (UTC).
+    Date(chrono::NaiveDate),
 }
 
 impl Expiry {
-    /// The choices offered in the UI, with their form values.
-    pub const CHOICES: [(&'static str, &'static str); 4] =
-        [("never", "Never"), ("30", "30 days"), ("90", "90 days"), ("180", "180 days")];
+    /// The choices offered in the UI, with their form values (`date` asks for a date).
+    pub const CHOICES: [(&'static str, &'static str); 5] =
+        [("never", "Never"), ("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("date", "On a date…")];
 
-    /// Parses a form value (`never`, `30`, `90`, `180`).
+    /// Parses a form value: `never`, `30`, `90`, `180`, or a date `YYYY-MM-DD` (the key then
+    /// works until the end of that day, UTC).
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        match input {
+        match input.trim() {
             "never" | "" => Ok(Expiry::Never),
             "30" => Ok(Expiry::Days(30)),
             "90" => Ok(Expiry::Days(90)),
             "180" => Ok(Expiry::Days(180)),
-            _ => Err(FieldError::new("expiry", "Choose never, 30, 90 or 180 days.")),
+            other => chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d")
+                .map(Expiry::Date)
+                .map_err(|_| FieldError::new("expiry", "Choose never, 30, 90 or 180 days, or a date.")),
         }
     }
 
-    /// The expiry instant for a key created at `now`.
-    pub fn at(self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    /// The expiry instant for a key created at `now`; a date that is not in the future is
+    /// refused.
+    pub fn at(self, now: chrono::DateTime<chrono::Utc>) -> Result<Option<chrono::DateTime<chrono::Utc>>, FieldError> {
         match self {
-            Expiry::Never => None,
-            Expiry::Days(d) => Some(now + chrono::Duration::days(i64::from(d))),
+            Expiry::Never => Ok(None),
+            Expiry::Days(d) => Ok(Some(now + chrono::Duration::days(i64::from(d)))),
+            Expiry::Date(day) => {
+                let end = day.and_hms_opt(23, 59, 59).expect("a valid time").and_utc();
+                if end <= now {
+                    return Err(FieldError::new("expiry", "Choose a date after today."));
+                }
+                if end - now > chrono::Duration::days(5 * 366) {
+                    return Err(FieldError::new("expiry", "Choose a date within five years, or never."));
+                }
+                Ok(Some(end))
+            }
         }
     }
+}
+
+/// The most requests per minute any key may have, whatever the operator allows.
+pub const RATELIMIT_CEILING: i64 = 1000;
+
+/// Parses a key's rate limit (requests per minute): a whole number from 1 to `max`.
+pub fn parse_ratelimit(input: &str, max: i64) -> Result<i64, FieldError> {
+    let err = || FieldError::new("ratelimit", format!("Enter a whole number from 1 to {max}."));
+    let n: i64 = input.trim().parse().map_err(|_| err())?;
+    if (1..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(err())
+    }
+}
+
+/// Parses an optional monthly quota: empty for none, else a whole number from 1 to 10⁹.
+pub fn parse_quota(input: &str) -> Result<Option<i64>, FieldError> {
+    let v = input.trim().replace([',', '_', ' '], "");
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match v.parse::<i64>() {
+        Ok(n) if (1..=1_000_000_000).contains(&n) => Ok(Some(n)),
+        _ => Err(FieldError::new("quota", "Enter a whole number of requests per month (1 to 1,000,000,000), or leave it empty.")),
+    }
+}
+
+/// A scope name: `resource:action`, lower-case letters, digits, `.`, `_`, `-`, up to 64.
+pub fn is_scope_name(s: &str) -> bool {
+    s.len() <= 64
+        && s.split_once(':').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-:*".contains(&b))
+}
+
+/// Parses the scopes chosen for a key (separated by spaces or commas) against the operator's
+/// catalogue. The result is sorted and without duplicates.
+pub fn parse_scopes(input: &str, catalogue: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for s in input.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        if !catalogue.iter().any(|c| c == s) {
+            return Err(FieldError::new("scopes", format!("“{}” is not a permission this API offers.", s.chars().take(64).collect::<String>())));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Parses a key's optional description: trimmed, up to 280 characters.
+pub fn parse_key_description(input: &str) -> Result<Option<String>, FieldError> {
+    parse_description(input)
 }
 
 /// Parses the environment chosen in a form.
@@ -257,8 +327,32 @@ mod tests {
 
     #[test]
     fn expiry_choices_parse() {
+        use chrono::TimeZone;
         assert_eq!(Expiry::parse("never").unwrap(), Expiry::Never);
         assert_eq!(Expiry::parse("90").unwrap(), Expiry::Days(90));
         assert!(Expiry::parse("7").is_err());
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap();
+        let end = Expiry::parse("2026-12-31").unwrap().at(now).unwrap().unwrap();
+        assert_eq!(end, chrono::Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap(), "the whole day counts");
+        assert!(Expiry::parse("2026-11-22").unwrap().at(now).is_err(), "past dates are refused");
+        assert!(Expiry::parse("2026-11-23").unwrap().at(now).is_ok(), "today still has hours left");
+        assert!(Expiry::parse("2040-01-01").unwrap().at(now).is_err());
+    }
+
+    #[test]
+    fn limits_quotas_and_scopes_are_checked() {
+        assert_eq!(parse_ratelimit(" 100 ", 1000).unwrap(), 100);
+        for bad in ["0", "1001", "-5", "1.5", "lots", ""] {
+            assert!(parse_ratelimit(bad, 1000).is_err(), "{bad}");
+        }
+        assert!(parse_ratelimit("600", 500).is_err(), "the operator's maximum applies");
+        assert_eq!(parse_quota("").unwrap(), None);
+        assert_eq!(parse_quota("10,000").unwrap(), Some(10_000));
+        assert!(parse_quota("0").is_err() && parse_quota("many").is_err());
+        let cat: Vec<String> = ["payments:read", "payments:write", "invoices:read"].map(String::from).to_vec();
+        assert_eq!(parse_scopes("payments:write, payments:read payments:read", &cat).unwrap(), ["payments:read", "payments:write"]);
+        assert!(parse_scopes("admin:all", &cat).is_err());
+        assert_eq!(parse_scopes("", &cat).unwrap(), Vec::<String>::new());
+        assert!(is_scope_name("payments:read") && !is_scope_name("Payments") && !is_scope_name("a b:c"));
     }
 }

@@ -33,7 +33,7 @@ test('a newcomer signs up, creates a key, copies it, uses it, watches usage rise
   await expect(shown.getByText('This key will never be shown again.')).toBeVisible();
   const keyText = shown.getByLabel('API key');
   await expect(keyText).toContainText('…');
-  await shown.getByRole('button', { name: 'Copy' }).click();
+  await shown.getByRole('button', { name: 'Copy', exact: true }).click();
   await expect(shown.getByRole('status')).toHaveText('Key copied to the clipboard.');
   const key = await page.evaluate(() => navigator.clipboard.readText());
   expect(key).toMatch(/^kp_live_[0-9A-Za-z]{28}$/);
@@ -42,6 +42,14 @@ test('a newcomer signs up, creates a key, copies it, uses it, watches usage rise
   await expect(keyText).toHaveText(key);
   await shown.getByRole('button', { name: 'Hide key' }).click();
   await expect(keyText).not.toContainText(key);
+  // A ready-to-paste snippet: shown masked, copied with the real key.
+  await shown.getByRole('button', { name: 'Python' }).click();
+  await expect(shown.getByLabel('Code snippet')).toContainText('requests.get(');
+  await expect(shown.getByLabel('Code snippet')).not.toContainText(key);
+  await shown.getByRole('button', { name: 'Copy snippet' }).click();
+  await expect(shown.getByRole('button', { name: 'Snippet copied' })).toBeVisible();
+  const snippet = await page.evaluate(() => navigator.clipboard.readText());
+  expect(snippet).toContain(`"Authorization": "Bearer ${key}"`);
   await shown.getByRole('button', { name: /Done/ }).click();
   await expect(shown).toBeHidden();
 

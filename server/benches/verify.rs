@@ -68,7 +68,6 @@ fn main() {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.clone(),
             secret: Some("bench-secret-bench-secret-bench-secret-0123".into()),
-            default_ratelimit_per_minute: 1_000_000,
             log: "warn".into(),
             ..Settings::default()
         };
@@ -77,7 +76,20 @@ fn main() {
         let svc = app.services();
         tokio::spawn(app.run_until(std::future::pending()));
         let (caller, _) = svc.register("bench@example.com", "correct horse battery staple").await.unwrap();
-        let key = svc.create_key(&caller, "bench", "live", "never", &Default::default()).await.unwrap();
+        let input = keyport_core::services::keys::KeyInput { name: "bench", environment: "live", expiry: "never", ..Default::default() };
+        let key = svc.create_key(&caller, input, &Default::default()).await.unwrap();
+        // Keys are capped at 1000 requests per minute; the bench key gets far more, set in the
+        // database before its first verify, so every measured request takes the VALID path.
+        {
+            use keyport_core::entity::api_key;
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::RatelimitPerMinute, sea_orm::sea_query::Expr::value(1_000_000_000i64))
+                .filter(api_key::Column::Id.eq(&key.key.id))
+                .exec(&svc.db)
+                .await
+                .unwrap();
+        }
         let token = svc.create_operator_token("bench").await.unwrap().token;
         let body = serde_json::json!({ "key": key.secret.expose() }).to_string();
         let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();

@@ -36,6 +36,16 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of Keyport's emails.
     pub mail_from: String,
+    /// The permissions keys can be granted, e.g. `payments:read`.
+    pub scopes: Vec<String>,
+    /// The scopes pre-selected for a new key.
+    pub default_scopes: Vec<String>,
+    /// The highest rate limit a key may be given (at most 1000 per minute).
+    pub max_ratelimit_per_minute: i64,
+    /// The most working keys a team may have.
+    pub max_keys_per_team: u64,
+    /// The operator's API base URL, used in the code snippets shown with a new key.
+    pub api_base_url: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -86,6 +96,11 @@ impl Default for Settings {
             log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
             smtp_url: None,
             mail_from: "Keyport <keyport@localhost>".into(),
+            scopes: ["payments:read", "payments:write", "invoices:read", "invoices:write"].map(String::from).to_vec(),
+            default_scopes: ["payments:read", "invoices:read"].map(String::from).to_vec(),
+            max_ratelimit_per_minute: 1000,
+            max_keys_per_team: 20,
+            api_base_url: "https://api.example.com".into(),
         }
     }
 }
@@ -106,6 +121,11 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
     ("KEYPORT_SMTP_URL", "smtp://user:pass@host:587?tls=required or smtps://… (default: emails go to the log and the outbox page)"),
     ("KEYPORT_MAIL_FROM", "sender of Keyport's emails (default: Keyport <keyport@localhost>)"),
+    ("KEYPORT_SCOPES", "permissions keys can have, comma-separated (default: payments:read,payments:write,invoices:read,invoices:write)"),
+    ("KEYPORT_DEFAULT_SCOPES", "scopes pre-selected for new keys (default: payments:read,invoices:read)"),
+    ("KEYPORT_MAX_RATELIMIT", "highest requests per minute a key may have, 1-1000 (default: 1000)"),
+    ("KEYPORT_MAX_KEYS_PER_TEAM", "most working keys per team (default: 20)"),
+    ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
 ];
 
 /// A settings error, with a message for the operator.
@@ -178,12 +198,41 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_MAIL_FROM"]) {
             self.mail_from = v;
         }
+        let list = |v: String| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        if let Some(v) = first(&["KEYPORT_SCOPES"]) {
+            self.scopes = list(v);
+        }
+        if let Some(v) = first(&["KEYPORT_DEFAULT_SCOPES"]) {
+            self.default_scopes = list(v);
+        }
+        if let Some(v) = first(&["KEYPORT_MAX_RATELIMIT"]) {
+            self.max_ratelimit_per_minute = num("KEYPORT_MAX_RATELIMIT", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_MAX_KEYS_PER_TEAM"]) {
+            self.max_keys_per_team = num("KEYPORT_MAX_KEYS_PER_TEAM", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_API_BASE_URL"]) {
+            self.api_base_url = v;
+        }
         self.validate()
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if !(1..=1_000_000).contains(&self.default_ratelimit_per_minute) {
-            return Err(ConfigError("default_ratelimit_per_minute must be between 1 and 1000000".into()));
+        let ceiling = keyport_core::validate::RATELIMIT_CEILING;
+        if !(1..=ceiling).contains(&self.max_ratelimit_per_minute) {
+            return Err(ConfigError(format!("max_ratelimit_per_minute must be between 1 and {ceiling}")));
+        }
+        if !(1..=self.max_ratelimit_per_minute).contains(&self.default_ratelimit_per_minute) {
+            return Err(ConfigError("default_ratelimit_per_minute must be between 1 and max_ratelimit_per_minute".into()));
+        }
+        if let Some(bad) = self.scopes.iter().find(|s| !keyport_core::validate::is_scope_name(s)) {
+            return Err(ConfigError(format!("scope {bad:?} is not of the form resource:action (lower case)")));
+        }
+        if let Some(bad) = self.default_scopes.iter().find(|s| !self.scopes.contains(s)) {
+            return Err(ConfigError(format!("default scope {bad:?} is not in the scopes list")));
+        }
+        if self.max_keys_per_team < 1 {
+            return Err(ConfigError("max_keys_per_team must be at least 1".into()));
         }
         if self.monthly_quota < 1 {
             return Err(ConfigError("monthly_quota must be positive".into()));
@@ -250,6 +299,20 @@ mod tests {
     fn bad_numbers_and_insecure_urls_are_refused() {
         let mut s = Settings::default();
         assert!(s.apply_env(|k| (k == "KEYPORT_MONTHLY_QUOTA").then(|| "lots".into())).is_err());
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "KEYPORT_MAX_RATELIMIT").then(|| "5000".into())).is_err(), "1000 is the ceiling");
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "KEYPORT_DEFAULT_SCOPES").then(|| "admin:all".into())).is_err());
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "KEYPORT_SCOPES").then(|| "orders:read, orders:write".into())).unwrap_err();
+        let mut s = Settings::default();
+        s.apply_env(|k| match k {
+            "KEYPORT_SCOPES" => Some("orders:read, orders:write".into()),
+            "KEYPORT_DEFAULT_SCOPES" => Some("orders:read".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.scopes, ["orders:read", "orders:write"]);
         assert!(check_base_url("http://portal.example.com", false).is_err());
         assert!(check_base_url("http://portal.example.com", true).is_ok());
         assert!(check_base_url("https://portal.example.com", false).is_ok());

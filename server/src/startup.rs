@@ -105,6 +105,11 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         default_ratelimit_per_minute: settings.default_ratelimit_per_minute,
         monthly_quota: settings.monthly_quota,
         base_url: base_url.to_owned(),
+        scopes: settings.scopes.clone(),
+        default_scopes: settings.default_scopes.clone(),
+        max_ratelimit_per_minute: settings.max_ratelimit_per_minute,
+        max_active_keys: settings.max_keys_per_team,
+        api_base_url: settings.api_base_url.trim_end_matches('/').to_owned(),
         ..ServiceConfig::default()
     };
     let mut services = Services::new(db, secret, clock, config);

@@ -53,9 +53,44 @@ async fn require_operator(State(svc): State<Arc<Services>>, req: Request, next: 
 
 /// Body of `POST /v1/keys/verify`.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The key to check.
     pub key: String,
+    /// Scopes the request needs; the key must have all of them.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Units of the rate limit this request uses (default 1, at most 1000; 0 checks only).
+    #[serde(default)]
+    pub cost: Option<i64>,
+    /// What was called (`GET /payments`), for usage figures.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+}
+
+/// The most scopes one verify may ask for.
+pub const MAX_REQUESTED_SCOPES: usize = 50;
+/// The highest cost one request may have.
+pub const MAX_COST: i64 = 1000;
+
+impl VerifyRequest {
+    /// Checks the optional fields; the message says what is wrong.
+    pub fn check(&self) -> Result<u64, String> {
+        if self.scopes.len() > MAX_REQUESTED_SCOPES {
+            return Err(format!("`scopes` may list at most {MAX_REQUESTED_SCOPES} scopes."));
+        }
+        if self.scopes.iter().any(|s| s.is_empty() || s.len() > 64) {
+            return Err("Each scope must be 1 to 64 characters.".into());
+        }
+        if self.endpoint.as_ref().is_some_and(|e| e.len() > 256) {
+            return Err("`endpoint` must be at most 256 characters.".into());
+        }
+        match self.cost {
+            None => Ok(1),
+            Some(c) if (0..=MAX_COST).contains(&c) => Ok(c as u64),
+            Some(_) => Err(format!("`cost` must be a whole number from 0 to {MAX_COST}.")),
+        }
+    }
 }
 
 /// Rate-limit state in a verify answer.
@@ -74,7 +109,8 @@ pub struct RateLimitBody {
 pub struct VerifyResponse {
     /// Whether the request may proceed.
     pub valid: bool,
-    /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `EXPIRED` or `RATE_LIMITED`.
+    /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `DISABLED`, `EXPIRED`,
+    /// `INSUFFICIENT_SCOPES` or `RATE_LIMITED`.
     pub code: String,
     /// The key's id, when it exists.
     pub key_id: Option<String>,
@@ -84,6 +120,8 @@ pub struct VerifyResponse {
     pub name: Option<String>,
     /// `live` or `test`, when the key exists.
     pub environment: Option<String>,
+    /// The key's scopes, when it exists.
+    pub scopes: Option<Vec<String>>,
     /// Expiry (RFC 3339), if any.
     pub expires_at: Option<String>,
     /// Rate-limit state, when the key reached the limiter.
@@ -100,6 +138,7 @@ impl From<&Verification> for VerifyResponse {
             team_id: key.map(|k| k.team_id.to_string()),
             name: key.map(|k| k.name.clone()),
             environment: key.map(|k| k.environment.as_str().to_owned()),
+            scopes: key.map(|k| k.scopes.clone()),
             expires_at: key.and_then(|k| k.expires_at).map(|t| t.to_rfc3339()),
             ratelimit: v.ratelimit.map(|d| RateLimitBody { limit: d.limit, remaining: d.remaining, reset: d.reset }),
         }
@@ -114,7 +153,12 @@ async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
             return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg);
         }
     };
-    let v = match svc.verify_key(&req.key).await {
+    let cost = match req.check() {
+        Ok(c) => c,
+        Err(msg) => return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg),
+    };
+    let input = keyport_core::services::verify::VerifyInput { key: &req.key, scopes: &req.scopes, cost };
+    let v = match svc.verify(input).await {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(error = %e, "verify failed");

@@ -12,6 +12,20 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
 
+/// Bumps `refresh` whenever `action` succeeds, so a page's data reloads (a failed action
+/// reloads nothing, and keeps what was typed).
+pub fn refresh_on_success<T>(action: ServerAction<T>, refresh: RwSignal<u32>)
+where
+    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    T::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            refresh.update(|n| *n += 1);
+        }
+    });
+}
+
 /// The text of an action's last error, for a dialog's alert.
 pub fn error_message<T>(action: ServerAction<T>) -> Signal<Option<String>>
 where

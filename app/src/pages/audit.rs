@@ -6,11 +6,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 13] = [
+pub const ACTIONS: [(&str, &str); 17] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
     ("key.revoked", "Key revoked"),
+    ("key.edited", "Key edited"),
+    ("key.disabled", "Key disabled"),
+    ("key.enabled", "Key enabled"),
+    ("key.regenerated", "Key regenerated"),
     ("team.created", "Team created"),
     ("team.updated", "Team settings changed"),
     ("team.deleted", "Team deleted"),
@@ -146,7 +150,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 13);
+        assert_eq!(ACTIONS.len(), 17);
     }
 
     #[test]

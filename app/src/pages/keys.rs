@@ -1,13 +1,13 @@
 //! `/portal/keys`: create, list and revoke API keys. The full key is shown once.
 
-use crate::api::{get_session, list_keys, CreateKey, RevokeKey};
+use crate::api::{get_key_options, get_session, list_keys, CreateKey, RevokeKey};
+use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnceDialog};
 use crate::components::dialog::Dialog;
 use crate::components::forms::{last_error, field_error, form_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::format::{date, date_or, date_time};
-use keyport_core::dto::{CreatedKey, KeyStatus, KeyView};
+use keyport_core::dto::{CreatedKey, KeyOptions, KeyStatus, KeyView};
 use keyport_core::roles::{allowed, Action, Role};
-use keyport_core::validate::Expiry;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,7 +15,8 @@ use leptos_meta::Title;
 pub fn status_class(s: KeyStatus) -> &'static str {
     match s {
         KeyStatus::Active => "badge badge-ok",
-        KeyStatus::ExpiringSoon => "badge badge-warn",
+        KeyStatus::ExpiringSoon | KeyStatus::InGrace => "badge badge-warn",
+        KeyStatus::Disabled => "badge badge-live",
         KeyStatus::Expired | KeyStatus::Revoked => "badge badge-muted",
     }
 }
@@ -26,6 +27,9 @@ pub fn KeysPage() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
+    let options = Resource::new(move || (create.version().get(), revoke.version().get()), |_| get_key_options());
+    let opts = move || options.get().and_then(Result::ok);
+    let at_limit = move || opts().is_some_and(|o| o.keys >= o.max_keys);
     // Who is looking decides which buttons appear; the server applies the same table.
     let session = Resource::new(|| (), |_| get_session());
     let me = move || session.get().and_then(Result::ok).flatten().map(|s| (s.role, s.user.id));
@@ -57,9 +61,14 @@ pub fn KeysPage() -> impl IntoView {
             </div>
             <Transition>
                 {move || can_create().then(|| view! {
-                    <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
-                        <Icon kind=IconKind::Plus/>"Create key"
-                    </button>
+                    <div class="header-actions">
+                        {opts().map(|o| view! { <span class="small muted">{format!("{} of {} keys in use", o.keys, o.max_keys)}</span> })}
+                        <button type="button" class="btn btn-primary" disabled=at_limit
+                            title=move || at_limit().then_some("This team has as many keys as allowed. Revoke one first.")
+                            on:click=move |_| show_create.set(true)>
+                            <Icon kind=IconKind::Plus/>"Create key"
+                        </button>
+                    </div>
                 })}
             </Transition>
         </header>
@@ -87,10 +96,13 @@ pub fn KeysPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <Show when=move || show_create.get()>
-            <CreateKeyDialog create on_close=Callback::new(move |_| show_create.set(false))/>
-        </Show>
-        {move || created.get().map(|k| view! { <ShowOnceDialog created=k on_close=Callback::new(move |_| created.set(None))/> })}
+        {move || show_create.get().then(opts).flatten().map(|o| view! {
+            <CreateKeyDialog create options=o on_close=Callback::new(move |_| show_create.set(false))/>
+        })}
+        {move || created.get().map(|k| view! {
+            <ShowOnceDialog created=k api_base_url=opts().map(|o| o.api_base_url).unwrap_or_default()
+                on_close=Callback::new(move |_| created.set(None))/>
+        })}
         {move || to_revoke.get().map(|k| view! { <RevokeDialog key=k revoke on_close=Callback::new(move |_| to_revoke.set(None))/> })}
     }
 }
@@ -106,6 +118,7 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                         <th scope="col">"Name"</th>
                         <th scope="col">"Key"</th>
                         <th scope="col">"Environment"</th>
+                        <th scope="col" class="hide-sm">"Scopes"</th>
                         <th scope="col" class="hide-sm">"Expires"</th>
                         <th scope="col" class="hide-sm">"Last used"</th>
                         <th scope="col">"Status"</th>
@@ -120,11 +133,18 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                         view! {
                             <tr>
                                 <th scope="row" class="key-name">
-                                    {k.name.clone()}
-                                    <span class="sub">{format!("Created {}", date(k.created_at))}</span>
+                                    <a href=format!("/portal/keys/{}", k.id)>{k.name.clone()}</a>
+                                    <span class="sub">{k.description.clone().unwrap_or_else(|| format!("Created {}", date(k.created_at)))}</span>
                                 </th>
                                 <td><code class="key-masked">{k.masked.clone()}</code></td>
                                 <td><span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span></td>
+                                <td class="hide-sm scopes-cell">
+                                    {if k.scopes.is_empty() {
+                                        view! { <span class="muted small">"No scopes"</span> }.into_any()
+                                    } else {
+                                        k.scopes.iter().map(|sc| view! { <code class="scope">{sc.clone()}</code> }).collect_view().into_any()
+                                    }}
+                                </td>
                                 <td class="hide-sm">{date_or(k.expires_at, "Never")}</td>
                                 <td class="hide-sm">{k.last_used_at.map(date_time).unwrap_or_else(|| "Never".into())}</td>
                                 <td><span class=status_class(k.status)>{k.status.label()}</span></td>
@@ -146,17 +166,20 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
 }
 
 #[component]
-fn CreateKeyDialog(create: ServerAction<CreateKey>, on_close: Callback<()>) -> impl IntoView {
+fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_close: Callback<()>) -> impl IntoView {
     let value = last_error(create);
-    let name_err = field_error(value, "name");
-    let form_err = form_error(value, &["name", "environment", "expiry"]);
+    let fields = &["name", "description", "environment", "scopes", "expiry", "ratelimit", "quota"];
+    let form_err = form_error(value, fields);
     let pending = create.pending();
+    let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, .. } = options;
     view! {
         <Dialog labelled_by="create-title" on_close>
             <h2 id="create-title">"Create an API key"</h2>
             <FormAlert message=form_err/>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
-                <TextField id="key-name" name="name" label="Name" maxlength=64 error=name_err/>
+                <TextField id="key-name" name="name" label="Name" maxlength=64 error=field_error(value, "name")/>
+                <TextField id="key-description" name="description" label="Description (optional)" maxlength=280 required=false
+                    error=field_error(value, "description")/>
                 <fieldset class="field">
                     <legend>"Environment"</legend>
                     <div class="radio-row">
@@ -164,12 +187,14 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, on_close: Callback<()>) -> i
                         <label class="radio"><input type="radio" name="environment" value="test"/>"Test"</label>
                     </div>
                 </fieldset>
-                <div class="field">
-                    <label for="key-expiry">"Expires"</label>
-                    <select id="key-expiry" name="expiry">
-                        {Expiry::CHOICES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
-                    </select>
+                <ScopePicker id="key-scope" catalogue=scopes selected=default_scopes error=field_error(value, "scopes")/>
+                <div class="form-grid">
+                    <ExpiryPicker error=field_error(value, "expiry")/>
+                    <NumberField id="key-ratelimit" name="ratelimit" label="Requests per minute" value=default_ratelimit.to_string()
+                        min=1 max=max_ratelimit hint=format!("1 to {max_ratelimit}") error=field_error(value, "ratelimit")/>
                 </div>
+                <NumberField id="key-quota" name="quota" label="Monthly quota (optional)" value=String::new()
+                    min=1 max=1_000_000_000 hint="Requests per calendar month; empty for no quota.".to_owned() error=field_error(value, "quota")/>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
@@ -181,58 +206,37 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, on_close: Callback<()>) -> i
     }
 }
 
+/// A labelled number input with a hint and its error line.
 #[component]
-fn ShowOnceDialog(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
-    let revealed = RwSignal::new(false);
-    let copied = RwSignal::new(None::<bool>);
-    let secret = StoredValue::new(created.secret.clone());
-    let masked = created.secret.masked();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let text = secret.with_value(|s| s.expose().to_owned());
-            leptos::task::spawn_local(async move {
-                let ok = match web_sys::window() {
-                    Some(w) => wasm_bindgen_futures::JsFuture::from(w.navigator().clipboard().write_text(&text)).await.is_ok(),
-                    None => false,
-                };
-                copied.set(Some(ok));
-            });
-        }
-    };
+pub fn NumberField(
+    /// Element id.
+    id: &'static str,
+    /// Form field name.
+    name: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// Initial value.
+    value: String,
+    /// Smallest value.
+    min: i64,
+    /// Largest value.
+    max: i64,
+    /// A hint under the field.
+    hint: String,
+    /// The field's error, if any.
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let described = format!("{id}-hint {id}-error");
     view! {
-        <Dialog labelled_by="secret-title" on_close>
-            <h2 id="secret-title">"Your new API key"</h2>
-            <p class="alert alert-warn">
-                <strong>"This key will never be shown again."</strong>
-                " Copy it now and store it somewhere safe, like a secrets manager."
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="number" inputmode="numeric" min=min max=max step="1" value=value
+                aria-describedby=described aria-invalid=move || error.get().is_some().to_string()/>
+            <p class="hint" id=format!("{id}-hint")>{hint}</p>
+            <p class="field-error" id=format!("{id}-error") role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
             </p>
-            <p class="muted small">{format!("{} · {}", created.key.name, created.key.environment)}</p>
-            <div class="secret-box">
-                <code aria-label="API key" data-testid="new-key">
-                    {move || if revealed.get() { secret.with_value(|s| s.expose().to_owned()) } else { masked.clone() }}
-                </code>
-                <button type="button" class="btn btn-primary btn-sm" on:click=copy>
-                    <Icon kind=IconKind::Copy/>
-                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
-                </button>
-                <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || revealed.get().to_string()
-                    on:click=move |_| revealed.update(|r| *r = !*r)>
-                    <Icon kind=IconKind::Eye/>
-                    {move || if revealed.get() { "Hide key" } else { "Reveal key" }}
-                </button>
-            </div>
-            <p class="small" role="status">
-                {move || match copied.get() {
-                    Some(true) => "Key copied to the clipboard.",
-                    Some(false) => "Couldn't copy automatically. Reveal the key and copy it by hand.",
-                    None => "",
-                }}
-            </p>
-            <div class="dialog-actions">
-                <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(())>"Done, I've saved it"</button>
-            </div>
-        </Dialog>
+        </div>
     }
 }
 

@@ -6,7 +6,7 @@ use crate::api::{
     RevokeInvitation, UpdateTeam,
 };
 use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
 use crate::format::date;
 use keyport_core::dto::{InvitationView, MemberView, TeamDetails};
@@ -40,19 +40,6 @@ fn reload_portal() {
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_href("/portal");
     }
-}
-
-/// Reloads the page's data whenever `action` succeeds (a failed one keeps what was typed).
-fn refresh_on_success<T>(action: ServerAction<T>, refresh: RwSignal<u32>)
-where
-    T: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            refresh.update(|n| *n += 1);
-        }
-    });
 }
 
 /// The members page. One resource holds everything it shows (created at the top of the

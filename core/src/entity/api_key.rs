@@ -19,6 +19,16 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
+    pub description: Option<String>,
+    /// Granted scopes, space-separated, sorted.
+    pub scopes: String,
+    pub monthly_quota: Option<i64>,
+    pub disabled_at: Option<DateTimeUtc>,
+    /// After a rotation: the old key stops working at this instant.
+    pub grace_until: Option<DateTimeUtc>,
+    /// After a rotation: the key that replaced this one.
+    pub replaced_by: Option<String>,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -48,6 +48,14 @@ pub enum AuditAction {
     KeyCreated,
     /// A key was revoked.
     KeyRevoked,
+    /// A key's settings changed.
+    KeyEdited,
+    /// A key was switched off.
+    KeyDisabled,
+    /// A key was switched on again.
+    KeyEnabled,
+    /// A key got a new secret.
+    KeyRegenerated,
     /// A team was created.
     TeamCreated,
     /// A team's name or description changed.
@@ -70,11 +78,15 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
         AuditAction::KeyRevoked,
+        AuditAction::KeyEdited,
+        AuditAction::KeyDisabled,
+        AuditAction::KeyEnabled,
+        AuditAction::KeyRegenerated,
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamDeleted,
@@ -93,6 +105,10 @@ impl AuditAction {
             AuditAction::SignInFailed => "sign_in_failed",
             AuditAction::KeyCreated => "key.created",
             AuditAction::KeyRevoked => "key.revoked",
+            AuditAction::KeyEdited => "key.edited",
+            AuditAction::KeyDisabled => "key.disabled",
+            AuditAction::KeyEnabled => "key.enabled",
+            AuditAction::KeyRegenerated => "key.regenerated",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamUpdated => "team.updated",
             AuditAction::TeamDeleted => "team.deleted",

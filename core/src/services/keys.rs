@@ -1,25 +1,45 @@
-//! Creating, listing and revoking API keys. Every query is scoped by the caller's team.
+//! The key lifecycle: create, list, edit, disable and enable, regenerate, revoke. Every query
+//! is scoped by the caller's team; members manage the keys they created, admins any.
 
+use super::audit::{AuditAction, RequestMeta};
 use super::auth::Caller;
 use super::Services;
 use crate::crypto::{new_id, random_base62};
-use crate::dto::{CreatedKey, KeyStatus, KeyView};
+use crate::dto::{CreatedKey, KeyDates, KeyOptions, KeyStatus, KeyView};
 use crate::entity::api_key;
 use crate::error::CoreError;
-use crate::roles::Action;
 use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LEN};
-use crate::validate::{parse_environment, Expiry, KeyName};
+use crate::roles::Action;
+use crate::validate::{parse_environment, parse_key_description, parse_quota, parse_ratelimit, parse_scopes, Expiry, KeyName};
 use chrono::{DateTime, Utc};
-use super::audit::{AuditAction, RequestMeta};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use tracing::instrument;
+
+/// The status of a stored key at `now`.
+pub fn key_status(m: &api_key::Model, now: DateTime<Utc>) -> KeyStatus {
+    KeyStatus::derive(
+        KeyDates { revoked_at: m.revoked_at, disabled_at: m.disabled_at, grace_until: m.grace_until, expires_at: m.expires_at },
+        now,
+    )
+}
+
+/// The scopes column as a list.
+pub fn scope_list(stored: &str) -> Vec<String> {
+    stored.split_whitespace().map(str::to_owned).collect()
+}
 
 /// The list view of a stored key.
 pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
     KeyView {
         id: m.id.clone(),
         name: m.name.clone(),
+        description: m.description.clone(),
         environment: Environment::parse(&m.environment).unwrap_or(Environment::Test),
+        scopes: scope_list(&m.scopes),
+        monthly_quota: m.monthly_quota,
         masked: mask(&m.display_start, &m.last4),
         created_by: m.created_by.clone(),
         ratelimit_per_minute: m.ratelimit_per_minute,
@@ -27,53 +47,144 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         expires_at: m.expires_at,
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
-        status: KeyStatus::derive(m.revoked_at, m.expires_at, now),
+        disabled_at: m.disabled_at,
+        grace_until: m.grace_until,
+        status: key_status(m, now),
     }
 }
 
+/// Keys of `team` that are neither revoked, nor expired, nor past a rotation grace (disabled
+/// ones count: they can be switched on again). The per-team key limit counts these.
+pub fn live_keys_of(team: &str, now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(api_key::Column::TeamId.eq(team))
+        .add(api_key::Column::RevokedAt.is_null())
+        .add(api_key::Column::ExpiresAt.is_null().or(api_key::Column::ExpiresAt.gt(now)))
+        .add(api_key::Column::GraceUntil.is_null().or(api_key::Column::GraceUntil.gt(now)))
+}
+
+/// What a key is created with, as submitted by a form (every field is parsed here).
+#[derive(Clone, Debug, Default)]
+pub struct KeyInput<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Optional description.
+    pub description: &'a str,
+    /// `live` or `test`.
+    pub environment: &'a str,
+    /// Scopes, separated by spaces or commas.
+    pub scopes: &'a str,
+    /// `never`, `30`, `90`, `180` or a date.
+    pub expiry: &'a str,
+    /// Requests per minute; empty for the operator's default.
+    pub ratelimit: &'a str,
+    /// Requests per month; empty for none.
+    pub quota: &'a str,
+}
+
+/// The editable settings of a key.
+#[derive(Clone, Debug, Default)]
+pub struct KeyEdit<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Optional description.
+    pub description: &'a str,
+    /// Scopes, separated by spaces or commas.
+    pub scopes: &'a str,
+    /// Requests per minute.
+    pub ratelimit: &'a str,
+    /// Requests per month; empty for none.
+    pub quota: &'a str,
+}
+
+/// A fresh secret for a key: the full key and what is stored of it.
+struct Secret {
+    full: String,
+    hash: String,
+    display_start: String,
+    last4: String,
+}
+
 impl Services {
-    /// Creates a key in the caller's team and returns it in full, once.
-    #[instrument(skip_all, fields(team_id = %caller.team.id))]
-    pub async fn create_key(
-        &self,
-        caller: &Caller,
-        name: &str,
-        environment: &str,
-        expiry: &str,
-        meta: &RequestMeta,
-    ) -> Result<CreatedKey, CoreError> {
-        caller.require(Action::CreateKey)?;
-        let name = KeyName::parse(name)?;
-        let env = parse_environment(environment)?;
-        let expiry = Expiry::parse(expiry)?;
-        let now = self.now();
+    fn new_secret(&self, env: Environment) -> Result<Secret, CoreError> {
         let full = assemble(env, &random_base62(RANDOM_LEN));
         let parsed = WellFormedKey::parse(&full).map_err(|_| CoreError::Internal("generated key does not parse".into()))?;
-        let hash = self.secret.hash_key(&full);
+        let (display_start, last4) = (parsed.display_start().to_owned(), parsed.last4().to_owned());
+        Ok(Secret { hash: self.secret.hash_key(&full), full, display_start, last4 })
+    }
+
+    fn ratelimit_or_default(&self, input: &str) -> Result<i64, CoreError> {
+        if input.trim().is_empty() {
+            return Ok(Ord::min(self.config.default_ratelimit_per_minute, self.config.max_ratelimit_per_minute));
+        }
+        Ok(parse_ratelimit(input, self.config.max_ratelimit_per_minute)?)
+    }
+
+    /// What the create form offers: the scope catalogue, defaults and limits.
+    pub async fn key_options(&self, caller: &Caller) -> Result<KeyOptions, CoreError> {
+        caller.require(Action::ViewKeys)?;
+        let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, self.now())).count(&self.db).await?;
+        Ok(KeyOptions {
+            scopes: self.config.scopes.clone(),
+            default_scopes: self.config.default_scopes.clone(),
+            default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, self.config.max_ratelimit_per_minute),
+            max_ratelimit: self.config.max_ratelimit_per_minute,
+            max_keys: self.config.max_active_keys,
+            keys: live,
+            api_base_url: self.config.api_base_url.clone(),
+        })
+    }
+
+    /// Creates a key in the caller's team and returns it in full, once.
+    #[instrument(skip_all, fields(team_id = %caller.team.id))]
+    pub async fn create_key(&self, caller: &Caller, input: KeyInput<'_>, meta: &RequestMeta) -> Result<CreatedKey, CoreError> {
+        caller.require(Action::CreateKey)?;
+        let name = KeyName::parse(input.name)?;
+        let description = parse_key_description(input.description)?;
+        let env = parse_environment(input.environment)?;
+        let scopes = parse_scopes(input.scopes, &self.config.scopes)?;
+        let now = self.now();
+        let expires_at = Expiry::parse(input.expiry)?.at(now)?;
+        let ratelimit = self.ratelimit_or_default(input.ratelimit)?;
+        let quota = parse_quota(input.quota)?;
+        let secret = self.new_secret(env)?;
         let txn = self.begin_write().await?;
+        let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
+        if live >= self.config.max_active_keys {
+            return Err(CoreError::Conflict(format!(
+                "This team already has {live} keys, the most allowed. Revoke a key you no longer need, then create the new one."
+            )));
+        }
         let model = api_key::ActiveModel {
             id: Set(new_id("key")),
             team_id: Set(caller.team.id.clone()),
             created_by: Set(caller.user.id.clone()),
             name: Set(name.as_str().to_owned()),
             environment: Set(env.as_str().to_owned()),
-            key_hash: Set(hash.clone()),
-            display_start: Set(parsed.display_start().to_owned()),
-            last4: Set(parsed.last4().to_owned()),
-            ratelimit_per_minute: Set(self.config.default_ratelimit_per_minute),
+            key_hash: Set(secret.hash.clone()),
+            display_start: Set(secret.display_start),
+            last4: Set(secret.last4),
+            ratelimit_per_minute: Set(ratelimit),
             created_at: Set(now),
-            expires_at: Set(expiry.at(now)),
+            expires_at: Set(expires_at),
             revoked_at: Set(None),
             last_used_at: Set(None),
+            description: Set(description),
+            scopes: Set(scopes.join(" ")),
+            monthly_quota: Set(quota),
+            disabled_at: Set(None),
+            grace_until: Set(None),
+            replaced_by: Set(None),
+            updated_at: Set(None),
         }
         .insert(&txn)
         .await?;
-        self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id))).await?;
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
         txn.commit().await?;
         // A lookup of this hash before it existed may have cached "not found".
-        self.verifier.invalidate(&hash);
+        self.verifier.invalidate(&secret.hash);
         tracing::info!(key_id = %model.id, "key created");
-        Ok(CreatedKey { key: key_view(&model, now), secret: PlainKey::new(full) })
+        Ok(CreatedKey { key: key_view(&model, now), secret: PlainKey::new(secret.full) })
     }
 
     /// The caller's team's keys, newest first.
@@ -91,19 +202,133 @@ impl Services {
             .collect())
     }
 
-    /// Revokes a key of the caller's team at once. Another team's key is "not found".
-    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
-    pub async fn revoke_key(&self, caller: &Caller, key_id: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
-        let now = self.now();
-        let Some(m) = api_key::Entity::find_by_id(key_id.to_owned())
+    /// One key of the caller's team.
+    pub async fn get_key(&self, caller: &Caller, key_id: &str) -> Result<KeyView, CoreError> {
+        caller.require(Action::ViewKeys)?;
+        let m = self.team_key(caller, key_id).await?;
+        Ok(key_view(&m, self.now()))
+    }
+
+    async fn team_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
+        api_key::Entity::find_by_id(key_id.to_owned())
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
             .one(&self.db)
             .await?
-        else {
-            return Err(CoreError::NotFound);
-        };
-        let own = m.created_by == caller.user.id;
-        caller.require(if own { Action::ManageOwnKey } else { Action::ManageAnyKey })?;
+            .ok_or(CoreError::NotFound)
+    }
+
+    /// A key of the caller's team that the caller may manage (their own as a member, any as
+    /// an admin). Another team's key is "not found"; a revoked key cannot change any more.
+    async fn managed_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
+        let m = self.team_key(caller, key_id).await?;
+        caller.require(if m.created_by == caller.user.id { Action::ManageOwnKey } else { Action::ManageAnyKey })?;
+        Ok(m)
+    }
+
+    fn refuse_if_revoked(m: &api_key::Model, now: DateTime<Utc>) -> Result<(), CoreError> {
+        if key_status(m, now) == KeyStatus::Revoked {
+            return Err(CoreError::Conflict("This key is revoked; it cannot be changed any more.".into()));
+        }
+        Ok(())
+    }
+
+    /// Saves a key's edited settings; the next verification sees them.
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn update_key(&self, caller: &Caller, key_id: &str, edit: KeyEdit<'_>, meta: &RequestMeta) -> Result<KeyView, CoreError> {
+        let m = self.managed_key(caller, key_id).await?;
+        let now = self.now();
+        Self::refuse_if_revoked(&m, now)?;
+        let name = KeyName::parse(edit.name)?;
+        let description = parse_key_description(edit.description)?;
+        let scopes = parse_scopes(edit.scopes, &self.config.scopes)?.join(" ");
+        let ratelimit = parse_ratelimit(edit.ratelimit, self.config.max_ratelimit_per_minute)?;
+        let quota = parse_quota(edit.quota)?;
+        let mut changed = Vec::new();
+        if m.name != name.as_str() {
+            changed.push("name");
+        }
+        if m.description != description {
+            changed.push("description");
+        }
+        if m.scopes != scopes {
+            changed.push("scopes");
+        }
+        if m.ratelimit_per_minute != ratelimit {
+            changed.push("rate limit");
+        }
+        if m.monthly_quota != quota {
+            changed.push("quota");
+        }
+        if changed.is_empty() {
+            return Ok(key_view(&m, now));
+        }
+        let hash = m.key_hash.clone();
+        let mut am = m.into_active_model();
+        am.name = Set(name.as_str().to_owned());
+        am.description = Set(description);
+        am.scopes = Set(scopes);
+        am.ratelimit_per_minute = Set(ratelimit);
+        am.monthly_quota = Set(quota);
+        am.updated_at = Set(Some(now));
+        let txn = self.begin_write().await?;
+        let m = am.update(&txn).await?;
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyEdited, ("key", &m.id)).with_detail(changed.join(", "))).await?;
+        txn.commit().await?;
+        self.verifier.invalidate(&hash);
+        Ok(key_view(&m, now))
+    }
+
+    /// Switches a key off (`disabled`) or on again; verification follows from the next request.
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn set_key_disabled(&self, caller: &Caller, key_id: &str, disabled: bool, meta: &RequestMeta) -> Result<KeyView, CoreError> {
+        let m = self.managed_key(caller, key_id).await?;
+        let now = self.now();
+        Self::refuse_if_revoked(&m, now)?;
+        if m.disabled_at.is_some() == disabled {
+            return Ok(key_view(&m, now));
+        }
+        let hash = m.key_hash.clone();
+        let mut am = m.into_active_model();
+        am.disabled_at = Set(disabled.then_some(now));
+        am.updated_at = Set(Some(now));
+        let txn = self.begin_write().await?;
+        let m = am.update(&txn).await?;
+        let action = if disabled { AuditAction::KeyDisabled } else { AuditAction::KeyEnabled };
+        self.audit(&txn, meta, caller.entry(action, ("key", &m.id))).await?;
+        txn.commit().await?;
+        self.verifier.invalidate(&hash);
+        Ok(key_view(&m, now))
+    }
+
+    /// Gives a key a new secret with the same settings; the old secret stops working at once.
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn regenerate_key(&self, caller: &Caller, key_id: &str, meta: &RequestMeta) -> Result<CreatedKey, CoreError> {
+        let m = self.managed_key(caller, key_id).await?;
+        let now = self.now();
+        Self::refuse_if_revoked(&m, now)?;
+        let env = Environment::parse(&m.environment).unwrap_or(Environment::Test);
+        let secret = self.new_secret(env)?;
+        let old_hash = m.key_hash.clone();
+        let mut am = m.into_active_model();
+        am.key_hash = Set(secret.hash.clone());
+        am.display_start = Set(secret.display_start);
+        am.last4 = Set(secret.last4);
+        am.updated_at = Set(Some(now));
+        let txn = self.begin_write().await?;
+        let m = am.update(&txn).await?;
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyRegenerated, ("key", &m.id))).await?;
+        txn.commit().await?;
+        self.verifier.invalidate(&old_hash);
+        self.verifier.invalidate(&secret.hash);
+        tracing::info!("key regenerated");
+        Ok(CreatedKey { key: key_view(&m, now), secret: PlainKey::new(secret.full) })
+    }
+
+    /// Revokes a key of the active team at once. Another team's key is "not found".
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn revoke_key(&self, caller: &Caller, key_id: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
+        let m = self.managed_key(caller, key_id).await?;
+        let now = self.now();
         if m.revoked_at.is_some() {
             return Ok(key_view(&m, now));
         }

@@ -70,14 +70,20 @@ impl FixedWindowLimiter {
 
     /// [`check`](Self::check) for a precomputed slot.
     pub fn check_slot(&self, slot: u64, limit: u64, window_secs: i64, now: i64) -> RateDecision {
+        self.check_slot_cost(slot, limit, 1, window_secs, now)
+    }
+
+    /// Counts a request that costs `cost` units: admitted only if all of them fit, and then
+    /// all are consumed; a refused request consumes nothing.
+    pub fn check_slot_cost(&self, slot: u64, limit: u64, cost: u64, window_secs: i64, now: i64) -> RateDecision {
         let start = now - now.rem_euclid(window_secs);
         let decide = |w: &mut Window| {
             if w.start != start {
                 *w = Window { start, count: 0 };
             }
-            let allowed = w.count < limit;
+            let allowed = w.count.saturating_add(cost) <= limit;
             if allowed {
-                w.count += 1;
+                w.count += cost;
             }
             RateDecision { allowed, limit, remaining: limit.saturating_sub(w.count), reset: start + window_secs }
         };
@@ -115,6 +121,18 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.reset, 180);
         assert!(l.check("k", 60, 60, 180).allowed, "a new window starts fresh");
+    }
+
+    #[test]
+    fn a_costly_request_takes_all_its_units_or_none() {
+        let l = FixedWindowLimiter::default();
+        let slot = l.slot("k");
+        assert!(l.check_slot_cost(slot, 10, 7, 60, 0).allowed);
+        let refused = l.check_slot_cost(slot, 10, 4, 60, 1);
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 3, "the refused request consumed nothing");
+        assert!(l.check_slot_cost(slot, 10, 3, 60, 2).allowed);
+        assert!(!l.check_slot(slot, 10, 60, 3).allowed);
     }
 
     #[test]

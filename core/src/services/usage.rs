@@ -131,9 +131,8 @@ impl Services {
         let elapsed = (now.timestamp() - this_minute) as f64 / 60.0;
         let rate = current as f64 + previous as f64 * (1.0 - elapsed);
         let active_keys = api_key::Entity::find()
-            .filter(api_key::Column::TeamId.eq(team))
-            .filter(api_key::Column::RevokedAt.is_null())
-            .filter(api_key::Column::ExpiresAt.is_null().or(api_key::Column::ExpiresAt.gt(now)))
+            .filter(super::keys::live_keys_of(team, now))
+            .filter(api_key::Column::DisabledAt.is_null())
             .count(&self.db)
             .await? as i64;
         Ok(UsageSummary {

@@ -1,7 +1,8 @@
 //! The hot path: is this key valid and within its limits?
 //!
-//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked,
-//! expired) → rate limit. A refused check consumes nothing from the later ones.
+//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked or
+//! rotation grace over, disabled, expired) → scopes → rate limit (by cost). A refused check
+//! consumes nothing from the later ones.
 
 use super::ratelimit::{FixedWindowLimiter, RateDecision};
 use super::Services;
@@ -31,6 +32,12 @@ pub struct CachedKey {
     pub expires_at: Option<DateTime<Utc>>,
     /// Revocation time, if revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Whether the key is switched off.
+    pub disabled: bool,
+    /// After a rotation: when the key stops working.
+    pub grace_until: Option<DateTime<Utc>>,
+    /// Granted scopes, sorted.
+    pub scopes: Vec<String>,
     /// Requests per minute.
     pub ratelimit_per_minute: i64,
     /// The key's slot in the rate limiter, computed once.
@@ -91,9 +98,33 @@ impl Verifier {
     }
 }
 
+/// What the operator asks about a key.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyInput<'a> {
+    /// The key as presented.
+    pub key: &'a str,
+    /// Scopes the request needs; all must be granted.
+    pub scopes: &'a [String],
+    /// Units of rate limit the request uses (default 1; 0 checks without consuming).
+    pub cost: u64,
+}
+
+impl<'a> VerifyInput<'a> {
+    /// A plain check of `key`: no scopes, cost 1.
+    pub fn key(key: &'a str) -> Self {
+        Self { key, scopes: &[], cost: 1 }
+    }
+}
+
 impl Services {
-    /// Verifies a key and counts the attempt. Never writes to the database.
+    /// Verifies a plain key (no scopes, cost 1).
     pub async fn verify_key(&self, raw: &str) -> Result<Verification, CoreError> {
+        self.verify(VerifyInput::key(raw)).await
+    }
+
+    /// Verifies a key and counts the attempt. Never writes to the database.
+    pub async fn verify(&self, input: VerifyInput<'_>) -> Result<Verification, CoreError> {
+        let raw = input.key;
         let refused = |code| Verification { code, key: None, ratelimit: None };
         let Ok(parsed) = WellFormedKey::parse(raw) else {
             return Ok(refused(VerifyCode::InvalidFormat));
@@ -104,10 +135,14 @@ impl Services {
         };
         let now = self.now();
         let minute = now.timestamp() - now.timestamp().rem_euclid(60);
-        let state_refusal = if key.revoked_at.is_some() {
+        let state_refusal = if key.revoked_at.is_some() || key.grace_until.is_some_and(|g| g <= now) {
             Some(VerifyCode::Revoked)
+        } else if key.disabled {
+            Some(VerifyCode::Disabled)
         } else if key.expires_at.is_some_and(|e| e <= now) {
             Some(VerifyCode::Expired)
+        } else if !input.scopes.iter().all(|s| key.scopes.binary_search(s).is_ok()) {
+            Some(VerifyCode::InsufficientScopes)
         } else {
             None
         };
@@ -116,7 +151,7 @@ impl Services {
             return Ok(Verification { code, key: Some(key), ratelimit: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
-        let decision = self.verifier.limiter.check_slot(key.limiter_slot, limit, 60, now.timestamp());
+        let decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
         self.usage.record(&key, minute, decision.allowed, now);
         let code = if decision.allowed { VerifyCode::Valid } else { VerifyCode::RateLimited };
         Ok(Verification { code, key: Some(key), ratelimit: Some(decision) })
@@ -139,6 +174,13 @@ impl Services {
                 environment: Environment::parse(&m.environment).unwrap_or(Environment::Test),
                 expires_at: m.expires_at,
                 revoked_at: m.revoked_at,
+                disabled: m.disabled_at.is_some(),
+                grace_until: m.grace_until,
+                scopes: {
+                    let mut s = super::keys::scope_list(&m.scopes);
+                    s.sort();
+                    s
+                },
                 ratelimit_per_minute: m.ratelimit_per_minute,
                 limiter_slot: self.verifier.limiter.slot(&m.id),
                 key_hash: m.key_hash,

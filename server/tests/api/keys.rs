@@ -1,7 +1,7 @@
 //! Creating, listing and revoking keys, and team isolation.
 
-use crate::helpers::spawn_app;
-use keyport_core::dto::KeyStatus;
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use keyport_core::dto::{CreatedKey, KeyStatus, KeyView};
 use keyport_core::key::{Environment, WellFormedKey};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -101,4 +101,121 @@ async fn key_functions_require_a_session() {
     }
     app.set_session_cookie(Some("forged-token".into()));
     assert_eq!(app.call("keys/list", &[]).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn create_full(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    app.call("keys/create", form).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_created_with_description_scopes_limit_quota_and_a_date() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let opts: serde_json::Value = app.call("keys/options", &[]).await.json().await.unwrap();
+    assert_eq!(opts["scopes"], serde_json::json!(["payments:read", "payments:write", "invoices:read", "invoices:write"]));
+    assert_eq!(opts["default_scopes"], serde_json::json!(["payments:read", "invoices:read"]));
+    assert_eq!(opts["max_keys"], 20);
+    let day = (app.services.now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let res = create_full(&app, &[
+        ("name", "Billing sync"), ("description", "Nightly invoice export"), ("environment", "live"),
+        ("scopes", "invoices:read, payments:read"), ("expiry", &day), ("ratelimit", "120"), ("quota", "50,000"),
+    ]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let created: CreatedKey = res.json().await.unwrap();
+    let k = created.key;
+    assert_eq!(k.description.as_deref(), Some("Nightly invoice export"));
+    assert_eq!(k.scopes, ["invoices:read", "payments:read"]);
+    assert_eq!(k.ratelimit_per_minute, 120);
+    assert_eq!(k.monthly_quota, Some(50_000));
+    assert_eq!(k.expires_at.unwrap().format("%Y-%m-%d").to_string(), day, "the chosen day");
+    assert_eq!(k.expires_at.unwrap().format("%H:%M:%S").to_string(), "23:59:59", "to its end");
+    let got: KeyView = app.call("keys/get", &[("id", &k.id)]).await.json().await.unwrap();
+    assert_eq!(got, k);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_are_refused_field_by_field_and_the_key_limit_holds() {
+    let app = spawn_app_with(|s| s.max_keys_per_team = 2).await;
+    app.signed_in().await;
+    let base = [("name", "k"), ("environment", "test"), ("expiry", "never")];
+    for (field, value) in [
+        ("scopes", "admin:everything"), ("ratelimit", "0"), ("ratelimit", "1001"), ("ratelimit", "fast"),
+        ("quota", "-1"), ("expiry", "2001-01-01"), ("expiry", "soon"), ("description", &"d".repeat(281)),
+    ] {
+        let mut form: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != field).collect();
+        form.push((field, value));
+        let res = create_full(&app, &form).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{field}={value}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"]["field"], field, "{field}={value}");
+    }
+    assert!(app.list_keys().await.is_empty(), "nothing was created");
+    app.create_key("one", "test", "never").await;
+    let two = app.create_key("two", "test", "never").await;
+    let res = create_full(&app, &base).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("the most allowed"));
+    // Revoking one makes room.
+    app.call("keys/revoke", &[("id", &two.key.id)]).await;
+    assert_eq!(create_full(&app, &base).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_disable_enable_and_regenerate_apply_on_the_next_verify() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let token = app.operator_token().await;
+    let created = create_full(&app, &[("name", "Worker"), ("environment", "live"), ("expiry", "never"), ("scopes", "payments:read")])
+        .await
+        .json::<CreatedKey>()
+        .await
+        .unwrap();
+    let key = created.secret.expose().to_owned();
+    let id = created.key.id.clone();
+    let verify = |scopes: serde_json::Value| {
+        let app = &app;
+        let token = token.clone();
+        let key = key.clone();
+        async move {
+            let body = serde_json::json!({ "key": key, "scopes": scopes }).to_string();
+            app.verify_raw(Some(&token), body).await.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    assert_eq!(verify(serde_json::json!(["payments:read"])).await["code"], "VALID");
+    assert_eq!(verify(serde_json::json!(["payments:write"])).await["code"], "INSUFFICIENT_SCOPES");
+
+    // Edit: the new scopes and name are seen at once (the cache was refreshed).
+    let edit = [("id", id.as_str()), ("name", "Worker v2"), ("description", "payments"), ("scopes", "payments:read payments:write"), ("ratelimit", "10"), ("quota", "")];
+    assert_eq!(app.call("keys/update", &edit).await.status(), StatusCode::OK);
+    let v = verify(serde_json::json!(["payments:write"])).await;
+    assert_eq!(v["code"], "VALID");
+    assert_eq!(v["name"], "Worker v2");
+    assert_eq!(v["ratelimit"]["limit"], 10);
+    let bad = [("id", id.as_str()), ("name", ""), ("description", ""), ("scopes", ""), ("ratelimit", "10"), ("quota", "")];
+    assert_eq!(app.call("keys/update", &bad).await.status(), StatusCode::BAD_REQUEST);
+
+    // Disable, then enable.
+    assert_eq!(app.call("keys/disable", &[("id", &id)]).await.status(), StatusCode::OK);
+    assert_eq!(verify(serde_json::json!([])).await["code"], "DISABLED");
+    assert_eq!(app.list_keys().await[0].status, KeyStatus::Disabled);
+    assert_eq!(app.call("keys/enable", &[("id", &id)]).await.status(), StatusCode::OK);
+    assert_eq!(verify(serde_json::json!([])).await["code"], "VALID");
+
+    // Regenerate: same key id and settings, new secret; the old one is dead at once.
+    let res = app.call("keys/regenerate", &[("id", &id)]).await;
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let fresh: CreatedKey = res.json().await.unwrap();
+    assert_eq!(fresh.key.id, id);
+    assert_eq!(fresh.key.scopes, ["payments:read", "payments:write"]);
+    assert_ne!(fresh.secret.expose(), key);
+    assert_eq!(verify(serde_json::json!([])).await["code"], "NOT_FOUND");
+    assert_eq!(app.verify(&token, fresh.secret.expose()).await["code"], "VALID");
+
+    // Revoked keys change no more.
+    app.call("keys/revoke", &[("id", &id)]).await;
+    assert_eq!(app.call("keys/enable", &[("id", &id)]).await.status(), StatusCode::CONFLICT);
+    assert_eq!(app.call("keys/regenerate", &[("id", &id)]).await.status(), StatusCode::CONFLICT);
+    let rows: serde_json::Value = app.call("audit/list", &[("action", ""), ("actor", ""), ("from", ""), ("to", "")]).await.json().await.unwrap();
+    let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["key.revoked", "key.regenerated", "key.enabled", "key.disabled", "key.edited", "key.created"]);
 }

@@ -49,7 +49,8 @@ impl Fixture {
             role: Role::Owner,
         };
         let meta = keyport_core::services::audit::RequestMeta::default();
-        app.services.create_key(&caller, "Mine", "test", "never", &meta).await.unwrap().key.id
+        let input = keyport_core::services::keys::KeyInput { name: "Mine", environment: "test", expiry: "never", ..Default::default() };
+        app.services.create_key(&caller, input, &meta).await.unwrap().key.id
     }
 
     async fn invitation(&self, app: &TestApp) -> String {
@@ -87,6 +88,10 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let key = fx.owner_key(app).await;
             let (s, body) = text(app.call_as(c, "keys/list", &[]).await).await;
             out.push(("keys/list", s, body.contains(&key)));
+            out.push(("keys/get", app.call_as(c, "keys/get", &[("id", &key)]).await.status(), true));
+            let (s, _) = text(app.call_as(c, "keys/options", &[]).await).await;
+            // The options are the operator's, the same for everyone; a non-member sees their own team's count.
+            out.push(("keys/options", s, false));
         }
         Action::ViewUsage => {
             let (s, body) = text(app.call_as(c, "usage/summary", &[]).await).await;
@@ -107,11 +112,15 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
         }
         Action::ManageOwnKey => {
             let key = fx.own_key(app, actor).await;
-            out.push(("keys/revoke (own key)", app.call_as(c, "keys/revoke", &[("id", &key)]).await.status(), true));
+            for (call, status) in lifecycle(app, c, &key).await {
+                out.push((call, status, true));
+            }
         }
         Action::ManageAnyKey => {
             let key = fx.owner_key(app).await;
-            out.push(("keys/revoke (another's key)", app.call_as(c, "keys/revoke", &[("id", &key)]).await.status(), true));
+            for (call, status) in lifecycle(app, c, &key).await {
+                out.push((call, status, true));
+            }
         }
         Action::ViewAudit => {
             let all = [("action", ""), ("actor", ""), ("from", ""), ("to", "")];
@@ -168,6 +177,18 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
         }
     }
     out
+}
+
+/// Every lifecycle call on one key, revocation last.
+async fn lifecycle(app: &TestApp, cookie: &str, key: &str) -> Vec<(&'static str, StatusCode)> {
+    let edit = [("id", key), ("name", "Edited"), ("description", ""), ("scopes", "payments:read"), ("ratelimit", "30"), ("quota", "")];
+    vec![
+        ("keys/update", app.call_as(cookie, "keys/update", &edit).await.status()),
+        ("keys/disable", app.call_as(cookie, "keys/disable", &[("id", key)]).await.status()),
+        ("keys/enable", app.call_as(cookie, "keys/enable", &[("id", key)]).await.status()),
+        ("keys/regenerate", app.call_as(cookie, "keys/regenerate", &[("id", key)]).await.status()),
+        ("keys/revoke", app.call_as(cookie, "keys/revoke", &[("id", key)]).await.status()),
+    ]
 }
 
 fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {

@@ -137,8 +137,19 @@ async fn verify_needs_a_valid_operator_token() {
 async fn malformed_bodies_get_a_400_json_error() {
     let app = spawn_app().await;
     let token = app.operator_token().await;
-    for body in ["", "not json", "{}", "{\"key\": 5}", "[]"] {
-        let res = app.verify_raw(Some(&token), body.into()).await;
+    let too_many: Vec<String> = (0..51).map(|i| format!("s:{i}")).collect();
+    let bodies = [
+        "".to_owned(), "not json".into(), "{}".into(), "{\"key\": 5}".into(), "[]".into(),
+        serde_json::json!({ "key": "kp_x", "cost": -1 }).to_string(),
+        serde_json::json!({ "key": "kp_x", "cost": 1001 }).to_string(),
+        serde_json::json!({ "key": "kp_x", "cost": 1.5 }).to_string(),
+        serde_json::json!({ "key": "kp_x", "scopes": "payments:read" }).to_string(),
+        serde_json::json!({ "key": "kp_x", "scopes": too_many }).to_string(),
+        serde_json::json!({ "key": "kp_x", "endpoint": "e".repeat(257) }).to_string(),
+        serde_json::json!({ "key": "kp_x", "sopes": ["typo"] }).to_string(),
+    ];
+    for body in bodies {
+        let res = app.verify_raw(Some(&token), body.clone()).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         let err: Value = res.json().await.unwrap();
         assert_eq!(err["error"]["code"], "bad_request");
@@ -169,4 +180,34 @@ async fn verifications_reach_the_dashboard_usage_and_last_used() {
     app.set_session_cookie(None);
     app.signed_in().await;
     assert_eq!(app.usage().await.month_requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_costly_request_uses_that_many_units_and_a_refusal_uses_none() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let res = app.call("keys/create", &[("name", "k"), ("environment", "live"), ("expiry", "never"), ("ratelimit", "10"), ("scopes", "payments:read")]).await;
+    let key: keyport_core::dto::CreatedKey = res.json().await.unwrap();
+    let token = app.operator_token().await;
+    let call = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.verify_raw(Some(&token), body.to_string()).await.json::<Value>().await.unwrap() }
+    };
+    let k = key.secret.expose();
+    let v = call(serde_json::json!({ "key": k, "cost": 7, "endpoint": "POST /payments" })).await;
+    assert_eq!((v["code"].as_str(), v["ratelimit"]["remaining"].as_u64()), (Some("VALID"), Some(3)));
+    assert_eq!(v["scopes"], serde_json::json!(["payments:read"]));
+    // Missing scope: refused before the limiter, so nothing is consumed.
+    let v = call(serde_json::json!({ "key": k, "scopes": ["payments:write"], "cost": 1 })).await;
+    assert_eq!(v["code"], "INSUFFICIENT_SCOPES");
+    assert!(v["ratelimit"].is_null());
+    // Too costly for what is left: refused, nothing consumed.
+    let v = call(serde_json::json!({ "key": k, "cost": 4 })).await;
+    assert_eq!((v["code"].as_str(), v["ratelimit"]["remaining"].as_u64()), (Some("RATE_LIMITED"), Some(3)));
+    // Cost 0 checks without consuming; then the last three fit.
+    let v = call(serde_json::json!({ "key": k, "cost": 0 })).await;
+    assert_eq!((v["code"].as_str(), v["ratelimit"]["remaining"].as_u64()), (Some("VALID"), Some(3)));
+    let v = call(serde_json::json!({ "key": k, "cost": 3, "scopes": ["payments:read"] })).await;
+    assert_eq!((v["code"].as_str(), v["ratelimit"]["remaining"].as_u64()), (Some("VALID"), Some(0)));
 }

@@ -1,0 +1,242 @@
+//! `/portal/keys/{id}`: one key — its settings, status and history — and everything that can
+//! be done to it: edit, disable or enable, regenerate, revoke.
+
+use crate::api::{get_key, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, UpdateKey};
+use crate::components::dialog::ConfirmDialog;
+use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
+use crate::components::key_parts::{ScopePicker, ShowOnceDialog};
+use crate::components::local_time::LocalTime;
+use crate::error::AppError;
+use crate::format::date;
+use crate::pages::keys::{status_class, NumberField};
+use keyport_core::dto::{thousands, KeyOptions, KeyStatus, KeyView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The key detail page.
+#[component]
+pub fn KeyDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let update = ServerAction::<UpdateKey>::new();
+    let disable = ServerAction::<DisableKey>::new();
+    let enable = ServerAction::<EnableKey>::new();
+    let regenerate = ServerAction::<RegenerateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let refresh = RwSignal::new(0u32);
+    for_each_refresh(refresh, update, disable, enable, regenerate, revoke);
+    let key = Resource::new(move || (id(), refresh.get()), |(id, _)| get_key(id));
+    let session = Resource::new(|| (), |_| get_session());
+    let options = Resource::new(|| (), |_| get_key_options());
+    view! {
+        <p class="breadcrumb"><a href="/portal/keys">"← API keys"</a></p>
+        <Transition fallback=|| view! { <p class="muted" role="status">"Loading the key…"</p> }>
+            {move || key.get().zip(session.get()).zip(options.get()).map(|((k, s), o)| match (k, s, o) {
+                (Ok(k), Ok(Some(s)), Ok(o)) => {
+                    let manageable = k.manageable_by(s.role, &s.user.id);
+                    view! { <KeyDetail key=k options=o manageable update disable enable regenerate revoke/> }.into_any()
+                }
+                (Err(AppError::NotFound), _, _) => view! {
+                    <Title text="Key not found"/>
+                    <section class="card empty-state">
+                        <h1>"Key not found"</h1>
+                        <p class="muted">"This key does not exist, or it belongs to another team. Check the active team in the top bar."</p>
+                    </section>
+                }.into_any(),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                (_, Ok(None), _) => ().into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn for_each_refresh(
+    refresh: RwSignal<u32>,
+    update: ServerAction<UpdateKey>,
+    disable: ServerAction<DisableKey>,
+    enable: ServerAction<EnableKey>,
+    regenerate: ServerAction<RegenerateKey>,
+    revoke: ServerAction<RevokeKey>,
+) {
+    refresh_on_success(update, refresh);
+    refresh_on_success(disable, refresh);
+    refresh_on_success(enable, refresh);
+    refresh_on_success(regenerate, refresh);
+    refresh_on_success(revoke, refresh);
+}
+
+/// What the status means, in a sentence.
+fn status_sentence(k: &KeyView) -> String {
+    match k.status {
+        KeyStatus::Active => "Active: requests with this key are accepted.".into(),
+        KeyStatus::ExpiringSoon => format!("Expires on {}: create a replacement soon.", k.expires_at.map(date).unwrap_or_default()),
+        KeyStatus::InGrace => format!("Replaced; keeps working until {} UTC.", k.grace_until.map(crate::format::date_time).unwrap_or_default()),
+        KeyStatus::Expired => "Expired: requests are refused.".into(),
+        KeyStatus::Disabled => "Disabled: requests are refused until the key is enabled again.".into(),
+        KeyStatus::Revoked => "Revoked: requests are refused, for good.".into(),
+    }
+}
+
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn KeyDetail(
+    key: KeyView,
+    options: KeyOptions,
+    manageable: bool,
+    update: ServerAction<UpdateKey>,
+    disable: ServerAction<DisableKey>,
+    enable: ServerAction<EnableKey>,
+    regenerate: ServerAction<RegenerateKey>,
+    revoke: ServerAction<RevokeKey>,
+) -> impl IntoView {
+    let k = key.clone();
+    let asking = RwSignal::new(None::<&'static str>);
+    let api = options.api_base_url.clone();
+    let regenerated = Signal::derive(move || regenerate.value().get().and_then(Result::ok));
+    view! {
+        <Title text=k.name.clone()/>
+        <header class="page-header">
+            <h1>{k.name.clone()}</h1>
+            <p class="key-line">
+                <code class="key-masked">{k.masked.clone()}</code>
+                <span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span>
+                <span class=status_class(k.status)>{k.status.label()}</span>
+            </p>
+            {k.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
+        </header>
+        <section class="card section" aria-labelledby="details-title">
+            <h2 id="details-title">"Details"</h2>
+            <p role="status">{status_sentence(&k)}</p>
+            <dl class="details">
+                <dt>"Scopes"</dt>
+                <dd>{if k.scopes.is_empty() {
+                    view! { <span class="muted">"None"</span> }.into_any()
+                } else {
+                    k.scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view().into_any()
+                }}</dd>
+                <dt>"Rate limit"</dt><dd>{format!("{} requests per minute", thousands(k.ratelimit_per_minute))}</dd>
+                <dt>"Monthly quota"</dt><dd>{k.monthly_quota.map(|q| format!("{} requests", thousands(q))).unwrap_or_else(|| "None".into())}</dd>
+                <dt>"Created"</dt><dd><LocalTime at=k.created_at/></dd>
+                <dt>"Expires"</dt><dd>{k.expires_at.map(|t| format!("{} (end of day, UTC)", date(t))).unwrap_or_else(|| "Never".into())}</dd>
+                <dt>"Last used"</dt><dd>{match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "Never".into_any() }}</dd>
+            </dl>
+        </section>
+        {(manageable && k.status != KeyStatus::Revoked).then(|| view! {
+            <EditKey key=key.clone() options=options.clone() update/>
+            <section class="card section" aria-labelledby="actions-title">
+                <h2 id="actions-title">"Actions"</h2>
+                <FormAlert message=Signal::derive(move || error_message(disable).get().or_else(|| error_message(enable).get()))/>
+                <div class="action-rows">
+                    <div class="action-row">
+                        {if k.status == KeyStatus::Disabled {
+                            let id = k.id.clone();
+                            view! {
+                                <div><strong>"Enable"</strong><p class="small muted">"Requests with this key are accepted again."</p></div>
+                                <button type="button" class="btn btn-secondary" disabled=move || enable.pending().get()
+                                    on:click=move |_| { enable.dispatch(EnableKey { id: id.clone() }); }>"Enable key"</button>
+                            }.into_any()
+                        } else {
+                            let id = k.id.clone();
+                            view! {
+                                <div><strong>"Disable"</strong><p class="small muted">"Refuse requests for now, without losing the key; enable it again any time."</p></div>
+                                <button type="button" class="btn btn-secondary" disabled=move || disable.pending().get()
+                                    on:click=move |_| { disable.dispatch(DisableKey { id: id.clone() }); }>"Disable key"</button>
+                            }.into_any()
+                        }}
+                    </div>
+                    <div class="action-row">
+                        <div><strong>"Regenerate"</strong><p class="small muted">"A new secret with the same settings. The current secret stops working at once."</p></div>
+                        <button type="button" class="btn btn-secondary" on:click=move |_| asking.set(Some("regenerate"))>"Regenerate key"</button>
+                    </div>
+                    <div class="action-row">
+                        <div><strong>"Revoke"</strong><p class="small muted">"Refuse every request with this key, for good."</p></div>
+                        <button type="button" class="btn btn-danger-ghost" on:click=move |_| asking.set(Some("revoke"))>"Revoke key"</button>
+                    </div>
+                </div>
+            </section>
+        })}
+        {move || (asking.get() == Some("regenerate") && regenerated.get().is_none()).then(|| {
+            let id = key.id.clone();
+            view! {
+                <ConfirmDialog id="regenerate-title" title="Regenerate this key?".to_owned()
+                    confirm=("Regenerate key", "Regenerating…")
+                    pending=regenerate.pending().into() error=error_message(regenerate)
+                    on_confirm=Callback::new(move |_| { regenerate.dispatch(RegenerateKey { id: id.clone() }); })
+                    on_close=Callback::new(move |_| asking.set(None))>
+                    <p>"Applications using the current secret are refused from their next request. The new secret is shown once."</p>
+                </ConfirmDialog>
+            }
+        })}
+        {move || regenerated.get().map(|created| view! {
+            <ShowOnceDialog created api_base_url=api.clone() title="Your regenerated key"
+                on_close=Callback::new(move |_| { regenerate.value().set(None); asking.set(None); })/>
+        })}
+        {move || (asking.get() == Some("revoke")).then(|| {
+            let id = k.id.clone();
+            let masked = k.masked.clone();
+            view! {
+                <ConfirmDialog id="revoke-title" title=format!("Revoke “{}”?", k.name)
+                    confirm=("Revoke key", "Revoking…")
+                    pending=revoke.pending().into() error=error_message(revoke)
+                    on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeKey { id: id.clone() }); })
+                    on_close=Callback::new(move |_| asking.set(None))>
+                    <p>"Requests using " <code>{masked}</code> " will be refused immediately. This cannot be undone."</p>
+                </ConfirmDialog>
+            }
+        })}
+    }
+}
+
+#[component]
+fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -> impl IntoView {
+    let error = last_error(update);
+    let pending = update.pending();
+    let saved = Signal::derive(move || match update.value().get() {
+        Some(Ok(_)) => "Saved. The next verification uses the new settings.".to_owned(),
+        _ => String::new(),
+    });
+    view! {
+        <section class="card section" aria-labelledby="edit-title">
+            <h2 id="edit-title">"Settings"</h2>
+            <FormAlert message=form_error(error, &["name", "description", "scopes", "ratelimit", "quota"])/>
+            <ActionForm action=update attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="id" value=key.id.clone()/>
+                <div class="form-grid">
+                    <EditText id="edit-name" name="name" label="Name" value=key.name.clone() error=field_error(error, "name")/>
+                    <EditText id="edit-description" name="description" label="Description" value=key.description.clone().unwrap_or_default()
+                        error=field_error(error, "description")/>
+                </div>
+                <ScopePicker id="edit-scope" catalogue=options.scopes selected=key.scopes.clone() error=field_error(error, "scopes")/>
+                <div class="form-grid">
+                    <NumberField id="edit-ratelimit" name="ratelimit" label="Requests per minute" value=key.ratelimit_per_minute.to_string()
+                        min=1 max=options.max_ratelimit hint=format!("1 to {}", options.max_ratelimit) error=field_error(error, "ratelimit")/>
+                    <NumberField id="edit-quota" name="quota" label="Monthly quota" value=key.monthly_quota.map(|q| q.to_string()).unwrap_or_default()
+                        min=1 max=1_000_000_000 hint="Empty for no quota.".to_owned() error=field_error(error, "quota")/>
+                </div>
+                <div>
+                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Saving…" } else { "Save changes" }}
+                    </button>
+                    <span class="small muted status-inline" role="status">{saved}</span>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A text input with a starting value and its error line.
+#[component]
+fn EditText(id: &'static str, name: &'static str, label: &'static str, value: String, error: Signal<Option<String>>) -> impl IntoView {
+    let _ = TextField;
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="text" value=value maxlength="280" aria-describedby=format!("{id}-error")
+                aria-invalid=move || error.get().is_some().to_string()/>
+            <p class="field-error" id=format!("{id}-error") role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
+        </div>
+    }
+}
