@@ -422,6 +422,8 @@ pub enum VerifyCode {
     InsufficientScopes,
     /// The key exceeded its per-minute rate limit.
     RateLimited,
+    /// The key's monthly quota is used up.
+    UsageExceeded,
 }
 
 impl VerifyCode {
@@ -436,6 +438,7 @@ impl VerifyCode {
             VerifyCode::Disabled => "DISABLED",
             VerifyCode::InsufficientScopes => "INSUFFICIENT_SCOPES",
             VerifyCode::RateLimited => "RATE_LIMITED",
+            VerifyCode::UsageExceeded => "USAGE_EXCEEDED",
         }
     }
 }

@@ -7,6 +7,7 @@ mod m0002_team_switching;
 mod m0003_audit;
 mod m0004_invitations;
 mod m0005_key_settings;
+mod m0006_quota;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_audit::Migration),
             Box::new(m0004_invitations::Migration),
             Box::new(m0005_key_settings::Migration),
+            Box::new(m0006_quota::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod members;
 pub mod outbox;
 pub mod passwords;
+pub mod quota;
 pub mod ratelimit;
 pub mod teams;
 pub mod tokens;
@@ -80,6 +81,8 @@ pub struct Services {
     pub verifier: verify::Verifier,
     /// Usage counted in memory, flushed by a worker.
     pub usage: usage::UsageAggregator,
+    /// Monthly quota units leased by this node.
+    pub quota: quota::QuotaLeases,
     /// Operator token cache.
     pub tokens: tokens::TokenCache,
     /// How emails leave: SMTP, or the log when none is configured.
@@ -105,6 +108,7 @@ impl Services {
             login_limiter: ratelimit::FixedWindowLimiter::default(),
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
+            quota: quota::QuotaLeases::default(),
             tokens: tokens::TokenCache::default(),
             mailer: Arc::new(outbox::LogMailer),
             outbox_wakeup: tokio::sync::Notify::new(),

@@ -202,6 +202,10 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = mailer.await;
+        // Unspent quota units go back, so a restart loses none of a key's monthly quota.
+        if let Err(e) = self.services.release_quota_leases().await {
+            tracing::error!(error = %e, "could not hand back leased quota units");
+        }
         result
     }
 }

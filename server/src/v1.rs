@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/keys/verify", post(verify))
+        .route("/metrics", axum::routing::get(metrics))
         .layer(axum::middleware::from_fn_with_state(state.services, require_operator))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
@@ -104,13 +105,26 @@ pub struct RateLimitBody {
     pub reset: i64,
 }
 
+/// Quota state in a verify answer.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct QuotaBody {
+    /// Requests per calendar month.
+    pub limit: i64,
+    /// Used this month.
+    pub used: i64,
+    /// Left this month.
+    pub remaining: i64,
+    /// When the month ends (RFC 3339).
+    pub resets_at: String,
+}
+
 /// Answer of `POST /v1/keys/verify`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct VerifyResponse {
     /// Whether the request may proceed.
     pub valid: bool,
     /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `DISABLED`, `EXPIRED`,
-    /// `INSUFFICIENT_SCOPES` or `RATE_LIMITED`.
+    /// `INSUFFICIENT_SCOPES`, `RATE_LIMITED` or `USAGE_EXCEEDED`.
     pub code: String,
     /// The key's id, when it exists.
     pub key_id: Option<String>,
@@ -126,6 +140,8 @@ pub struct VerifyResponse {
     pub expires_at: Option<String>,
     /// Rate-limit state, when the key reached the limiter.
     pub ratelimit: Option<RateLimitBody>,
+    /// Quota state, when the key has a monthly quota and reached it.
+    pub quota: Option<QuotaBody>,
 }
 
 impl From<&Verification> for VerifyResponse {
@@ -141,6 +157,7 @@ impl From<&Verification> for VerifyResponse {
             scopes: key.map(|k| k.scopes.clone()),
             expires_at: key.and_then(|k| k.expires_at).map(|t| t.to_rfc3339()),
             ratelimit: v.ratelimit.map(|d| RateLimitBody { limit: d.limit, remaining: d.remaining, reset: d.reset }),
+            quota: v.quota.map(|q| QuotaBody { limit: q.limit, used: q.used, remaining: q.remaining, resets_at: q.resets_at.to_rfc3339() }),
         }
     }
 }
@@ -177,4 +194,24 @@ async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
         }
     }
     res
+}
+
+/// `GET /v1/metrics`: counters in Prometheus' text format, for the operator's monitoring (and
+/// for tests that prove a warm verify makes no database query).
+async fn metrics(State(svc): State<Arc<Services>>) -> Response {
+    let body = format!(
+        "# HELP keyport_verify_db_queries_total Database statements made by key verification (cache misses and quota leases).\n\
+         # TYPE keyport_verify_db_queries_total counter\n\
+         keyport_verify_db_queries_total {}\n\
+         # HELP keyport_verify_cache_misses_total Verifications that had to look a key up in the database.\n\
+         # TYPE keyport_verify_cache_misses_total counter\n\
+         keyport_verify_cache_misses_total {}\n\
+         # HELP keyport_verify_cached_keys Keys (and unknown-key entries) in the verification cache.\n\
+         # TYPE keyport_verify_cached_keys gauge\n\
+         keyport_verify_cached_keys {}\n",
+        svc.verify_db_queries(),
+        svc.verifier.db_lookups(),
+        svc.verifier.cached(),
+    );
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], body).into_response()
 }

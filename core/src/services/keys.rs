@@ -275,6 +275,9 @@ impl Services {
         self.audit(&txn, meta, caller.entry(AuditAction::KeyEdited, ("key", &m.id)).with_detail(changed.join(", "))).await?;
         txn.commit().await?;
         self.verifier.invalidate(&hash);
+        if changed.contains(&"quota") {
+            self.release_quota_lease(&m.id).await?;
+        }
         Ok(key_view(&m, now))
     }
 

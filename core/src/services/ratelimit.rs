@@ -91,6 +91,16 @@ impl FixedWindowLimiter {
         decide(&mut entry)
     }
 
+    /// Gives back `cost` units taken in the window of `now` (a later check refused the request).
+    pub fn refund_slot(&self, slot: u64, cost: u64, window_secs: i64, now: i64) {
+        let start = now - now.rem_euclid(window_secs);
+        if let Some(mut w) = self.windows.get_mut(&slot) {
+            if w.start == start {
+                w.count = w.count.saturating_sub(cost);
+            }
+        }
+    }
+
     /// Drops windows that ended before `now`, so idle identifiers do not hold memory.
     pub fn prune(&self, now: i64, window_secs: i64) {
         self.windows.retain(|_, w| w.start + window_secs > now);

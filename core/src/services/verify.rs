@@ -1,8 +1,9 @@
 //! The hot path: is this key valid and within its limits?
 //!
 //! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked or
-//! rotation grace over, disabled, expired) → scopes → rate limit (by cost). A refused check
-//! consumes nothing from the later ones.
+//! rotation grace over, disabled, expired) → scopes → rate limit (by cost) → monthly quota.
+//! A refused check consumes nothing from the later ones (and a quota refusal gives back the
+//! rate-limit units it took).
 
 use super::ratelimit::{FixedWindowLimiter, RateDecision};
 use super::Services;
@@ -40,6 +41,8 @@ pub struct CachedKey {
     pub scopes: Vec<String>,
     /// Requests per minute.
     pub ratelimit_per_minute: i64,
+    /// Requests per calendar month, if limited.
+    pub monthly_quota: Option<i64>,
     /// The key's slot in the rate limiter, computed once.
     limiter_slot: u64,
     key_hash: String,
@@ -72,6 +75,8 @@ pub struct Verification {
     pub key: Option<Arc<CachedKey>>,
     /// The rate-limit state, when the key got as far as the limiter.
     pub ratelimit: Option<RateDecision>,
+    /// The quota state, when the key has a quota and got as far as it.
+    pub quota: Option<super::quota::QuotaState>,
 }
 
 impl Verification {
@@ -90,6 +95,11 @@ impl Verifier {
     /// How many times a verify had to read the database (cache misses).
     pub fn db_lookups(&self) -> u64 {
         self.db_lookups.load(Ordering::Relaxed)
+    }
+
+    /// Keys and negative entries cached.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
     }
 
     /// Drops finished rate-limit windows.
@@ -117,6 +127,12 @@ impl<'a> VerifyInput<'a> {
 }
 
 impl Services {
+    /// Every database statement verification has made on this node: key lookups on cache
+    /// misses plus quota leases. A warm key without a quota adds nothing.
+    pub fn verify_db_queries(&self) -> u64 {
+        self.verifier.db_lookups() + self.quota.db_queries()
+    }
+
     /// Verifies a plain key (no scopes, cost 1).
     pub async fn verify_key(&self, raw: &str) -> Result<Verification, CoreError> {
         self.verify(VerifyInput::key(raw)).await
@@ -125,7 +141,7 @@ impl Services {
     /// Verifies a key and counts the attempt. Never writes to the database.
     pub async fn verify(&self, input: VerifyInput<'_>) -> Result<Verification, CoreError> {
         let raw = input.key;
-        let refused = |code| Verification { code, key: None, ratelimit: None };
+        let refused = |code| Verification { code, key: None, ratelimit: None, quota: None };
         let Ok(parsed) = WellFormedKey::parse(raw) else {
             return Ok(refused(VerifyCode::InvalidFormat));
         };
@@ -148,13 +164,29 @@ impl Services {
         };
         if let Some(code) = state_refusal {
             self.usage.record(&key, minute, false, now);
-            return Ok(Verification { code, key: Some(key), ratelimit: None });
+            return Ok(Verification { code, key: Some(key), ratelimit: None, quota: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
-        let decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
-        self.usage.record(&key, minute, decision.allowed, now);
-        let code = if decision.allowed { VerifyCode::Valid } else { VerifyCode::RateLimited };
-        Ok(Verification { code, key: Some(key), ratelimit: Some(decision) })
+        let mut decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
+        if !decision.allowed {
+            self.usage.record(&key, minute, false, now);
+            return Ok(Verification { code: VerifyCode::RateLimited, key: Some(key), ratelimit: Some(decision), quota: None });
+        }
+        let mut quota = None;
+        if let Some(q) = key.monthly_quota {
+            let cost = i64::try_from(input.cost).unwrap_or(i64::MAX);
+            match self.spend_quota(&key.id, q, cost, now).await? {
+                Ok(state) => quota = Some(state),
+                Err(state) => {
+                    self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
+                    decision.remaining = (decision.remaining + input.cost).min(decision.limit);
+                    self.usage.record(&key, minute, false, now);
+                    return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
+                }
+            }
+        }
+        self.usage.record(&key, minute, true, now);
+        Ok(Verification { code: VerifyCode::Valid, key: Some(key), ratelimit: Some(decision), quota })
     }
 
     async fn lookup(&self, hash: &str) -> Result<Option<Arc<CachedKey>>, CoreError> {
@@ -182,6 +214,7 @@ impl Services {
                     s
                 },
                 ratelimit_per_minute: m.ratelimit_per_minute,
+                monthly_quota: m.monthly_quota,
                 limiter_slot: self.verifier.limiter.slot(&m.id),
                 key_hash: m.key_hash,
             })),

@@ -61,8 +61,10 @@ pub struct TestApp {
     pub clock: ManualClock,
     client: Client,
     cookie: Mutex<Option<String>>,
+    settings: Settings,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: TestDb,
-    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 fn unique() -> String {
@@ -151,15 +153,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // Whole seconds, mid-minute: a test's burst never straddles a rate-limit window.
     let start = Utc::now().duration_trunc(chrono::Duration::minutes(1)).unwrap() + chrono::Duration::seconds(5);
     let clock = ManualClock::new(start);
-    let app = Application::build_with_clock(settings, Arc::new(clock.clone())).await.expect("app builds");
+    let (base, services, stop, server) = boot(&settings, &clock).await;
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, services, clock, client, cookie: Mutex::new(None), settings, stop: Some(stop), server: Some(server), _db: db }
+}
+
+type Booted = (String, Arc<Services>, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>);
+
+async fn boot(settings: &Settings, clock: &ManualClock) -> Booted {
+    let app = Application::build_with_clock(settings.clone(), Arc::new(clock.clone())).await.expect("app builds");
     let base = app.base_url().to_owned();
     let services = app.services();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
+    let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, services, clock, client, cookie: Mutex::new(None), _db: db, _stop: tx }
+    (base, services, tx, server)
 }
 
 /// A unique email address.
@@ -195,6 +204,22 @@ impl TestApp {
                 *self.cookie.lock().unwrap() = (!value.is_empty()).then(|| value.to_owned());
             }
         }
+    }
+
+    /// Stops the server gracefully (as on SIGTERM) and starts a new one on the same database
+    /// and clock; it listens on a new port.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+        let (base, services, stop, server) = boot(&self.settings, &self.clock).await;
+        self.base = base;
+        self.services = services;
+        self.stop = Some(stop);
+        self.server = Some(server);
     }
 
     /// Registers a new user in a browser of their own; the app's current cookie is kept.

@@ -211,3 +211,91 @@ async fn a_costly_request_uses_that_many_units_and_a_refusal_uses_none() {
     let v = call(serde_json::json!({ "key": k, "cost": 3, "scopes": ["payments:read"] })).await;
     assert_eq!((v["code"].as_str(), v["ratelimit"]["remaining"].as_u64()), (Some("VALID"), Some(0)));
 }
+
+async fn key_with(app: &crate::helpers::TestApp, form: &[(&str, &str)]) -> String {
+    let mut all = vec![("name", "quota"), ("environment", "live"), ("expiry", "never")];
+    all.extend_from_slice(form);
+    let res = app.call("keys/create", &all).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<keyport_core::dto::CreatedKey>().await.unwrap().secret.expose().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_quota_admits_exactly_its_size_then_usage_exceeded_until_next_month() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let key = key_with(&app, &[("quota", "5"), ("ratelimit", "100")]).await;
+    let token = app.operator_token().await;
+    for i in 1..=5 {
+        let v = app.verify(&token, &key).await;
+        assert_eq!(v["code"], "VALID", "request {i}");
+        assert_eq!(v["quota"]["used"], i);
+        assert_eq!(v["quota"]["remaining"], 5 - i);
+    }
+    let v = app.verify(&token, &key).await;
+    assert_eq!(v["code"], "USAGE_EXCEEDED");
+    assert_eq!(v["valid"], false);
+    assert_eq!((v["quota"]["limit"].as_i64(), v["quota"]["remaining"].as_i64()), (Some(5), Some(0)));
+    assert_eq!(v["ratelimit"]["remaining"], 95, "the refused request gave its rate-limit unit back");
+    let resets: chrono::DateTime<chrono::Utc> = v["quota"]["resets_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(resets, keyport_core::services::quota::next_month(app.services.now()));
+    // A new month, a new quota.
+    app.clock.advance(resets - app.services.now() + chrono::Duration::seconds(1));
+    let v = app.verify(&token, &key).await;
+    assert_eq!((v["code"].as_str(), v["quota"]["used"].as_i64()), (Some("VALID"), Some(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_of_500_under_64_callers_and_a_restart_admits_exactly_500() {
+    let mut app = spawn_app().await;
+    app.signed_in().await;
+    let key = key_with(&app, &[("quota", "500"), ("ratelimit", "1000")]).await;
+    let token = app.operator_token().await;
+    async fn burst(app: &crate::helpers::TestApp, token: &str, key: &str, n: usize) -> usize {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+        let calls = (0..n).map(|_| {
+            let sem = sem.clone();
+            async move {
+                let _p = sem.acquire().await.unwrap();
+                app.verify(token, key).await["code"] == "VALID"
+            }
+        });
+        join_all(calls).await.into_iter().filter(|ok| *ok).count()
+    }
+    let first = burst(&app, &token, &key, 300).await;
+    assert_eq!(first, 300);
+    app.restart().await;
+    let second = burst(&app, &token, &key, 400).await;
+    assert_eq!(first + second, 500, "exactly the quota, across the restart");
+    assert_eq!(app.verify(&token, &key).await["code"], "USAGE_EXCEEDED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_key_is_verified_without_any_database_query() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let plain = key_with(&app, &[("ratelimit", "1000")]).await;
+    let quota = key_with(&app, &[("ratelimit", "1000"), ("quota", "100000")]).await;
+    let token = app.operator_token().await;
+    let queries = || async {
+        let res = app.client().get(format!("{}/v1/metrics", app.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = res.text().await.unwrap();
+        let line = text.lines().find(|l| l.starts_with("keyport_verify_db_queries_total ")).unwrap();
+        line.split(' ').nth(1).unwrap().parse::<u64>().unwrap()
+    };
+    app.verify(&token, &plain).await;
+    let before = queries().await;
+    for _ in 0..200 {
+        assert_eq!(app.verify(&token, &plain).await["code"], "VALID");
+    }
+    assert_eq!(queries().await - before, 0, "a warm key costs no database query");
+    // A quota key spends from its lease: one block (a twentieth, here 1000 units) per lease.
+    app.verify(&token, &quota).await;
+    let before = queries().await;
+    for _ in 0..200 {
+        assert_eq!(app.verify(&token, &quota).await["code"], "VALID");
+    }
+    assert_eq!(queries().await - before, 0, "within a lease, no query either");
+    assert_eq!(app.client().get(format!("{}/v1/metrics", app.base)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
