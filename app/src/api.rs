@@ -394,6 +394,15 @@ pub async fn enable_key(id: String) -> Result<KeyView, AppError> {
     Ok(ssr::services()?.set_key_disabled(&caller, &id, false, &ssr::request_meta()).await?)
 }
 
+/// Rotates a key: a new key with the same settings (shown once); the old one keeps working
+/// for `grace` (`now`, `1h`, `24h`, `7d`).
+#[server(endpoint = "keys/rotate")]
+pub async fn rotate_key(id: String, grace: String) -> Result<CreatedKey, AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    Ok(ssr::services()?.rotate_key(&caller, &id, &grace, &ssr::request_meta()).await?)
+}
+
 /// Gives a key a new secret (shown once); the old one stops working at once.
 #[server(endpoint = "keys/regenerate")]
 pub async fn regenerate_key(id: String) -> Result<CreatedKey, AppError> {

@@ -317,6 +317,8 @@ pub struct KeyView {
     pub disabled_at: Option<DateTime<Utc>>,
     /// After a rotation: when this key stops working.
     pub grace_until: Option<DateTime<Utc>>,
+    /// After a rotation: the key that replaced this one.
+    pub replaced_by: Option<String>,
     /// Derived status.
     pub status: KeyStatus,
 }
@@ -483,6 +485,7 @@ mod tests {
             revoked_at: None,
             disabled_at: None,
             grace_until: None,
+            replaced_by: None,
             status: KeyStatus::Active,
         };
         assert!(k.manageable_by(Role::Member, "usr_a"));

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod invitation;
+pub mod key_change;
 pub mod key_quota_usage;
 pub mod membership;
 pub mod operator_token;

@@ -8,6 +8,7 @@ mod m0003_audit;
 mod m0004_invitations;
 mod m0005_key_settings;
 mod m0006_quota;
+mod m0007_rotation_sync;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_invitations::Migration),
             Box::new(m0005_key_settings::Migration),
             Box::new(m0006_quota::Migration),
+            Box::new(m0007_rotation_sync::Migration),
         ]
     }
 }

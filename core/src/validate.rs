@@ -228,6 +228,10 @@ impl Expiry {
     }
 }
 
+/// The rotation grace periods offered: form value, label, length in seconds.
+pub const GRACE_CHOICES: [(&str, &str, i64); 4] =
+    [("now", "None: refuse the old key now", 0), ("1h", "1 hour", 3600), ("24h", "24 hours", 86_400), ("7d", "7 days", 7 * 86_400)];
+
 /// The most requests per minute any key may have, whatever the operator allows.
 pub const RATELIMIT_CEILING: i64 = 1000;
 

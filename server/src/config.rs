@@ -27,6 +27,8 @@ pub struct Settings {
     pub monthly_quota: i64,
     /// How often usage is flushed to the database, in milliseconds.
     pub usage_flush_ms: u64,
+    /// How often this node applies key changes made by other nodes, in milliseconds.
+    pub cache_sync_ms: u64,
     /// Where the built site (WASM, CSS, public files) is served from.
     pub site_root: String,
     /// Log filter (`info`, `keyport=debug,info`, …).
@@ -92,6 +94,7 @@ impl Default for Settings {
             default_ratelimit_per_minute: 60,
             monthly_quota: 10_000,
             usage_flush_ms: 1_000,
+            cache_sync_ms: 250,
             site_root: "target/site".into(),
             log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
             smtp_url: None,
@@ -117,6 +120,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_DEFAULT_RATELIMIT", "requests per minute for new keys (default: 60)"),
     ("KEYPORT_MONTHLY_QUOTA", "verifications per team per month (default: 10000)"),
     ("KEYPORT_USAGE_FLUSH_MS", "usage flush interval in ms (default: 1000)"),
+    ("KEYPORT_CACHE_SYNC_MS", "how often key changes from other nodes reach this node's cache, in ms (default: 250)"),
     ("KEYPORT_SITE_ROOT / LEPTOS_SITE_ROOT", "built site directory (default: target/site)"),
     ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
     ("KEYPORT_SMTP_URL", "smtp://user:pass@host:587?tls=required or smtps://… (default: emails go to the log and the outbox page)"),
@@ -186,6 +190,9 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_USAGE_FLUSH_MS"]) {
             self.usage_flush_ms = num("KEYPORT_USAGE_FLUSH_MS", v)?;
         }
+        if let Some(v) = first(&["KEYPORT_CACHE_SYNC_MS"]) {
+            self.cache_sync_ms = num("KEYPORT_CACHE_SYNC_MS", v)?;
+        }
         if let Some(v) = first(&["KEYPORT_SITE_ROOT", "LEPTOS_SITE_ROOT"]) {
             self.site_root = v;
         }
@@ -236,6 +243,9 @@ impl Settings {
         }
         if self.monthly_quota < 1 {
             return Err(ConfigError("monthly_quota must be positive".into()));
+        }
+        if !(10..=1_000).contains(&self.cache_sync_ms) {
+            return Err(ConfigError("cache_sync_ms must be between 10 and 1000".into()));
         }
         if !(10..=60_000).contains(&self.usage_flush_ms) {
             return Err(ConfigError("usage_flush_ms must be between 10 and 60000".into()));

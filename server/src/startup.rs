@@ -42,6 +42,7 @@ pub struct Application {
     router: Router,
     services: Arc<Services>,
     flush_every: Duration,
+    sync_every: Duration,
 }
 
 /// Errors while starting.
@@ -163,6 +164,7 @@ impl Application {
             router: router(state),
             services,
             flush_every: Duration::from_millis(settings.usage_flush_ms),
+            sync_every: Duration::from_millis(settings.cache_sync_ms),
         })
     }
 
@@ -190,7 +192,8 @@ impl Application {
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx.clone()));
-        let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), stop_rx));
+        let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), stop_rx.clone()));
+        let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, stop_rx));
         tracing::info!(url = %self.base_url, "keyport is listening");
         let listener = self.listener.tap_io(|tcp| {
             // Without this, small responses wait ~40 ms for Nagle's algorithm.
@@ -202,6 +205,7 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = mailer.await;
+        let _ = sync.await;
         // Unspent quota units go back, so a restart loses none of a key's monthly quota.
         if let Err(e) = self.services.release_quota_leases().await {
             tracing::error!(error = %e, "could not hand back leased quota units");

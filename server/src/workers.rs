@@ -47,3 +47,25 @@ pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>)
         }
     }
 }
+
+/// Applies key changes made on other nodes to this node's verification cache, every `every`.
+pub async fn sync_key_cache(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = svc.sync_key_cache().await {
+            tracing::warn!(error = %e, "key cache sync failed; will retry");
+        }
+        ticks += 1;
+        if ticks % 3600 == 0 {
+            if let Err(e) = svc.prune_key_changes().await {
+                tracing::warn!(error = %e, "pruning key changes failed");
+            }
+        }
+    }
+}

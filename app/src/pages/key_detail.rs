@@ -1,7 +1,9 @@
 //! `/portal/keys/{id}`: one key — its settings, status and history — and everything that can
 //! be done to it: edit, disable or enable, regenerate, revoke.
 
-use crate::api::{get_key, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, UpdateKey};
+use crate::api::{get_key, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
+use crate::components::dialog::Dialog;
+use keyport_core::validate::GRACE_CHOICES;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
 use crate::components::key_parts::{ScopePicker, ShowOnceDialog};
@@ -24,8 +26,10 @@ pub fn KeyDetailPage() -> impl IntoView {
     let enable = ServerAction::<EnableKey>::new();
     let regenerate = ServerAction::<RegenerateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
     let refresh = RwSignal::new(0u32);
     for_each_refresh(refresh, update, disable, enable, regenerate, revoke);
+    refresh_on_success(rotate, refresh);
     let key = Resource::new(move || (id(), refresh.get()), |(id, _)| get_key(id));
     let session = Resource::new(|| (), |_| get_session());
     let options = Resource::new(|| (), |_| get_key_options());
@@ -35,7 +39,7 @@ pub fn KeyDetailPage() -> impl IntoView {
             {move || key.get().zip(session.get()).zip(options.get()).map(|((k, s), o)| match (k, s, o) {
                 (Ok(k), Ok(Some(s)), Ok(o)) => {
                     let manageable = k.manageable_by(s.role, &s.user.id);
-                    view! { <KeyDetail key=k options=o manageable update disable enable regenerate revoke/> }.into_any()
+                    view! { <KeyDetail key=k options=o manageable actions=KeyActions { update, disable, enable, regenerate, revoke, rotate }/> }.into_any()
                 }
                 (Err(AppError::NotFound), _, _) => view! {
                     <Title text="Key not found"/>
@@ -78,19 +82,24 @@ fn status_sentence(k: &KeyView) -> String {
     }
 }
 
-#[component]
-#[allow(clippy::too_many_arguments)]
-fn KeyDetail(
-    key: KeyView,
-    options: KeyOptions,
-    manageable: bool,
+/// Everything that can be done to a key, created once per page.
+#[derive(Clone, Copy)]
+struct KeyActions {
     update: ServerAction<UpdateKey>,
     disable: ServerAction<DisableKey>,
     enable: ServerAction<EnableKey>,
     regenerate: ServerAction<RegenerateKey>,
     revoke: ServerAction<RevokeKey>,
-) -> impl IntoView {
+    rotate: ServerAction<RotateKey>,
+}
+
+#[component]
+fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyActions) -> impl IntoView {
+    let KeyActions { update, disable, enable, regenerate, revoke, rotate } = actions;
     let k = key.clone();
+    let key_id = key.id.clone();
+    let rotated = Signal::derive(move || rotate.value().get().and_then(Result::ok));
+    let api2 = options.api_base_url.clone();
     let asking = RwSignal::new(None::<&'static str>);
     let api = options.api_base_url.clone();
     let regenerated = Signal::derive(move || regenerate.value().get().and_then(Result::ok));
@@ -105,6 +114,23 @@ fn KeyDetail(
             </p>
             {k.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
         </header>
+        {(k.status == KeyStatus::InGrace).then(|| {
+            let new_id = k.replaced_by.clone().unwrap_or_default();
+            view! {
+                <section class="alert alert-warn grace-banner" aria-labelledby="grace-title">
+                    <h2 id="grace-title" class="h3">"This key was rotated"</h2>
+                    <p>
+                        "It was replaced by " <a href=format!("/portal/keys/{new_id}")>"its new key"</a>
+                        " and keeps working until " {k.grace_until.map(|t| view! { <LocalTime at=t/> })} ". "
+                        "Last used: " {match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "never".into_any() }} "."
+                    </p>
+                    <p class="small">"Once your applications use the new key, this one sees no traffic: revoke it then."</p>
+                    {manageable.then(|| view! {
+                        <button type="button" class="btn btn-danger" on:click=move |_| asking.set(Some("revoke"))>"Revoke old key now"</button>
+                    })}
+                </section>
+            }
+        })}
         <section class="card section" aria-labelledby="details-title">
             <h2 id="details-title">"Details"</h2>
             <p role="status">{status_sentence(&k)}</p>
@@ -145,6 +171,12 @@ fn KeyDetail(
                             }.into_any()
                         }}
                     </div>
+                    {k.replaced_by.is_none().then(|| view! {
+                        <div class="action-row">
+                            <div><strong>"Rotate"</strong><p class="small muted">"A new key with the same settings; this one keeps working for a grace period you choose, so you can switch over without downtime."</p></div>
+                            <button type="button" class="btn btn-secondary" on:click=move |_| asking.set(Some("rotate"))>"Rotate key"</button>
+                        </div>
+                    })}
                     <div class="action-row">
                         <div><strong>"Regenerate"</strong><p class="small muted">"A new secret with the same settings. The current secret stops working at once."</p></div>
                         <button type="button" class="btn btn-secondary" on:click=move |_| asking.set(Some("regenerate"))>"Regenerate key"</button>
@@ -171,6 +203,14 @@ fn KeyDetail(
         {move || regenerated.get().map(|created| view! {
             <ShowOnceDialog created api_base_url=api.clone() title="Your regenerated key"
                 on_close=Callback::new(move |_| { regenerate.value().set(None); asking.set(None); })/>
+        })}
+        {move || (asking.get() == Some("rotate") && rotated.get().is_none()).then(|| {
+            let id = key_id.clone();
+            view! { <RotateDialog id rotate on_close=Callback::new(move |_| asking.set(None))/> }
+        })}
+        {move || rotated.get().map(|created| view! {
+            <ShowOnceDialog created api_base_url=api2.clone() title="Your new key (rotated)"
+                on_close=Callback::new(move |_| { rotate.value().set(None); asking.set(None); })/>
         })}
         {move || (asking.get() == Some("revoke")).then(|| {
             let id = k.id.clone();
@@ -238,5 +278,40 @@ fn EditText(id: &'static str, name: &'static str, label: &'static str, value: St
                 {move || error.get().unwrap_or_default()}
             </p>
         </div>
+    }
+}
+
+#[component]
+fn RotateDialog(id: String, rotate: ServerAction<RotateKey>, on_close: Callback<()>) -> impl IntoView {
+    let grace = RwSignal::new("24h".to_owned());
+    let pending = rotate.pending();
+    view! {
+        <Dialog labelled_by="rotate-title" on_close>
+            <h2 id="rotate-title">"Rotate this key"</h2>
+            <p>"A new key with the same settings is created and shown once. How long should the current key keep working?"</p>
+            <FormAlert message=error_message(rotate)/>
+            <fieldset class="field">
+                <legend>"Grace period for the old key"</legend>
+                <div class="grace-options">
+                    {GRACE_CHOICES.iter().map(|(value, label, _)| {
+                        let v = value.to_string();
+                        view! {
+                            <label class="radio">
+                                <input type="radio" name="grace" value=*value checked=*value == "24h"
+                                    on:change=move |_| grace.set(v.clone())/>
+                                {*label}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="btn btn-primary" disabled=move || pending.get()
+                    on:click=move |_| { rotate.dispatch(RotateKey { id: id.clone(), grace: grace.get_untracked() }); }>
+                    {move || if pending.get() { "Rotating…" } else { "Rotate key" }}
+                </button>
+            </div>
+        </Dialog>
     }
 }

@@ -3,7 +3,7 @@
 use crate::api::{get_key_options, get_session, list_keys, CreateKey, RevokeKey};
 use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnceDialog};
 use crate::components::dialog::Dialog;
-use crate::components::forms::{last_error, field_error, form_error, FormAlert, TextField};
+use crate::components::forms::{last_error, field_error, form_error, refresh_on_success, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::format::{date, date_or, date_time};
 use keyport_core::dto::{CreatedKey, KeyOptions, KeyStatus, KeyView};
@@ -27,7 +27,12 @@ pub fn KeysPage() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
-    let options = Resource::new(move || (create.version().get(), revoke.version().get()), |_| get_key_options());
+    // Reloaded after a key is created or revoked, not after a refused attempt (which would
+    // rebuild the open form and lose what was typed).
+    let changed = RwSignal::new(0u32);
+    refresh_on_success(create, changed);
+    refresh_on_success(revoke, changed);
+    let options = Resource::new(move || changed.get(), |_| get_key_options());
     let opts = move || options.get().and_then(Result::ok);
     let at_limit = move || opts().is_some_and(|o| o.keys >= o.max_keys);
     // Who is looking decides which buttons appear; the server applies the same table.
@@ -96,7 +101,7 @@ pub fn KeysPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || show_create.get().then(opts).flatten().map(|o| view! {
+        {move || show_create.get().then(|| options.get_untracked().and_then(Result::ok)).flatten().map(|o| view! {
             <CreateKeyDialog create options=o on_close=Callback::new(move |_| show_create.set(false))/>
         })}
         {move || created.get().map(|k| view! {
@@ -128,7 +133,8 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                 <tbody>
                     {list.into_iter().map(|k| {
                         let revocable = viewer.as_ref().is_some_and(|(role, me)| k.manageable_by(*role, me));
-                        let label = format!("Revoke {}", k.name);
+                        let in_grace = k.status == KeyStatus::InGrace;
+                        let label = if in_grace { format!("Revoke old key now: {}", k.name) } else { format!("Revoke {}", k.name) };
                         let row_key = k.clone();
                         view! {
                             <tr>
@@ -147,12 +153,15 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                                 </td>
                                 <td class="hide-sm">{date_or(k.expires_at, "Never")}</td>
                                 <td class="hide-sm">{k.last_used_at.map(date_time).unwrap_or_else(|| "Never".into())}</td>
-                                <td><span class=status_class(k.status)>{k.status.label()}</span></td>
+                                <td>
+                                    <span class=status_class(k.status)>{k.status.label()}</span>
+                                    {k.grace_until.filter(|_| in_grace).map(|t| view! { <span class="sub">{format!("until {}", date_time(t))}</span> })}
+                                </td>
                                 <td class="actions">
                                     {revocable.then(|| view! {
                                         <button type="button" class="btn btn-danger-ghost btn-sm" aria-label=label
                                             on:click=move |_| to_revoke.set(Some(row_key.clone()))>
-                                            "Revoke"
+                                            {if in_grace { "Revoke old key now" } else { "Revoke" }}
                                         </button>
                                     })}
                                 </td>

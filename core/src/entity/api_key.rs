@@ -29,6 +29,8 @@ pub struct Model {
     /// After a rotation: the key that replaced this one.
     pub replaced_by: Option<String>,
     pub updated_at: Option<DateTimeUtc>,
+    /// The first key of a rotation chain; its generations share one monthly quota.
+    pub lineage_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

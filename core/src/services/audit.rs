@@ -56,6 +56,8 @@ pub enum AuditAction {
     KeyEnabled,
     /// A key got a new secret.
     KeyRegenerated,
+    /// A key was replaced by a new one, with a grace period for the old.
+    KeyRotated,
     /// A team was created.
     TeamCreated,
     /// A team's name or description changed.
@@ -78,7 +80,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -87,6 +89,7 @@ impl AuditAction {
         AuditAction::KeyDisabled,
         AuditAction::KeyEnabled,
         AuditAction::KeyRegenerated,
+        AuditAction::KeyRotated,
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamDeleted,
@@ -109,6 +112,7 @@ impl AuditAction {
             AuditAction::KeyDisabled => "key.disabled",
             AuditAction::KeyEnabled => "key.enabled",
             AuditAction::KeyRegenerated => "key.regenerated",
+            AuditAction::KeyRotated => "key.rotated",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamUpdated => "team.updated",
             AuditAction::TeamDeleted => "team.deleted",

@@ -10,7 +10,7 @@ use crate::entity::api_key;
 use crate::error::CoreError;
 use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LEN};
 use crate::roles::Action;
-use crate::validate::{parse_environment, parse_key_description, parse_quota, parse_ratelimit, parse_scopes, Expiry, KeyName};
+use crate::validate::{GRACE_CHOICES, parse_environment, parse_key_description, parse_quota, parse_ratelimit, parse_scopes, Expiry, KeyName};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
@@ -49,6 +49,7 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         revoked_at: m.revoked_at,
         disabled_at: m.disabled_at,
         grace_until: m.grace_until,
+        replaced_by: m.replaced_by.clone(),
         status: key_status(m, now),
     }
 }
@@ -106,6 +107,81 @@ struct Secret {
 }
 
 impl Services {
+    /// Records, in the change's transaction, that cached data for `hash` is stale, so other
+    /// nodes sharing the database forget it within their sync interval.
+    pub(crate) async fn note_key_change<C: sea_orm::ConnectionTrait>(&self, db: &C, hash: &str) -> Result<(), CoreError> {
+        use crate::entity::key_change;
+        key_change::ActiveModel { id: sea_orm::NotSet, key_hash: Set(hash.to_owned()), created_at: Set(self.now()) }
+            .insert(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Rotates a key: a new key with the same settings is created (and returned, once); the
+    /// old one keeps working for the chosen grace (`now`, `1h`, `24h`, `7d`) and is then
+    /// refused. Both generations share one monthly quota.
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn rotate_key(&self, caller: &Caller, key_id: &str, grace: &str, meta: &RequestMeta) -> Result<CreatedKey, CoreError> {
+        let old = self.managed_key(caller, key_id).await?;
+        let now = self.now();
+        Self::refuse_if_revoked(&old, now)?;
+        if old.replaced_by.is_some() {
+            return Err(CoreError::Conflict("This key was already rotated; rotate its replacement instead.".into()));
+        }
+        let Some((_, label, secs)) = GRACE_CHOICES.iter().find(|(v, _, _)| *v == grace) else {
+            return Err(crate::validate::FieldError::new("grace", "Choose how long the old key keeps working.").into());
+        };
+        let env = Environment::parse(&old.environment).unwrap_or(Environment::Test);
+        let secret = self.new_secret(env)?;
+        let new_id = new_id("key");
+        let txn = self.begin_write().await?;
+        let new = api_key::ActiveModel {
+            id: Set(new_id.clone()),
+            team_id: Set(old.team_id.clone()),
+            created_by: Set(old.created_by.clone()),
+            name: Set(old.name.clone()),
+            environment: Set(old.environment.clone()),
+            key_hash: Set(secret.hash.clone()),
+            display_start: Set(secret.display_start),
+            last4: Set(secret.last4),
+            ratelimit_per_minute: Set(old.ratelimit_per_minute),
+            created_at: Set(now),
+            expires_at: Set(old.expires_at),
+            revoked_at: Set(None),
+            last_used_at: Set(None),
+            description: Set(old.description.clone()),
+            scopes: Set(old.scopes.clone()),
+            monthly_quota: Set(old.monthly_quota),
+            disabled_at: Set(old.disabled_at),
+            grace_until: Set(None),
+            replaced_by: Set(None),
+            updated_at: Set(None),
+            lineage_id: Set(Some(old.lineage_id.clone().unwrap_or_else(|| old.id.clone()))),
+        }
+        .insert(&txn)
+        .await?;
+        let old_hash = old.key_hash.clone();
+        let old_id = old.id.clone();
+        let mut am = old.into_active_model();
+        if *secs == 0 {
+            am.revoked_at = Set(Some(now));
+        } else {
+            am.grace_until = Set(Some(now + chrono::Duration::seconds(*secs)));
+        }
+        am.replaced_by = Set(Some(new_id.clone()));
+        am.updated_at = Set(Some(now));
+        am.update(&txn).await?;
+        self.note_key_change(&txn, &old_hash).await?;
+        self.note_key_change(&txn, &secret.hash).await?;
+        let detail = format!("replaced by {new_id}; grace: {}", if *secs == 0 { "none" } else { label });
+        self.audit(&txn, meta, caller.entry(AuditAction::KeyRotated, ("key", &old_id)).with_detail(detail)).await?;
+        txn.commit().await?;
+        self.verifier.invalidate(&old_hash);
+        self.verifier.invalidate(&secret.hash);
+        tracing::info!(new_key_id = %new_id, "key rotated");
+        Ok(CreatedKey { key: key_view(&new, now), secret: PlainKey::new(secret.full) })
+    }
+
     fn new_secret(&self, env: Environment) -> Result<Secret, CoreError> {
         let full = assemble(env, &random_base62(RANDOM_LEN));
         let parsed = WellFormedKey::parse(&full).map_err(|_| CoreError::Internal("generated key does not parse".into()))?;
@@ -176,9 +252,11 @@ impl Services {
             grace_until: Set(None),
             replaced_by: Set(None),
             updated_at: Set(None),
+            lineage_id: Set(None),
         }
         .insert(&txn)
         .await?;
+        self.note_key_change(&txn, &secret.hash).await?;
         self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
         txn.commit().await?;
         // A lookup of this hash before it existed may have cached "not found".
@@ -272,6 +350,7 @@ impl Services {
         am.updated_at = Set(Some(now));
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
+        self.note_key_change(&txn, &hash).await?;
         self.audit(&txn, meta, caller.entry(AuditAction::KeyEdited, ("key", &m.id)).with_detail(changed.join(", "))).await?;
         txn.commit().await?;
         self.verifier.invalidate(&hash);
@@ -296,6 +375,7 @@ impl Services {
         am.updated_at = Set(Some(now));
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
+        self.note_key_change(&txn, &hash).await?;
         let action = if disabled { AuditAction::KeyDisabled } else { AuditAction::KeyEnabled };
         self.audit(&txn, meta, caller.entry(action, ("key", &m.id))).await?;
         txn.commit().await?;
@@ -319,6 +399,8 @@ impl Services {
         am.updated_at = Set(Some(now));
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
+        self.note_key_change(&txn, &old_hash).await?;
+        self.note_key_change(&txn, &secret.hash).await?;
         self.audit(&txn, meta, caller.entry(AuditAction::KeyRegenerated, ("key", &m.id))).await?;
         txn.commit().await?;
         self.verifier.invalidate(&old_hash);
@@ -338,8 +420,10 @@ impl Services {
         let hash = m.key_hash.clone();
         let mut am = m.into_active_model();
         am.revoked_at = Set(Some(now));
+        am.updated_at = Set(Some(now));
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
+        self.note_key_change(&txn, &hash).await?;
         self.audit(&txn, meta, caller.entry(AuditAction::KeyRevoked, ("key", &m.id))).await?;
         txn.commit().await?;
         self.verifier.invalidate(&hash);

@@ -215,6 +215,9 @@ impl Services {
             .filter(invitation::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
+        for k in &live_keys {
+            self.note_key_change(&txn, &k.key_hash).await?;
+        }
         let members = membership::Entity::delete_many().filter(membership::Column::TeamId.eq(&t.id)).exec(&txn).await?;
         let plural = |n: u64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
         let detail = format!("“{}”: {} removed, {} revoked", t.name, plural(members.rows_affected, "member"), plural(live_keys.len() as u64, "key"));

@@ -43,6 +43,8 @@ pub struct CachedKey {
     pub ratelimit_per_minute: i64,
     /// Requests per calendar month, if limited.
     pub monthly_quota: Option<i64>,
+    /// Whose quota counter this key spends (the first key of its rotation chain).
+    pub quota_id: Arc<str>,
     /// The key's slot in the rate limiter, computed once.
     limiter_slot: u64,
     key_hash: String,
@@ -64,6 +66,8 @@ pub struct Verifier {
     cache: DashMap<String, Entry>,
     limiter: FixedWindowLimiter,
     db_lookups: AtomicU64,
+    /// The last `key_changes` row this node has applied.
+    synced_to: std::sync::atomic::AtomicI64,
 }
 
 /// The result of a verification.
@@ -95,6 +99,11 @@ impl Verifier {
     /// How many times a verify had to read the database (cache misses).
     pub fn db_lookups(&self) -> u64 {
         self.db_lookups.load(Ordering::Relaxed)
+    }
+
+    /// The last key change (from any node) this node has applied.
+    pub fn synced_to(&self) -> i64 {
+        self.synced_to.load(Ordering::Acquire)
     }
 
     /// Keys and negative entries cached.
@@ -175,7 +184,7 @@ impl Services {
         let mut quota = None;
         if let Some(q) = key.monthly_quota {
             let cost = i64::try_from(input.cost).unwrap_or(i64::MAX);
-            match self.spend_quota(&key.id, q, cost, now).await? {
+            match self.spend_quota(&key.quota_id, q, cost, now).await? {
                 Ok(state) => quota = Some(state),
                 Err(state) => {
                     self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
@@ -215,6 +224,7 @@ impl Services {
                 },
                 ratelimit_per_minute: m.ratelimit_per_minute,
                 monthly_quota: m.monthly_quota,
+                quota_id: m.lineage_id.as_deref().unwrap_or(&m.id).into(),
                 limiter_slot: self.verifier.limiter.slot(&m.id),
                 key_hash: m.key_hash,
             })),
@@ -234,5 +244,36 @@ impl CachedKey {
     /// The stored hash (for invalidation).
     pub fn key_hash(&self) -> &str {
         &self.key_hash
+    }
+}
+
+impl Services {
+    /// Forgets cached keys that changed on any node since the last call (polled by a worker,
+    /// so a key revoked on another node sharing the database is refused here within the sync
+    /// interval).
+    pub async fn sync_key_cache(&self) -> Result<usize, CoreError> {
+        use crate::entity::key_change;
+        use sea_orm::{QueryOrder, QuerySelect};
+        let from = self.verifier.synced_to.load(Ordering::Acquire);
+        let changes = key_change::Entity::find()
+            .filter(key_change::Column::Id.gt(from))
+            .order_by_asc(key_change::Column::Id)
+            .limit(5000)
+            .all(&self.db)
+            .await?;
+        for c in &changes {
+            self.verifier.invalidate(&c.key_hash);
+        }
+        if let Some(last) = changes.last() {
+            self.verifier.synced_to.store(last.id, Ordering::Release);
+        }
+        Ok(changes.len())
+    }
+
+    /// Deletes change records older than a day (every node has long applied them).
+    pub async fn prune_key_changes(&self) -> Result<u64, CoreError> {
+        use crate::entity::key_change;
+        let cutoff = self.now() - chrono::Duration::days(1);
+        Ok(key_change::Entity::delete_many().filter(key_change::Column::CreatedAt.lt(cutoff)).exec(&self.db).await?.rows_affected)
     }
 }

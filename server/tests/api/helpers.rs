@@ -171,6 +171,15 @@ async fn boot(settings: &Settings, clock: &ManualClock) -> Booted {
     (base, services, tx, server)
 }
 
+/// Another node: its address and services.
+pub struct Node {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Its services (its own cache and limiter).
+    pub services: Arc<Services>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
 /// A unique email address.
 pub fn email() -> String {
     format!("dev-{}@example.com", unique())
@@ -220,6 +229,12 @@ impl TestApp {
         self.services = services;
         self.stop = Some(stop);
         self.server = Some(server);
+    }
+
+    /// A second server on the same database (another node of a cluster), with its own cache.
+    pub async fn second_node(&self) -> Node {
+        let (base, services, stop, _) = boot(&self.settings, &self.clock).await;
+        Node { base, services, _stop: stop }
     }
 
     /// Registers a new user in a browser of their own; the app's current cookie is kept.

@@ -219,3 +219,83 @@ async fn edits_disable_enable_and_regenerate_apply_on_the_next_verify() {
     let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["key.revoked", "key.regenerated", "key.enabled", "key.disabled", "key.edited", "key.created"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_keeps_the_old_key_working_through_its_grace_and_shares_the_quota() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let token = app.operator_token().await;
+    let old: CreatedKey = create_full(&app, &[("name", "Prod"), ("environment", "live"), ("expiry", "never"), ("quota", "10"), ("scopes", "payments:read")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        assert_eq!(app.verify(&token, old.secret.expose()).await["code"], "VALID");
+    }
+    assert_eq!(app.call("keys/rotate", &[("id", &old.key.id), ("grace", "2d")]).await.status(), StatusCode::BAD_REQUEST);
+    let res = app.call("keys/rotate", &[("id", &old.key.id), ("grace", "1h")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let new: CreatedKey = res.json().await.unwrap();
+    assert_ne!(new.key.id, old.key.id);
+    assert_eq!((new.key.name.as_str(), new.key.scopes.clone(), new.key.monthly_quota), ("Prod", vec!["payments:read".to_owned()], Some(10)));
+    assert_eq!(app.call("keys/rotate", &[("id", &old.key.id), ("grace", "1h")]).await.status(), StatusCode::CONFLICT, "rotated once");
+
+    // During the grace both work, and they draw on one quota: 4 used, 6 left between them.
+    let v = app.verify(&token, old.secret.expose()).await;
+    assert_eq!((v["code"].as_str(), v["quota"]["used"].as_i64()), (Some("VALID"), Some(5)));
+    let v = app.verify(&token, new.secret.expose()).await;
+    assert_eq!((v["code"].as_str(), v["quota"]["used"].as_i64()), (Some("VALID"), Some(6)));
+    let listed = app.list_keys().await;
+    let old_view = listed.iter().find(|k| k.id == old.key.id).unwrap();
+    assert_eq!(old_view.status, KeyStatus::InGrace);
+    assert_eq!(old_view.grace_until, Some(app.services.now() + chrono::Duration::hours(1)));
+
+    // After the grace the old key is refused, the new one carries on.
+    app.clock.advance(chrono::Duration::hours(1) + chrono::Duration::seconds(1));
+    assert_eq!(app.verify(&token, old.secret.expose()).await["code"], "REVOKED");
+    assert_eq!(app.verify(&token, new.secret.expose()).await["code"], "VALID");
+    assert_eq!(app.list_keys().await.iter().find(|k| k.id == old.key.id).unwrap().status, KeyStatus::Revoked);
+
+    // Rotating with no grace refuses the old key at once.
+    let res = app.call("keys/rotate", &[("id", &new.key.id), ("grace", "now")]).await;
+    let newest: CreatedKey = res.json().await.unwrap();
+    assert_eq!(app.verify(&token, new.secret.expose()).await["code"], "REVOKED");
+    assert_eq!(app.verify(&token, newest.secret.expose()).await["code"], "VALID");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_revoked_on_one_node_is_refused_by_another_node_sharing_the_database() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let token = app.operator_token().await;
+    let key = app.create_key("Shared", "live", "never").await;
+    let other = app.second_node().await;
+    let verify_on_other = || async {
+        let res = app
+            .client()
+            .post(format!("{}/v1/keys/verify", other.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "key": key.secret.expose() }))
+            .send()
+            .await
+            .unwrap();
+        res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(verify_on_other().await, "VALID");
+    assert_eq!(verify_on_other().await, "VALID", "warm in the other node's cache");
+    let revoked = std::time::Instant::now();
+    assert_eq!(app.call("keys/revoke", &[("id", &key.key.id)]).await.status(), StatusCode::OK);
+    assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "REVOKED", "at once on this node");
+    let mut code = verify_on_other().await;
+    for _ in 0..200 {
+        if code == "REVOKED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        code = verify_on_other().await;
+    }
+    assert_eq!(code, "REVOKED", "the other node learned of the revocation");
+    eprintln!("other node refused the key {} ms after the revoke (sync every 250 ms)", revoked.elapsed().as_millis());
+    assert!(other.services.verifier.db_lookups() >= 2, "it re-read the key after forgetting it");
+}

@@ -187,6 +187,7 @@ async fn lifecycle(app: &TestApp, cookie: &str, key: &str) -> Vec<(&'static str,
         ("keys/disable", app.call_as(cookie, "keys/disable", &[("id", key)]).await.status()),
         ("keys/enable", app.call_as(cookie, "keys/enable", &[("id", key)]).await.status()),
         ("keys/regenerate", app.call_as(cookie, "keys/regenerate", &[("id", key)]).await.status()),
+        ("keys/rotate", app.call_as(cookie, "keys/rotate", &[("id", key), ("grace", "1h")]).await.status()),
         ("keys/revoke", app.call_as(cookie, "keys/revoke", &[("id", key)]).await.status()),
     ]
 }

@@ -277,6 +277,19 @@ async fn a_warm_key_is_verified_without_any_database_query() {
     let plain = key_with(&app, &[("ratelimit", "1000")]).await;
     let quota = key_with(&app, &[("ratelimit", "1000"), ("quota", "100000")]).await;
     let token = app.operator_token().await;
+    // Creating the keys logged changes for other nodes; once this node's sync has seen them
+    // too, nothing invalidates the warm entries below.
+    let last_change = {
+        use sea_orm::{EntityTrait, QueryOrder};
+        keyport_core::entity::key_change::Entity::find()
+            .order_by_desc(keyport_core::entity::key_change::Column::Id)
+            .one(&app.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    app.eventually("the cache sync caught up", || async { app.services.verifier.synced_to() >= last_change }).await;
     let queries = || async {
         let res = app.client().get(format!("{}/v1/metrics", app.base)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
