@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/keys/verify", post(verify))
         .route("/metrics", axum::routing::get(metrics))
+        .route("/keys/leaked", post(leaked))
         .layer(axum::middleware::from_fn_with_state(state.services, require_operator))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
@@ -214,4 +215,55 @@ async fn metrics(State(svc): State<Arc<Services>>) -> Response {
         svc.verifier.cached(),
     );
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], body).into_response()
+}
+
+/// One entry of a leaked-key report, in the shape GitHub's secret scanning sends.
+#[derive(Deserialize)]
+pub struct LeakedToken {
+    /// The key as found.
+    pub token: String,
+    /// The scanner's name for the kind of secret.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Where it was found.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// What kind of place (`content`, `commit`, `pull_request`, …).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// `POST /v1/keys/leaked`: up to 1000 keys found in public. Always `202 Accepted` for a
+/// well-formed report, whether or not any key was real, so the answer tells a reporter
+/// nothing; real keys are revoked, audited and their team's owners emailed.
+async fn leaked(State(svc): State<Arc<Services>>, headers: HeaderMap, body: Bytes) -> Response {
+    let reports: Vec<LeakedToken> = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("Expected a JSON array like [{{\"token\": \"kp_live_…\", \"url\": \"…\"}}]: {e}");
+            return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg);
+        }
+    };
+    if reports.len() > keyport_core::services::leaks::MAX_LEAK_REPORT {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", "A report may carry at most 1000 keys; split it.");
+    }
+    if reports.iter().any(|r| r.token.len() > 512) {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", "A token is longer than any key.");
+    }
+    let reports: Vec<_> = reports
+        .into_iter()
+        .map(|r| keyport_core::services::leaks::LeakReport { token: r.token, url: r.url, source: r.source })
+        .collect();
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let meta = keyport_core::services::audit::RequestMeta::new("operator api", agent);
+    match svc.report_leaked_keys(&reports, &meta).await {
+        Ok(n) => {
+            tracing::info!(reported = reports.len(), revoked = n, "leaked-key report handled");
+            (StatusCode::ACCEPTED, Json(serde_json::json!({ "received": reports.len() }))).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "leaked-key report failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly; nothing was lost by retrying.")
+        }
+    }
 }

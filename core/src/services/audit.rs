@@ -58,6 +58,8 @@ pub enum AuditAction {
     KeyRegenerated,
     /// A key was replaced by a new one, with a grace period for the old.
     KeyRotated,
+    /// A key reported as leaked (found in public) was revoked.
+    KeyLeakRevoked,
     /// A team was created.
     TeamCreated,
     /// A team's name or description changed.
@@ -80,7 +82,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -90,6 +92,7 @@ impl AuditAction {
         AuditAction::KeyEnabled,
         AuditAction::KeyRegenerated,
         AuditAction::KeyRotated,
+        AuditAction::KeyLeakRevoked,
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamDeleted,
@@ -113,6 +116,7 @@ impl AuditAction {
             AuditAction::KeyEnabled => "key.enabled",
             AuditAction::KeyRegenerated => "key.regenerated",
             AuditAction::KeyRotated => "key.rotated",
+            AuditAction::KeyLeakRevoked => "key.leak_revoked",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamUpdated => "team.updated",
             AuditAction::TeamDeleted => "team.deleted",

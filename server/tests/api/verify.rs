@@ -312,3 +312,62 @@ async fn a_warm_key_is_verified_without_any_database_query() {
     assert_eq!(queries().await - before, 0, "within a lease, no query either");
     assert_eq!(app.client().get(format!("{}/v1/metrics", app.base)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leak_report_revokes_real_keys_tells_the_owners_and_reveals_nothing() {
+    let app = spawn_app().await;
+    let owner = app.signed_in().await;
+    let leaked = app.create_key("Leaky", "live", "never").await;
+    let safe = app.create_key("Safe", "live", "never").await;
+    let token = app.operator_token().await;
+    let post = |body: String, auth: bool| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let mut req = app.client().post(format!("{}/v1/keys/leaked", app.base)).header("content-type", "application/json").body(body);
+            if auth {
+                req = req.bearer_auth(token);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let fake = keyport_core::key::assemble(keyport_core::key::Environment::Live, &"A".repeat(22));
+    let report = serde_json::json!([
+        { "token": leaked.secret.expose(), "type": "keyport_live_key", "url": "https://github.com/acme/app/blob/main/.env", "source": "content" },
+        { "token": fake, "type": "keyport_live_key", "url": "https://example.com/paste", "source": "content" },
+        { "token": "not-a-key-at-all" },
+    ])
+    .to_string();
+    let res = post(report.clone(), true).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "received": 3 }), "the same answer whatever was real");
+
+    assert_eq!(app.verify(&token, leaked.secret.expose()).await["code"], "REVOKED");
+    assert_eq!(app.verify(&token, safe.secret.expose()).await["code"], "VALID");
+    let rows: Value = app.call("audit/list", &[("action", "key.leak_revoked"), ("actor", ""), ("from", ""), ("to", "")]).await.json().await.unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert!(rows[0]["detail"].as_str().unwrap().contains("https://github.com/acme/app/blob/main/.env"));
+    let mut emails = Vec::new();
+    for _ in 0..100 {
+        emails = app.call("outbox/list", &[]).await.json::<Vec<Value>>().await.unwrap();
+        if emails.iter().any(|e| e["status"] == "logged") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["to"], owner.as_str());
+    assert!(emails[0]["subject"].as_str().unwrap().contains("Leaky"));
+    assert!(!emails[0]["body"].as_str().unwrap().contains(leaked.secret.expose()), "the email shows the key masked");
+
+    // Reporting again changes nothing and answers the same.
+    assert_eq!(post(report, true).await.status(), StatusCode::ACCEPTED);
+    let rows: Value = app.call("audit/list", &[("action", "key.leak_revoked"), ("actor", ""), ("from", ""), ("to", "")]).await.json().await.unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    // Refusals.
+    assert_eq!(post("[]".into(), false).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(post("{\"token\": 1}".into(), true).await.status(), StatusCode::BAD_REQUEST);
+    let too_many: Vec<Value> = (0..1001).map(|_| serde_json::json!({ "token": "x" })).collect();
+    assert_eq!(post(serde_json::to_string(&too_many).unwrap(), true).await.status(), StatusCode::BAD_REQUEST);
+}
