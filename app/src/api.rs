@@ -403,6 +403,27 @@ pub async fn rotate_key(id: String, grace: String) -> Result<CreatedKey, AppErro
     Ok(ssr::services()?.rotate_key(&caller, &id, &grace, &ssr::request_meta()).await?)
 }
 
+/// The active team's keys waiting for approval (owners and admins).
+#[server(endpoint = "keys/pending")]
+pub async fn list_pending_keys() -> Result<Vec<KeyView>, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.pending_keys(&caller).await?)
+}
+
+/// Approves a key waiting for approval; `reason` is optional.
+#[server(endpoint = "keys/approve")]
+pub async fn approve_key(id: String, reason: String) -> Result<KeyView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.decide_key(&caller, &id, true, &reason, &ssr::request_meta()).await?)
+}
+
+/// Denies a key waiting for approval; `reason` is required and sent to the requester.
+#[server(endpoint = "keys/deny")]
+pub async fn deny_key(id: String, reason: String) -> Result<KeyView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.decide_key(&caller, &id, false, &reason, &ssr::request_meta()).await?)
+}
+
 /// Gives a key a new secret (shown once); the old one stops working at once.
 #[server(endpoint = "keys/regenerate")]
 pub async fn regenerate_key(id: String) -> Result<CreatedKey, AppError> {

@@ -233,6 +233,10 @@ pub enum KeyStatus {
     Disabled,
     /// Revoked by a person, or its rotation grace ended; permanent.
     Revoked,
+    /// Waiting for an owner or admin to approve it.
+    PendingApproval,
+    /// Refused by an owner or admin; permanent.
+    Denied,
 }
 
 /// The dates a key's status follows.
@@ -246,6 +250,8 @@ pub struct KeyDates {
     pub grace_until: Option<DateTime<Utc>>,
     /// When it expires.
     pub expires_at: Option<DateTime<Utc>>,
+    /// `pending`, `approved` or `denied`, when the key needed approval.
+    pub approval: Option<&'static str>,
 }
 
 impl KeyStatus {
@@ -254,6 +260,11 @@ impl KeyStatus {
     pub fn derive(d: KeyDates, now: DateTime<Utc>) -> Self {
         if d.revoked_at.is_some() || d.grace_until.is_some_and(|g| g <= now) {
             return KeyStatus::Revoked;
+        }
+        match d.approval {
+            Some("denied") => return KeyStatus::Denied,
+            Some("pending") => return KeyStatus::PendingApproval,
+            _ => {}
         }
         if d.disabled_at.is_some() {
             return KeyStatus::Disabled;
@@ -275,6 +286,8 @@ impl KeyStatus {
             KeyStatus::Expired => "Expired",
             KeyStatus::Disabled => "Disabled",
             KeyStatus::Revoked => "Revoked",
+            KeyStatus::PendingApproval => "Pending approval",
+            KeyStatus::Denied => "Denied",
         }
     }
 
@@ -319,6 +332,8 @@ pub struct KeyView {
     pub grace_until: Option<DateTime<Utc>>,
     /// After a rotation: the key that replaced this one.
     pub replaced_by: Option<String>,
+    /// The reason an owner or admin gave when approving or denying it.
+    pub approval_note: Option<String>,
     /// Derived status.
     pub status: KeyStatus,
 }
@@ -329,7 +344,7 @@ impl KeyView {
     pub fn manageable_by(&self, role: crate::roles::Role, me: &str) -> bool {
         use crate::roles::{allowed, Action};
         let action = if self.created_by == me { Action::ManageOwnKey } else { Action::ManageAnyKey };
-        self.status != KeyStatus::Revoked && allowed(role, action)
+        !matches!(self.status, KeyStatus::Revoked | KeyStatus::Denied) && allowed(role, action)
     }
 }
 
@@ -348,6 +363,10 @@ pub struct KeyOptions {
     pub max_keys: u64,
     /// How many the team has now.
     pub keys: u64,
+    /// Whether live keys need an owner's or admin's approval.
+    pub approval_live: bool,
+    /// Scopes that need approval.
+    pub approval_scopes: Vec<String>,
     /// The API's base URL, for the code snippets shown with a new key.
     pub api_base_url: String,
 }
@@ -420,6 +439,8 @@ pub enum VerifyCode {
     Expired,
     /// The key is disabled.
     Disabled,
+    /// The key waits for an owner or admin to approve it.
+    PendingApproval,
     /// The key lacks a scope the request needs.
     InsufficientScopes,
     /// The key exceeded its per-minute rate limit.
@@ -438,6 +459,7 @@ impl VerifyCode {
             VerifyCode::Revoked => "REVOKED",
             VerifyCode::Expired => "EXPIRED",
             VerifyCode::Disabled => "DISABLED",
+            VerifyCode::PendingApproval => "PENDING_APPROVAL",
             VerifyCode::InsufficientScopes => "INSUFFICIENT_SCOPES",
             VerifyCode::RateLimited => "RATE_LIMITED",
             VerifyCode::UsageExceeded => "USAGE_EXCEEDED",
@@ -486,6 +508,7 @@ mod tests {
             disabled_at: None,
             grace_until: None,
             replaced_by: None,
+            approval_note: None,
             status: KeyStatus::Active,
         };
         assert!(k.manageable_by(Role::Member, "usr_a"));
@@ -528,5 +551,8 @@ mod tests {
         assert_eq!(s(KeyDates { grace_until: Some(now + Duration::hours(1)), ..d }), KeyStatus::InGrace);
         assert_eq!(s(KeyDates { grace_until: Some(now), ..d }), KeyStatus::Revoked, "grace over");
         assert!(KeyStatus::InGrace.is_usable() && !KeyStatus::Disabled.is_usable());
+        assert_eq!(s(KeyDates { approval: Some("pending"), ..d }), KeyStatus::PendingApproval);
+        assert_eq!(s(KeyDates { approval: Some("denied"), disabled_at: Some(now), ..d }), KeyStatus::Denied);
+        assert_eq!(s(KeyDates { approval: Some("approved"), ..d }), KeyStatus::Active);
     }
 }

@@ -9,6 +9,7 @@ mod m0004_invitations;
 mod m0005_key_settings;
 mod m0006_quota;
 mod m0007_rotation_sync;
+mod m0008_approval;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_key_settings::Migration),
             Box::new(m0006_quota::Migration),
             Box::new(m0007_rotation_sync::Migration),
+            Box::new(m0008_approval::Migration),
         ]
     }
 }

@@ -87,12 +87,14 @@ pub enum Action {
     EditTeam,
     /// Delete the team: every member loses access and every key is revoked.
     DeleteTeam,
+    /// Approve or deny keys that need approval.
+    ApproveKeys,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
@@ -104,6 +106,7 @@ impl Action {
         Action::ManageInvitations,
         Action::EditTeam,
         Action::DeleteTeam,
+        Action::ApproveKeys,
     ];
 
     /// The least powerful role allowed to do this.
@@ -115,7 +118,8 @@ impl Action {
             | Action::ViewAudit
             | Action::ManageMembers
             | Action::ManageInvitations
-            | Action::EditTeam => Role::Admin,
+            | Action::EditTeam
+            | Action::ApproveKeys => Role::Admin,
             Action::DeleteTeam => Role::Owner,
         }
     }
@@ -148,8 +152,8 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam]),
-            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam, ApproveKeys]),
+            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, ApproveKeys]),
             (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey]),
             (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers]),
         ];

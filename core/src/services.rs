@@ -45,6 +45,10 @@ pub struct ServiceConfig {
     pub max_active_keys: u64,
     /// The operator's API (what keys are for), for the snippets shown with a new key.
     pub api_base_url: String,
+    /// Live keys need an owner's or admin's approval before they work.
+    pub approval_live: bool,
+    /// Keys with any of these scopes need approval.
+    pub approval_scopes: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -60,6 +64,8 @@ impl Default for ServiceConfig {
             max_ratelimit_per_minute: 1000,
             max_active_keys: 20,
             api_base_url: "https://api.example.com".into(),
+            approval_live: false,
+            approval_scopes: Vec::new(),
         }
     }
 }

@@ -41,6 +41,35 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
+    Keys {
+        /// Key action.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+/// Operator key actions.
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// List keys waiting for approval, in every team.
+    Pending,
+    /// Approve a pending key; it works from the next request.
+    Approve {
+        /// The key's id (key_…).
+        id: String,
+        /// An optional note for the requester.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Deny a pending key; the requester is told why.
+    Deny {
+        /// The key's id (key_…).
+        id: String,
+        /// Why (sent to the requester).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// Operator token actions.
@@ -88,6 +117,31 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
         Command::Migrate => {
             open_database(&settings).await?;
             println!("migrations applied");
+        }
+        Command::Keys { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            match action {
+                KeyAction::Pending => {
+                    let keys = svc.operator_pending_keys().await?;
+                    if keys.is_empty() {
+                        println!("No keys are waiting for approval.");
+                    }
+                    for (k, team) in keys {
+                        println!("{}  {:<24} {:<5} team {:<24} scopes: {}", k.id, k.name, k.environment, team, k.scopes.join(" "));
+                    }
+                }
+                KeyAction::Approve { id, reason } => {
+                    let k = svc.operator_decide_key(&id, true, &reason).await?;
+                    println!("Approved {} ({}).", k.id, k.name);
+                }
+                KeyAction::Deny { id, reason } => {
+                    let k = svc.operator_decide_key(&id, false, &reason).await?;
+                    println!("Denied {} ({}).", k.id, k.name);
+                }
+            }
+            // The requester's email goes out now, not with the next server start.
+            svc.deliver_due_emails().await?;
         }
         Command::Tokens { action: TokenAction::Create { name } } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

@@ -48,6 +48,10 @@ pub struct Settings {
     pub max_keys_per_team: u64,
     /// The operator's API base URL, used in the code snippets shown with a new key.
     pub api_base_url: String,
+    /// Live keys need an owner's or admin's (or the operator's) approval before they work.
+    pub approval_live: bool,
+    /// Keys with any of these scopes need approval.
+    pub approval_scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -104,6 +108,8 @@ impl Default for Settings {
             max_ratelimit_per_minute: 1000,
             max_keys_per_team: 20,
             api_base_url: "https://api.example.com".into(),
+            approval_live: false,
+            approval_scopes: Vec::new(),
         }
     }
 }
@@ -129,6 +135,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_DEFAULT_SCOPES", "scopes pre-selected for new keys (default: payments:read,invoices:read)"),
     ("KEYPORT_MAX_RATELIMIT", "highest requests per minute a key may have, 1-1000 (default: 1000)"),
     ("KEYPORT_MAX_KEYS_PER_TEAM", "most working keys per team (default: 20)"),
+    ("KEYPORT_APPROVAL_LIVE", "true: live keys wait for an owner's, admin's or the operator's approval (default: false)"),
+    ("KEYPORT_APPROVAL_SCOPES", "comma-separated scopes whose keys wait for approval (default: none)"),
     ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
 ];
 
@@ -218,6 +226,12 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_MAX_KEYS_PER_TEAM"]) {
             self.max_keys_per_team = num("KEYPORT_MAX_KEYS_PER_TEAM", v)?;
         }
+        if let Some(v) = first(&["KEYPORT_APPROVAL_LIVE"]) {
+            self.approval_live = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = first(&["KEYPORT_APPROVAL_SCOPES"]) {
+            self.approval_scopes = list(v);
+        }
         if let Some(v) = first(&["KEYPORT_API_BASE_URL"]) {
             self.api_base_url = v;
         }
@@ -234,6 +248,9 @@ impl Settings {
         }
         if let Some(bad) = self.scopes.iter().find(|s| !keyport_core::validate::is_scope_name(s)) {
             return Err(ConfigError(format!("scope {bad:?} is not of the form resource:action (lower case)")));
+        }
+        if let Some(bad) = self.approval_scopes.iter().find(|s| !self.scopes.contains(s)) {
+            return Err(ConfigError(format!("approval scope {bad:?} is not in the scopes list")));
         }
         if let Some(bad) = self.default_scopes.iter().find(|s| !self.scopes.contains(s)) {
             return Err(ConfigError(format!("default scope {bad:?} is not in the scopes list")));

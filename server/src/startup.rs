@@ -111,6 +111,8 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         max_ratelimit_per_minute: settings.max_ratelimit_per_minute,
         max_active_keys: settings.max_keys_per_team,
         api_base_url: settings.api_base_url.trim_end_matches('/').to_owned(),
+        approval_live: settings.approval_live,
+        approval_scopes: settings.approval_scopes.clone(),
         ..ServiceConfig::default()
     };
     let mut services = Services::new(db, secret, clock, config);

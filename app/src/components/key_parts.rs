@@ -132,6 +132,9 @@ pub fn ShowOnceDialog(
                 " Copy it now and store it somewhere safe, like a secrets manager."
             </p>
             <p class="muted small">{format!("{} · {}", created.key.name, created.key.environment)}</p>
+            {(created.key.status == keyport_core::dto::KeyStatus::PendingApproval).then(|| view! {
+                <p class="alert alert-info" role="note">"This key works once an owner or admin approves it. You will get an email when they decide."</p>
+            })}
             <div class="secret-box">
                 <code aria-label="API key" data-testid="new-key">
                     {move || if revealed.get() { secret.with_value(|s| s.expose().to_owned()) } else { masked.clone() }}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 19] = [
+pub const ACTIONS: [(&str, &str); 21] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -17,6 +17,8 @@ pub const ACTIONS: [(&str, &str); 19] = [
     ("key.regenerated", "Key regenerated"),
     ("key.rotated", "Key rotated"),
     ("key.leak_revoked", "Leaked key revoked"),
+    ("key.approved", "Key approved"),
+    ("key.denied", "Key denied"),
     ("team.created", "Team created"),
     ("team.updated", "Team settings changed"),
     ("team.deleted", "Team deleted"),
@@ -152,7 +154,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 19);
+        assert_eq!(ACTIONS.len(), 21);
     }
 
     #[test]

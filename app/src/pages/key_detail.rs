@@ -79,6 +79,11 @@ fn status_sentence(k: &KeyView) -> String {
         KeyStatus::Expired => "Expired: requests are refused.".into(),
         KeyStatus::Disabled => "Disabled: requests are refused until the key is enabled again.".into(),
         KeyStatus::Revoked => "Revoked: requests are refused, for good.".into(),
+        KeyStatus::PendingApproval => "Waiting for an owner or admin to approve it; until then requests are answered PENDING_APPROVAL.".into(),
+        KeyStatus::Denied => match &k.approval_note {
+            Some(n) => format!("Denied by an owner or admin: {n}"),
+            None => "Denied by an owner or admin.".into(),
+        },
     }
 }
 
@@ -148,7 +153,7 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
                 <dt>"Last used"</dt><dd>{match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "Never".into_any() }}</dd>
             </dl>
         </section>
-        {(manageable && k.status != KeyStatus::Revoked).then(|| view! {
+        {(manageable && !matches!(k.status, KeyStatus::Revoked | KeyStatus::Denied)).then(|| view! {
             <EditKey key=key.clone() options=options.clone() update/>
             <section class="card section" aria-labelledby="actions-title">
                 <h2 id="actions-title">"Actions"</h2>

@@ -1,6 +1,8 @@
 //! `/portal/keys`: create, list and revoke API keys. The full key is shown once.
 
-use crate::api::{get_key_options, get_session, list_keys, CreateKey, RevokeKey};
+use crate::api::{get_key_options, get_session, list_keys, list_pending_keys, ApproveKey, CreateKey, DenyKey, RevokeKey};
+use crate::components::dialog::ConfirmDialog;
+use crate::components::forms::error_message;
 use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnceDialog};
 use crate::components::dialog::Dialog;
 use crate::components::forms::{last_error, field_error, form_error, refresh_on_success, FormAlert, TextField};
@@ -15,9 +17,9 @@ use leptos_meta::Title;
 pub fn status_class(s: KeyStatus) -> &'static str {
     match s {
         KeyStatus::Active => "badge badge-ok",
-        KeyStatus::ExpiringSoon | KeyStatus::InGrace => "badge badge-warn",
+        KeyStatus::ExpiringSoon | KeyStatus::InGrace | KeyStatus::PendingApproval => "badge badge-warn",
         KeyStatus::Disabled => "badge badge-live",
-        KeyStatus::Expired | KeyStatus::Revoked => "badge badge-muted",
+        KeyStatus::Expired | KeyStatus::Revoked | KeyStatus::Denied => "badge badge-muted",
     }
 }
 
@@ -26,11 +28,15 @@ pub fn status_class(s: KeyStatus) -> &'static str {
 pub fn KeysPage() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
+    let approve = ServerAction::<ApproveKey>::new();
+    let deny = ServerAction::<DenyKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get(), approve.version().get(), deny.version().get()),
+        |_| list_keys(),
+    );
     // Reloaded after a key is created or revoked, not after a refused attempt (which would
     // rebuild the open form and lose what was typed).
     let changed = RwSignal::new(0u32);
-    refresh_on_success(create, changed);
     refresh_on_success(revoke, changed);
     let options = Resource::new(move || changed.get(), |_| get_key_options());
     let opts = move || options.get().and_then(Result::ok);
@@ -39,6 +45,16 @@ pub fn KeysPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| get_session());
     let me = move || session.get().and_then(Result::ok).flatten().map(|s| (s.role, s.user.id));
     let can_create = move || me().is_some_and(|(role, _)| allowed(role, Action::CreateKey));
+    // The approval queue, for those who decide; others never ask for it.
+    let pending = Resource::new(
+        move || (session.get().and_then(Result::ok).flatten().map(|s| s.role), create.version().get(), approve.version().get(), deny.version().get()),
+        |(role, _, _, _)| async move {
+            match role {
+                Some(r) if allowed(r, Action::ApproveKeys) => list_pending_keys().await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
     let show_create = RwSignal::new(false);
     let created: RwSignal<Option<CreatedKey>> = RwSignal::new(None);
     let to_revoke: RwSignal<Option<KeyView>> = RwSignal::new(None);
@@ -48,6 +64,7 @@ pub fn KeysPage() -> impl IntoView {
         if let Some(Ok(k)) = create.value().get() {
             show_create.set(false);
             created.set(Some(k));
+            changed.update(|n| *n += 1);
             create.value().set(None);
         }
     });
@@ -77,6 +94,11 @@ pub fn KeysPage() -> impl IntoView {
                 })}
             </Transition>
         </header>
+        <Transition>
+            {move || pending.get().and_then(Result::ok).flatten().filter(|p| !p.is_empty()).map(|list| view! {
+                <ApprovalQueue list approve deny/>
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
             {move || keys.get().zip(session.get()).map(|(result, _)| {
                 match result {
@@ -122,9 +144,8 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                     <tr>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Key"</th>
-                        <th scope="col">"Environment"</th>
                         <th scope="col" class="hide-sm">"Scopes"</th>
-                        <th scope="col" class="hide-sm">"Expires"</th>
+                        <th scope="col" class="hide-sm hide-md">"Expires"</th>
                         <th scope="col" class="hide-sm">"Last used"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
@@ -142,8 +163,10 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                                     <a href=format!("/portal/keys/{}", k.id)>{k.name.clone()}</a>
                                     <span class="sub">{k.description.clone().unwrap_or_else(|| format!("Created {}", date(k.created_at)))}</span>
                                 </th>
-                                <td><code class="key-masked">{k.masked.clone()}</code></td>
-                                <td><span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span></td>
+                                <td>
+                                    <code class="key-masked">{k.masked.clone()}</code>
+                                    " "<span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span>
+                                </td>
                                 <td class="hide-sm scopes-cell">
                                     {if k.scopes.is_empty() {
                                         view! { <span class="muted small">"No scopes"</span> }.into_any()
@@ -151,7 +174,7 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                                         k.scopes.iter().map(|sc| view! { <code class="scope">{sc.clone()}</code> }).collect_view().into_any()
                                     }}
                                 </td>
-                                <td class="hide-sm">{date_or(k.expires_at, "Never")}</td>
+                                <td class="hide-sm hide-md">{date_or(k.expires_at, "Never")}</td>
                                 <td class="hide-sm">{k.last_used_at.map(date_time).unwrap_or_else(|| "Never".into())}</td>
                                 <td>
                                     <span class=status_class(k.status)>{k.status.label()}</span>
@@ -180,6 +203,12 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_clos
     let fields = &["name", "description", "environment", "scopes", "expiry", "ratelimit", "quota"];
     let form_err = form_error(value, fields);
     let pending = create.pending();
+    let approval_hint = match (options.approval_live, options.approval_scopes.is_empty()) {
+        (true, true) => Some("Live keys work once an owner or admin approves them.".to_owned()),
+        (true, false) => Some(format!("Live keys, and keys with {}, work once an owner or admin approves them.", options.approval_scopes.join(", "))),
+        (false, false) => Some(format!("Keys with {} work once an owner or admin approves them.", options.approval_scopes.join(", "))),
+        (false, true) => None,
+    };
     let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, .. } = options;
     view! {
         <Dialog labelled_by="create-title" on_close>
@@ -195,6 +224,7 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_clos
                         <label class="radio"><input type="radio" name="environment" value="live" checked/>"Live"</label>
                         <label class="radio"><input type="radio" name="environment" value="test"/>"Test"</label>
                     </div>
+                    {approval_hint.map(|h| view! { <p class="hint">{h}</p> })}
                 </fieldset>
                 <ScopePicker id="key-scope" catalogue=scopes selected=default_scopes error=field_error(value, "scopes")/>
                 <div class="form-grid">
@@ -270,5 +300,69 @@ fn RevokeDialog(key: KeyView, revoke: ServerAction<RevokeKey>, on_close: Callbac
                 </button>
             </div>
         </Dialog>
+    }
+}
+
+#[component]
+fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: ServerAction<DenyKey>) -> impl IntoView {
+    let denying: RwSignal<Option<KeyView>> = RwSignal::new(None);
+    let reason = RwSignal::new(String::new());
+    let reason_err = field_error(last_error(deny), "reason");
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = deny.value().get() {
+            denying.set(None);
+        }
+    });
+    view! {
+        <section class="card section approval-queue" aria-labelledby="queue-title">
+            <h2 id="queue-title">{format!("Waiting for approval ({})", list.len())}</h2>
+            <p class="small muted">"These keys do not work until an owner or admin approves them. The requester is told by email either way."</p>
+            <FormAlert message=error_message(approve)/>
+            <ul class="queue">
+                {list.into_iter().map(|k| {
+                    let id = k.id.clone();
+                    let row = k.clone();
+                    view! {
+                        <li class="queue-item">
+                            <div>
+                                <strong>{k.name.clone()}</strong>" "
+                                <span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span>
+                                <div class="small muted">
+                                    {k.scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view()}
+                                    {format!("requested {}", date(k.created_at))}
+                                </div>
+                            </div>
+                            <div class="queue-actions">
+                                <button type="button" class="btn btn-primary btn-sm" aria-label=format!("Approve {}", k.name)
+                                    disabled=move || approve.pending().get()
+                                    on:click=move |_| { approve.dispatch(ApproveKey { id: id.clone(), reason: String::new() }); }>"Approve"</button>
+                                <button type="button" class="btn btn-danger-ghost btn-sm" aria-label=format!("Deny {}", k.name)
+                                    on:click=move |_| { reason.set(String::new()); denying.set(Some(row.clone())); }>"Deny"</button>
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        {move || denying.get().map(|k| {
+            let id = k.id.clone();
+            view! {
+                <ConfirmDialog id="deny-title" title=format!("Deny “{}”?", k.name)
+                    confirm=("Deny key", "Denying…")
+                    pending=deny.pending().into()
+                    error=form_error(last_error(deny), &["reason"])
+                    on_confirm=Callback::new(move |_| { deny.dispatch(DenyKey { id: id.clone(), reason: reason.get_untracked() }); })
+                    on_close=Callback::new(move |_| denying.set(None))>
+                    <div class="field">
+                        <label for="deny-reason">"Reason (sent to the requester)"</label>
+                        <textarea id="deny-reason" rows="3" maxlength="500" aria-describedby="deny-reason-error"
+                            on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                        <p class="field-error" id="deny-reason-error" role="alert" hidden=move || reason_err.get().is_none()>
+                            {move || reason_err.get().unwrap_or_default()}
+                        </p>
+                    </div>
+                </ConfirmDialog>
+            }
+        })}
     }
 }

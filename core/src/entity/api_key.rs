@@ -31,6 +31,14 @@ pub struct Model {
     pub updated_at: Option<DateTimeUtc>,
     /// The first key of a rotation chain; its generations share one monthly quota.
     pub lineage_id: Option<String>,
+    /// `pending` until an owner or admin decides, then `approved` or `denied`; `None` for
+    /// keys that never needed approval.
+    pub approval: Option<String>,
+    /// The reason given with the decision.
+    pub approval_note: Option<String>,
+    /// Who decided (email, or `operator`).
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -60,6 +60,10 @@ pub enum AuditAction {
     KeyRotated,
     /// A key reported as leaked (found in public) was revoked.
     KeyLeakRevoked,
+    /// A key waiting for approval was approved.
+    KeyApproved,
+    /// A key waiting for approval was denied.
+    KeyDenied,
     /// A team was created.
     TeamCreated,
     /// A team's name or description changed.
@@ -82,7 +86,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -93,6 +97,8 @@ impl AuditAction {
         AuditAction::KeyRegenerated,
         AuditAction::KeyRotated,
         AuditAction::KeyLeakRevoked,
+        AuditAction::KeyApproved,
+        AuditAction::KeyDenied,
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamDeleted,
@@ -117,6 +123,8 @@ impl AuditAction {
             AuditAction::KeyRegenerated => "key.regenerated",
             AuditAction::KeyRotated => "key.rotated",
             AuditAction::KeyLeakRevoked => "key.leak_revoked",
+            AuditAction::KeyApproved => "key.approved",
+            AuditAction::KeyDenied => "key.denied",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamUpdated => "team.updated",
             AuditAction::TeamDeleted => "team.deleted",

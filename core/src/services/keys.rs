@@ -21,9 +21,25 @@ use tracing::instrument;
 /// The status of a stored key at `now`.
 pub fn key_status(m: &api_key::Model, now: DateTime<Utc>) -> KeyStatus {
     KeyStatus::derive(
-        KeyDates { revoked_at: m.revoked_at, disabled_at: m.disabled_at, grace_until: m.grace_until, expires_at: m.expires_at },
+        KeyDates {
+            revoked_at: m.revoked_at,
+            disabled_at: m.disabled_at,
+            grace_until: m.grace_until,
+            expires_at: m.expires_at,
+            approval: approval_state(m.approval.as_deref()),
+        },
         now,
     )
+}
+
+/// The stored approval state as one of the three known names.
+pub fn approval_state(stored: Option<&str>) -> Option<&'static str> {
+    match stored {
+        None => None,
+        Some("pending") => Some("pending"),
+        Some("denied") => Some("denied"),
+        Some(_) => Some("approved"),
+    }
 }
 
 /// The scopes column as a list.
@@ -50,6 +66,7 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         disabled_at: m.disabled_at,
         grace_until: m.grace_until,
         replaced_by: m.replaced_by.clone(),
+        approval_note: m.approval_note.clone(),
         status: key_status(m, now),
     }
 }
@@ -62,6 +79,7 @@ pub fn live_keys_of(team: &str, now: DateTime<Utc>) -> Condition {
         .add(api_key::Column::RevokedAt.is_null())
         .add(api_key::Column::ExpiresAt.is_null().or(api_key::Column::ExpiresAt.gt(now)))
         .add(api_key::Column::GraceUntil.is_null().or(api_key::Column::GraceUntil.gt(now)))
+        .add(api_key::Column::Approval.is_null().or(api_key::Column::Approval.ne("denied")))
 }
 
 /// What a key is created with, as submitted by a form (every field is parsed here).
@@ -125,6 +143,9 @@ impl Services {
         let old = self.managed_key(caller, key_id).await?;
         let now = self.now();
         Self::refuse_if_revoked(&old, now)?;
+        if old.approval.as_deref() == Some("pending") {
+            return Err(CoreError::Conflict("This key is waiting for approval; it can be rotated once approved.".into()));
+        }
         if old.replaced_by.is_some() {
             return Err(CoreError::Conflict("This key was already rotated; rotate its replacement instead.".into()));
         }
@@ -157,6 +178,10 @@ impl Services {
             replaced_by: Set(None),
             updated_at: Set(None),
             lineage_id: Set(Some(old.lineage_id.clone().unwrap_or_else(|| old.id.clone()))),
+            approval: Set(old.approval.clone()),
+            approval_note: Set(old.approval_note.clone()),
+            decided_by: Set(old.decided_by.clone()),
+            decided_at: Set(old.decided_at),
         }
         .insert(&txn)
         .await?;
@@ -208,6 +233,8 @@ impl Services {
             max_keys: self.config.max_active_keys,
             keys: live,
             api_base_url: self.config.api_base_url.clone(),
+            approval_live: self.config.approval_live,
+            approval_scopes: self.config.approval_scopes.clone(),
         })
     }
 
@@ -223,6 +250,8 @@ impl Services {
         let expires_at = Expiry::parse(input.expiry)?.at(now)?;
         let ratelimit = self.ratelimit_or_default(input.ratelimit)?;
         let quota = parse_quota(input.quota)?;
+        let needs_approval = (env == Environment::Live && self.config.approval_live)
+            || scopes.iter().any(|s| self.config.approval_scopes.contains(s));
         let secret = self.new_secret(env)?;
         let txn = self.begin_write().await?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
@@ -253,10 +282,17 @@ impl Services {
             replaced_by: Set(None),
             updated_at: Set(None),
             lineage_id: Set(None),
+            approval: Set(needs_approval.then(|| "pending".to_owned())),
+            approval_note: Set(None),
+            decided_by: Set(None),
+            decided_at: Set(None),
         }
         .insert(&txn)
         .await?;
         self.note_key_change(&txn, &secret.hash).await?;
+        if needs_approval {
+            self.ask_for_approval(&txn, caller, &model).await?;
+        }
         self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
         txn.commit().await?;
         // A lookup of this hash before it existed may have cached "not found".
@@ -304,7 +340,7 @@ impl Services {
     }
 
     fn refuse_if_revoked(m: &api_key::Model, now: DateTime<Utc>) -> Result<(), CoreError> {
-        if key_status(m, now) == KeyStatus::Revoked {
+        if matches!(key_status(m, now), KeyStatus::Revoked | KeyStatus::Denied) {
             return Err(CoreError::Conflict("This key is revoked; it cannot be changed any more.".into()));
         }
         Ok(())
@@ -429,5 +465,167 @@ impl Services {
         self.verifier.invalidate(&hash);
         tracing::info!("key revoked");
         Ok(key_view(&m, now))
+    }
+}
+
+impl Services {
+    /// Emails the team's owners and admins that a key waits for them (inside `db`).
+    async fn ask_for_approval<C: sea_orm::ConnectionTrait>(&self, db: &C, caller: &Caller, key: &api_key::Model) -> Result<(), CoreError> {
+        use crate::entity::{membership, user};
+        let ids: Vec<String> = membership::Entity::find()
+            .filter(membership::Column::TeamId.eq(&caller.team.id))
+            .filter(membership::Column::Role.is_in([crate::roles::Role::Owner.as_str(), crate::roles::Role::Admin.as_str()]))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .filter(|id| *id != caller.user.id)
+            .collect();
+        let deciders = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
+        for d in deciders {
+            let body = format!(
+                "Hello,\n\n{} asked for the key \"{}\" ({}, scopes: {}) in the team \"{}\". It needs an owner's or admin's approval before it works.\n\nReview it here:\n{}/portal/keys\n",
+                caller.user.email,
+                key.name,
+                key.environment,
+                if key.scopes.is_empty() { "none" } else { &key.scopes },
+                caller.team.name,
+                self.config.base_url
+            );
+            let email = super::outbox::NewEmail {
+                team_id: Some(&caller.team.id),
+                kind: "key_approval",
+                to: &d.email,
+                subject: format!("Key \"{}\" is waiting for your approval", key.name),
+                body,
+                secret: None,
+            };
+            self.enqueue_email(db, email).await?;
+        }
+        Ok(())
+    }
+
+    /// The active team's keys waiting for approval, oldest first (owners and admins).
+    pub async fn pending_keys(&self, caller: &Caller) -> Result<Vec<KeyView>, CoreError> {
+        caller.require(Action::ApproveKeys)?;
+        let now = self.now();
+        Ok(api_key::Entity::find()
+            .filter(api_key::Column::TeamId.eq(&caller.team.id))
+            .filter(api_key::Column::Approval.eq("pending"))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .order_by_asc(api_key::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .iter()
+            .map(|m| key_view(m, now))
+            .collect())
+    }
+
+    /// Approves or denies a key of the active team that waits for approval. A denial needs a
+    /// reason; the requester is told by email either way.
+    #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
+    pub async fn decide_key(&self, caller: &Caller, key_id: &str, approve: bool, reason: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
+        caller.require(Action::ApproveKeys)?;
+        let m = self.team_key(caller, key_id).await?;
+        let reason = reason.trim();
+        if !approve && reason.is_empty() {
+            return Err(crate::validate::FieldError::new("reason", "Say why, so the requester knows what to change.").into());
+        }
+        if reason.chars().count() > 500 {
+            return Err(crate::validate::FieldError::new("reason", "Keep the reason under 500 characters.").into());
+        }
+        self.decide(m, approve, reason, &caller.user.email, Some(caller), meta).await
+    }
+
+    /// Records a decision on a pending key (by a member, or by the operator when `caller` is
+    /// `None`) and tells the requester.
+    pub(crate) async fn decide(
+        &self,
+        m: api_key::Model,
+        approve: bool,
+        reason: &str,
+        decided_by: &str,
+        caller: Option<&Caller>,
+        meta: &RequestMeta,
+    ) -> Result<KeyView, CoreError> {
+        use crate::entity::user;
+        let now = self.now();
+        if m.approval.as_deref() != Some("pending") || m.revoked_at.is_some() {
+            return Err(CoreError::Conflict("This key is not waiting for approval.".into()));
+        }
+        let requester = user::Entity::find_by_id(m.created_by.clone()).one(&self.db).await?;
+        let hash = m.key_hash.clone();
+        let (team_id, name) = (m.team_id.clone(), m.name.clone());
+        let mut am = m.into_active_model();
+        am.approval = Set(Some(if approve { "approved" } else { "denied" }.to_owned()));
+        am.approval_note = Set((!reason.is_empty()).then(|| reason.to_owned()));
+        am.decided_by = Set(Some(decided_by.to_owned()));
+        am.decided_at = Set(Some(now));
+        am.updated_at = Set(Some(now));
+        let txn = self.begin_write().await?;
+        let m = am.update(&txn).await?;
+        self.note_key_change(&txn, &hash).await?;
+        let action = if approve { AuditAction::KeyApproved } else { AuditAction::KeyDenied };
+        let entry = match caller {
+            Some(c) => c.entry(action, ("key", &m.id)),
+            None => super::audit::AuditEntry {
+                team_id: Some(&team_id),
+                actor_user_id: None,
+                actor_email: Some("operator"),
+                action,
+                object: Some(("key", &m.id)),
+                detail: None,
+            },
+        };
+        self.audit(&txn, meta, entry.with_detail(if reason.is_empty() { name.clone() } else { format!("{name}: {reason}") })).await?;
+        if let Some(r) = &requester {
+            let verdict = if approve { "approved; it works from now on" } else { "denied; it will not work" };
+            let why = if reason.is_empty() { String::new() } else { format!("\nReason: {reason}\n") };
+            let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.config.base_url, m.id);
+            let email = super::outbox::NewEmail {
+                team_id: Some(&team_id),
+                kind: "key_decision",
+                to: &r.email,
+                subject: format!("Your key \"{name}\" was {}", if approve { "approved" } else { "denied" }),
+                body,
+                secret: None,
+            };
+            self.enqueue_email(&txn, email).await?;
+        }
+        txn.commit().await?;
+        self.verifier.invalidate(&hash);
+        self.wake_outbox();
+        Ok(key_view(&m, now))
+    }
+}
+
+impl Services {
+    /// Every key waiting for approval, in every team, oldest first (for the operator's CLI):
+    /// (key, team name).
+    pub async fn operator_pending_keys(&self) -> Result<Vec<(KeyView, String)>, CoreError> {
+        use crate::entity::team;
+        let now = self.now();
+        let rows = api_key::Entity::find()
+            .filter(api_key::Column::Approval.eq("pending"))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .order_by_asc(api_key::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::new();
+        for m in rows {
+            let team = team::Entity::find_by_id(m.team_id.clone()).one(&self.db).await?.map(|t| t.name).unwrap_or_default();
+            out.push((key_view(&m, now), team));
+        }
+        Ok(out)
+    }
+
+    /// The operator approves or denies a pending key of any team.
+    pub async fn operator_decide_key(&self, key_id: &str, approve: bool, reason: &str) -> Result<KeyView, CoreError> {
+        let m = api_key::Entity::find_by_id(key_id.to_owned()).one(&self.db).await?.ok_or(CoreError::NotFound)?;
+        if !approve && reason.trim().is_empty() {
+            return Err(crate::validate::FieldError::new("reason", "Give a reason with --reason.").into());
+        }
+        let meta = RequestMeta::new("cli", "keyport cli");
+        self.decide(m, approve, reason.trim(), "operator", None, &meta).await
     }
 }

@@ -1,7 +1,7 @@
 //! The hot path: is this key valid and within its limits?
 //!
-//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked or
-//! rotation grace over, disabled, expired) → scopes → rate limit (by cost) → monthly quota.
+//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked,
+//! rotation grace over or denied; pending approval; disabled; expired) → scopes → rate limit (by cost) → monthly quota.
 //! A refused check consumes nothing from the later ones (and a quota refusal gives back the
 //! rate-limit units it took).
 
@@ -35,6 +35,8 @@ pub struct CachedKey {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Whether the key is switched off.
     pub disabled: bool,
+    /// `pending` or `denied` when an approval decides whether the key works.
+    pub approval: Option<&'static str>,
     /// After a rotation: when the key stops working.
     pub grace_until: Option<DateTime<Utc>>,
     /// Granted scopes, sorted.
@@ -160,8 +162,10 @@ impl Services {
         };
         let now = self.now();
         let minute = now.timestamp() - now.timestamp().rem_euclid(60);
-        let state_refusal = if key.revoked_at.is_some() || key.grace_until.is_some_and(|g| g <= now) {
+        let state_refusal = if key.revoked_at.is_some() || key.grace_until.is_some_and(|g| g <= now) || key.approval == Some("denied") {
             Some(VerifyCode::Revoked)
+        } else if key.approval == Some("pending") {
+            Some(VerifyCode::PendingApproval)
         } else if key.disabled {
             Some(VerifyCode::Disabled)
         } else if key.expires_at.is_some_and(|e| e <= now) {
@@ -216,6 +220,7 @@ impl Services {
                 expires_at: m.expires_at,
                 revoked_at: m.revoked_at,
                 disabled: m.disabled_at.is_some(),
+                approval: super::keys::approval_state(m.approval.as_deref()),
                 grace_until: m.grace_until,
                 scopes: {
                     let mut s = super::keys::scope_list(&m.scopes);

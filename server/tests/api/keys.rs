@@ -299,3 +299,66 @@ async fn a_key_revoked_on_one_node_is_refused_by_another_node_sharing_the_databa
     eprintln!("other node refused the key {} ms after the revoke (sync every 250 ms)", revoked.elapsed().as_millis());
     assert!(other.services.verifier.db_lookups() >= 2, "it re-read the key after forgetting it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_that_need_approval_wait_until_an_admin_decides_and_the_requester_is_told() {
+    let app = spawn_app_with(|s| {
+        s.approval_live = true;
+        s.approval_scopes = vec!["payments:write".into()];
+    })
+    .await;
+    let owner = app.new_user().await;
+    app.act_as(&owner);
+    let team = app.call("teams/create", &[("name", "Payments"), ("description", "")]).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let dev = app.new_user().await;
+    app.add_member(&team, &dev.id, "member").await;
+    app.act_as(&dev);
+    app.switch_to(&team).await;
+    let token = app.operator_token().await;
+
+    // A test key without the sensitive scope works at once; a live one waits.
+    let test_key: CreatedKey = create_full(&app, &[("name", "Sandbox"), ("environment", "test"), ("expiry", "never"), ("scopes", "payments:read")]).await.json().await.unwrap();
+    assert_eq!(test_key.key.status, KeyStatus::Active);
+    assert_eq!(app.verify(&token, test_key.secret.expose()).await["code"], "VALID");
+    let live: CreatedKey = create_full(&app, &[("name", "Charges"), ("environment", "live"), ("expiry", "never"), ("scopes", "payments:read")]).await.json().await.unwrap();
+    assert_eq!(live.key.status, KeyStatus::PendingApproval);
+    assert_eq!(app.verify(&token, live.secret.expose()).await["code"], "PENDING_APPROVAL");
+    let scoped: CreatedKey = create_full(&app, &[("name", "Refunds"), ("environment", "test"), ("expiry", "never"), ("scopes", "payments:write")]).await.json().await.unwrap();
+    assert_eq!(scoped.key.status, KeyStatus::PendingApproval);
+    assert_eq!(app.call("keys/approve", &[("id", &live.key.id), ("reason", "")]).await.status(), StatusCode::FORBIDDEN, "members do not decide");
+
+    // The owner sees the queue (and was emailed), approves one and denies the other.
+    app.act_as(&owner);
+    let queue: Vec<KeyView> = app.call("keys/pending", &[]).await.json().await.unwrap();
+    assert_eq!(queue.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["Charges", "Refunds"]);
+    assert_eq!(app.call("keys/approve", &[("id", &live.key.id), ("reason", "")]).await.status(), StatusCode::OK);
+    assert_eq!(app.verify(&token, live.secret.expose()).await["code"], "VALID");
+    assert_eq!(app.call("keys/deny", &[("id", &scoped.key.id), ("reason", " ")]).await.status(), StatusCode::BAD_REQUEST, "a denial needs a reason");
+    assert_eq!(app.call("keys/deny", &[("id", &scoped.key.id), ("reason", "Refunds need a separate contract")]).await.status(), StatusCode::OK);
+    assert_eq!(app.verify(&token, scoped.secret.expose()).await["code"], "REVOKED");
+    assert_eq!(app.call("keys/approve", &[("id", &scoped.key.id), ("reason", "")]).await.status(), StatusCode::CONFLICT, "decided once");
+    let denied: KeyView = app.call("keys/get", &[("id", &scoped.key.id)]).await.json().await.unwrap();
+    assert_eq!((denied.status, denied.approval_note.as_deref()), (KeyStatus::Denied, Some("Refunds need a separate contract")));
+
+    // Emails: two requests to the owner, two decisions to the developer.
+    let mut emails: Vec<Value> = Vec::new();
+    for _ in 0..100 {
+        emails = app.call("outbox/list", &[]).await.json().await.unwrap();
+        if emails.len() >= 4 && emails.iter().all(|e| e["status"] == "logged") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let to = |who: &str, subject: &str| emails.iter().filter(|e| e["to"] == who && e["subject"].as_str().unwrap().contains(subject)).count();
+    assert_eq!(to(&owner.email, "waiting for your approval"), 2);
+    assert_eq!(to(&dev.email, "was approved"), 1);
+    assert_eq!(to(&dev.email, "was denied"), 1);
+
+    // The operator decides too, for any team.
+    app.act_as(&dev);
+    let third: CreatedKey = create_full(&app, &[("name", "Batch"), ("environment", "live"), ("expiry", "never")]).await.json().await.unwrap();
+    let pending = app.services.operator_pending_keys().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    app.services.operator_decide_key(&third.key.id, true, "").await.unwrap();
+    assert_eq!(app.verify(&token, third.secret.expose()).await["code"], "VALID");
+}

@@ -3,7 +3,7 @@
 //! tried. Allowed roles succeed, members without the right get 403, and a non-member cannot
 //! tell the team's objects from missing ones (404, or a list without them).
 
-use crate::helpers::{spawn_app, TestApp, User};
+use crate::helpers::{spawn_app_with, TestApp, User};
 use keyport_core::entity::membership;
 use keyport_core::roles::{allowed, Action, Role};
 use keyport_core::services::auth::Caller;
@@ -151,6 +151,36 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             out.push(("invitations/resend", app.call_as(c, "invitations/resend", &[("id", &inv)]).await.status(), true));
             out.push(("invitations/revoke", app.call_as(c, "invitations/revoke", &[("id", &inv)]).await.status(), true));
         }
+        Action::ApproveKeys => {
+            // A key of the team waiting for approval (set in the database: the fixture's server
+            // does not require approval).
+            let key = fx.owner_key(app).await;
+            {
+                use keyport_core::entity::api_key;
+                use sea_orm::{ColumnTrait, QueryFilter};
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
+                    .filter(api_key::Column::Id.eq(&key))
+                    .exec(&app.services.db)
+                    .await
+                    .unwrap();
+            }
+            let (s, body) = text(app.call_as(c, "keys/pending", &[]).await).await;
+            out.push(("keys/pending", s, body.contains(&key)));
+            out.push(("keys/approve", app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await.status(), true));
+            let key = fx.owner_key(app).await;
+            {
+                use keyport_core::entity::api_key;
+                use sea_orm::{ColumnTrait, QueryFilter};
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
+                    .filter(api_key::Column::Id.eq(&key))
+                    .exec(&app.services.db)
+                    .await
+                    .unwrap();
+            }
+            out.push(("keys/deny", app.call_as(c, "keys/deny", &[("id", &key), ("reason", "no")]).await.status(), true));
+        }
         Action::DeleteTeam => {
             // A team of its own, so deleting it leaves the others' fixture alone.
             let res = app.call_as(&fx.owner.cookie, "teams/create", &[("name", "Doomed"), ("description", "")]).await;
@@ -206,7 +236,8 @@ fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says() {
-    let app = spawn_app().await;
+    // Probes create many keys; the per-team limit has its own test.
+    let app = spawn_app_with(|s| s.max_keys_per_team = 1000).await;
     let owner = app.new_user().await;
     app.act_as(&owner);
     let team: Value = app.call("teams/create", &[("name", "Matrix"), ("description", "")]).await.json().await.unwrap();
