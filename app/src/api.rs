@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use keyport_core::dto::{
-    AuditEventView, CreatedKey, InvitationPreview, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
+    AuditEventView, CreatedKey, InvitationPreview, KeyActivity, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
     TeamDetails, TeamOverview, TeamView, UsageSummary,
 };
 use leptos::prelude::*;
@@ -401,6 +401,13 @@ pub async fn rotate_key(id: String, grace: String) -> Result<CreatedKey, AppErro
     let caller = ssr::require_caller().await?;
     ssr::no_store();
     Ok(ssr::services()?.rotate_key(&caller, &id, &grace, &ssr::request_meta()).await?)
+}
+
+/// A key's traffic over the last hour and its latest verifications.
+#[server(endpoint = "keys/activity")]
+pub async fn get_key_activity(id: String) -> Result<KeyActivity, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.key_activity(&caller, &id).await?)
 }
 
 /// The active team's keys waiting for approval (owners and admins).

@@ -396,6 +396,30 @@ pub struct CreatedKey {
     pub secret: PlainKey,
 }
 
+/// One verification of a key, as the key's page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentVerification {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The answer's code (`VALID`, `RATE_LIMITED`, …).
+    pub code: String,
+    /// The endpoint the operator named, if any.
+    pub endpoint: Option<String>,
+}
+
+/// A key's recent traffic: per-minute counts for the last hour and the latest answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyActivity {
+    /// Start of the first minute shown (unix seconds).
+    pub from_minute: i64,
+    /// Valid verifications per minute, oldest first (60 entries).
+    pub valid: Vec<i64>,
+    /// Refused verifications per minute, oldest first (60 entries).
+    pub refused: Vec<i64>,
+    /// The latest verifications seen by this server, newest first.
+    pub recent: Vec<RecentVerification>,
+}
+
 /// The dashboard's usage card.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageSummary {

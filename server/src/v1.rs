@@ -175,7 +175,7 @@ async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
         Ok(c) => c,
         Err(msg) => return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg),
     };
-    let input = keyport_core::services::verify::VerifyInput { key: &req.key, scopes: &req.scopes, cost };
+    let input = keyport_core::services::verify::VerifyInput { key: &req.key, scopes: &req.scopes, cost, endpoint: req.endpoint.as_deref() };
     let v = match svc.verify(input).await {
         Ok(v) => v,
         Err(e) => {

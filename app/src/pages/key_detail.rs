@@ -1,7 +1,7 @@
 //! `/portal/keys/{id}`: one key — its settings, status and history — and everything that can
 //! be done to it: edit, disable or enable, regenerate, revoke.
 
-use crate::api::{get_key, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
+use crate::api::{get_key, get_key_activity, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
 use crate::components::dialog::Dialog;
 use keyport_core::validate::GRACE_CHOICES;
 use crate::components::dialog::ConfirmDialog;
@@ -11,7 +11,7 @@ use crate::components::local_time::LocalTime;
 use crate::error::AppError;
 use crate::format::date;
 use crate::pages::keys::{status_class, NumberField};
-use keyport_core::dto::{thousands, KeyOptions, KeyStatus, KeyView};
+use keyport_core::dto::{thousands, KeyActivity, KeyOptions, KeyStatus, KeyView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -33,13 +33,25 @@ pub fn KeyDetailPage() -> impl IntoView {
     let key = Resource::new(move || (id(), refresh.get()), |(id, _)| get_key(id));
     let session = Resource::new(|| (), |_| get_session());
     let options = Resource::new(|| (), |_| get_key_options());
+    // Created here, at the top of the page, so server and browser agree on it; refreshed
+    // every few seconds in the browser.
+    let activity = Resource::new(move || id(), get_key_activity);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let timer = gloo_timers::callback::Interval::new(5_000, move || activity.refetch());
+        let timer = send_wrapper::SendWrapper::new(timer);
+        on_cleanup(move || drop(timer));
+    });
     view! {
         <p class="breadcrumb"><a href="/portal/keys">"← API keys"</a></p>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading the key…"</p> }>
             {move || key.get().zip(session.get()).zip(options.get()).map(|((k, s), o)| match (k, s, o) {
                 (Ok(k), Ok(Some(s)), Ok(o)) => {
                     let manageable = k.manageable_by(s.role, &s.user.id);
-                    view! { <KeyDetail key=k options=o manageable actions=KeyActions { update, disable, enable, regenerate, revoke, rotate }/> }.into_any()
+                    view! {
+                        <KeyDetail key=k options=o manageable actions=KeyActions { update, disable, enable, regenerate, revoke, rotate }/>
+                        <Activity activity/>
+                    }.into_any()
                 }
                 (Err(AppError::NotFound), _, _) => view! {
                     <Title text="Key not found"/>
@@ -318,5 +330,79 @@ fn RotateDialog(id: String, rotate: ServerAction<RotateKey>, on_close: Callback<
                 </button>
             </div>
         </Dialog>
+    }
+}
+
+/// The key's last hour, per minute, and its latest answers.
+#[component]
+fn Activity(activity: Resource<Result<KeyActivity, AppError>>) -> impl IntoView {
+    view! {
+        <section class="card section" aria-labelledby="activity-title">
+            <h2 id="activity-title">"Activity"</h2>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading activity…"</p> }>
+                {move || activity.get().map(|r| match r {
+                    Ok(a) => view! { <ActivityView a/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ActivityView(a: KeyActivity) -> impl IntoView {
+    let total_valid: i64 = a.valid.iter().sum();
+    let total_refused: i64 = a.refused.iter().sum();
+    let peak = a.valid.iter().zip(&a.refused).map(|(v, r)| v + r).max().unwrap_or(0).max(1);
+    let (w, h) = (600.0_f64, 120.0_f64);
+    let bar = w / 60.0;
+    let bars = a.valid.iter().zip(&a.refused).enumerate().map(|(i, (v, r))| {
+        let x = i as f64 * bar;
+        let hv = *v as f64 / peak as f64 * (h - 4.0);
+        let hr = *r as f64 / peak as f64 * (h - 4.0);
+        let minutes_ago = 59 - i;
+        let label = format!("{minutes_ago} min ago: {v} valid, {r} refused");
+        view! {
+            <g>
+                <title>{label}</title>
+                <rect x=format!("{:.1}", x + 1.0) y=format!("{:.1}", h - hv) width=format!("{:.1}", bar - 2.0) height=format!("{:.1}", hv) class="bar-valid"/>
+                <rect x=format!("{:.1}", x + 1.0) y=format!("{:.1}", h - hv - hr) width=format!("{:.1}", bar - 2.0) height=format!("{:.1}", hr) class="bar-refused"/>
+            </g>
+        }
+    }).collect_view();
+    let summary = format!("Last hour: {} valid, {} refused; busiest minute {}.", thousands(total_valid), thousands(total_refused), thousands(peak));
+    view! {
+        <p class="small muted" role="status">{summary.clone()}</p>
+        <figure class="mini-chart">
+            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=summary preserveAspectRatio="none">
+                <line x1="0" y1=h x2=w y2=h class="axis"/>
+                {bars}
+            </svg>
+            <figcaption class="chart-axis small muted"><span>"60 min ago"</span><span class="legend"><i class="sw sw-valid"></i>"valid "<i class="sw sw-refused"></i>"refused"</span><span>"now"</span></figcaption>
+        </figure>
+        <h3 class="h3">"Latest verifications"</h3>
+        {if a.recent.is_empty() {
+            view! { <p class="muted small">"None since this server started."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="keys-table">
+                        <thead><tr><th scope="col">"Time"</th><th scope="col">"Answer"</th><th scope="col">"Endpoint"</th></tr></thead>
+                        <tbody>
+                            {a.recent.into_iter().map(|r| {
+                                let class = if r.code == "VALID" { "badge badge-ok" } else { "badge badge-warn" };
+                                view! {
+                                    <tr>
+                                        <td><LocalTime at=r.at/></td>
+                                        <td><span class=class>{r.code}</span></td>
+                                        <td>{r.endpoint.map(|e| view! { <code>{e}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
     }
 }

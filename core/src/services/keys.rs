@@ -629,3 +629,31 @@ impl Services {
         self.decide(m, approve, reason.trim(), "operator", None, &meta).await
     }
 }
+
+impl Services {
+    /// A key's traffic over the last hour (per minute, from the flushed rollups) and the latest
+    /// answers this server gave for it.
+    pub async fn key_activity(&self, caller: &Caller, key_id: &str) -> Result<crate::dto::KeyActivity, CoreError> {
+        use crate::entity::usage_minute;
+        caller.require(Action::ViewUsage)?;
+        let m = self.team_key(caller, key_id).await?;
+        let now = self.now().timestamp();
+        let this_minute = now - now.rem_euclid(60);
+        let from = this_minute - 59 * 60;
+        let rows = usage_minute::Entity::find()
+            .filter(usage_minute::Column::KeyId.eq(&m.id))
+            .filter(usage_minute::Column::Minute.gte(from))
+            .all(&self.db)
+            .await?;
+        let mut valid = vec![0i64; 60];
+        let mut refused = vec![0i64; 60];
+        for r in rows {
+            let i = ((r.minute - from) / 60) as usize;
+            if i < 60 {
+                valid[i] += r.valid;
+                refused[i] += r.refused;
+            }
+        }
+        Ok(crate::dto::KeyActivity { from_minute: from, valid, refused, recent: self.verifier.recent(&m.id) })
+    }
+}

@@ -70,7 +70,12 @@ pub struct Verifier {
     db_lookups: AtomicU64,
     /// The last `key_changes` row this node has applied.
     synced_to: std::sync::atomic::AtomicI64,
+    /// The latest answers per key, newest last.
+    recent: DashMap<Arc<str>, std::sync::Mutex<std::collections::VecDeque<crate::dto::RecentVerification>>>,
 }
+
+/// Answers kept per key for its page.
+pub const RECENT_PER_KEY: usize = 20;
 
 /// The result of a verification.
 #[derive(Clone, Debug)]
@@ -108,6 +113,21 @@ impl Verifier {
         self.synced_to.load(Ordering::Acquire)
     }
 
+    /// Remembers an answer for the key's page (this node only; not on the database).
+    fn remember(&self, key_id: &Arc<str>, code: VerifyCode, endpoint: Option<&str>, at: DateTime<Utc>) {
+        let entry = self.recent.entry(key_id.clone()).or_default();
+        let mut q = entry.lock().expect("recent lock");
+        if q.len() == RECENT_PER_KEY {
+            q.pop_front();
+        }
+        q.push_back(crate::dto::RecentVerification { at, code: code.as_str().to_owned(), endpoint: endpoint.map(str::to_owned) });
+    }
+
+    /// The latest answers for a key, newest first.
+    pub fn recent(&self, key_id: &str) -> Vec<crate::dto::RecentVerification> {
+        self.recent.get(key_id).map(|q| q.lock().expect("recent lock").iter().rev().cloned().collect()).unwrap_or_default()
+    }
+
     /// Keys and negative entries cached.
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -128,12 +148,14 @@ pub struct VerifyInput<'a> {
     pub scopes: &'a [String],
     /// Units of rate limit the request uses (default 1; 0 checks without consuming).
     pub cost: u64,
+    /// What was called (`GET /payments`), if the operator says.
+    pub endpoint: Option<&'a str>,
 }
 
 impl<'a> VerifyInput<'a> {
     /// A plain check of `key`: no scopes, cost 1.
     pub fn key(key: &'a str) -> Self {
-        Self { key, scopes: &[], cost: 1 }
+        Self { key, scopes: &[], cost: 1, endpoint: None }
     }
 }
 
@@ -177,12 +199,14 @@ impl Services {
         };
         if let Some(code) = state_refusal {
             self.usage.record(&key, minute, false, now);
+            self.verifier.remember(&key.id, code, input.endpoint, now);
             return Ok(Verification { code, key: Some(key), ratelimit: None, quota: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
         let mut decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
         if !decision.allowed {
             self.usage.record(&key, minute, false, now);
+            self.verifier.remember(&key.id, VerifyCode::RateLimited, input.endpoint, now);
             return Ok(Verification { code: VerifyCode::RateLimited, key: Some(key), ratelimit: Some(decision), quota: None });
         }
         let mut quota = None;
@@ -194,11 +218,13 @@ impl Services {
                     self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
                     decision.remaining = (decision.remaining + input.cost).min(decision.limit);
                     self.usage.record(&key, minute, false, now);
+                    self.verifier.remember(&key.id, VerifyCode::UsageExceeded, input.endpoint, now);
                     return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
                 }
             }
         }
         self.usage.record(&key, minute, true, now);
+        self.verifier.remember(&key.id, VerifyCode::Valid, input.endpoint, now);
         Ok(Verification { code: VerifyCode::Valid, key: Some(key), ratelimit: Some(decision), quota })
     }
 

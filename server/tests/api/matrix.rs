@@ -97,6 +97,8 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let (s, body) = text(app.call_as(c, "usage/summary", &[]).await).await;
             // The team has keys from other probes; a non-member's own team has none.
             out.push(("usage/summary", s, !body.contains("\"active_keys\":0")));
+            let key = fx.owner_key(app).await;
+            out.push(("keys/activity", app.call_as(c, "keys/activity", &[("id", &key)]).await.status(), true));
         }
         Action::ViewMembers => {
             let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;

@@ -371,3 +371,25 @@ async fn a_leak_report_revokes_real_keys_tells_the_owners_and_reveals_nothing() 
     let too_many: Vec<Value> = (0..1001).map(|_| serde_json::json!({ "token": "x" })).collect();
     assert_eq!(post(serde_json::to_string(&too_many).unwrap(), true).await.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_page_shows_its_last_hour_and_latest_answers() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let res = app.call("keys/create", &[("name", "k"), ("environment", "live"), ("expiry", "never"), ("ratelimit", "2")]).await;
+    let key: keyport_core::dto::CreatedKey = res.json().await.unwrap();
+    let token = app.operator_token().await;
+    for _ in 0..3 {
+        let body = serde_json::json!({ "key": key.secret.expose(), "endpoint": "GET /payments" }).to_string();
+        app.verify_raw(Some(&token), body).await;
+    }
+    let activity = || async {
+        app.call("keys/activity", &[("id", &key.key.id)]).await.json::<keyport_core::dto::KeyActivity>().await.unwrap()
+    };
+    app.eventually("the minute is flushed", || async { activity().await.valid.iter().sum::<i64>() == 2 }).await;
+    let a = activity().await;
+    assert_eq!((a.valid.len(), a.refused[59]), (60, 1), "the current minute is the last bar");
+    let codes: Vec<&str> = a.recent.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["RATE_LIMITED", "VALID", "VALID"], "newest first");
+    assert!(a.recent.iter().all(|r| r.endpoint.as_deref() == Some("GET /payments")));
+}
