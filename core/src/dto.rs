@@ -474,6 +474,25 @@ pub enum VerifyCode {
 }
 
 impl VerifyCode {
+    /// Every code, in a fixed order (usage counts are kept per code in this order).
+    pub const ALL: [VerifyCode; 10] = [
+        VerifyCode::Valid,
+        VerifyCode::InvalidFormat,
+        VerifyCode::NotFound,
+        VerifyCode::Revoked,
+        VerifyCode::Expired,
+        VerifyCode::Disabled,
+        VerifyCode::PendingApproval,
+        VerifyCode::InsufficientScopes,
+        VerifyCode::RateLimited,
+        VerifyCode::UsageExceeded,
+    ];
+
+    /// The code's place in [`VerifyCode::ALL`].
+    pub fn index(self) -> usize {
+        VerifyCode::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -11,4 +11,5 @@ pub mod outbox_email;
 pub mod session;
 pub mod team;
 pub mod usage_minute;
+pub mod usage_minute_detail;
 pub mod user;

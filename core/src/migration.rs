@@ -10,6 +10,7 @@ mod m0005_key_settings;
 mod m0006_quota;
 mod m0007_rotation_sync;
 mod m0008_approval;
+mod m0009_usage_details;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_quota::Migration),
             Box::new(m0007_rotation_sync::Migration),
             Box::new(m0008_approval::Migration),
+            Box::new(m0009_usage_details::Migration),
         ]
     }
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub team_id: String,
     pub valid: i64,
     pub refused: i64,
+    /// Rate-limit units spent by the valid verifications.
+    pub cost: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

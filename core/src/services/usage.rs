@@ -4,7 +4,8 @@ use super::auth::Caller;
 use super::verify::CachedKey;
 use super::Services;
 use crate::dto::UsageSummary;
-use crate::entity::{api_key, usage_minute};
+use crate::dto::VerifyCode;
+use crate::entity::{api_key, usage_minute, usage_minute_detail};
 use crate::error::CoreError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -14,12 +15,38 @@ use sea_orm::{
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// Distinct endpoints counted per key and minute; the rest are counted as `(other)`, so an
+/// operator naming endpoints with ids in them cannot blow up memory.
+pub const MAX_ENDPOINTS_PER_MINUTE: usize = 50;
+
 #[derive(Clone, Debug)]
 struct Pending {
     team_id: Arc<str>,
     valid: i64,
     refused: i64,
+    cost: i64,
+    codes: [i64; 10],
+    endpoints: HashMap<Box<str>, i64>,
     last_used: DateTime<Utc>,
+}
+
+impl Pending {
+    fn new(team_id: Arc<str>, now: DateTime<Utc>) -> Self {
+        Self { team_id, valid: 0, refused: 0, cost: 0, codes: [0; 10], endpoints: HashMap::new(), last_used: now }
+    }
+
+    fn add(&mut self, other: &Pending) {
+        self.valid += other.valid;
+        self.refused += other.refused;
+        self.cost += other.cost;
+        for (a, b) in self.codes.iter_mut().zip(other.codes) {
+            *a += b;
+        }
+        for (e, n) in &other.endpoints {
+            *self.endpoints.entry(e.clone()).or_default() += n;
+        }
+        self.last_used = Ord::max(self.last_used, other.last_used);
+    }
 }
 
 /// Counts per (key, minute) not yet written.
@@ -29,19 +56,26 @@ pub struct UsageAggregator {
 }
 
 impl UsageAggregator {
-    /// Counts one verification of `key` in the minute starting at `minute` (unix seconds).
-    pub fn record(&self, key: &CachedKey, minute: i64, valid: bool, now: DateTime<Utc>) {
+    /// Counts one verification of `key` in the minute starting at `minute` (unix seconds),
+    /// with its answer, the units it spent and the endpoint the operator named.
+    pub fn record(&self, key: &CachedKey, minute: i64, code: VerifyCode, cost: u64, endpoint: Option<&str>, now: DateTime<Utc>) {
         let mut map = self.pending.lock().expect("usage lock");
-        let p = map.entry((key.id.clone(), minute)).or_insert_with(|| Pending {
-            team_id: key.team_id.clone(),
-            valid: 0,
-            refused: 0,
-            last_used: now,
-        });
-        if valid {
+        let p = map.entry((key.id.clone(), minute)).or_insert_with(|| Pending::new(key.team_id.clone(), now));
+        if code == VerifyCode::Valid {
             p.valid += 1;
+            p.cost += i64::try_from(cost).unwrap_or(i64::MAX);
         } else {
             p.refused += 1;
+        }
+        p.codes[code.index()] += 1;
+        if let Some(e) = endpoint {
+            if let Some(n) = p.endpoints.get_mut(e) {
+                *n += 1;
+            } else if p.endpoints.len() < MAX_ENDPOINTS_PER_MINUTE {
+                p.endpoints.insert(e.into(), 1);
+            } else {
+                *p.endpoints.entry("(other)".into()).or_default() += 1;
+            }
         }
         p.last_used = Ord::max(p.last_used, now);
     }
@@ -53,10 +87,7 @@ impl UsageAggregator {
     fn put_back(&self, batch: HashMap<(Arc<str>, i64), Pending>) {
         let mut map = self.pending.lock().expect("usage lock");
         for (k, p) in batch {
-            let e = map.entry(k).or_insert_with(|| Pending { valid: 0, refused: 0, ..p.clone() });
-            e.valid += p.valid;
-            e.refused += p.refused;
-            e.last_used = Ord::max(e.last_used, p.last_used);
+            map.entry(k).or_insert_with(|| Pending::new(p.team_id.clone(), p.last_used)).add(&p);
         }
     }
 }
@@ -93,16 +124,46 @@ impl Services {
                 team_id: Set(p.team_id.to_string()),
                 valid: Set(p.valid),
                 refused: Set(p.refused),
+                cost: Set(p.cost),
             };
             usage_minute::Entity::insert(row)
                 .on_conflict(
                     OnConflict::columns([usage_minute::Column::KeyId, usage_minute::Column::Minute])
                         .value(usage_minute::Column::Valid, Expr::col((usage_minute::Entity, usage_minute::Column::Valid)).add(p.valid))
                         .value(usage_minute::Column::Refused, Expr::col((usage_minute::Entity, usage_minute::Column::Refused)).add(p.refused))
+                        .value(usage_minute::Column::Cost, Expr::col((usage_minute::Entity, usage_minute::Column::Cost)).add(p.cost))
                         .to_owned(),
                 )
                 .exec_without_returning(&txn)
                 .await?;
+            let codes = VerifyCode::ALL.iter().zip(p.codes).filter(|(_, n)| *n > 0).map(|(c, n)| ("code", c.as_str(), n));
+            let endpoints = p.endpoints.iter().map(|(e, n)| ("endpoint", e.as_ref(), *n));
+            for (dimension, name, count) in codes.chain(endpoints) {
+                let row = usage_minute_detail::ActiveModel {
+                    key_id: Set(key_id.to_string()),
+                    minute: Set(*minute),
+                    dimension: Set(dimension.to_owned()),
+                    name: Set(name.to_owned()),
+                    team_id: Set(p.team_id.to_string()),
+                    count: Set(count),
+                };
+                usage_minute_detail::Entity::insert(row)
+                    .on_conflict(
+                        OnConflict::columns([
+                            usage_minute_detail::Column::KeyId,
+                            usage_minute_detail::Column::Minute,
+                            usage_minute_detail::Column::Dimension,
+                            usage_minute_detail::Column::Name,
+                        ])
+                        .value(
+                            usage_minute_detail::Column::Count,
+                            Expr::col((usage_minute_detail::Entity, usage_minute_detail::Column::Count)).add(count),
+                        )
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
             let e = last_used.entry(key_id).or_insert(p.last_used);
             *e = Ord::max(*e, p.last_used);
         }

@@ -198,14 +198,14 @@ impl Services {
             None
         };
         if let Some(code) = state_refusal {
-            self.usage.record(&key, minute, false, now);
+            self.usage.record(&key, minute, code, input.cost, input.endpoint, now);
             self.verifier.remember(&key.id, code, input.endpoint, now);
             return Ok(Verification { code, key: Some(key), ratelimit: None, quota: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
         let mut decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
         if !decision.allowed {
-            self.usage.record(&key, minute, false, now);
+            self.usage.record(&key, minute, VerifyCode::RateLimited, input.cost, input.endpoint, now);
             self.verifier.remember(&key.id, VerifyCode::RateLimited, input.endpoint, now);
             return Ok(Verification { code: VerifyCode::RateLimited, key: Some(key), ratelimit: Some(decision), quota: None });
         }
@@ -217,13 +217,13 @@ impl Services {
                 Err(state) => {
                     self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
                     decision.remaining = (decision.remaining + input.cost).min(decision.limit);
-                    self.usage.record(&key, minute, false, now);
+                    self.usage.record(&key, minute, VerifyCode::UsageExceeded, input.cost, input.endpoint, now);
                     self.verifier.remember(&key.id, VerifyCode::UsageExceeded, input.endpoint, now);
                     return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
                 }
             }
         }
-        self.usage.record(&key, minute, true, now);
+        self.usage.record(&key, minute, VerifyCode::Valid, input.cost, input.endpoint, now);
         self.verifier.remember(&key.id, VerifyCode::Valid, input.endpoint, now);
         Ok(Verification { code: VerifyCode::Valid, key: Some(key), ratelimit: Some(decision), quota })
     }

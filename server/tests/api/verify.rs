@@ -393,3 +393,66 @@ async fn a_keys_page_shows_its_last_hour_and_latest_answers() {
     assert_eq!(codes, ["RATE_LIMITED", "VALID", "VALID"], "newest first");
     assert!(a.recent.iter().all(|r| r.endpoint.as_deref() == Some("GET /payments")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_callers_against_a_limit_of_100_per_minute_get_exactly_100() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let res = app.call("keys/create", &[("name", "Hot"), ("environment", "live"), ("expiry", "never"), ("ratelimit", "100")]).await;
+    let key: keyport_core::dto::CreatedKey = res.json().await.unwrap();
+    let token = app.operator_token().await;
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+    let calls = (0..300).map(|_| {
+        let sem = sem.clone();
+        let (app, token, key) = (&app, &token, key.secret.expose());
+        async move {
+            let _p = sem.acquire().await.unwrap();
+            app.verify(token, key).await["code"] == "VALID"
+        }
+    });
+    let valid = join_all(calls).await.into_iter().filter(|v| *v).count();
+    assert_eq!(valid, 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_counts_each_answer_code_endpoint_and_cost_per_minute() {
+    use keyport_core::entity::{usage_minute, usage_minute_detail};
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let res = app.call("keys/create", &[("name", "k"), ("environment", "live"), ("expiry", "never"), ("ratelimit", "10"), ("scopes", "payments:read")]).await;
+    let key: keyport_core::dto::CreatedKey = res.json().await.unwrap();
+    let token = app.operator_token().await;
+    let k = key.secret.expose();
+    for body in [
+        serde_json::json!({ "key": k, "cost": 4, "endpoint": "POST /charges" }),
+        serde_json::json!({ "key": k, "cost": 5, "endpoint": "POST /charges" }),
+        serde_json::json!({ "key": k, "endpoint": "GET /payments" }),
+        serde_json::json!({ "key": k, "cost": 1, "endpoint": "GET /payments" }),
+        serde_json::json!({ "key": k, "scopes": ["payments:write"] }),
+    ] {
+        app.verify_raw(Some(&token), body.to_string()).await;
+    }
+    app.eventually("usage flushed", || async {
+        usage_minute::Entity::find().all(&app.services.db).await.unwrap().iter().map(|r| r.valid + r.refused).sum::<i64>() == 5
+    })
+    .await;
+    let minute = usage_minute::Entity::find().one(&app.services.db).await.unwrap().unwrap();
+    assert_eq!((minute.valid, minute.refused, minute.cost), (3, 2, 10), "units of valid requests only");
+    let mut details: Vec<(String, String, i64)> = usage_minute_detail::Entity::find()
+        .all(&app.services.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.dimension, d.name, d.count))
+        .collect();
+    details.sort();
+    let expected: Vec<(String, String, i64)> = [
+        ("code", "INSUFFICIENT_SCOPES", 1), ("code", "RATE_LIMITED", 1), ("code", "VALID", 3),
+        ("endpoint", "GET /payments", 2), ("endpoint", "POST /charges", 2),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+    .collect();
+    assert_eq!(details, expected);
+}
