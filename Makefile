@@ -13,6 +13,6 @@ test:
 setup:
 	scripts/setup.sh --browser
 
-## Print performance figures (verify throughput, DB lookups, rate limiter cost)
+## Print performance figures: verify vs the bare route of the release server, DB queries per verify, limiter cost
 bench:
 	cargo bench -p keyport-server --bench verify

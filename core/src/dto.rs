@@ -316,6 +316,8 @@ pub struct KeyView {
     pub masked: String,
     /// The user who created the key.
     pub created_by: String,
+    /// Their email, on the key's own page (lists leave it out).
+    pub created_by_email: Option<String>,
     /// Requests per minute allowed.
     pub ratelimit_per_minute: i64,
     /// Creation time.
@@ -543,6 +545,7 @@ mod tests {
             monthly_quota: None,
             masked: "kp_live_abcd…wxyz".into(),
             created_by: "usr_a".into(),
+            created_by_email: None,
             ratelimit_per_minute: 60,
             created_at: Utc::now(),
             expires_at: None,

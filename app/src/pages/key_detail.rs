@@ -160,7 +160,7 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
                 }}</dd>
                 <dt>"Rate limit"</dt><dd>{format!("{} requests per minute", thousands(k.ratelimit_per_minute))}</dd>
                 <dt>"Monthly quota"</dt><dd>{k.monthly_quota.map(|q| format!("{} requests", thousands(q))).unwrap_or_else(|| "None".into())}</dd>
-                <dt>"Created"</dt><dd><LocalTime at=k.created_at/></dd>
+                <dt>"Created"</dt><dd><LocalTime at=k.created_at/>{k.created_by_email.clone().map(|e| format!(" by {e}"))}</dd>
                 <dt>"Expires"</dt><dd>{k.expires_at.map(|t| format!("{} (end of day, UTC)", date(t))).unwrap_or_else(|| "Never".into())}</dd>
                 <dt>"Last used"</dt><dd>{match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "Never".into_any() }}</dd>
             </dl>

@@ -58,6 +58,7 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         monthly_quota: m.monthly_quota,
         masked: mask(&m.display_start, &m.last4),
         created_by: m.created_by.clone(),
+        created_by_email: None,
         ratelimit_per_minute: m.ratelimit_per_minute,
         created_at: m.created_at,
         expires_at: m.expires_at,
@@ -320,7 +321,9 @@ impl Services {
     pub async fn get_key(&self, caller: &Caller, key_id: &str) -> Result<KeyView, CoreError> {
         caller.require(Action::ViewKeys)?;
         let m = self.team_key(caller, key_id).await?;
-        Ok(key_view(&m, self.now()))
+        let mut view = key_view(&m, self.now());
+        view.created_by_email = crate::entity::user::Entity::find_by_id(m.created_by.clone()).one(&self.db).await?.map(|u| u.email);
+        Ok(view)
     }
 
     async fn team_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
