@@ -6,9 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Flushes usage every `every` until told to stop, then flushes once more so a graceful
-/// shutdown loses nothing.
-pub async fn run(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
+/// Calls `work` with the tick count every `every` until told to stop.
+async fn every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, mut work: F)
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
@@ -17,16 +20,28 @@ pub async fn run(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<
             _ = tick.tick() => {}
             _ = stop.changed() => break,
         }
-        if let Err(e) = svc.flush_usage().await {
-            tracing::warn!(error = %e, "usage flush failed; will retry");
-        }
         ticks += 1;
-        if ticks % 60 == 0 {
-            let now = svc.now().timestamp();
-            svc.verifier.prune(now);
-            svc.login_limiter.prune(now, 60);
-        }
+        work(ticks).await;
     }
+}
+
+/// Flushes usage every `every` until told to stop, then flushes once more so a graceful
+/// shutdown loses nothing.
+pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<bool>) {
+    every(interval, stop, |ticks| {
+        let svc = svc.clone();
+        async move {
+            if let Err(e) = svc.flush_usage().await {
+                tracing::warn!(error = %e, "usage flush failed; will retry");
+            }
+            if ticks % 60 == 0 {
+                let now = svc.now().timestamp();
+                svc.verifier.prune(now);
+                svc.login_limiter.prune(now, 60);
+            }
+        }
+    })
+    .await;
     if let Err(e) = svc.flush_usage().await {
         tracing::error!(error = %e, "final usage flush failed");
     }
@@ -48,24 +63,22 @@ pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>)
     }
 }
 
-/// Applies key changes made on other nodes to this node's verification cache, every `every`.
-pub async fn sync_key_cache(svc: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if let Err(e) = svc.sync_key_cache().await {
-            tracing::warn!(error = %e, "key cache sync failed; will retry");
-        }
-        ticks += 1;
-        if ticks % 3600 == 0 {
-            if let Err(e) = svc.prune_key_changes().await {
-                tracing::warn!(error = %e, "pruning key changes failed");
+/// Applies key changes made on other nodes to this node's verification cache, every
+/// `interval`; prunes the change log about hourly.
+pub async fn sync_key_cache(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<bool>) {
+    let per_hour = (3_600_000 / interval.as_millis().max(1)) as u64;
+    every(interval, stop, |ticks| {
+        let svc = svc.clone();
+        async move {
+            if let Err(e) = svc.sync_key_cache().await {
+                tracing::warn!(error = %e, "key cache sync failed; will retry");
+            }
+            if ticks % per_hour.max(1) == 0 {
+                if let Err(e) = svc.prune_key_changes().await {
+                    tracing::warn!(error = %e, "pruning key changes failed");
+                }
             }
         }
-    }
+    })
+    .await;
 }

@@ -103,3 +103,32 @@ pub fn TextField(
         </div>
     }
 }
+
+/// A text input that starts with a value (for editing), with its error line.
+#[component]
+pub fn ValueField(
+    /// Element id; the error line gets `<id>-error`.
+    id: &'static str,
+    /// Form field name.
+    name: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// The current value.
+    value: String,
+    /// Maximum length in characters.
+    maxlength: u32,
+    /// The field's error message, if any.
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="text" value=value maxlength=maxlength.to_string() aria-describedby=error_id.clone()
+                aria-invalid=move || error.get().is_some().to_string()/>
+            <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
+        </div>
+    }
+}

@@ -5,7 +5,7 @@ use crate::api::{get_key, get_key_activity, get_key_options, get_session, Disabl
 use crate::components::dialog::Dialog;
 use keyport_core::validate::GRACE_CHOICES;
 use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, ValueField};
 use crate::components::key_parts::{ScopePicker, ShowOnceDialog};
 use crate::components::local_time::LocalTime;
 use crate::error::AppError;
@@ -260,9 +260,9 @@ fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -
             <ActionForm action=update attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="id" value=key.id.clone()/>
                 <div class="form-grid">
-                    <EditText id="edit-name" name="name" label="Name" value=key.name.clone() error=field_error(error, "name")/>
-                    <EditText id="edit-description" name="description" label="Description" value=key.description.clone().unwrap_or_default()
-                        error=field_error(error, "description")/>
+                    <ValueField id="edit-name" name="name" label="Name" value=key.name.clone() maxlength=64 error=field_error(error, "name")/>
+                    <ValueField id="edit-description" name="description" label="Description" value=key.description.clone().unwrap_or_default()
+                        maxlength=280 error=field_error(error, "description")/>
                 </div>
                 <ScopePicker id="edit-scope" catalogue=options.scopes selected=key.scopes.clone() error=field_error(error, "scopes")/>
                 <div class="form-grid">
@@ -279,22 +279,6 @@ fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -
                 </div>
             </ActionForm>
         </section>
-    }
-}
-
-/// A text input with a starting value and its error line.
-#[component]
-fn EditText(id: &'static str, name: &'static str, label: &'static str, value: String, error: Signal<Option<String>>) -> impl IntoView {
-    let _ = TextField;
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input id=id name=name type="text" value=value maxlength="280" aria-describedby=format!("{id}-error")
-                aria-invalid=move || error.get().is_some().to_string()/>
-            <p class="field-error" id=format!("{id}-error") role="alert" hidden=move || error.get().is_none()>
-                {move || error.get().unwrap_or_default()}
-            </p>
-        </div>
     }
 }
 

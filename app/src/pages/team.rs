@@ -6,7 +6,7 @@ use crate::api::{
     RevokeInvitation, UpdateTeam,
 };
 use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField, ValueField};
 use crate::components::local_time::LocalTime;
 use crate::format::date;
 use keyport_core::dto::{InvitationView, MemberView, TeamDetails};
@@ -321,22 +321,9 @@ fn TeamSettings(details: TeamDetails, update: ServerAction<UpdateTeam>) -> impl 
             <h2 id="settings-title">"Team settings"</h2>
             <FormAlert message=form_error(error, &["name", "description"])/>
             <ActionForm action=update attr:class="form form-grid" attr:novalidate=true>
-                <div class="field">
-                    <label for="team-settings-name">"Team name"</label>
-                    <input id="team-settings-name" name="name" type="text" maxlength="64" required value=name
-                        aria-describedby="team-settings-name-error" aria-invalid=move || name_err.get().is_some().to_string()/>
-                    <p class="field-error" id="team-settings-name-error" role="alert" hidden=move || name_err.get().is_none()>
-                        {move || name_err.get().unwrap_or_default()}
-                    </p>
-                </div>
-                <div class="field">
-                    <label for="team-settings-description">"Description"</label>
-                    <input id="team-settings-description" name="description" type="text" maxlength="280"
-                        value=description.unwrap_or_default() aria-describedby="team-settings-description-error"/>
-                    <p class="field-error" id="team-settings-description-error" role="alert" hidden=move || description_err.get().is_none()>
-                        {move || description_err.get().unwrap_or_default()}
-                    </p>
-                </div>
+                <ValueField id="team-settings-name" name="name" label="Team name" value=name maxlength=64 error=name_err/>
+                <ValueField id="team-settings-description" name="description" label="Description"
+                    value=description.unwrap_or_default() maxlength=280 error=description_err/>
                 <div class="field-wide">
                     <button type="submit" class="btn btn-secondary" disabled=move || pending.get()>
                         {move || if pending.get() { "Saving…" } else { "Save settings" }}

@@ -154,33 +154,13 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             out.push(("invitations/revoke", app.call_as(c, "invitations/revoke", &[("id", &inv)]).await.status(), true));
         }
         Action::ApproveKeys => {
-            // A key of the team waiting for approval (set in the database: the fixture's server
-            // does not require approval).
             let key = fx.owner_key(app).await;
-            {
-                use keyport_core::entity::api_key;
-                use sea_orm::{ColumnTrait, QueryFilter};
-                api_key::Entity::update_many()
-                    .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
-                    .filter(api_key::Column::Id.eq(&key))
-                    .exec(&app.services.db)
-                    .await
-                    .unwrap();
-            }
+            make_pending(app, &key).await;
             let (s, body) = text(app.call_as(c, "keys/pending", &[]).await).await;
             out.push(("keys/pending", s, body.contains(&key)));
             out.push(("keys/approve", app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await.status(), true));
             let key = fx.owner_key(app).await;
-            {
-                use keyport_core::entity::api_key;
-                use sea_orm::{ColumnTrait, QueryFilter};
-                api_key::Entity::update_many()
-                    .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
-                    .filter(api_key::Column::Id.eq(&key))
-                    .exec(&app.services.db)
-                    .await
-                    .unwrap();
-            }
+            make_pending(app, &key).await;
             out.push(("keys/deny", app.call_as(c, "keys/deny", &[("id", &key), ("reason", "no")]).await.status(), true));
         }
         Action::DeleteTeam => {
@@ -209,6 +189,19 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
         }
     }
     out
+}
+
+/// Marks a key as waiting for approval, in the database (the fixture's server does not
+/// require approval).
+async fn make_pending(app: &TestApp, key: &str) {
+    use keyport_core::entity::api_key;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
+        .filter(api_key::Column::Id.eq(key))
+        .exec(&app.services.db)
+        .await
+        .unwrap();
 }
 
 /// Every lifecycle call on one key, revocation last.
@@ -290,4 +283,5 @@ async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says(
     }
     assert!(failures.is_empty(), "{} of {checked} cells differ from the table:\n{}", failures.len(), failures.join("\n"));
     assert!(checked >= Action::ALL.len() * 5);
+    eprintln!("permission matrix: {checked} cells ({} actions, 4 roles and a non-member)", Action::ALL.len());
 }
