@@ -236,6 +236,9 @@ impl Services {
             });
         }
         self.verifier.db_lookups.fetch_add(1, Ordering::Relaxed);
+        // If another node's change is applied while this read is in flight, the row read may
+        // predate it and the sync found nothing to forget yet: then the entry is not kept.
+        let synced_before = self.verifier.synced_to.load(Ordering::Acquire);
         let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash)).one(&self.db).await?;
         let entry = match found {
             Some(m) if constant_time_eq(&m.key_hash, hash) => Entry::Found(Arc::new(CachedKey {
@@ -263,6 +266,9 @@ impl Services {
         };
         if matches!(entry, Entry::Found(_)) || self.verifier.cache.len() < MAX_CACHED {
             self.verifier.cache.insert(hash.to_owned(), entry.clone());
+            if self.verifier.synced_to.load(Ordering::Acquire) != synced_before {
+                self.verifier.cache.remove(hash);
+            }
         }
         Ok(match entry {
             Entry::Found(k) => Some(k),
