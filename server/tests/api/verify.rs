@@ -386,7 +386,11 @@ async fn a_keys_page_shows_its_last_hour_and_latest_answers() {
     let activity = || async {
         app.call("keys/activity", &[("id", &key.key.id)]).await.json::<keyport_core::dto::KeyActivity>().await.unwrap()
     };
-    app.eventually("the minute is flushed", || async { activity().await.valid.iter().sum::<i64>() == 2 }).await;
+    app.eventually("the minute is flushed", || async {
+        let a = activity().await;
+        a.valid.iter().sum::<i64>() == 2 && a.refused.iter().sum::<i64>() == 1
+    })
+    .await;
     let a = activity().await;
     assert_eq!((a.valid.len(), a.refused[59]), (60, 1), "the current minute is the last bar");
     let codes: Vec<&str> = a.recent.iter().map(|r| r.code.as_str()).collect();
