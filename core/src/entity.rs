@@ -12,4 +12,6 @@ pub mod session;
 pub mod team;
 pub mod usage_minute;
 pub mod usage_minute_detail;
+pub mod usage_minute_http;
+pub mod usage_minute_latency;
 pub mod user;

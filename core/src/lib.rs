@@ -1,6 +1,7 @@
 //! Keyport's domain. Everything outside `server` compiles to WASM and is shared with the UI.
 
 pub mod dto;
+pub mod histogram;
 pub mod key;
 pub mod roles;
 pub mod validate;

@@ -11,6 +11,7 @@ mod m0006_quota;
 mod m0007_rotation_sync;
 mod m0008_approval;
 mod m0009_usage_details;
+mod m0010_served_traffic;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_rotation_sync::Migration),
             Box::new(m0008_approval::Migration),
             Box::new(m0009_usage_details::Migration),
+            Box::new(m0010_served_traffic::Migration),
         ]
     }
 }

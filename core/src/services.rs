@@ -12,6 +12,7 @@ pub mod quota;
 pub mod ratelimit;
 pub mod teams;
 pub mod tokens;
+pub mod traffic;
 pub mod usage;
 pub mod verify;
 
@@ -90,6 +91,8 @@ pub struct Services {
     pub usage: usage::UsageAggregator,
     /// Monthly quota units leased by this node.
     pub quota: quota::QuotaLeases,
+    /// Served-request reports counted in memory, flushed with the usage.
+    pub traffic: traffic::TrafficAggregator,
     /// Operator token cache.
     pub tokens: tokens::TokenCache,
     /// How emails leave: SMTP, or the log when none is configured.
@@ -116,6 +119,7 @@ impl Services {
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
             quota: quota::QuotaLeases::default(),
+            traffic: traffic::TrafficAggregator::default(),
             tokens: tokens::TokenCache::default(),
             mailer: Arc::new(outbox::LogMailer),
             outbox_wakeup: tokio::sync::Notify::new(),

@@ -14,12 +14,17 @@ use keyport_core::Services;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The largest body of a batch route (`/v1/usage`, `/v1/keys/leaked`).
+pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
+
 /// The `/v1` routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/keys/verify", post(verify))
         .route("/metrics", axum::routing::get(metrics))
-        .route("/keys/leaked", post(leaked))
+        // Batches of up to 1000 entries need more room than a single verify.
+        .route("/keys/leaked", post(leaked).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
+        .route("/usage", post(usage).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
         .layer(axum::middleware::from_fn_with_state(state.services, require_operator))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
@@ -264,6 +269,95 @@ async fn leaked(State(svc): State<Arc<Services>>, headers: HeaderMap, body: Byte
         Err(e) => {
             tracing::error!(error = %e, "leaked-key report failed");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly; nothing was lost by retrying.")
+        }
+    }
+}
+
+/// One served request in `POST /v1/usage`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageEvent {
+    /// The key's id (`key_…`); or send `key`.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// The key itself; or send `key_id`.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// What was called (`GET /payments`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The HTTP status the backend answered.
+    pub status: u16,
+    /// How long it took, in milliseconds.
+    pub latency_ms: f64,
+}
+
+/// Body of `POST /v1/usage`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageReport {
+    /// Up to 1000 served requests.
+    pub events: Vec<UsageEvent>,
+}
+
+impl UsageEvent {
+    fn check(&self) -> Result<(), &'static str> {
+        match (&self.key_id, &self.key) {
+            (Some(_), Some(_)) | (None, None) => return Err("send exactly one of `key_id` and `key`"),
+            (Some(id), None) if id.is_empty() || id.len() > 64 => return Err("`key_id` must be 1 to 64 characters"),
+            (None, Some(k)) if k.len() > 512 => return Err("`key` is longer than any key"),
+            _ => {}
+        }
+        if !(100..=599).contains(&self.status) {
+            return Err("`status` must be an HTTP status, 100 to 599");
+        }
+        if !self.latency_ms.is_finite() || !(0.0..=3_600_000.0).contains(&self.latency_ms) {
+            return Err("`latency_ms` must be from 0 to 3600000");
+        }
+        if self.endpoint.as_ref().is_some_and(|e| e.is_empty() || e.len() > 256) {
+            return Err("`endpoint` must be 1 to 256 characters");
+        }
+        Ok(())
+    }
+}
+
+/// `POST /v1/usage`: what the backend served, for usage figures. A batch with any invalid
+/// event is refused whole (nothing is counted); events for unknown keys are skipped and
+/// counted in the answer.
+async fn usage(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
+    use keyport_core::services::traffic::{KeyRef, ServedRequest, MAX_EVENTS};
+    let report: UsageReport = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("Expected {{\"events\": [{{\"key_id\": \"key_…\", \"endpoint\": \"GET /x\", \"status\": 200, \"latency_ms\": 12}}]}}: {e}");
+            return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg);
+        }
+    };
+    if report.events.len() > MAX_EVENTS {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", "A report may carry at most 1000 events; split it.");
+    }
+    if let Some((i, why)) = report.events.iter().enumerate().find_map(|(i, e)| e.check().err().map(|w| (i, w))) {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", &format!("events[{i}]: {why}. Nothing was counted."));
+    }
+    let events: Vec<ServedRequest> = report
+        .events
+        .iter()
+        .map(|e| ServedRequest {
+            key: match (&e.key_id, &e.key) {
+                (Some(id), _) => KeyRef::Id(id),
+                (None, Some(k)) => KeyRef::Secret(k),
+                (None, None) => unreachable!("checked above"),
+            },
+            endpoint: e.endpoint.as_deref(),
+            status: e.status,
+            latency_ms: e.latency_ms,
+        })
+        .collect();
+    match svc.ingest_served(&events).await {
+        Ok(r) => (StatusCode::ACCEPTED, Json(serde_json::json!({ "accepted": r.accepted, "unknown_keys": r.unknown_keys }))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "usage report failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly.")
         }
     }
 }

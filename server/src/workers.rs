@@ -34,6 +34,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
             if let Err(e) = svc.flush_usage().await {
                 tracing::warn!(error = %e, "usage flush failed; will retry");
             }
+            if let Err(e) = svc.flush_traffic().await {
+                tracing::warn!(error = %e, "served-request flush failed; will retry");
+            }
             if ticks % 60 == 0 {
                 let now = svc.now().timestamp();
                 svc.verifier.prune(now);
@@ -44,6 +47,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
     .await;
     if let Err(e) = svc.flush_usage().await {
         tracing::error!(error = %e, "final usage flush failed");
+    }
+    if let Err(e) = svc.flush_traffic().await {
+        tracing::error!(error = %e, "final served-request flush failed");
     }
 }
 

@@ -228,7 +228,7 @@ impl Services {
         Ok(Verification { code: VerifyCode::Valid, key: Some(key), ratelimit: Some(decision), quota })
     }
 
-    async fn lookup(&self, hash: &str) -> Result<Option<Arc<CachedKey>>, CoreError> {
+    pub(crate) async fn lookup(&self, hash: &str) -> Result<Option<Arc<CachedKey>>, CoreError> {
         if let Some(e) = self.verifier.cache.get(hash) {
             return Ok(match e.value() {
                 Entry::Missing => None,

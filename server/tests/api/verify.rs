@@ -460,3 +460,71 @@ async fn usage_counts_each_answer_code_endpoint_and_cost_per_minute() {
     .collect();
     assert_eq!(details, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_requests_reported_by_the_backend_become_per_minute_rows_with_a_latency_histogram() {
+    use keyport_core::entity::{usage_minute_http, usage_minute_latency};
+    use keyport_core::histogram::Histogram;
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let key = app.create_key("Backend", "live", "never").await;
+    let token = app.operator_token().await;
+    let post = |body: Value, auth: bool| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let mut req = app.client().post(format!("{}/v1/usage", app.base)).json(&body);
+            if auth {
+                req = req.bearer_auth(token);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let id = key.key.id.as_str();
+    let mut events: Vec<Value> = (1..=100)
+        .map(|i| serde_json::json!({ "key_id": id, "endpoint": "GET /payments", "status": if i % 10 == 0 { 503 } else { 200 }, "latency_ms": i }))
+        .collect();
+    events.push(serde_json::json!({ "key": key.secret.expose(), "endpoint": "POST /charges", "status": 404, "latency_ms": 3.5 }));
+    events.push(serde_json::json!({ "key": key.secret.expose(), "status": 302, "latency_ms": 1 }));
+    events.push(serde_json::json!({ "key_id": "key_doesnotexist", "status": 200, "latency_ms": 1 }));
+    let res = post(serde_json::json!({ "events": events }), true).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "accepted": 102, "unknown_keys": 1 }));
+
+    app.eventually("served requests flushed", || async {
+        usage_minute_http::Entity::find().all(&app.services.db).await.unwrap().iter().map(|r| r.requests).sum::<i64>() == 102
+    })
+    .await;
+    let rows = usage_minute_http::Entity::find().all(&app.services.db).await.unwrap();
+    let payments = rows.iter().find(|r| r.endpoint == "GET /payments").unwrap();
+    assert_eq!((payments.requests, payments.s2xx, payments.s5xx, payments.latency_ms_sum), (100, 90, 10, 5050));
+    let charges = rows.iter().find(|r| r.endpoint == "POST /charges").unwrap();
+    assert_eq!((charges.s4xx, charges.latency_ms_sum), (1, 4));
+    assert_eq!(rows.iter().find(|r| r.endpoint.is_empty()).unwrap().s3xx, 1, "no endpoint named");
+    let mut hist = Histogram::default();
+    for b in usage_minute_latency::Entity::find().all(&app.services.db).await.unwrap().iter().filter(|b| b.endpoint == "GET /payments") {
+        hist.0[b.bucket as usize] += b.count as u64;
+    }
+    assert_eq!(hist.count(), 100);
+    let p95 = hist.quantile(0.95).unwrap();
+    assert!((p95 - 95.0).abs() / 95.0 <= keyport_core::histogram::RELATIVE_ERROR + 0.01, "p95 {p95}");
+
+    // A batch with one bad event is refused whole; no token, no entry.
+    for bad in [
+        serde_json::json!({ "events": [{ "key_id": id, "status": 200, "latency_ms": 1 }, { "key_id": id, "status": 700, "latency_ms": 1 }] }),
+        serde_json::json!({ "events": [{ "key_id": id, "key": "kp_x", "status": 200, "latency_ms": 1 }] }),
+        serde_json::json!({ "events": [{ "status": 200, "latency_ms": 1 }] }),
+        serde_json::json!({ "events": [{ "key_id": id, "status": 200, "latency_ms": -1 }] }),
+        serde_json::json!({ "events": [{ "key_id": id, "status": 200, "latency_ms": 1, "extra": true }] }),
+        serde_json::json!([]),
+    ] {
+        assert_eq!(post(bad.clone(), true).await.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let too_many: Vec<Value> = (0..1001).map(|_| serde_json::json!({ "key_id": id, "status": 200, "latency_ms": 1 })).collect();
+    assert_eq!(post(serde_json::json!({ "events": too_many }), true).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(post(serde_json::json!({ "events": [] }), false).await.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let total: i64 = usage_minute_http::Entity::find().all(&app.services.db).await.unwrap().iter().map(|r| r.requests).sum();
+    assert_eq!(total, 102, "refused batches counted nothing");
+}

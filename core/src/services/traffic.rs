@@ -1,0 +1,227 @@
+//! Served-request reports (`POST /v1/usage`): after the operator's backend served a request it
+//! reports the key, endpoint, HTTP status and latency. Reports are counted in memory and
+//! flushed with the verification usage into per-minute rows: requests by status class, the
+//! latency sum, and the latency histogram as one additive row per bucket, so two nodes (or a
+//! retried flush after a failure) only ever add.
+
+use super::Services;
+use crate::entity::{api_key, usage_minute_http, usage_minute_latency};
+use crate::error::CoreError;
+use crate::histogram::Histogram;
+use crate::key::WellFormedKey;
+use dashmap::DashMap;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{EntityTrait, Set};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The most events one report may carry.
+pub const MAX_EVENTS: usize = 1000;
+/// Distinct endpoints kept per key and minute; the rest are counted as `(other)`.
+pub const MAX_ENDPOINTS: usize = 50;
+
+/// Which key a served request used.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyRef<'a> {
+    /// Its id (`key_…`).
+    Id(&'a str),
+    /// The key itself, as the client sent it.
+    Secret(&'a str),
+}
+
+/// One served request.
+#[derive(Clone, Copy, Debug)]
+pub struct ServedRequest<'a> {
+    /// The key.
+    pub key: KeyRef<'a>,
+    /// The endpoint, if named.
+    pub endpoint: Option<&'a str>,
+    /// HTTP status, 100–599.
+    pub status: u16,
+    /// Milliseconds the backend took.
+    pub latency_ms: f64,
+}
+
+/// What a report achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Events counted.
+    pub accepted: usize,
+    /// Events whose key does not exist (not counted).
+    pub unknown_keys: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Traffic {
+    team_id: Arc<str>,
+    requests: i64,
+    classes: [i64; 4],
+    latency_ms_sum: i64,
+    hist: Histogram,
+}
+
+impl Traffic {
+    fn new(team_id: Arc<str>) -> Self {
+        Self { team_id, requests: 0, classes: [0; 4], latency_ms_sum: 0, hist: Histogram::default() }
+    }
+
+    fn add(&mut self, o: &Traffic) {
+        self.requests += o.requests;
+        for (a, b) in self.classes.iter_mut().zip(o.classes) {
+            *a += b;
+        }
+        self.latency_ms_sum += o.latency_ms_sum;
+        self.hist.add(&o.hist);
+    }
+}
+
+type Slot = (Arc<str>, i64, Box<str>);
+
+/// Served-request counts per (key, minute, endpoint) not yet written.
+#[derive(Default)]
+pub struct TrafficAggregator {
+    pending: Mutex<HashMap<Slot, Traffic>>,
+    /// Key id → team, learned once (keys never change team).
+    teams: DashMap<Arc<str>, Arc<str>>,
+}
+
+impl TrafficAggregator {
+    fn record(&self, key_id: Arc<str>, team_id: Arc<str>, minute: i64, endpoint: Option<&str>, status: u16, latency_ms: f64) {
+        let mut map = self.pending.lock().expect("traffic lock");
+        let endpoint = endpoint.unwrap_or("");
+        let known = map.contains_key(&(key_id.clone(), minute, endpoint.into()));
+        let endpoint: Box<str> = if known || map.keys().filter(|(k, m, _)| *k == key_id && *m == minute).count() < MAX_ENDPOINTS {
+            endpoint.into()
+        } else {
+            "(other)".into()
+        };
+        let t = map.entry((key_id, minute, endpoint)).or_insert_with(|| Traffic::new(team_id));
+        t.requests += 1;
+        if (200..600).contains(&status) {
+            t.classes[usize::from(status / 100 - 2)] += 1;
+        }
+        t.latency_ms_sum += latency_ms.round() as i64;
+        t.hist.record(latency_ms);
+    }
+
+    fn take(&self) -> HashMap<Slot, Traffic> {
+        std::mem::take(&mut *self.pending.lock().expect("traffic lock"))
+    }
+
+    fn put_back(&self, batch: HashMap<Slot, Traffic>) {
+        let mut map = self.pending.lock().expect("traffic lock");
+        for (slot, t) in batch {
+            map.entry(slot).or_insert_with(|| Traffic::new(t.team_id.clone())).add(&t);
+        }
+    }
+}
+
+impl Services {
+    /// The key id and team a served request belongs to, if the key exists.
+    async fn resolve(&self, key: KeyRef<'_>) -> Result<Option<(Arc<str>, Arc<str>)>, CoreError> {
+        match key {
+            KeyRef::Secret(raw) => {
+                let Ok(parsed) = WellFormedKey::parse(raw) else { return Ok(None) };
+                let hash = self.secret.hash_key(parsed.expose());
+                Ok(self.lookup(&hash).await?.map(|k| (k.id.clone(), k.team_id.clone())))
+            }
+            KeyRef::Id(id) => {
+                if let Some(team) = self.traffic.teams.get(id) {
+                    return Ok(Some((Arc::from(id), team.clone())));
+                }
+                let Some(m) = api_key::Entity::find_by_id(id.to_owned()).one(&self.db).await? else { return Ok(None) };
+                let (id, team): (Arc<str>, Arc<str>) = (m.id.as_str().into(), m.team_id.as_str().into());
+                self.traffic.teams.insert(id.clone(), team.clone());
+                Ok(Some((id, team)))
+            }
+        }
+    }
+
+    /// Counts a report of served requests (already validated) in the current minute.
+    pub async fn ingest_served(&self, events: &[ServedRequest<'_>]) -> Result<IngestReport, CoreError> {
+        let now = self.now().timestamp();
+        let minute = now - now.rem_euclid(60);
+        let mut report = IngestReport { accepted: 0, unknown_keys: 0 };
+        for e in events {
+            match self.resolve(e.key).await? {
+                Some((id, team)) => {
+                    self.traffic.record(id, team, minute, e.endpoint, e.status, e.latency_ms);
+                    report.accepted += 1;
+                }
+                None => report.unknown_keys += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Writes pending served-request counts; on failure they go back for the next attempt.
+    pub async fn flush_traffic(&self) -> Result<usize, CoreError> {
+        let batch = self.traffic.take();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match self.write_traffic(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(e) => {
+                self.traffic.put_back(batch);
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_traffic(&self, batch: &HashMap<Slot, Traffic>) -> Result<(), CoreError> {
+        let txn = self.begin_write().await?;
+        for ((key_id, minute, endpoint), t) in batch {
+            let add = |c: usage_minute_http::Column, n: i64| Expr::col((usage_minute_http::Entity, c)).add(n);
+            usage_minute_http::Entity::insert(usage_minute_http::ActiveModel {
+                key_id: Set(key_id.to_string()),
+                minute: Set(*minute),
+                endpoint: Set(endpoint.to_string()),
+                team_id: Set(t.team_id.to_string()),
+                requests: Set(t.requests),
+                s2xx: Set(t.classes[0]),
+                s3xx: Set(t.classes[1]),
+                s4xx: Set(t.classes[2]),
+                s5xx: Set(t.classes[3]),
+                latency_ms_sum: Set(t.latency_ms_sum),
+            })
+            .on_conflict(
+                OnConflict::columns([usage_minute_http::Column::KeyId, usage_minute_http::Column::Minute, usage_minute_http::Column::Endpoint])
+                    .value(usage_minute_http::Column::Requests, add(usage_minute_http::Column::Requests, t.requests))
+                    .value(usage_minute_http::Column::S2xx, add(usage_minute_http::Column::S2xx, t.classes[0]))
+                    .value(usage_minute_http::Column::S3xx, add(usage_minute_http::Column::S3xx, t.classes[1]))
+                    .value(usage_minute_http::Column::S4xx, add(usage_minute_http::Column::S4xx, t.classes[2]))
+                    .value(usage_minute_http::Column::S5xx, add(usage_minute_http::Column::S5xx, t.classes[3]))
+                    .value(usage_minute_http::Column::LatencyMsSum, add(usage_minute_http::Column::LatencyMsSum, t.latency_ms_sum))
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            for (bucket, count) in t.hist.0.iter().enumerate().filter(|(_, c)| **c > 0) {
+                let count = *count as i64;
+                usage_minute_latency::Entity::insert(usage_minute_latency::ActiveModel {
+                    key_id: Set(key_id.to_string()),
+                    minute: Set(*minute),
+                    endpoint: Set(endpoint.to_string()),
+                    bucket: Set(bucket as i16),
+                    team_id: Set(t.team_id.to_string()),
+                    count: Set(count),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        usage_minute_latency::Column::KeyId,
+                        usage_minute_latency::Column::Minute,
+                        usage_minute_latency::Column::Endpoint,
+                        usage_minute_latency::Column::Bucket,
+                    ])
+                    .value(usage_minute_latency::Column::Count, Expr::col((usage_minute_latency::Entity, usage_minute_latency::Column::Count)).add(count))
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
