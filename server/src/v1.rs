@@ -343,10 +343,10 @@ async fn usage(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
         .events
         .iter()
         .map(|e| ServedRequest {
-            key: match (&e.key_id, &e.key) {
-                (Some(id), _) => KeyRef::Id(id),
-                (None, Some(k)) => KeyRef::Secret(k),
-                (None, None) => unreachable!("checked above"),
+            // `check` guarantees exactly one of the two.
+            key: match &e.key_id {
+                Some(id) => KeyRef::Id(id),
+                None => KeyRef::Secret(e.key.as_deref().unwrap_or("")),
             },
             endpoint: e.endpoint.as_deref(),
             status: e.status,
