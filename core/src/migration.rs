@@ -12,6 +12,7 @@ mod m0007_rotation_sync;
 mod m0008_approval;
 mod m0009_usage_details;
 mod m0010_served_traffic;
+pub(crate) mod m0011_rollups;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_approval::Migration),
             Box::new(m0009_usage_details::Migration),
             Box::new(m0010_served_traffic::Migration),
+            Box::new(m0011_rollups::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod quota;
 pub mod ratelimit;
+pub mod rollup;
 pub mod teams;
 pub mod tokens;
 pub mod traffic;
@@ -50,6 +51,10 @@ pub struct ServiceConfig {
     pub approval_live: bool,
     /// Keys with any of these scopes need approval.
     pub approval_scopes: Vec<String>,
+    /// How long per-minute usage rows are kept (once rolled into hours).
+    pub minute_retention: chrono::Duration,
+    /// How long hourly usage rows are kept (once rolled into days); days are kept for ever.
+    pub hour_retention: chrono::Duration,
 }
 
 impl Default for ServiceConfig {
@@ -67,6 +72,8 @@ impl Default for ServiceConfig {
             api_base_url: "https://api.example.com".into(),
             approval_live: false,
             approval_scopes: Vec::new(),
+            minute_retention: chrono::Duration::days(7),
+            hour_retention: chrono::Duration::days(90),
         }
     }
 }

@@ -52,6 +52,10 @@ pub struct Settings {
     pub approval_live: bool,
     /// Keys with any of these scopes need approval.
     pub approval_scopes: Vec<String>,
+    /// Days per-minute usage is kept (after it is rolled into hours).
+    pub minute_retention_days: i64,
+    /// Days hourly usage is kept (after it is rolled into days; days are kept for ever).
+    pub hour_retention_days: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -110,6 +114,8 @@ impl Default for Settings {
             api_base_url: "https://api.example.com".into(),
             approval_live: false,
             approval_scopes: Vec::new(),
+            minute_retention_days: 7,
+            hour_retention_days: 90,
         }
     }
 }
@@ -137,6 +143,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_MAX_KEYS_PER_TEAM", "most working keys per team (default: 20)"),
     ("KEYPORT_APPROVAL_LIVE", "true: live keys wait for an owner's, admin's or the operator's approval (default: false)"),
     ("KEYPORT_APPROVAL_SCOPES", "comma-separated scopes whose keys wait for approval (default: none)"),
+    ("KEYPORT_MINUTE_RETENTION_DAYS", "days per-minute usage is kept once rolled into hours (default: 7)"),
+    ("KEYPORT_HOUR_RETENTION_DAYS", "days hourly usage is kept once rolled into days (default: 90)"),
     ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
 ];
 
@@ -232,6 +240,12 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_APPROVAL_SCOPES"]) {
             self.approval_scopes = list(v);
         }
+        if let Some(v) = first(&["KEYPORT_MINUTE_RETENTION_DAYS"]) {
+            self.minute_retention_days = num("KEYPORT_MINUTE_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_HOUR_RETENTION_DAYS"]) {
+            self.hour_retention_days = num("KEYPORT_HOUR_RETENTION_DAYS", v)?;
+        }
         if let Some(v) = first(&["KEYPORT_API_BASE_URL"]) {
             self.api_base_url = v;
         }
@@ -254,6 +268,9 @@ impl Settings {
         }
         if let Some(bad) = self.default_scopes.iter().find(|s| !self.scopes.contains(s)) {
             return Err(ConfigError(format!("default scope {bad:?} is not in the scopes list")));
+        }
+        if !(1..=3650).contains(&self.minute_retention_days) || !(1..=36_500).contains(&self.hour_retention_days) {
+            return Err(ConfigError("retention must be at least a day (minutes: at most 3650 days)".into()));
         }
         if self.max_keys_per_team < 1 {
             return Err(ConfigError("max_keys_per_team must be at least 1".into()));

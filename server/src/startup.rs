@@ -113,6 +113,8 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         api_base_url: settings.api_base_url.trim_end_matches('/').to_owned(),
         approval_live: settings.approval_live,
         approval_scopes: settings.approval_scopes.clone(),
+        minute_retention: chrono::Duration::days(settings.minute_retention_days),
+        hour_retention: chrono::Duration::days(settings.hour_retention_days),
         ..ServiceConfig::default()
     };
     let mut services = Services::new(db, secret, clock, config);

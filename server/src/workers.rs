@@ -38,6 +38,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 tracing::warn!(error = %e, "served-request flush failed; will retry");
             }
             if ticks % 60 == 0 {
+                if let Err(e) = svc.roll_up(svc.now()).await {
+                    tracing::warn!(error = %e, "usage rollup failed; will retry");
+                }
                 let now = svc.now().timestamp();
                 svc.verifier.prune(now);
                 svc.login_limiter.prune(now, 60);

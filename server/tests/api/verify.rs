@@ -1,6 +1,6 @@
 //! `POST /v1/keys/verify`: every code, limits, headers, usage.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -527,4 +527,61 @@ async fn served_requests_reported_by_the_backend_become_per_minute_rows_with_a_l
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let total: i64 = usage_minute_http::Entity::find().all(&app.services.db).await.unwrap().iter().map(|r| r.requests).sum();
     assert_eq!(total, 102, "refused batches counted nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_hours_and_days_are_rolled_up_once_and_old_minutes_expire() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app_with(|s| s.minute_retention_days = 1).await;
+    app.signed_in().await;
+    let key = app.create_key("Rolled", "live", "never").await;
+    let token = app.operator_token().await;
+    let sum = |sql: &'static str| {
+        let app = &app;
+        async move {
+            let db = &app.services.db;
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get::<Option<i64>>("", "s").unwrap().unwrap_or(0)
+        }
+    };
+    // Two minutes of traffic: 3 verifications and 2 served requests, then 1 and 1.
+    for (verifies, served) in [(3, 2), (1, 1)] {
+        for _ in 0..verifies {
+            app.verify(&token, key.secret.expose()).await;
+        }
+        let events: Vec<Value> = (0..served).map(|_| serde_json::json!({ "key_id": key.key.id, "endpoint": "GET /x", "status": 200, "latency_ms": 40 })).collect();
+        app.client().post(format!("{}/v1/usage", app.base)).bearer_auth(&token).json(&serde_json::json!({ "events": events })).send().await.unwrap();
+        app.clock.advance(chrono::Duration::minutes(1));
+    }
+    app.eventually("minutes flushed", || async {
+        sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_minutes").await == 4 && sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_minute_http").await == 3
+    })
+    .await;
+
+    // Two hours on, the hour is rolled; rolling again adds nothing.
+    app.clock.advance(chrono::Duration::hours(2));
+    app.services.roll_up(app.services.now()).await.unwrap();
+    app.services.roll_up(app.services.now()).await.unwrap();
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_hours").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_hour_details WHERE dimension = 'code'").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_hour_http").await, 3);
+    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_hour_latency").await, 3);
+    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_hours").await, 1, "both minutes in one hour row");
+
+    // Two days on, the day is rolled and (retention: one day here) the minutes are gone; the
+    // dashboard's month still counts them, from the day row.
+    let traffic_at = app.services.now() - chrono::Duration::hours(2);
+    app.clock.advance(chrono::Duration::days(2));
+    app.services.roll_up(app.services.now()).await.unwrap();
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_days").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_day_latency").await, 3);
+    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minutes").await, 0);
+    let same_month = keyport_core::services::usage::month_start(app.services.now()) <= traffic_at;
+    assert_eq!(app.usage().await.month_requests, if same_month { 4 } else { 0 });
+    app.clock.advance(chrono::Duration::days(6));
+    app.services.roll_up(app.services.now()).await.unwrap();
+    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minutes").await, 0);
+    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minute_latency").await, 0);
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_hours").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_days").await, 4);
 }
