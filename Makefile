@@ -16,3 +16,4 @@ setup:
 ## Print performance figures: verify vs the bare route of the release server, DB queries per verify, limiter cost
 bench:
 	cargo bench -p keyport-server --bench verify
+	cargo bench -p keyport-server --bench usage
