@@ -10,13 +10,15 @@ use crate::error::CoreError;
 use crate::histogram::Histogram;
 use crate::key::WellFormedKey;
 use dashmap::DashMap;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{EntityTrait, Set};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The most events one report may carry.
 pub const MAX_EVENTS: usize = 1000;
+/// Rows per multi-row insert (6–10 columns each: well under every driver's parameter limit).
+const ROWS_PER_STATEMENT: usize = 500;
 /// Distinct endpoints kept per key and minute; the rest are counted as `(other)`.
 pub const MAX_ENDPOINTS: usize = 50;
 
@@ -170,10 +172,12 @@ impl Services {
     }
 
     async fn write_traffic(&self, batch: &HashMap<Slot, Traffic>) -> Result<(), CoreError> {
-        let txn = self.begin_write().await?;
+        // Multi-row upserts: one statement per few hundred rows, each adding to what is there.
+        let added = |table: &str, col: &str| Expr::cust(format!("{table}.{col} + excluded.{col}"));
+        let mut http = Vec::with_capacity(batch.len());
+        let mut latency = Vec::new();
         for ((key_id, minute, endpoint), t) in batch {
-            let add = |c: usage_minute_http::Column, n: i64| Expr::col((usage_minute_http::Entity, c)).add(n);
-            usage_minute_http::Entity::insert(usage_minute_http::ActiveModel {
+            http.push(usage_minute_http::ActiveModel {
                 key_id: Set(key_id.to_string()),
                 minute: Set(*minute),
                 endpoint: Set(endpoint.to_string()),
@@ -184,29 +188,37 @@ impl Services {
                 s4xx: Set(t.classes[2]),
                 s5xx: Set(t.classes[3]),
                 latency_ms_sum: Set(t.latency_ms_sum),
-            })
-            .on_conflict(
-                OnConflict::columns([usage_minute_http::Column::KeyId, usage_minute_http::Column::Minute, usage_minute_http::Column::Endpoint])
-                    .value(usage_minute_http::Column::Requests, add(usage_minute_http::Column::Requests, t.requests))
-                    .value(usage_minute_http::Column::S2xx, add(usage_minute_http::Column::S2xx, t.classes[0]))
-                    .value(usage_minute_http::Column::S3xx, add(usage_minute_http::Column::S3xx, t.classes[1]))
-                    .value(usage_minute_http::Column::S4xx, add(usage_minute_http::Column::S4xx, t.classes[2]))
-                    .value(usage_minute_http::Column::S5xx, add(usage_minute_http::Column::S5xx, t.classes[3]))
-                    .value(usage_minute_http::Column::LatencyMsSum, add(usage_minute_http::Column::LatencyMsSum, t.latency_ms_sum))
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+            });
             for (bucket, count) in t.hist.0.iter().enumerate().filter(|(_, c)| **c > 0) {
-                let count = *count as i64;
-                usage_minute_latency::Entity::insert(usage_minute_latency::ActiveModel {
+                latency.push(usage_minute_latency::ActiveModel {
                     key_id: Set(key_id.to_string()),
                     minute: Set(*minute),
                     endpoint: Set(endpoint.to_string()),
                     bucket: Set(bucket as i16),
                     team_id: Set(t.team_id.to_string()),
-                    count: Set(count),
-                })
+                    count: Set(*count as i64),
+                });
+            }
+        }
+        let txn = self.begin_write().await?;
+        for rows in http.chunks(ROWS_PER_STATEMENT) {
+            let t = "usage_minute_http";
+            usage_minute_http::Entity::insert_many(rows.to_vec())
+                .on_conflict(
+                    OnConflict::columns([usage_minute_http::Column::KeyId, usage_minute_http::Column::Minute, usage_minute_http::Column::Endpoint])
+                        .value(usage_minute_http::Column::Requests, added(t, "requests"))
+                        .value(usage_minute_http::Column::S2xx, added(t, "s2xx"))
+                        .value(usage_minute_http::Column::S3xx, added(t, "s3xx"))
+                        .value(usage_minute_http::Column::S4xx, added(t, "s4xx"))
+                        .value(usage_minute_http::Column::S5xx, added(t, "s5xx"))
+                        .value(usage_minute_http::Column::LatencyMsSum, added(t, "latency_ms_sum"))
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for rows in latency.chunks(ROWS_PER_STATEMENT) {
+            usage_minute_latency::Entity::insert_many(rows.to_vec())
                 .on_conflict(
                     OnConflict::columns([
                         usage_minute_latency::Column::KeyId,
@@ -214,12 +226,11 @@ impl Services {
                         usage_minute_latency::Column::Endpoint,
                         usage_minute_latency::Column::Bucket,
                     ])
-                    .value(usage_minute_latency::Column::Count, Expr::col((usage_minute_latency::Entity, usage_minute_latency::Column::Count)).add(count))
+                    .value(usage_minute_latency::Column::Count, added("usage_minute_latency", "count"))
                     .to_owned(),
                 )
                 .exec_without_returning(&txn)
                 .await?;
-            }
         }
         txn.commit().await?;
         Ok(())
