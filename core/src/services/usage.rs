@@ -8,12 +8,15 @@ use crate::dto::VerifyCode;
 use crate::entity::{api_key, usage_minute, usage_minute_detail};
 use crate::error::CoreError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Rows per multi-row insert (well under every driver's parameter limit).
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// Distinct endpoints counted per key and minute; the rest are counted as `(other)`, so an
 /// operator naming endpoints with ids in them cannot blow up memory.
@@ -115,57 +118,62 @@ impl Services {
     }
 
     async fn write_usage(&self, batch: &HashMap<(Arc<str>, i64), Pending>) -> Result<(), CoreError> {
-        let txn = self.begin_write().await?;
+        // Multi-row upserts, each adding to what is there (`excluded` is the row being added).
+        let added = |table: &str, col: &str| Expr::cust(format!("{table}.{col} + excluded.{col}"));
+        let mut minutes = Vec::with_capacity(batch.len());
+        let mut details = Vec::new();
         let mut last_used: HashMap<&str, DateTime<Utc>> = HashMap::new();
         for ((key_id, minute), p) in batch {
-            let row = usage_minute::ActiveModel {
+            minutes.push(usage_minute::ActiveModel {
                 key_id: Set(key_id.to_string()),
                 minute: Set(*minute),
                 team_id: Set(p.team_id.to_string()),
                 valid: Set(p.valid),
                 refused: Set(p.refused),
                 cost: Set(p.cost),
-            };
-            usage_minute::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::columns([usage_minute::Column::KeyId, usage_minute::Column::Minute])
-                        .value(usage_minute::Column::Valid, Expr::col((usage_minute::Entity, usage_minute::Column::Valid)).add(p.valid))
-                        .value(usage_minute::Column::Refused, Expr::col((usage_minute::Entity, usage_minute::Column::Refused)).add(p.refused))
-                        .value(usage_minute::Column::Cost, Expr::col((usage_minute::Entity, usage_minute::Column::Cost)).add(p.cost))
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
+            });
             let codes = VerifyCode::ALL.iter().zip(p.codes).filter(|(_, n)| *n > 0).map(|(c, n)| ("code", c.as_str(), n));
             let endpoints = p.endpoints.iter().map(|(e, n)| ("endpoint", e.as_ref(), *n));
             for (dimension, name, count) in codes.chain(endpoints) {
-                let row = usage_minute_detail::ActiveModel {
+                details.push(usage_minute_detail::ActiveModel {
                     key_id: Set(key_id.to_string()),
                     minute: Set(*minute),
                     dimension: Set(dimension.to_owned()),
                     name: Set(name.to_owned()),
                     team_id: Set(p.team_id.to_string()),
                     count: Set(count),
-                };
-                usage_minute_detail::Entity::insert(row)
-                    .on_conflict(
-                        OnConflict::columns([
-                            usage_minute_detail::Column::KeyId,
-                            usage_minute_detail::Column::Minute,
-                            usage_minute_detail::Column::Dimension,
-                            usage_minute_detail::Column::Name,
-                        ])
-                        .value(
-                            usage_minute_detail::Column::Count,
-                            Expr::col((usage_minute_detail::Entity, usage_minute_detail::Column::Count)).add(count),
-                        )
-                        .to_owned(),
-                    )
-                    .exec_without_returning(&txn)
-                    .await?;
+                });
             }
             let e = last_used.entry(key_id).or_insert(p.last_used);
             *e = Ord::max(*e, p.last_used);
+        }
+        let txn = self.begin_write().await?;
+        for rows in minutes.chunks(ROWS_PER_STATEMENT) {
+            usage_minute::Entity::insert_many(rows.to_vec())
+                .on_conflict(
+                    OnConflict::columns([usage_minute::Column::KeyId, usage_minute::Column::Minute])
+                        .value(usage_minute::Column::Valid, added("usage_minutes", "valid"))
+                        .value(usage_minute::Column::Refused, added("usage_minutes", "refused"))
+                        .value(usage_minute::Column::Cost, added("usage_minutes", "cost"))
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for rows in details.chunks(ROWS_PER_STATEMENT) {
+            usage_minute_detail::Entity::insert_many(rows.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        usage_minute_detail::Column::KeyId,
+                        usage_minute_detail::Column::Minute,
+                        usage_minute_detail::Column::Dimension,
+                        usage_minute_detail::Column::Name,
+                    ])
+                    .value(usage_minute_detail::Column::Count, added("usage_minute_details", "count"))
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
         }
         for (key_id, at) in last_used {
             api_key::Entity::update_many()
