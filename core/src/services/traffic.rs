@@ -4,21 +4,20 @@
 //! latency sum, and the latency histogram as one additive row per bucket, so two nodes (or a
 //! retried flush after a failure) only ever add.
 
+use super::usage::{plus_excluded, ROWS_PER_STATEMENT};
 use super::Services;
 use crate::entity::{api_key, usage_minute_http, usage_minute_latency};
 use crate::error::CoreError;
 use crate::histogram::Histogram;
 use crate::key::WellFormedKey;
 use dashmap::DashMap;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The most events one report may carry.
 pub const MAX_EVENTS: usize = 1000;
-/// Rows per multi-row insert (6–10 columns each: well under every driver's parameter limit).
-const ROWS_PER_STATEMENT: usize = 500;
 /// Distinct endpoints kept per key and minute; the rest are counted as `(other)`.
 pub const MAX_ENDPOINTS: usize = 50;
 
@@ -79,25 +78,35 @@ impl Traffic {
 
 type Slot = (Arc<str>, i64, Box<str>);
 
+#[derive(Default)]
+struct Pending {
+    slots: HashMap<Slot, Traffic>,
+    /// Distinct endpoints per (key, minute), to cap them without scanning the slots.
+    endpoints: HashMap<(Arc<str>, i64), usize>,
+}
+
 /// Served-request counts per (key, minute, endpoint) not yet written.
 #[derive(Default)]
 pub struct TrafficAggregator {
-    pending: Mutex<HashMap<Slot, Traffic>>,
+    pending: Mutex<Pending>,
     /// Key id → team, learned once (keys never change team).
     teams: DashMap<Arc<str>, Arc<str>>,
 }
 
 impl TrafficAggregator {
     fn record(&self, key_id: Arc<str>, team_id: Arc<str>, minute: i64, endpoint: Option<&str>, status: u16, latency_ms: f64) {
-        let mut map = self.pending.lock().expect("traffic lock");
-        let endpoint = endpoint.unwrap_or("");
-        let known = map.contains_key(&(key_id.clone(), minute, endpoint.into()));
-        let endpoint: Box<str> = if known || map.keys().filter(|(k, m, _)| *k == key_id && *m == minute).count() < MAX_ENDPOINTS {
-            endpoint.into()
-        } else {
-            "(other)".into()
-        };
-        let t = map.entry((key_id, minute, endpoint)).or_insert_with(|| Traffic::new(team_id));
+        let mut p = self.pending.lock().expect("traffic lock");
+        let Pending { slots, endpoints } = &mut *p;
+        let mut slot: Slot = (key_id, minute, endpoint.unwrap_or("").into());
+        if !slots.contains_key(&slot) {
+            let distinct = endpoints.entry((slot.0.clone(), minute)).or_default();
+            if *distinct < MAX_ENDPOINTS {
+                *distinct += 1;
+            } else {
+                slot.2 = "(other)".into();
+            }
+        }
+        let t = slots.entry(slot).or_insert_with(|| Traffic::new(team_id));
         t.requests += 1;
         if (200..600).contains(&status) {
             t.classes[usize::from(status / 100 - 2)] += 1;
@@ -107,13 +116,16 @@ impl TrafficAggregator {
     }
 
     fn take(&self) -> HashMap<Slot, Traffic> {
-        std::mem::take(&mut *self.pending.lock().expect("traffic lock"))
+        std::mem::take(&mut *self.pending.lock().expect("traffic lock")).slots
     }
 
     fn put_back(&self, batch: HashMap<Slot, Traffic>) {
-        let mut map = self.pending.lock().expect("traffic lock");
+        let mut p = self.pending.lock().expect("traffic lock");
         for (slot, t) in batch {
-            map.entry(slot).or_insert_with(|| Traffic::new(t.team_id.clone())).add(&t);
+            if !p.slots.contains_key(&slot) {
+                *p.endpoints.entry((slot.0.clone(), slot.1)).or_default() += 1;
+            }
+            p.slots.entry(slot).or_insert_with(|| Traffic::new(t.team_id.clone())).add(&t);
         }
     }
 }
@@ -172,8 +184,7 @@ impl Services {
     }
 
     async fn write_traffic(&self, batch: &HashMap<Slot, Traffic>) -> Result<(), CoreError> {
-        // Multi-row upserts: one statement per few hundred rows, each adding to what is there.
-        let added = |table: &str, col: &str| Expr::cust(format!("{table}.{col} + excluded.{col}"));
+        let added = plus_excluded;
         let mut http = Vec::with_capacity(batch.len());
         let mut latency = Vec::new();
         for ((key_id, minute, endpoint), t) in batch {

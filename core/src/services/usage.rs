@@ -16,7 +16,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Rows per multi-row insert (well under every driver's parameter limit).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// In a multi-row upsert, `table.col + excluded.col`: the stored count plus the added one.
+pub(crate) fn plus_excluded(table: &str, col: &str) -> Expr {
+    Expr::cust(format!("{table}.{col} + excluded.{col}"))
+}
 
 /// Distinct endpoints counted per key and minute; the rest are counted as `(other)`, so an
 /// operator naming endpoints with ids in them cannot blow up memory.
@@ -118,8 +123,7 @@ impl Services {
     }
 
     async fn write_usage(&self, batch: &HashMap<(Arc<str>, i64), Pending>) -> Result<(), CoreError> {
-        // Multi-row upserts, each adding to what is there (`excluded` is the row being added).
-        let added = |table: &str, col: &str| Expr::cust(format!("{table}.{col} + excluded.{col}"));
+        let added = plus_excluded;
         let mut minutes = Vec::with_capacity(batch.len());
         let mut details = Vec::new();
         let mut last_used: HashMap<&str, DateTime<Utc>> = HashMap::new();
