@@ -1,6 +1,7 @@
 //! Reusable, presentational pieces.
 
 pub mod auth_form;
+pub mod charts;
 pub mod dialog;
 pub mod forms;
 pub mod icons;
@@ -8,3 +9,4 @@ pub mod key_parts;
 pub mod layout;
 pub mod local_time;
 pub mod usage_card;
+pub mod usage_view;

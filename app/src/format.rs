@@ -31,6 +31,22 @@ pub fn clock(t: DateTime<Utc>) -> String {
     format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
 }
 
+/// A day without the year: `Nov 23`.
+pub fn day_month(t: DateTime<Utc>) -> String {
+    format!("{} {}", month(t), t.day())
+}
+
+/// A weekday and day: `Mon, Nov 23`.
+pub fn weekday_day(t: DateTime<Utc>) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    format!("{}, {}", DAYS[t.weekday().num_days_from_monday() as usize], day_month(t))
+}
+
+/// Hours and minutes: `14:05`.
+pub fn hour_minute(t: DateTime<Utc>) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
 /// An optional date, with the text for "none".
 pub fn date_or(t: Option<DateTime<Utc>>, none: &str) -> String {
     t.map(date).unwrap_or_else(|| none.to_owned())

@@ -11,3 +11,4 @@ pub mod outbox;
 pub mod placeholder;
 pub mod register;
 pub mod team;
+pub mod usage;

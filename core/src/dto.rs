@@ -437,9 +437,34 @@ pub struct UsageSummary {
     pub active_keys: i64,
     /// When these figures were computed.
     pub as_of: DateTime<Utc>,
+    /// When the month's requests reach the quota at this month's pace, if that is before the
+    /// month ends and the quota is not reached yet.
+    pub forecast: Option<DateTime<Utc>>,
+    /// Requests by the end of the month at this month's pace.
+    pub projected: i64,
+    /// Start of the next month (UTC), when the count starts again.
+    pub resets_at: DateTime<Utc>,
+    /// Valid verifications per minute over the last 30 minutes, oldest first.
+    pub recent_valid: Vec<i64>,
+    /// Refused verifications per minute over the last 30 minutes, oldest first.
+    pub recent_refused: Vec<i64>,
 }
 
 impl UsageSummary {
+    /// The quota warning level reached: 100, 80 or none.
+    pub fn alert_level(&self) -> Option<u8> {
+        if self.month_quota <= 0 {
+            return None;
+        }
+        if self.month_requests >= self.month_quota {
+            Some(100)
+        } else if self.month_requests * 100 >= self.month_quota * 80 {
+            Some(80)
+        } else {
+            None
+        }
+    }
+
     /// Share of the monthly quota used, 0–100 (capped), for the progress bar.
     pub fn percent_used(&self) -> f64 {
         if self.month_quota <= 0 {

@@ -13,6 +13,7 @@ mod m0008_approval;
 mod m0009_usage_details;
 mod m0010_served_traffic;
 pub(crate) mod m0011_rollups;
+pub(crate) mod m0012_rollup_rows;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_usage_details::Migration),
             Box::new(m0010_served_traffic::Migration),
             Box::new(m0011_rollups::Migration),
+            Box::new(m0012_rollup_rows::Migration),
         ]
     }
 }

@@ -1,7 +1,10 @@
 //! The services: all business logic, behind one `Services` value that the server builds once.
 
+pub mod alerts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod demo;
 pub mod invitations;
 pub mod keys;
 pub mod leaks;

@@ -182,5 +182,35 @@ fn main() {
         println!("  POST /v1/keys/verify       {verify:>10.0} req/s  ({:.2} x the bare route)", verify / hello);
         println!("  DB queries per verify      {:>10.6}  ({queries} in {verifies:.0} verifies)", queries as f64 / verifies.max(1.0));
         println!("  rate limiter at 1M keys    {:>10.0} ns/check", limiter_ns_per_check());
+
+        // Served-request reports: batches of 1000 events (20 endpoints, varied status and
+        // latency) on the same connections; then how long until the worker's flushes have
+        // stored every acknowledged event.
+        let events: Vec<serde_json::Value> = (0..1000)
+            .map(|i| serde_json::json!({
+                "key_id": key_id, "endpoint": format!("GET /resource/{}", i % 20),
+                "status": if i % 40 == 0 { 500 } else if i % 9 == 0 { 404 } else { 200 }, "latency_ms": 3 + (i * 7) % 250,
+            }))
+            .collect();
+        let batch = serde_json::json!({ "events": events }).to_string();
+        let reports = load(&client, &format!("{base}/v1/usage"), &token, Some(batch)).await;
+        let acknowledged = (reports * SECONDS as f64).round() as i64 * 1000;
+        let ended = Instant::now();
+        let url = format!("sqlite://{}?mode=rwc", server.dir.join("keyport.db").display());
+        let db = keyport_core::services::connect(&url).await.unwrap();
+        let stored = loop {
+            use sea_orm::ConnectionTrait;
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) AS s FROM usage_minute_http"))
+                .await
+                .unwrap()
+                .unwrap();
+            let stored: i64 = row.try_get("", "s").unwrap();
+            if stored >= acknowledged || ended.elapsed() > Duration::from_secs(30) {
+                break stored;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        println!("  POST /v1/usage (1000/batch) {:>9.0} events/s  ({acknowledged} acknowledged; {stored} stored {} ms after the load ended)", reports * 1000.0, ended.elapsed().as_millis());
     });
 }

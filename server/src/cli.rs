@@ -1,4 +1,5 @@
-//! The command line: `keyport [serve]`, `keyport migrate`, `keyport tokens create`.
+//! The command line: `keyport [serve]`, `keyport migrate`, `keyport demo`, `keyport tokens create`,
+//! `keyport keys pending|approve|deny`.
 
 use crate::config::{Settings, ENV_VARS};
 use crate::startup::{build_services, open_database, Application};
@@ -41,6 +42,8 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Fill a fresh install with a demo account, team, keys and 30 days of traffic.
+    Demo,
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
@@ -142,6 +145,31 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             }
             // The requester's email goes out now, not with the next server start.
             svc.deliver_due_emails().await?;
+        }
+        Command::Demo => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            eprintln!("Simulating 30 days of traffic for the demo team…");
+            let started = std::time::Instant::now();
+            let r = svc
+                .load_demo(|day, days| {
+                    use std::io::Write;
+                    eprint!("\r  day {day:>2} of {days}");
+                    let _ = std::io::stderr().flush();
+                })
+                .await?;
+            eprintln!();
+            println!(
+                "Demo loaded in {:.0} s: {} keys, {} verifications and {} served requests over 30 days.",
+                started.elapsed().as_secs_f64(),
+                r.keys,
+                r.verifications,
+                r.served
+            );
+            println!("Start the portal (keyport serve, or make run) and sign in at {base}/portal/login as");
+            println!("  email:    {}", r.email);
+            println!("  password: {}", r.password);
+            println!("The password is shown once.");
         }
         Command::Tokens { action: TokenAction::Create { name } } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

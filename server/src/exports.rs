@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use keyport_app::api::ssr::session_token_from;
 use keyport_core::services::audit::{to_csv, AuditFilter};
+use keyport_core::services::auth::Caller;
+use keyport_core::usage_report::UsageQuery;
 use keyport_core::{CoreError, Services};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -27,35 +29,78 @@ pub struct AuditQuery {
     pub to: String,
 }
 
-/// `GET /portal/audit.csv`: the active team's audit trail as CSV (owners and admins).
-pub async fn audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
-    let caller = match session_token_from(&headers) {
+/// The signed-in caller of a download, or the response refusing it.
+async fn caller_of(svc: &Services, headers: &HeaderMap) -> Result<Caller, Response> {
+    let caller = match session_token_from(headers) {
         Some(t) => svc.authenticate(&t).await,
         None => Ok(None),
     };
-    let caller = match caller {
-        Ok(Some(c)) => c,
-        Ok(None) => return json_error(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in first."),
+    match caller {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(json_error(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in first.")),
         Err(e) => {
-            tracing::error!(error = %e, "audit export: session lookup failed");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.");
+            tracing::error!(error = %e, "export: session lookup failed");
+            Err(json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong."))
         }
-    };
-    let filter = AuditFilter { action: q.action, actor: q.actor, from: q.from, to: q.to };
-    match svc.list_audit(&caller, &filter).await {
-        Ok(rows) => (
+    }
+}
+
+/// A CSV download, or the error of the service that was to produce it.
+fn csv_or_error(result: Result<String, CoreError>, filename: &'static str, forbidden: &str) -> Response {
+    match result {
+        Ok(csv) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-                (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"keyport-audit.csv\"")),
+                (header::CONTENT_DISPOSITION, HeaderValue::from_static(filename)),
             ],
-            to_csv(&rows),
+            csv,
         )
             .into_response(),
-        Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", "Only owners and admins can export the audit trail."),
+        Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", forbidden),
+        Err(CoreError::NotFound) => json_error(StatusCode::NOT_FOUND, "not_found", "No such key in this team."),
         Err(CoreError::Invalid(f)) => json_error(StatusCode::BAD_REQUEST, "invalid", &f.message),
         Err(e) => {
-            tracing::error!(error = %e, "audit export failed");
+            tracing::error!(error = %e, "export failed");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.")
         }
     }
+}
+
+/// `GET /portal/audit.csv`: the active team's audit trail as CSV (owners and admins).
+pub async fn audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
+    let caller = match caller_of(&svc, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let filter = AuditFilter { action: q.action, actor: q.actor, from: q.from, to: q.to };
+    let rows = svc.list_audit(&caller, &filter).await.map(|rows| to_csv(&rows));
+    csv_or_error(rows, "attachment; filename=\"keyport-audit.csv\"", "Only owners and admins can export the audit trail.")
+}
+
+/// Query of the usage export: the same choices as the usage page.
+#[derive(Deserialize)]
+pub struct UsageCsvQuery {
+    #[serde(default)]
+    range: String,
+    #[serde(default)]
+    granularity: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    env: String,
+}
+
+/// `GET /portal/usage.csv`: the points of the usage chart as CSV, one line per period.
+pub async fn usage_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Query(q): Query<UsageCsvQuery>) -> Response {
+    let caller = match caller_of(&svc, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nonempty = |s: &str| (!s.is_empty()).then_some(s.to_owned());
+    let query = UsageQuery::from_params(nonempty(&q.range).as_deref(), nonempty(&q.granularity).as_deref(), nonempty(&q.key).as_deref(), nonempty(&q.env).as_deref());
+    if !q.env.is_empty() && query.environment.is_none() {
+        return json_error(StatusCode::BAD_REQUEST, "invalid", "Unknown environment: choose live or test.");
+    }
+    let report = svc.usage_report(&caller, &query).await.map(|r| r.to_csv());
+    csv_or_error(report, "attachment; filename=\"keyport-usage.csv\"", "Your role cannot see usage.")
 }

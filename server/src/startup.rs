@@ -253,6 +253,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/portal/audit.csv", get(crate::exports::audit_csv))
+        .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .nest("/v1", v1::router(state.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))

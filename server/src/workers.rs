@@ -37,6 +37,11 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
             if let Err(e) = svc.flush_traffic().await {
                 tracing::warn!(error = %e, "served-request flush failed; will retry");
             }
+            if ticks % 15 == 0 {
+                if let Err(e) = svc.check_quota_alerts().await {
+                    tracing::warn!(error = %e, "quota warning check failed; will retry");
+                }
+            }
             if ticks % 60 == 0 {
                 if let Err(e) = svc.roll_up(svc.now()).await {
                     tracing::warn!(error = %e, "usage rollup failed; will retry");

@@ -1,7 +1,7 @@
 //! `/portal/keys/{id}`: one key — its settings, status and history — and everything that can
 //! be done to it: edit, disable or enable, regenerate, revoke.
 
-use crate::api::{get_key, get_key_activity, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
+use crate::api::{get_key, get_key_activity, get_usage_report, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
 use crate::components::dialog::Dialog;
 use keyport_core::validate::GRACE_CHOICES;
 use crate::components::dialog::ConfirmDialog;
@@ -15,6 +15,8 @@ use keyport_core::dto::{thousands, KeyActivity, KeyOptions, KeyStatus, KeyView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use crate::components::usage_view::UsageView;
+use keyport_core::usage_report::{UsageRange, UsageReport};
 
 /// The key detail page.
 #[component]
@@ -36,9 +38,17 @@ pub fn KeyDetailPage() -> impl IntoView {
     // Created here, at the top of the page, so server and browser agree on it; refreshed
     // every few seconds in the browser.
     let activity = Resource::new(move || id(), get_key_activity);
+    let usage_range = RwSignal::new(UsageRange::Day);
+    let usage = Resource::new(
+        move || (id(), usage_range.get()),
+        |(id, r)| get_usage_report(r.as_str().into(), r.default_granularity().as_str().into(), id, String::new()),
+    );
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let timer = gloo_timers::callback::Interval::new(5_000, move || activity.refetch());
+        let timer = gloo_timers::callback::Interval::new(5_000, move || {
+            activity.refetch();
+            usage.refetch();
+        });
         let timer = send_wrapper::SendWrapper::new(timer);
         on_cleanup(move || drop(timer));
     });
@@ -51,6 +61,7 @@ pub fn KeyDetailPage() -> impl IntoView {
                     view! {
                         <KeyDetail key=k options=o manageable actions=KeyActions { update, disable, enable, regenerate, revoke, rotate }/>
                         <Activity activity/>
+                        <KeyUsage usage range=usage_range/>
                     }.into_any()
                 }
                 (Err(AppError::NotFound), _, _) => view! {
@@ -64,6 +75,31 @@ pub fn KeyDetailPage() -> impl IntoView {
                 (_, Ok(None), _) => ().into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The usage page's charts for this key, over a range chosen here.
+#[component]
+fn KeyUsage(usage: Resource<Result<UsageReport, AppError>>, range: RwSignal<UsageRange>) -> impl IntoView {
+    view! {
+        <section class="section key-usage" aria-labelledby="key-usage-title">
+            <div class="section-head">
+                <h2 id="key-usage-title">"Usage"</h2>
+                <div class="field inline-field">
+                    <label for="key-usage-range">"Range"</label>
+                    <select id="key-usage-range" prop:value=move || range.get().as_str()
+                        on:change=move |ev| if let Some(r) = UsageRange::parse(&event_target_value(&ev)) { range.set(r) }>
+                        {UsageRange::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=move || range.get() == r>{r.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading usage…"</p> }>
+                {move || usage.get().map(|r| match r {
+                    Ok(r) => view! { <UsageView report=r/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
     }
 }
 

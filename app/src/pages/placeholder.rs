@@ -1,6 +1,5 @@
 //! Sections that are not built yet. They say so plainly and tell what will come.
 
-use crate::components::usage_card::UsageCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -13,22 +12,6 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
             <h2>"Not available yet"</h2>
             <p class="muted">{what}</p>
         </section>
-    }
-}
-
-/// `/portal/usage`: today the live summary; charts come with usage analytics.
-#[component]
-pub fn UsagePage() -> impl IntoView {
-    view! {
-        <Title text="Usage"/>
-        <header class="page-header"><h1>"Usage"</h1></header>
-        <div class="grid">
-            <UsageCard/>
-            <section class="card empty-state">
-                <h2>"Charts are on their way"</h2>
-                <p class="muted">"Requests over time, error rates, latency percentiles and top endpoints will appear here. Until then, the summary on the left updates live."</p>
-            </section>
-        </div>
     }
 }
 

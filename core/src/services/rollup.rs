@@ -6,9 +6,11 @@
 
 use super::Services;
 use crate::error::CoreError;
-use crate::migration::m0011_rollups::{rollup_table, ROLLED};
+use super::analytics::{insert_rolled, read_minutes, read_rolled, Level, Period, Rows, Scope};
+use crate::migration::m0011_rollups::ROLLED;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+
 
 /// How long after its end a minute is considered flushed (the flush runs every second).
 const SETTLE_SECS: i64 = 120;
@@ -51,76 +53,80 @@ impl Services {
 
     /// The earliest time in a source table, for the first pass.
     async fn earliest<C: ConnectionTrait>(&self, db: &C, table: &str, col: &str) -> Result<Option<i64>, CoreError> {
-        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT MIN({col}) AS t FROM {table}"))).await?;
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT CAST(MIN({col}) AS BIGINT) AS t FROM {table}"))).await?;
         Ok(match row {
             Some(r) => r.try_get::<Option<i64>>("", "t")?,
             None => None,
         })
     }
 
-    /// Sums whole periods of `span` (`hour` or `day`, `step` seconds) from the source tables
-    /// up to `until`. Returns how many periods were rolled.
-    async fn roll(&self, span: &str, step: i64, source_span: &str, until: i64) -> Result<i64, CoreError> {
-        let src = |t: &str| if source_span == "minute" { t.to_owned() } else { rollup_table(t, source_span) };
-        let time_col = if source_span == "minute" { "minute" } else { "at" };
-        let txn = self.begin_write().await?;
-        let done = match self.watermark(&txn, span).await? {
-            Some(d) => d,
-            None => {
-                let first = self.earliest(&txn, &src(ROLLED[0].0), time_col).await?;
-                let first_http = self.earliest(&txn, &src(ROLLED[2].0), time_col).await?;
-                let start = [first, first_http].into_iter().flatten().min().map(|t| floor(t, step)).unwrap_or(until);
-                txn.execute_unprepared(&format!("INSERT INTO rollup_state (span, done_until) VALUES ('{span}', {start})")).await?;
-                start
+    /// Sums whole periods of `span` (`hour` or `day`, `step` seconds) from the finer rows up
+    /// to `until`, at most `chunk` seconds per transaction. Returns how many periods were rolled.
+    async fn roll(&self, span: &str, step: i64, until: i64, chunk: i64) -> Result<i64, CoreError> {
+        let mut rolled = 0;
+        loop {
+            let txn = self.begin_write().await?;
+            let done = match self.watermark(&txn, span).await? {
+                Some(d) => d,
+                None => {
+                    let first = if span == "hour" {
+                        let a = self.earliest(&txn, "usage_minutes", "minute").await?;
+                        let b = self.earliest(&txn, "usage_minute_http", "minute").await?;
+                        [a, b].into_iter().flatten().min()
+                    } else {
+                        self.earliest(&txn, "usage_key_hours", "at").await?
+                    };
+                    // Nothing to roll yet: the watermark starts with the first data.
+                    let Some(first) = first else {
+                        txn.rollback().await?;
+                        return Ok(rolled);
+                    };
+                    let start = floor(first, step);
+                    txn.execute_unprepared(&format!("INSERT INTO rollup_state (span, done_until) VALUES ('{span}', {start})")).await?;
+                    start
+                }
+            };
+            if done >= until {
+                txn.commit().await?;
+                return Ok(rolled);
             }
-        };
-        if done >= until {
+            let hi = Ord::min(until, done + chunk);
+            let mut rows = Rows::default();
+            let by = Some(Period::Step(step));
+            if span == "hour" {
+                read_minutes(&txn, &Scope::All, (done, hi), by, by, &mut rows).await?;
+            } else {
+                read_rolled(&txn, "hour", Level::Key, &Scope::All, (done, hi), by, by, &mut rows).await?;
+            }
+            insert_rolled(&txn, span, &rows).await?;
+            let moved = txn
+                .execute_unprepared(&format!("UPDATE rollup_state SET done_until = {hi} WHERE span = '{span}' AND done_until = {done}"))
+                .await?;
+            if moved.rows_affected() != 1 {
+                // Another node rolled these periods meanwhile: drop ours.
+                txn.rollback().await?;
+                return Ok(rolled);
+            }
             txn.commit().await?;
-            return Ok(0);
+            rolled += (hi - done) / step;
         }
-        for (table, keys, counts) in ROLLED {
-            let dest = rollup_table(table, span);
-            let key_cols: String = keys.iter().map(|k| format!(", {k}")).collect();
-            let sums: String = counts.iter().map(|c| format!(", SUM({c})")).collect();
-            let count_cols: String = counts.iter().map(|c| format!(", {c}")).collect();
-            let updates: Vec<String> = counts.iter().map(|c| format!("{c} = {dest}.{c} + excluded.{c}")).collect();
-            let period = format!("({time_col} - ({time_col} % {step}))");
-            let sql = format!(
-                "INSERT INTO {dest} (key_id, at{key_cols}, team_id{count_cols}) \
-                 SELECT key_id, {period}{key_cols}, team_id{sums} FROM {src} \
-                 WHERE {time_col} >= {done} AND {time_col} < {until} \
-                 GROUP BY key_id, {period}{key_cols}, team_id \
-                 ON CONFLICT (key_id, at{key_cols}) DO UPDATE SET {}",
-                updates.join(", "),
-                src = src(table),
-            );
-            txn.execute_unprepared(&sql).await?;
-        }
-        let moved = txn
-            .execute_unprepared(&format!("UPDATE rollup_state SET done_until = {until} WHERE span = '{span}' AND done_until = {done}"))
-            .await?;
-        if moved.rows_affected() != 1 {
-            // Another node rolled these periods meanwhile: drop ours.
-            txn.rollback().await?;
-            return Ok(0);
-        }
-        txn.commit().await?;
-        Ok((until - done) / step)
     }
 
     /// Rolls finished hours and days, then applies retention. Safe to run on every node.
     pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollupReport, CoreError> {
         let now = now.timestamp();
-        let hours = self.roll("hour", 3600, "minute", floor(now - SETTLE_SECS, 3600)).await?;
+        let hours = self.roll("hour", 3600, floor(now - SETTLE_SECS, 3600), 86_400).await?;
         let hours_done = self.watermark(&self.db, "hour").await?.unwrap_or(0);
-        let days = self.roll("day", 86_400, "hour", floor(hours_done, 86_400)).await?;
+        let days = self.roll("day", 86_400, floor(hours_done, 86_400), 31 * 86_400).await?;
         let days_done = self.watermark(&self.db, "day").await?.unwrap_or(0);
         // Only rows already rolled up are deleted.
         let minute_cutoff = (now - self.config.minute_retention.num_seconds()).min(hours_done);
         let hour_cutoff = (now - self.config.hour_retention.num_seconds()).min(days_done);
         for (table, _, _) in ROLLED {
             self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE minute < {minute_cutoff}")).await?;
-            self.db.execute_unprepared(&format!("DELETE FROM {} WHERE at < {hour_cutoff}", rollup_table(table, "hour"))).await?;
+        }
+        for table in ["usage_key_hours", "usage_endpoint_hours", "usage_team_hours", "usage_team_endpoint_hours"] {
+            self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE at < {hour_cutoff}")).await?;
         }
         Ok(RollupReport { hours, days })
     }

@@ -94,7 +94,7 @@ pub struct TrafficAggregator {
 }
 
 impl TrafficAggregator {
-    fn record(&self, key_id: Arc<str>, team_id: Arc<str>, minute: i64, endpoint: Option<&str>, status: u16, latency_ms: f64) {
+    pub(crate) fn record(&self, key_id: Arc<str>, team_id: Arc<str>, minute: i64, endpoint: Option<&str>, status: u16, latency_ms: f64) {
         let mut p = self.pending.lock().expect("traffic lock");
         let Pending { slots, endpoints } = &mut *p;
         let mut slot: Slot = (key_id, minute, endpoint.unwrap_or("").into());

@@ -2,6 +2,7 @@
 
 use super::auth::Caller;
 use super::verify::CachedKey;
+use super::analytics::quote;
 use super::Services;
 use crate::dto::UsageSummary;
 use crate::dto::VerifyCode;
@@ -10,7 +11,7 @@ use crate::error::CoreError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,8 +68,14 @@ impl UsageAggregator {
     /// Counts one verification of `key` in the minute starting at `minute` (unix seconds),
     /// with its answer, the units it spent and the endpoint the operator named.
     pub fn record(&self, key: &CachedKey, minute: i64, code: VerifyCode, cost: u64, endpoint: Option<&str>, now: DateTime<Utc>) {
+        self.record_for(&key.id, &key.team_id, minute, code, cost, endpoint, now);
+    }
+
+    /// [`Self::record`] by key and team id.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_for(&self, key_id: &Arc<str>, team_id: &Arc<str>, minute: i64, code: VerifyCode, cost: u64, endpoint: Option<&str>, now: DateTime<Utc>) {
         let mut map = self.pending.lock().expect("usage lock");
-        let p = map.entry((key.id.clone(), minute)).or_insert_with(|| Pending::new(key.team_id.clone(), now));
+        let p = map.entry((key_id.clone(), minute)).or_insert_with(|| Pending::new(team_id.clone(), now));
         if code == VerifyCode::Valid {
             p.valid += 1;
             p.cost += i64::try_from(cost).unwrap_or(i64::MAX);
@@ -195,11 +202,12 @@ impl Services {
         caller.require(crate::roles::Action::ViewUsage)?;
         let now = self.now();
         let team = caller.team.id.as_str();
-        let month = month_start(now).timestamp();
+        let month = month_start(now);
+        let next_month = month_start(month + chrono::Duration::days(32));
         let this_minute = now.timestamp() - now.timestamp().rem_euclid(60);
-        let month_requests = self.sum_valid_rolled(team, month).await?;
-        let current = self.sum_valid(team, this_minute, i64::MAX).await?;
-        let previous = self.sum_valid(team, this_minute - 60, this_minute).await?;
+        let month_requests = self.valid_since(Some(team), month.timestamp()).await?.remove(team).unwrap_or(0);
+        let recent = self.recent_minutes(team, this_minute - 29 * 60).await?;
+        let (current, previous) = (recent[29].0, recent[28].0);
         // Sliding-window estimate of the last 60 s from two fixed minutes.
         let elapsed = (now.timestamp() - this_minute) as f64 / 60.0;
         let rate = current as f64 + previous as f64 * (1.0 - elapsed);
@@ -208,52 +216,70 @@ impl Services {
             .filter(api_key::Column::DisabledAt.is_null())
             .count(&self.db)
             .await? as i64;
+        // This month's pace, once an hour has passed (earlier it says little).
+        let quota = self.config.monthly_quota;
+        let elapsed_secs = Ord::max((now - month).num_seconds(), 3600) as f64;
+        let per_sec = month_requests as f64 / elapsed_secs;
+        let left_secs = (next_month - now).num_seconds().max(0) as f64;
+        let forecast = (per_sec > 0.0 && month_requests < quota)
+            .then(|| now + chrono::Duration::seconds(((quota - month_requests) as f64 / per_sec).ceil() as i64))
+            .filter(|t| *t < next_month);
         Ok(UsageSummary {
             month_requests,
-            month_quota: self.config.monthly_quota,
+            month_quota: quota,
             rate_per_minute: rate.round() as i64,
             rate_limit: self.config.default_ratelimit_per_minute,
             active_keys,
             as_of: now,
+            forecast,
+            projected: month_requests + (per_sec * left_secs).round() as i64,
+            resets_at: next_month,
+            recent_valid: recent.iter().map(|r| r.0).collect(),
+            recent_refused: recent.iter().map(|r| r.1).collect(),
         })
     }
 
-    /// Valid verifications of `team` since `from` (day-aligned), read from day rows, then
-    /// hour rows, then minute rows, split at the rollup watermarks, so retention (which only
-    /// deletes rows already rolled up) never loses a count and nothing is counted twice.
-    async fn sum_valid_rolled(&self, team: &str, from: i64) -> Result<i64, CoreError> {
+    /// Valid and refused verifications per minute of `team` for the 30 minutes from `from`.
+    async fn recent_minutes(&self, team: &str, from: i64) -> Result<Vec<(i64, i64)>, CoreError> {
+        let rows = usage_minute::Entity::find()
+            .filter(usage_minute::Column::TeamId.eq(team))
+            .filter(usage_minute::Column::Minute.gte(from))
+            .all(&self.db)
+            .await?;
+        let mut out = vec![(0, 0); 30];
+        for r in rows {
+            if let Some(slot) = usize::try_from((r.minute - from) / 60).ok().and_then(|i| out.get_mut(i)) {
+                slot.0 += r.valid;
+                slot.1 += r.refused;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Valid verifications per team since `from` (day-aligned), of one team or all, read from
+    /// day rows, then hour rows, then minute rows, split at the rollup watermarks, so
+    /// retention (which only deletes rows already rolled up) never loses a count and nothing
+    /// is counted twice.
+    pub(crate) async fn valid_since(&self, team: Option<&str>, from: i64) -> Result<HashMap<String, i64>, CoreError> {
         use sea_orm::{ConnectionTrait, Statement};
         let hours_done = Ord::max(self.rollup_watermark("hour").await?.unwrap_or(i64::MIN), from);
         let days_done = Ord::min(Ord::max(self.rollup_watermark("day").await?.unwrap_or(i64::MIN), from), hours_done);
         let backend = self.db.get_database_backend();
-        let mut total = 0;
-        for (table, lo, hi) in [("usage_days", from, days_done), ("usage_hours", days_done, hours_done)] {
+        let only = team.map(|t| format!(" AND team_id = {}", quote(t))).unwrap_or_default();
+        let mut totals = HashMap::new();
+        for (table, col, lo, hi) in
+            [("usage_key_days", "at", from, days_done), ("usage_key_hours", "at", days_done, hours_done), ("usage_minutes", "minute", hours_done, i64::MAX)]
+        {
             if lo >= hi {
                 continue;
             }
-            let sql = format!("SELECT CAST(COALESCE(SUM(valid), 0) AS BIGINT) AS s FROM {table} WHERE team_id = {} AND at >= {lo} AND at < {hi}", quote(team));
-            if let Some(r) = self.db.query_one_raw(Statement::from_string(backend, sql)).await? {
-                total += r.try_get::<i64>("", "s")?;
+            let sql = format!(
+                "SELECT team_id, CAST(SUM(valid) AS BIGINT) AS s FROM {table} WHERE {col} >= {lo} AND {col} < {hi}{only} GROUP BY team_id"
+            );
+            for r in self.db.query_all_raw(Statement::from_string(backend, sql)).await? {
+                *totals.entry(r.try_get::<String>("", "team_id")?).or_default() += r.try_get::<i64>("", "s")?;
             }
         }
-        Ok(total + self.sum_valid(team, hours_done, i64::MAX).await?)
+        Ok(totals)
     }
-
-    async fn sum_valid(&self, team: &str, from: i64, until: i64) -> Result<i64, CoreError> {
-        let total: Option<i64> = usage_minute::Entity::find()
-            .select_only()
-            .column_as(Expr::cust("CAST(COALESCE(SUM(valid), 0) AS BIGINT)"), "total")
-            .filter(usage_minute::Column::TeamId.eq(team))
-            .filter(usage_minute::Column::Minute.gte(from))
-            .filter(usage_minute::Column::Minute.lt(until))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        Ok(total.unwrap_or(0))
-    }
-}
-
-/// A string as an SQL literal (ids are generated by Keyport, but quote anyway).
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }

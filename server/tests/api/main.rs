@@ -11,4 +11,5 @@ mod smtp;
 mod keys;
 mod security;
 mod teams;
+mod usage;
 mod verify;

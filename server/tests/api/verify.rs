@@ -562,19 +562,18 @@ async fn finished_hours_and_days_are_rolled_up_once_and_old_minutes_expire() {
     app.clock.advance(chrono::Duration::hours(2));
     app.services.roll_up(app.services.now()).await.unwrap();
     app.services.roll_up(app.services.now()).await.unwrap();
-    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_hours").await, 4);
-    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_hour_details WHERE dimension = 'code'").await, 4);
-    assert_eq!(sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_hour_http").await, 3);
-    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_hour_latency").await, 3);
-    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_hours").await, 1, "both minutes in one hour row");
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_key_hours").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_key_hours").await, 3);
+    assert_eq!(sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_endpoint_hours WHERE endpoint = 'GET /x'").await, 3);
+    assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_key_hours").await, 1, "both minutes in one hour row");
 
     // Two days on, the day is rolled and (retention: one day here) the minutes are gone; the
     // dashboard's month still counts them, from the day row.
     let traffic_at = app.services.now() - chrono::Duration::hours(2);
     app.clock.advance(chrono::Duration::days(2));
     app.services.roll_up(app.services.now()).await.unwrap();
-    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_days").await, 4);
-    assert_eq!(sum("SELECT CAST(SUM(count) AS BIGINT) AS s FROM usage_day_latency").await, 3);
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_key_days").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(requests) AS BIGINT) AS s FROM usage_endpoint_days").await, 3);
     assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minutes").await, 0);
     let same_month = keyport_core::services::usage::month_start(app.services.now()) <= traffic_at;
     assert_eq!(app.usage().await.month_requests, if same_month { 4 } else { 0 });
@@ -582,6 +581,6 @@ async fn finished_hours_and_days_are_rolled_up_once_and_old_minutes_expire() {
     app.services.roll_up(app.services.now()).await.unwrap();
     assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minutes").await, 0);
     assert_eq!(sum("SELECT COUNT(*) AS s FROM usage_minute_latency").await, 0);
-    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_hours").await, 4);
-    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_days").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_key_hours").await, 4);
+    assert_eq!(sum("SELECT CAST(SUM(valid) AS BIGINT) AS s FROM usage_key_days").await, 4);
 }

@@ -1,0 +1,194 @@
+//! `keyport demo`: fills a fresh install with a demo account, a team, four keys and thirty
+//! days of simulated traffic, so a newcomer sees living charts at once. The traffic goes the
+//! way real traffic goes: counted by the same in-memory aggregators as verifications and
+//! `POST /v1/usage` reports, flushed into per-minute rows, then rolled into hours and days
+//! (minute rows older than the retention are dropped once rolled, as always).
+
+use super::audit::RequestMeta;
+use super::keys::KeyInput;
+use super::Services;
+use crate::dto::VerifyCode;
+use crate::entity::user;
+use crate::error::CoreError;
+use chrono::{Datelike, Duration, Timelike, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::sync::Arc;
+
+/// The demo account's address.
+pub const DEMO_EMAIL: &str = "demo@keyport.local";
+
+/// What the demo created.
+#[derive(Debug)]
+pub struct DemoReport {
+    /// Sign in with this address…
+    pub email: String,
+    /// …and this password (random, shown once).
+    pub password: String,
+    /// Keys created.
+    pub keys: usize,
+    /// Verifications simulated.
+    pub verifications: u64,
+    /// Served requests simulated.
+    pub served: u64,
+}
+
+struct DemoKey {
+    name: &'static str,
+    environment: &'static str,
+    scopes: &'static str,
+    ratelimit: &'static str,
+    /// Average verifications per minute at the busiest hour.
+    per_minute: f64,
+    endpoints: &'static [(&'static str, f64, f64)],
+}
+
+/// (endpoint, share of the key's calls, median latency in ms).
+const KEYS: [DemoKey; 4] = [
+    DemoKey {
+        name: "Checkout service",
+        environment: "live",
+        scopes: "payments:read payments:write",
+        ratelimit: "120",
+        per_minute: 16.0,
+        endpoints: &[("POST /payments", 0.45, 140.0), ("GET /payments", 0.4, 38.0), ("GET /invoices", 0.15, 52.0)],
+    },
+    DemoKey {
+        name: "Mobile app",
+        environment: "live",
+        scopes: "payments:read invoices:read",
+        ratelimit: "60",
+        per_minute: 7.0,
+        endpoints: &[("GET /payments", 0.6, 35.0), ("GET /invoices", 0.4, 48.0)],
+    },
+    DemoKey {
+        name: "Partner integration",
+        environment: "live",
+        scopes: "invoices:read invoices:write",
+        ratelimit: "60",
+        per_minute: 3.0,
+        endpoints: &[("GET /invoices", 0.55, 60.0), ("POST /invoices", 0.45, 210.0)],
+    },
+    DemoKey {
+        name: "Staging",
+        environment: "test",
+        scopes: "",
+        ratelimit: "",
+        per_minute: 1.5,
+        endpoints: &[("GET /payments", 0.7, 90.0), ("POST /payments", 0.3, 260.0)],
+    },
+];
+
+/// A small deterministic generator (xorshift64*), so every demo looks alike.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.unit().max(1e-12), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+impl Services {
+    /// Loads the demo. Refuses when it was loaded before or when the database already holds
+    /// rolled-up usage (the demo's past would land behind the rollup). `progress` is told
+    /// each simulated day.
+    pub async fn load_demo(&self, progress: impl Fn(i64, i64)) -> Result<DemoReport, CoreError> {
+        if user::Entity::find().filter(user::Column::Email.eq(DEMO_EMAIL)).one(&self.db).await?.is_some() {
+            return Err(CoreError::Conflict(format!("The demo is already loaded: sign in as {DEMO_EMAIL}.")));
+        }
+        if self.rollup_watermark("hour").await?.is_some() {
+            return Err(CoreError::Conflict("The demo fills a fresh install, and this database already holds usage. Point KEYPORT_DATA_DIR (or KEYPORT_DATABASE_URL) at a new one.".into()));
+        }
+        let password = crate::crypto::random_base62(16);
+        let meta = RequestMeta { ip: "127.0.0.1".into(), user_agent: "keyport demo".into() };
+        let (caller, _) = self.register(DEMO_EMAIL, &password).await?;
+        self.update_team(&caller, "Acme Payments (demo)", "A demo team with thirty days of simulated traffic.", &meta).await?;
+        let mut keys = Vec::new();
+        for k in &KEYS {
+            let input = KeyInput { name: k.name, environment: k.environment, scopes: k.scopes, ratelimit: k.ratelimit, expiry: "never", ..Default::default() };
+            let created = self.create_key(&caller, input, &meta).await?;
+            keys.push((Arc::<str>::from(created.key.id.as_str()), k));
+        }
+        let team: Arc<str> = caller.team.id.as_str().into();
+
+        let now = self.now();
+        let end = now.timestamp() - now.timestamp().rem_euclid(60);
+        let start = end - 30 * 86_400;
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut verifications, mut served) = (0u64, 0u64);
+        // An incident (a slow, failing upstream) and a traffic spike, to give the charts a story.
+        let incident = (end - 6 * 86_400 - 5 * 3600, end - 6 * 86_400 - 4 * 3600);
+        let spike = (end - 11 * 86_400 - 3 * 3600, end - 11 * 86_400 - 2 * 3600);
+        let mut minute = start;
+        while minute <= end {
+            let t = chrono::DateTime::<Utc>::from_timestamp(minute, 0).unwrap_or(now);
+            let hour = f64::from(t.hour()) + f64::from(t.minute()) / 60.0;
+            let daily = 0.25 + 0.75 * (-((hour - 14.5) / 4.5).powi(2)).exp();
+            let weekly = if t.weekday().number_from_monday() >= 6 { 0.5 } else { 1.0 };
+            let growth = 0.6 + 0.4 * (minute - start) as f64 / (end - start) as f64;
+            let in_incident = (incident.0..incident.1).contains(&minute);
+            let in_spike = (spike.0..spike.1).contains(&minute);
+            for (id, k) in &keys {
+                let mean = k.per_minute * daily * weekly * growth * if in_spike && k.name == "Checkout service" { 9.0 } else { 1.0 };
+                let n = (mean * (0.55 + 0.9 * rng.unit())).round() as u64;
+                let limit: u64 = k.ratelimit.parse().unwrap_or(60);
+                for i in 0..n {
+                    let pick = rng.unit();
+                    let mut acc = 0.0;
+                    let &(endpoint, _, median) = k.endpoints.iter().find(|(_, share, _)| { acc += share; pick < acc }).unwrap_or(&k.endpoints[0]);
+                    let code = if i >= limit {
+                        VerifyCode::RateLimited
+                    } else if k.name == "Partner integration" && rng.unit() < 0.03 {
+                        VerifyCode::InsufficientScopes
+                    } else if k.name == "Staging" && rng.unit() < 0.02 {
+                        VerifyCode::Revoked
+                    } else {
+                        VerifyCode::Valid
+                    };
+                    self.usage.record_for(id, &team, minute, code, 1, Some(endpoint), t);
+                    verifications += 1;
+                    if code != VerifyCode::Valid {
+                        continue;
+                    }
+                    let r = rng.unit();
+                    let status = if in_incident && r < 0.22 {
+                        503
+                    } else if r < 0.004 {
+                        500
+                    } else if r < 0.03 {
+                        404
+                    } else if r < 0.045 {
+                        422
+                    } else {
+                        200
+                    };
+                    let slow = if in_incident { 4.0 } else { 1.0 };
+                    let latency = median * slow * (0.45 * rng.normal()).exp() * if rng.unit() < 0.01 { 6.0 } else { 1.0 };
+                    self.traffic.record(id.clone(), team.clone(), minute, Some(endpoint), status, latency);
+                    served += 1;
+                }
+            }
+            minute += 60;
+            if (minute - start) % 86_400 == 0 || minute > end {
+                self.flush_usage().await?;
+                self.flush_traffic().await?;
+                progress((minute - start) / 86_400, 30);
+            }
+        }
+        self.roll_up(now + Duration::seconds(0)).await?;
+        Ok(DemoReport { email: DEMO_EMAIL.into(), password, keys: keys.len(), verifications, served })
+    }
+}
