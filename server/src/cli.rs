@@ -152,7 +152,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             eprintln!("Simulating 30 days of traffic for the demo team…");
             let started = std::time::Instant::now();
             let r = svc
-                .load_demo(|day, days| {
+                .load_demo(30, |day, days| {
                     use std::io::Write;
                     eprint!("\r  day {day:>2} of {days}");
                     let _ = std::io::stderr().flush();
@@ -170,6 +170,13 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             println!("  email:    {}", r.email);
             println!("  password: {}", r.password);
             println!("The password is shown once.");
+            if (r.verifications as i64) > settings.monthly_quota {
+                println!(
+                    "The demo's traffic is above the plan quota (KEYPORT_MONTHLY_QUOTA={}), so the dashboard shows the quota warning;\n\
+                     serve with KEYPORT_MONTHLY_QUOTA=1000000 to see room left and a forecast instead.",
+                    settings.monthly_quota
+                );
+            }
         }
         Command::Tokens { action: TokenAction::Create { name } } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

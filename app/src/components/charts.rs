@@ -28,7 +28,9 @@ pub struct TimeAxis {
     pub caption: String,
 }
 
-const W: f64 = 720.0;
+/// Drawing width of a full-width chart; half-width ones draw narrower so text stays legible.
+const WIDE: f64 = 720.0;
+const NARROW: f64 = 440.0;
 const H: f64 = 200.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 8.0;
@@ -75,8 +77,8 @@ pub fn compact(v: f64) -> String {
     format!("{s}{suffix}")
 }
 
-fn x_of(i: usize, n: usize) -> f64 {
-    LEFT + (W - LEFT - RIGHT) * i as f64 / n.max(1) as f64
+fn x_of(i: usize, n: usize, w: f64) -> f64 {
+    LEFT + (w - LEFT - RIGHT) * i as f64 / n.max(1) as f64
 }
 
 fn y_of(v: f64, top: f64) -> f64 {
@@ -84,22 +86,22 @@ fn y_of(v: f64, top: f64) -> f64 {
 }
 
 /// Grid lines, y tick labels and the time labels.
-fn frame(top: f64, step: f64, unit: &'static str, axis: &TimeAxis, n: usize) -> impl IntoView {
+fn frame(top: f64, step: f64, unit: &'static str, axis: &TimeAxis, n: usize, w: f64) -> impl IntoView {
     let ticks = (0..=((top / step).round() as usize)).map(|k| {
         let v = k as f64 * step;
         let y = y_of(v, top);
         view! {
-            <line x1=LEFT x2=W - RIGHT y1=fmt1(y) y2=fmt1(y) class="grid"/>
+            <line x1=LEFT x2=w - RIGHT y1=fmt1(y) y2=fmt1(y) class="grid"/>
             <text x=LEFT - 6.0 y=fmt1(y + 3.5) class="tick" text-anchor="end">{format!("{}{unit}", compact(v))}</text>
         }
     }).collect_view();
     let times = axis.ticks.iter().map(|(i, label)| {
-        let x = x_of(*i, n) + (W - LEFT - RIGHT) / n.max(1) as f64 / 2.0;
+        let x = x_of(*i, n, w) + (w - LEFT - RIGHT) / n.max(1) as f64 / 2.0;
         view! { <text x=fmt1(x) y=H - 6.0 class="tick" text-anchor="middle">{label.clone()}</text> }
     }).collect_view();
     view! {
         {ticks}
-        <line x1=LEFT x2=W - RIGHT y1=H - BOTTOM y2=H - BOTTOM class="axis"/>
+        <line x1=LEFT x2=w - RIGHT y1=H - BOTTOM y2=H - BOTTOM class="axis"/>
         {times}
     }
 }
@@ -128,14 +130,18 @@ pub fn BarChart(
     /// Unit after tick values ("" for counts).
     #[prop(optional)]
     unit: &'static str,
+    /// Drawn for a half-width card.
+    #[prop(optional)]
+    narrow: bool,
 ) -> impl IntoView {
+    let w = if narrow { NARROW } else { WIDE };
     let n = axis.labels.len();
     let totals: Vec<f64> = (0..n).map(|i| series.iter().filter_map(|s| s.values.get(i).copied().flatten()).sum()).collect();
     let (top, step) = nice_scale(totals.iter().copied().fold(0.0, f64::max));
-    let slot = (W - LEFT - RIGHT) / n.max(1) as f64;
+    let slot = (w - LEFT - RIGHT) / n.max(1) as f64;
     let gap = if slot > 4.0 { slot * 0.2 } else { 0.0 };
     let bars = (0..n).map(|i| {
-        let x = x_of(i, n) + gap / 2.0;
+        let x = x_of(i, n, w) + gap / 2.0;
         let mut base = 0.0;
         let mut parts = Vec::new();
         let mut tip = axis.labels[i].clone();
@@ -154,15 +160,15 @@ pub fn BarChart(
         view! {
             <g class="period">
                 <title>{tip}</title>
-                <rect x=fmt1(x_of(i, n)) y=TOP width=fmt1(slot) height=H - TOP - BOTTOM class="hover-col"/>
+                <rect x=fmt1(x_of(i, n, w)) y=TOP width=fmt1(slot) height=H - TOP - BOTTOM class="hover-col"/>
                 {parts}
             </g>
         }
     }).collect_view();
     view! {
-        <figure class="chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=label>
-                {frame(top, step, unit, &axis, n)}
+        <figure class=if narrow { "chart narrow" } else { "chart" }>
+            <svg viewBox=format!("0 0 {w} {H}") role="img" aria-label=label>
+                {frame(top, step, unit, &axis, n, w)}
                 {bars}
             </svg>
             <figcaption class="chart-foot small muted">
@@ -184,12 +190,16 @@ pub fn LineChart(
     axis: TimeAxis,
     /// Unit after values (" ms", "%").
     unit: &'static str,
+    /// Drawn for a half-width card.
+    #[prop(optional)]
+    narrow: bool,
 ) -> impl IntoView {
+    let w = if narrow { NARROW } else { WIDE };
     let n = axis.labels.len();
     let max = series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max);
     let (top, step) = nice_scale(max);
-    let slot = (W - LEFT - RIGHT) / n.max(1) as f64;
-    let cx = |i: usize| x_of(i, n) + slot / 2.0;
+    let slot = (w - LEFT - RIGHT) / n.max(1) as f64;
+    let cx = |i: usize| x_of(i, n, w) + slot / 2.0;
     let lines = series.iter().map(|s| {
         let mut d = String::new();
         let mut pen_down = false;
@@ -217,12 +227,12 @@ pub fn LineChart(
                 None => tip.push_str(&format!("\n{}: —", s.label)),
             }
         }
-        view! { <rect x=fmt1(x_of(i, n)) y=TOP width=fmt1(slot) height=H - TOP - BOTTOM class="hover-col"><title>{tip}</title></rect> }
+        view! { <rect x=fmt1(x_of(i, n, w)) y=TOP width=fmt1(slot) height=H - TOP - BOTTOM class="hover-col"><title>{tip}</title></rect> }
     }).collect_view();
     view! {
-        <figure class="chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=label>
-                {frame(top, step, unit, &axis, n)}
+        <figure class=if narrow { "chart narrow" } else { "chart" }>
+            <svg viewBox=format!("0 0 {w} {H}") role="img" aria-label=label>
+                {frame(top, step, unit, &axis, n, w)}
                 {lines}
                 {cols}
             </svg>

@@ -132,7 +132,7 @@ pub fn UsageView(report: UsageReport) -> impl IntoView {
                 <h2 id="chart-errors">"Error rate"</h2>
                 <p class="muted small">"Share of served requests answered 4xx and 5xx."</p>
                 {if served {
-                    view! { <LineChart label="Error rate per period, percent".to_string() series=errors axis=axis.clone() unit="%"/> }.into_any()
+                    view! { <LineChart label="Error rate per period, percent".to_string() series=errors axis=axis.clone() unit="%" narrow=true/> }.into_any()
                 } else {
                     no_served().into_any()
                 }}
@@ -141,7 +141,7 @@ pub fn UsageView(report: UsageReport) -> impl IntoView {
                 <h2 id="chart-latency">"Latency"</h2>
                 <p class="muted small">"Percentiles of the time your API took, per period."</p>
                 {if served {
-                    view! { <LineChart label="Latency percentiles per period, milliseconds".to_string() series=latency axis=axis unit=" ms"/> }.into_any()
+                    view! { <LineChart label="Latency percentiles per period, milliseconds".to_string() series=latency axis=axis unit=" ms" narrow=true/> }.into_any()
                 } else {
                     no_served().into_any()
                 }}

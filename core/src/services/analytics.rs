@@ -121,10 +121,12 @@ impl Scope<'_> {
         match self {
             Scope::All => String::new(),
             Scope::Team { team, key, env } => {
-                let mut s = format!(" AND team_id = {}", quote(team));
-                if let Some(k) = key {
-                    s.push_str(&format!(" AND key_id = {}", quote(k)));
-                }
+                // By key alone when given (the caller checked it is the team's), so the
+                // primary key (key_id, at, …) serves the range.
+                let mut s = match key {
+                    Some(k) => format!(" AND key_id = {}", quote(k)),
+                    None => format!(" AND team_id = {}", quote(team)),
+                };
                 if let Some(e) = env {
                     s.push_str(&format!(
                         " AND key_id IN (SELECT id FROM api_keys WHERE team_id = {} AND environment = '{}')",
@@ -173,13 +175,6 @@ fn encode_counts(c: &[i64]) -> String {
     c[..last].iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn decode_counts(s: &str) -> [i64; 10] {
-    let mut out = [0; 10];
-    for (i, part) in s.split(',').enumerate().take(10) {
-        out[i] = part.trim().parse().unwrap_or(0);
-    }
-    out
-}
 
 async fn query<C: ConnectionTrait>(db: &C, sql: String) -> Result<Vec<QueryResult>, CoreError> {
     Ok(db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?)
@@ -326,28 +321,44 @@ pub(crate) async fn read_rolled<C: ConnectionTrait>(
     };
     let w = format!("at >= {lo} AND at < {hi}{filter}");
     let http = |r: &QueryResult, f: &mut Figures| -> Result<(), CoreError> {
-        f.team_id = text(r, "team_id")?;
+        if f.team_id.is_empty() {
+            f.team_id = text(r, "team_id")?;
+        }
         http_into(f, r)?;
-        f.hist.add(&Histogram::decode(&text(r, "latency")?));
+        add_encoded(&mut f.hist.0, &text(r, "latency")?);
         Ok(())
     };
+    const HTTP: &str = "team_id, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, latency";
     if let Some(period) = keys {
-        for r in query(db, format!("SELECT * FROM {series_table} WHERE {w}")).await? {
-            let mut f = Figures { valid: int(&r, "valid")?, refused: int(&r, "refused")?, cost: int(&r, "cost")?, ..Figures::default() };
-            f.codes = decode_counts(&text(&r, "codes")?);
-            http(&r, &mut f)?;
-            out.keys.entry((text(&r, owner)?, period.of(int(&r, "at")?))).or_default().add(&f);
+        let sql = format!("SELECT {owner}, at, valid, refused, cost, codes, {HTTP} FROM {series_table} WHERE {w}");
+        for r in query(db, sql).await? {
+            let f = out.keys.entry((text(&r, owner)?, period.of(int(&r, "at")?))).or_default();
+            f.valid += int(&r, "valid")?;
+            f.refused += int(&r, "refused")?;
+            f.cost += int(&r, "cost")?;
+            add_encoded(&mut f.codes, &text(&r, "codes")?);
+            http(&r, f)?;
         }
     }
     if let Some(period) = endpoints {
-        for r in query(db, format!("SELECT * FROM {endpoint_table} WHERE {w}")).await? {
-            let mut f = Figures { verifications: int(&r, "verifications")?, ..Figures::default() };
-            http(&r, &mut f)?;
+        let sql = format!("SELECT {owner}, at, endpoint, verifications, {HTTP} FROM {endpoint_table} WHERE {w}");
+        for r in query(db, sql).await? {
             let k = (text(&r, owner)?, period.of(int(&r, "at")?), text(&r, "endpoint")?);
-            out.endpoints.entry(k).or_default().add(&f);
+            let f = out.endpoints.entry(k).or_default();
+            f.verifications += int(&r, "verifications")?;
+            http(&r, f)?;
         }
     }
     Ok(())
+}
+
+/// Adds counts in their stored form (comma-separated) to `into`, in place.
+fn add_encoded<T: Copy + std::ops::AddAssign + std::str::FromStr>(into: &mut [T], s: &str) {
+    for (slot, part) in into.iter_mut().zip(s.split(',')) {
+        if let Ok(n) = part.parse::<T>() {
+            *slot += n;
+        }
+    }
 }
 
 /// How far the rollups have got (unix seconds; days never ahead of hours).
@@ -667,8 +678,11 @@ mod tests {
     fn counts_survive_storing() {
         let c = [5, 0, 0, 0, 0, 0, 0, 0, 3, 0];
         assert_eq!(encode_counts(&c), "5,0,0,0,0,0,0,0,3");
-        assert_eq!(decode_counts(&encode_counts(&c)), c);
-        assert_eq!(decode_counts(""), [0; 10]);
+        let mut back = [0i64; 10];
+        add_encoded(&mut back, &encode_counts(&c));
+        assert_eq!(back, c);
+        add_encoded(&mut back, "");
+        assert_eq!(back, c);
         assert_eq!(Period::Step(3600).of(7300), 7200);
         assert_eq!(Period::Whole(5).of(7300), 5);
         assert_eq!(quote("a'b"), "'a''b'");

@@ -102,10 +102,10 @@ impl Rng {
 }
 
 impl Services {
-    /// Loads the demo. Refuses when it was loaded before or when the database already holds
+    /// Loads the demo with `days` (1–30) of traffic. Refuses when it was loaded before or when the database already holds
     /// rolled-up usage (the demo's past would land behind the rollup). `progress` is told
     /// each simulated day.
-    pub async fn load_demo(&self, progress: impl Fn(i64, i64)) -> Result<DemoReport, CoreError> {
+    pub async fn load_demo(&self, days: i64, progress: impl Fn(i64, i64)) -> Result<DemoReport, CoreError> {
         if user::Entity::find().filter(user::Column::Email.eq(DEMO_EMAIL)).one(&self.db).await?.is_some() {
             return Err(CoreError::Conflict(format!("The demo is already loaded: sign in as {DEMO_EMAIL}.")));
         }
@@ -126,7 +126,7 @@ impl Services {
 
         let now = self.now();
         let end = now.timestamp() - now.timestamp().rem_euclid(60);
-        let start = end - 30 * 86_400;
+        let start = end - days.clamp(1, 30) * 86_400;
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let (mut verifications, mut served) = (0u64, 0u64);
         // An incident (a slow, failing upstream) and a traffic spike, to give the charts a story.
@@ -185,7 +185,7 @@ impl Services {
             if (minute - start) % 86_400 == 0 || minute > end {
                 self.flush_usage().await?;
                 self.flush_traffic().await?;
-                progress((minute - start) / 86_400, 30);
+                progress(Ord::min((minute - start) / 86_400, days), days);
             }
         }
         self.roll_up(now + Duration::seconds(0)).await?;

@@ -253,3 +253,23 @@ async fn owners_and_admins_are_warned_once_at_80_and_at_100_percent_of_the_quota
     let page = app.page("/portal").await.text().await.unwrap();
     assert!(page.contains("Your team has used its monthly quota"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fills_a_fresh_install_through_the_ingestion_path_once() {
+    let app = spawn_app().await;
+    let demo = app.services.load_demo(2, |_, _| {}).await.unwrap();
+    assert!(demo.verifications > 1000 && demo.served > 1000, "{demo:?}");
+    let res = app.login(&demo.email, &demo.password).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.list_keys().await.len(), 4);
+    // Everything simulated is in the charts, rolled up or not, exactly once.
+    let r = app.report("7d", "day", "").await;
+    assert_eq!((r.totals.verifications() as u64, r.totals.requests as u64), (demo.verifications, demo.served));
+    assert!(r.endpoints.len() >= 4 && r.totals.p95.is_some());
+    assert!(app.services.rollup_watermark("hour").await.unwrap().is_some(), "the past was rolled into hours");
+    let hourly = app.report("7d", "hour", "").await;
+    assert_eq!(hourly.totals.verifications(), r.totals.verifications());
+    // Loading it again is refused and changes nothing.
+    assert!(app.services.load_demo(2, |_, _| {}).await.is_err());
+    assert_eq!(app.report("7d", "day", "").await.totals.verifications(), r.totals.verifications());
+}
