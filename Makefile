@@ -1,9 +1,13 @@
 # The two commands a newcomer needs. Both install what is missing first.
-.PHONY: run test setup bench
+.PHONY: run test setup bench demo
 
 ## Build and run the portal on http://127.0.0.1:3000 (SQLite in ./data)
 run:
 	scripts/run.sh
+
+## Like run, with a demo team: 30 days of simulated traffic loaded once, and more while it runs
+demo:
+	KEYPORT_DEMO=1 scripts/run.sh
 
 ## Run every test: unit, HTTP (SQLite and PostgreSQL) and browser tests
 test:

@@ -109,6 +109,9 @@ pub struct Services {
     pub mailer: Arc<dyn outbox::Mailer>,
     /// Wakes the outbox worker when an email is queued.
     pub outbox_wakeup: tokio::sync::Notify,
+    /// Held by each usage flush and each rollup pass, so a rollup never runs while a flush of
+    /// this node is still writing minutes it would roll.
+    pub(crate) flush_lock: tokio::sync::Mutex<()>,
 }
 
 impl Services {
@@ -133,6 +136,7 @@ impl Services {
             tokens: tokens::TokenCache::default(),
             mailer: Arc::new(outbox::LogMailer),
             outbox_wakeup: tokio::sync::Notify::new(),
+            flush_lock: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -5,6 +5,8 @@ use crate::config::{Settings, ENV_VARS};
 use crate::startup::{build_services, open_database, Application};
 use clap::{Parser, Subcommand};
 use keyport_core::clock::SystemClock;
+use keyport_core::services::demo::DEMO_EMAIL;
+use keyport_core::Services;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,7 +35,12 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the portal and the /v1 API (applies migrations first).
-    Serve,
+    Serve {
+        /// Load the demo into a fresh install if it is not there yet, and keep its traffic
+        /// flowing while the portal runs.
+        #[arg(long, env = "KEYPORT_DEMO")]
+        demo: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage operator tokens (used by your backend to call /v1).
@@ -102,7 +109,7 @@ pub async fn main() -> ExitCode {
         }
     };
     init_tracing(&settings.log);
-    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+    match run(cli.command.unwrap_or(Command::Serve { demo: std::env::var("KEYPORT_DEMO").is_ok_and(|v| v == "1" || v == "true") }), settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyport: {e}");
@@ -113,9 +120,30 @@ pub async fn main() -> ExitCode {
 
 async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     match cmd {
-        Command::Serve => {
+        Command::Serve { demo } => {
             tracing::debug!(?settings, "settings");
-            Application::build(settings).await?.run_until_stopped().await?;
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let quota = settings.monthly_quota;
+            let app = Application::build(settings).await?;
+            if demo {
+                let svc = app.services();
+                if svc.demo_live().await?.is_some() {
+                    println!("The demo is loaded: sign in at {base}/portal/login as {DEMO_EMAIL} (its password was printed when it was loaded).");
+                } else {
+                    load_demo(&svc, &base, quota).await?;
+                }
+                if let Some(mut sim) = svc.demo_live().await? {
+                    // A second of the demo's traffic every second, counted like real traffic.
+                    tokio::spawn(async move {
+                        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+                        loop {
+                            every.tick().await;
+                            sim.tick(&svc);
+                        }
+                    });
+                }
+            }
+            app.run_until_stopped().await?;
         }
         Command::Migrate => {
             open_database(&settings).await?;
@@ -149,34 +177,8 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
         Command::Demo => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
-            eprintln!("Simulating 30 days of traffic for the demo team…");
-            let started = std::time::Instant::now();
-            let r = svc
-                .load_demo(30, |day, days| {
-                    use std::io::Write;
-                    eprint!("\r  day {day:>2} of {days}");
-                    let _ = std::io::stderr().flush();
-                })
-                .await?;
-            eprintln!();
-            println!(
-                "Demo loaded in {:.0} s: {} keys, {} verifications and {} served requests over 30 days.",
-                started.elapsed().as_secs_f64(),
-                r.keys,
-                r.verifications,
-                r.served
-            );
-            println!("Start the portal (keyport serve, or make run) and sign in at {base}/portal/login as");
-            println!("  email:    {}", r.email);
-            println!("  password: {}", r.password);
-            println!("The password is shown once.");
-            if (r.verifications as i64) > settings.monthly_quota {
-                println!(
-                    "The demo's traffic is above the plan quota (KEYPORT_MONTHLY_QUOTA={}), so the dashboard shows the quota warning;\n\
-                     serve with KEYPORT_MONTHLY_QUOTA=1000000 to see room left and a forecast instead.",
-                    settings.monthly_quota
-                );
-            }
+            load_demo(&svc, &base, settings.monthly_quota).await?;
+            println!("Start the portal (keyport serve, or make run) to sign in.");
         }
         Command::Tokens { action: TokenAction::Create { name } } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
@@ -185,6 +187,38 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             eprintln!("Created operator token {} ({name}). It is shown once; store it now:", t.id);
             println!("{}", t.token);
         }
+    }
+    Ok(())
+}
+
+/// Loads the demo, showing progress, and prints how to sign in.
+async fn load_demo(svc: &Services, base: &str, quota: i64) -> Result<(), Box<dyn std::error::Error>> {
+    eprintln!("Simulating 30 days of traffic for the demo team…");
+    let started = std::time::Instant::now();
+    let r = svc
+        .load_demo(30, |day, days| {
+            use std::io::Write;
+            eprint!("\r  day {day:>2} of {days}");
+            let _ = std::io::stderr().flush();
+        })
+        .await?;
+    eprintln!();
+    println!(
+        "Demo loaded in {:.0} s: {} keys, {} verifications and {} served requests over 30 days.",
+        started.elapsed().as_secs_f64(),
+        r.keys,
+        r.verifications,
+        r.served
+    );
+    println!("Sign in at {base}/portal/login as");
+    println!("  email:    {}", r.email);
+    println!("  password: {}", r.password);
+    println!("The password is shown once.");
+    if (r.verifications as i64) > quota {
+        println!(
+            "The demo's traffic is above the plan quota (KEYPORT_MONTHLY_QUOTA={quota}), so the dashboard shows the quota warning;\n\
+             serve with KEYPORT_MONTHLY_QUOTA=1000000 to see room left and a forecast instead."
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::Services;
 use crate::dto::VerifyCode;
 use crate::entity::user;
 use crate::error::CoreError;
-use chrono::{Datelike, Duration, Timelike, Utc};
+use chrono::{Datelike, Timelike, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ pub struct DemoReport {
     pub served: u64,
 }
 
-struct DemoKey {
+pub struct DemoKey {
     name: &'static str,
     environment: &'static str,
     scopes: &'static str,
@@ -127,68 +127,136 @@ impl Services {
         let now = self.now();
         let end = now.timestamp() - now.timestamp().rem_euclid(60);
         let start = end - days.clamp(1, 30) * 86_400;
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut sim = Simulation::new(keys, team, end);
+        // This node's flushes and rollups wait until the past is written and rolled: a rollup
+        // in between would move the watermark past minutes not written yet.
+        let _backfilling = self.flush_lock.lock().await;
         let (mut verifications, mut served) = (0u64, 0u64);
-        // An incident (a slow, failing upstream) and a traffic spike, to give the charts a story.
-        let incident = (end - 6 * 86_400 - 5 * 3600, end - 6 * 86_400 - 4 * 3600);
-        let spike = (end - 11 * 86_400 - 3 * 3600, end - 11 * 86_400 - 2 * 3600);
         let mut minute = start;
         while minute <= end {
-            let t = chrono::DateTime::<Utc>::from_timestamp(minute, 0).unwrap_or(now);
-            let hour = f64::from(t.hour()) + f64::from(t.minute()) / 60.0;
-            let daily = 0.25 + 0.75 * (-((hour - 14.5) / 4.5).powi(2)).exp();
-            let weekly = if t.weekday().number_from_monday() >= 6 { 0.5 } else { 1.0 };
             let growth = 0.6 + 0.4 * (minute - start) as f64 / (end - start) as f64;
-            let in_incident = (incident.0..incident.1).contains(&minute);
-            let in_spike = (spike.0..spike.1).contains(&minute);
-            for (id, k) in &keys {
-                let mean = k.per_minute * daily * weekly * growth * if in_spike && k.name == "Checkout service" { 9.0 } else { 1.0 };
-                let n = (mean * (0.55 + 0.9 * rng.unit())).round() as u64;
-                let limit: u64 = k.ratelimit.parse().unwrap_or(60);
-                for i in 0..n {
-                    let pick = rng.unit();
-                    let mut acc = 0.0;
-                    let &(endpoint, _, median) = k.endpoints.iter().find(|(_, share, _)| { acc += share; pick < acc }).unwrap_or(&k.endpoints[0]);
-                    let code = if i >= limit {
-                        VerifyCode::RateLimited
-                    } else if k.name == "Partner integration" && rng.unit() < 0.03 {
-                        VerifyCode::InsufficientScopes
-                    } else if k.name == "Staging" && rng.unit() < 0.02 {
-                        VerifyCode::Revoked
-                    } else {
-                        VerifyCode::Valid
-                    };
-                    self.usage.record_for(id, &team, minute, code, 1, Some(endpoint), t);
-                    verifications += 1;
-                    if code != VerifyCode::Valid {
-                        continue;
-                    }
-                    let r = rng.unit();
-                    let status = if in_incident && r < 0.22 {
-                        503
-                    } else if r < 0.004 {
-                        500
-                    } else if r < 0.03 {
-                        404
-                    } else if r < 0.045 {
-                        422
-                    } else {
-                        200
-                    };
-                    let slow = if in_incident { 4.0 } else { 1.0 };
-                    let latency = median * slow * (0.45 * rng.normal()).exp() * if rng.unit() < 0.01 { 6.0 } else { 1.0 };
-                    self.traffic.record(id.clone(), team.clone(), minute, Some(endpoint), status, latency);
-                    served += 1;
-                }
-            }
+            let (v, s) = sim.minute(self, minute, growth);
+            verifications += v;
+            served += s;
             minute += 60;
             if (minute - start) % 86_400 == 0 || minute > end {
-                self.flush_usage().await?;
-                self.flush_traffic().await?;
+                self.flush_usage_locked().await?;
+                self.flush_traffic_locked().await?;
                 progress(Ord::min((minute - start) / 86_400, days), days);
             }
         }
-        self.roll_up(now + Duration::seconds(0)).await?;
-        Ok(DemoReport { email: DEMO_EMAIL.into(), password, keys: keys.len(), verifications, served })
+        self.roll_up_locked(now).await?;
+        Ok(DemoReport { email: DEMO_EMAIL.into(), password, keys: KEYS.len(), verifications, served })
+    }
+
+    /// The loaded demo's traffic from now on, for `keyport serve --demo`: `None` when the
+    /// demo is not loaded.
+    pub async fn demo_live(&self) -> Result<Option<Simulation>, CoreError> {
+        let Some(u) = user::Entity::find().filter(user::Column::Email.eq(DEMO_EMAIL)).one(&self.db).await? else { return Ok(None) };
+        let Some(team) = crate::entity::membership::Entity::find()
+            .filter(crate::entity::membership::Column::UserId.eq(&u.id))
+            .one(&self.db)
+            .await?
+            .map(|m| m.team_id)
+        else {
+            return Ok(None);
+        };
+        let keys = crate::entity::api_key::Entity::find()
+            .filter(crate::entity::api_key::Column::TeamId.eq(&team))
+            .filter(crate::entity::api_key::Column::RevokedAt.is_null())
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|k| KEYS.iter().find(|d| d.name == k.name).map(|d| (Arc::<str>::from(k.id.as_str()), d)))
+            .collect();
+        Ok(Some(Simulation::new(keys, team.as_str().into(), i64::MIN)))
+    }
+}
+
+/// Simulated traffic of the demo keys, counted by the live aggregators.
+pub struct Simulation {
+    keys: Vec<(Arc<str>, &'static DemoKey)>,
+    team: Arc<str>,
+    rng: Rng,
+    /// An incident (a slow, failing upstream) and a traffic spike, to give the charts a story.
+    incident: (i64, i64),
+    spike: (i64, i64),
+}
+
+impl Simulation {
+    fn new(keys: Vec<(Arc<str>, &'static DemoKey)>, team: Arc<str>, end: i64) -> Self {
+        let at = |days: i64, hours: i64| end.saturating_sub(days * 86_400 + hours * 3600);
+        Self {
+            keys,
+            team,
+            rng: Rng(0x9E37_79B9_7F4A_7C15 ^ end as u64),
+            incident: (at(6, 5), at(6, 4)),
+            spike: (at(11, 3), at(11, 2)),
+        }
+    }
+
+    /// Counts `scale` of one minute's traffic (1.0: a whole minute) in the minute starting at
+    /// `minute`. Returns (verifications, served requests).
+    fn traffic(&mut self, svc: &Services, minute: i64, growth: f64, scale: f64) -> (u64, u64) {
+        let rng = &mut self.rng;
+        let t = chrono::DateTime::<Utc>::from_timestamp(minute, 0).unwrap_or_default();
+        let hour = f64::from(t.hour()) + f64::from(t.minute()) / 60.0;
+        let daily = 0.25 + 0.75 * (-((hour - 14.5) / 4.5).powi(2)).exp();
+        let weekly = if t.weekday().number_from_monday() >= 6 { 0.5 } else { 1.0 };
+        let in_incident = (self.incident.0..self.incident.1).contains(&minute);
+        let in_spike = (self.spike.0..self.spike.1).contains(&minute);
+        let (mut verifications, mut served) = (0, 0);
+        for (id, k) in &self.keys {
+            let mean = k.per_minute * daily * weekly * growth * scale * if in_spike && k.name == "Checkout service" { 9.0 } else { 1.0 };
+            // Rounded at random, so a fraction of a request still happens that often.
+            let n = (mean * (0.55 + 0.9 * rng.unit()) + rng.unit()).floor() as u64;
+            let limit: u64 = k.ratelimit.parse().unwrap_or(60);
+            for i in 0..n {
+                let pick = rng.unit();
+                let mut acc = 0.0;
+                let &(endpoint, _, median) = k.endpoints.iter().find(|(_, share, _)| { acc += share; pick < acc }).unwrap_or(&k.endpoints[0]);
+                let code = if i >= limit {
+                    VerifyCode::RateLimited
+                } else if k.name == "Partner integration" && rng.unit() < 0.03 {
+                    VerifyCode::InsufficientScopes
+                } else if k.name == "Staging" && rng.unit() < 0.02 {
+                    VerifyCode::Revoked
+                } else {
+                    VerifyCode::Valid
+                };
+                svc.usage.record_for(id, &self.team, minute, code, 1, Some(endpoint), t);
+                verifications += 1;
+                if code != VerifyCode::Valid {
+                    continue;
+                }
+                let r = rng.unit();
+                let status = if in_incident && r < 0.22 {
+                    503
+                } else if r < 0.004 {
+                    500
+                } else if r < 0.03 {
+                    404
+                } else if r < 0.045 {
+                    422
+                } else {
+                    200
+                };
+                let slow = if in_incident { 4.0 } else { 1.0 };
+                let latency = median * slow * (0.45 * rng.normal()).exp() * if rng.unit() < 0.01 { 6.0 } else { 1.0 };
+                svc.traffic.record(id.clone(), self.team.clone(), minute, Some(endpoint), status, latency);
+                served += 1;
+            }
+        }
+        (verifications, served)
+    }
+
+    fn minute(&mut self, svc: &Services, minute: i64, growth: f64) -> (u64, u64) {
+        self.traffic(svc, minute, growth, 1.0)
+    }
+
+    /// One second of traffic now (the worker's flush writes it like any other).
+    pub fn tick(&mut self, svc: &Services) -> (u64, u64) {
+        let now = svc.now().timestamp();
+        self.traffic(svc, now - now.rem_euclid(60), 1.0, 1.0 / 60.0)
     }
 }

@@ -114,6 +114,12 @@ impl Services {
 
     /// Rolls finished hours and days, then applies retention. Safe to run on every node.
     pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollupReport, CoreError> {
+        let _no_flush_in_flight = self.flush_lock.lock().await;
+        self.roll_up_locked(now).await
+    }
+
+    /// [`Self::roll_up`] with the flush lock already held.
+    pub(crate) async fn roll_up_locked(&self, now: DateTime<Utc>) -> Result<RollupReport, CoreError> {
         let now = now.timestamp();
         let hours = self.roll("hour", 3600, floor(now - SETTLE_SECS, 3600), 86_400).await?;
         let hours_done = self.watermark(&self.db, "hour").await?.unwrap_or(0);

@@ -170,6 +170,12 @@ impl Services {
 
     /// Writes pending served-request counts; on failure they go back for the next attempt.
     pub async fn flush_traffic(&self) -> Result<usize, CoreError> {
+        let _writing = self.flush_lock.lock().await;
+        self.flush_traffic_locked().await
+    }
+
+    /// [`Self::flush_traffic`] with the flush lock already held.
+    pub(crate) async fn flush_traffic_locked(&self) -> Result<usize, CoreError> {
         let batch = self.traffic.take();
         if batch.is_empty() {
             return Ok(0);

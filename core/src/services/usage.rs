@@ -116,6 +116,12 @@ impl Services {
     /// Writes pending usage to the database in one transaction. On failure the counts go back
     /// into memory for the next attempt, so nothing is lost or counted twice.
     pub async fn flush_usage(&self) -> Result<usize, CoreError> {
+        let _writing = self.flush_lock.lock().await;
+        self.flush_usage_locked().await
+    }
+
+    /// [`Self::flush_usage`] with the flush lock already held.
+    pub(crate) async fn flush_usage_locked(&self) -> Result<usize, CoreError> {
         let batch = self.usage.take();
         if batch.is_empty() {
             return Ok(0);

@@ -99,6 +99,8 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             out.push(("usage/summary", s, !body.contains("\"active_keys\":0")));
             let key = fx.owner_key(app).await;
             out.push(("keys/activity", app.call_as(c, "keys/activity", &[("id", &key)]).await.status(), true));
+            let form = [("range", "24h"), ("granularity", "hour"), ("key", key.as_str()), ("env", "")];
+            out.push(("usage/report", app.call_as(c, "usage/report", &form).await.status(), true));
         }
         Action::ViewMembers => {
             let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;

@@ -226,7 +226,8 @@ async fn owners_and_admins_are_warned_once_at_80_and_at_100_percent_of_the_quota
     assert_eq!(app.services.check_quota_alerts().await.unwrap(), 0, "70 % warns nobody");
     app.verify(&token, key.secret.expose()).await;
     app.eventually("8 counted", || async { app.usage().await.month_requests == 8 }).await;
-    assert_eq!(app.services.check_quota_alerts().await.unwrap(), 1);
+    // The server's worker checks too (every few seconds); whoever comes first sends it.
+    app.services.check_quota_alerts().await.unwrap();
     assert_eq!(app.services.check_quota_alerts().await.unwrap(), 0, "once per period");
     let mut to = warnings("80%").await;
     to.sort();
@@ -245,7 +246,7 @@ async fn owners_and_admins_are_warned_once_at_80_and_at_100_percent_of_the_quota
     // A second node checking at the same time sends nothing more.
     let node = app.second_node().await;
     let (a, b) = tokio::join!(app.services.check_quota_alerts(), node.services.check_quota_alerts());
-    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert!(a.unwrap() + b.unwrap() <= 1, "one of them at most (or the worker before them)");
     assert_eq!(warnings("has used its monthly quota").await.len(), 2);
     assert_eq!(warnings("80%").await.len(), 2, "the 80 % warning is not repeated");
     let s = app.usage().await;
@@ -272,4 +273,10 @@ async fn the_demo_fills_a_fresh_install_through_the_ingestion_path_once() {
     // Loading it again is refused and changes nothing.
     assert!(app.services.load_demo(2, |_, _| {}).await.is_err());
     assert_eq!(app.report("7d", "day", "").await.totals.verifications(), r.totals.verifications());
+    // `serve --demo` keeps traffic flowing: ten minutes' worth of one-second ticks.
+    let mut live = app.services.demo_live().await.unwrap().expect("the demo is loaded");
+    let added: u64 = (0..600).map(|_| live.tick(&app.services).0).sum();
+    assert!(added > 0);
+    let before = r.totals.verifications();
+    app.eventually("live demo traffic flushed", || async { app.report("7d", "day", "").await.totals.verifications() == before + added as i64 }).await;
 }
