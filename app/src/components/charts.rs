@@ -165,14 +165,20 @@ pub fn BarChart(
             </g>
         }
     }).collect_view();
+    figure(narrow, label, frame(top, step, unit, &axis, n, w), bars, &series, &axis)
+}
+
+/// The frame around a chart: the drawing with its label, then the legend and axis caption.
+fn figure(narrow: bool, label: String, frame: impl IntoView, marks: impl IntoView, series: &[Series], axis: &TimeAxis) -> impl IntoView {
+    let w = if narrow { NARROW } else { WIDE };
     view! {
         <figure class=if narrow { "chart narrow" } else { "chart" }>
             <svg viewBox=format!("0 0 {w} {H}") role="img" aria-label=label>
-                {frame(top, step, unit, &axis, n, w)}
-                {bars}
+                {frame}
+                {marks}
             </svg>
             <figcaption class="chart-foot small muted">
-                {legend(&series)}
+                {legend(series)}
                 <span>{axis.caption.clone()}</span>
             </figcaption>
         </figure>
@@ -229,19 +235,7 @@ pub fn LineChart(
         }
         view! { <rect x=fmt1(x_of(i, n, w)) y=TOP width=fmt1(slot) height=H - TOP - BOTTOM class="hover-col"><title>{tip}</title></rect> }
     }).collect_view();
-    view! {
-        <figure class=if narrow { "chart narrow" } else { "chart" }>
-            <svg viewBox=format!("0 0 {w} {H}") role="img" aria-label=label>
-                {frame(top, step, unit, &axis, n, w)}
-                {lines}
-                {cols}
-            </svg>
-            <figcaption class="chart-foot small muted">
-                {legend(&series)}
-                <span>{axis.caption.clone()}</span>
-            </figcaption>
-        </figure>
-    }
+    figure(narrow, label, frame(top, step, unit, &axis, n, w), view! { {lines} {cols} }, &series, &axis)
 }
 
 /// A value with sensible precision for a tooltip.

@@ -53,6 +53,26 @@ impl Figures {
         self.hist.add(&o.hist);
     }
 
+    /// The values of a series row after its three identifying columns, in the order of
+    /// `…, valid, refused, cost, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, codes, latency`.
+    fn series_row(&self, head: [Value; 3]) -> Vec<Value> {
+        let mut v = head.to_vec();
+        v.extend([self.valid, self.refused, self.cost, self.requests].map(Value::from));
+        v.extend(self.classes.map(Value::from));
+        v.extend([self.latency_ms_sum.into(), encode_counts(&self.codes).into(), self.hist.encode().into()]);
+        v
+    }
+
+    /// The values of an endpoint row after its four identifying columns, in the order of
+    /// `…, verifications, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, latency`.
+    fn endpoint_row(&self, head: [Value; 4]) -> Vec<Value> {
+        let mut v = head.to_vec();
+        v.extend([self.verifications, self.requests].map(Value::from));
+        v.extend(self.classes.map(Value::from));
+        v.extend([self.latency_ms_sum.into(), self.hist.encode().into()]);
+        v
+    }
+
     fn point(&self, at: i64) -> UsagePoint {
         UsagePoint {
             at: Utc.timestamp_opt(at, 0).single().unwrap_or_default(),
@@ -429,26 +449,14 @@ pub(crate) async fn insert_rolled<C: ConnectionTrait>(db: &C, span: &str, rows: 
     let keys: Vec<Vec<Value>> = rows
         .keys
         .iter()
-        .map(|((key, at), f)| {
-            let mut v: Vec<Value> = vec![key.clone().into(), (*at).into(), f.team_id.clone().into()];
-            v.extend([f.valid, f.refused, f.cost, f.requests].map(Value::from));
-            v.extend(f.classes.map(Value::from));
-            v.extend([f.latency_ms_sum.into(), encode_counts(&f.codes).into(), f.hist.encode().into()]);
-            v
-        })
+        .map(|((key, at), f)| f.series_row([key.clone().into(), (*at).into(), f.team_id.clone().into()]))
         .collect();
     let cols = "key_id, at, team_id, valid, refused, cost, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, codes, latency";
     insert_many(db, backend, &format!("usage_key_{span}s"), cols, &keys).await?;
     let endpoints: Vec<Vec<Value>> = rows
         .endpoints
         .iter()
-        .map(|((key, at, endpoint), f)| {
-            let mut v: Vec<Value> = vec![key.clone().into(), (*at).into(), endpoint.clone().into(), f.team_id.clone().into()];
-            v.extend([f.verifications, f.requests].map(Value::from));
-            v.extend(f.classes.map(Value::from));
-            v.extend([f.latency_ms_sum.into(), f.hist.encode().into()]);
-            v
-        })
+        .map(|((key, at, endpoint), f)| f.endpoint_row([key.clone().into(), (*at).into(), endpoint.clone().into(), f.team_id.clone().into()]))
         .collect();
     let cols = "key_id, at, endpoint, team_id, verifications, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, latency";
     insert_many(db, backend, &format!("usage_endpoint_{span}s"), cols, &endpoints).await?;
@@ -466,25 +474,13 @@ pub(crate) async fn insert_rolled<C: ConnectionTrait>(db: &C, span: &str, rows: 
     }
     let series: Vec<Vec<Value>> = team
         .iter()
-        .map(|((team, env, at), f)| {
-            let mut v: Vec<Value> = vec![(*team).into(), (*at).into(), (*env).into()];
-            v.extend([f.valid, f.refused, f.cost, f.requests].map(Value::from));
-            v.extend(f.classes.map(Value::from));
-            v.extend([f.latency_ms_sum.into(), encode_counts(&f.codes).into(), f.hist.encode().into()]);
-            v
-        })
+        .map(|((team, env, at), f)| f.series_row([(*team).into(), (*at).into(), (*env).into()]))
         .collect();
     let cols = "team_id, at, environment, valid, refused, cost, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, codes, latency";
     insert_many(db, backend, &format!("usage_team_{span}s"), cols, &series).await?;
     let endpoints: Vec<Vec<Value>> = team_endpoints
         .iter()
-        .map(|((team, env, at, endpoint), f)| {
-            let mut v: Vec<Value> = vec![(*team).into(), (*at).into(), (*endpoint).into(), (*env).into()];
-            v.extend([f.verifications, f.requests].map(Value::from));
-            v.extend(f.classes.map(Value::from));
-            v.extend([f.latency_ms_sum.into(), f.hist.encode().into()]);
-            v
-        })
+        .map(|((team, env, at, endpoint), f)| f.endpoint_row([(*team).into(), (*at).into(), (*endpoint).into(), (*env).into()]))
         .collect();
     let cols = "team_id, at, endpoint, environment, verifications, requests, s2xx, s3xx, s4xx, s5xx, latency_ms_sum, latency";
     insert_many(db, backend, &format!("usage_team_endpoint_{span}s"), cols, &endpoints).await
