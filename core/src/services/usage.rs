@@ -274,7 +274,7 @@ impl Services {
         let only = team.map(|t| format!(" AND team_id = {}", quote(t))).unwrap_or_default();
         let mut totals = HashMap::new();
         for (table, col, lo, hi) in
-            [("usage_key_days", "at", from, days_done), ("usage_key_hours", "at", days_done, hours_done), ("usage_minutes", "minute", hours_done, i64::MAX)]
+            [("usage_team_days", "at", from, days_done), ("usage_team_hours", "at", days_done, hours_done), ("usage_minutes", "minute", hours_done, i64::MAX)]
         {
             if lo >= hi {
                 continue;
