@@ -235,13 +235,25 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
         return Ok(());
     }
     let w = format!("minute >= {lo} AND minute < {hi}{}", scope.sql());
+    // The rollup needs rows per key; a team's report merges its keys, so SQL does it.
+    let per_key = !matches!(scope, Scope::Team { key: None, .. });
+    let who = if per_key { "key_id, team_id" } else { "'-' AS key_id, '-' AS team_id" };
+    let group = |extra: &[&str], period: &str| -> String {
+        let mut terms: Vec<&str> = if per_key { vec!["key_id", "team_id"] } else { vec![] };
+        terms.extend_from_slice(extra);
+        if !period.is_empty() {
+            terms.push(period);
+        }
+        terms.join(", ")
+    };
     if let Some(period) = keys {
         let (p, gp) = period.sql("minute");
+        let gp = gp.trim_start_matches(", ").to_owned();
         let key = |r: &QueryResult| -> Result<(String, i64), CoreError> { Ok((text(r, "key_id")?, int(r, "at")?)) };
         let team = |r: &QueryResult| text(r, "team_id");
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, CAST(SUM(valid) AS BIGINT) AS valid, CAST(SUM(refused) AS BIGINT) AS refused, \
-             CAST(SUM(cost) AS BIGINT) AS cost FROM usage_minutes WHERE {w} GROUP BY key_id, team_id{gp}"
+            "SELECT {who}, {p} AS at, CAST(SUM(valid) AS BIGINT) AS valid, CAST(SUM(refused) AS BIGINT) AS refused, \
+             CAST(SUM(cost) AS BIGINT) AS cost FROM usage_minutes WHERE {w} GROUP BY {}", group(&[], &gp)
         );
         for r in query(db, sql).await? {
             let f = out.keys.entry(key(&r)?).or_default();
@@ -251,8 +263,8 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
             f.cost += int(&r, "cost")?;
         }
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, name, CAST(SUM(count) AS BIGINT) AS n FROM usage_minute_details \
-             WHERE dimension = 'code' AND {w} GROUP BY key_id, team_id, name{gp}"
+            "SELECT {who}, {p} AS at, name, CAST(SUM(count) AS BIGINT) AS n FROM usage_minute_details \
+             WHERE dimension = 'code' AND {w} GROUP BY {}", group(&["name"], &gp)
         );
         for r in query(db, sql).await? {
             let name = text(&r, "name")?;
@@ -262,15 +274,15 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
                 f.codes[c.index()] += int(&r, "n")?;
             }
         }
-        let sql = format!("SELECT key_id, team_id, {p} AS at, {SUM_HTTP} FROM usage_minute_http WHERE {w} GROUP BY key_id, team_id{gp}");
+        let sql = format!("SELECT {who}, {p} AS at, {SUM_HTTP} FROM usage_minute_http WHERE {w} GROUP BY {}", group(&[], &gp));
         for r in query(db, sql).await? {
             let f = out.keys.entry(key(&r)?).or_default();
             f.team_id = team(&r)?;
             http_into(f, &r)?;
         }
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, CAST(bucket AS BIGINT) AS bucket, CAST(SUM(count) AS BIGINT) AS n \
-             FROM usage_minute_latency WHERE {w} GROUP BY key_id, team_id, bucket{gp}"
+            "SELECT {who}, {p} AS at, CAST(bucket AS BIGINT) AS bucket, CAST(SUM(count) AS BIGINT) AS n \
+             FROM usage_minute_latency WHERE {w} GROUP BY {}", group(&["bucket"], &gp)
         );
         for r in query(db, sql).await? {
             let f = out.keys.entry(key(&r)?).or_default();
@@ -280,12 +292,13 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
     }
     if let Some(period) = endpoints {
         let (p, gp) = period.sql("minute");
+        let gp = gp.trim_start_matches(", ").to_owned();
         let key = |r: &QueryResult, e: &str| -> Result<(String, i64, String), CoreError> {
             Ok((text(r, "key_id")?, int(r, "at")?, text(r, e)?))
         };
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, name, CAST(SUM(count) AS BIGINT) AS n FROM usage_minute_details \
-             WHERE dimension = 'endpoint' AND {w} GROUP BY key_id, team_id, name{gp}"
+            "SELECT {who}, {p} AS at, name, CAST(SUM(count) AS BIGINT) AS n FROM usage_minute_details \
+             WHERE dimension = 'endpoint' AND {w} GROUP BY {}", group(&["name"], &gp)
         );
         for r in query(db, sql).await? {
             let f = out.endpoints.entry(key(&r, "name")?).or_default();
@@ -293,7 +306,7 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
             f.verifications += int(&r, "n")?;
         }
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, endpoint, {SUM_HTTP} FROM usage_minute_http WHERE {w} GROUP BY key_id, team_id, endpoint{gp}"
+            "SELECT {who}, {p} AS at, endpoint, {SUM_HTTP} FROM usage_minute_http WHERE {w} GROUP BY {}", group(&["endpoint"], &gp)
         );
         for r in query(db, sql).await? {
             let f = out.endpoints.entry(key(&r, "endpoint")?).or_default();
@@ -301,8 +314,8 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
             http_into(f, &r)?;
         }
         let sql = format!(
-            "SELECT key_id, team_id, {p} AS at, endpoint, CAST(bucket AS BIGINT) AS bucket, CAST(SUM(count) AS BIGINT) AS n \
-             FROM usage_minute_latency WHERE {w} GROUP BY key_id, team_id, endpoint, bucket{gp}"
+            "SELECT {who}, {p} AS at, endpoint, CAST(bucket AS BIGINT) AS bucket, CAST(SUM(count) AS BIGINT) AS n \
+             FROM usage_minute_latency WHERE {w} GROUP BY {}", group(&["endpoint", "bucket"], &gp)
         );
         for r in query(db, sql).await? {
             let f = out.endpoints.entry(key(&r, "endpoint")?).or_default();
@@ -536,15 +549,24 @@ impl Services {
         let days_done = Ord::min(self.rollup_watermark("day").await?.unwrap_or(i64::MIN), hours_done);
         let done = Done { hours: hours_done, days: days_done };
         let level = scope.level();
-        let mut rows = Rows::default();
         let coarsest = if step >= 86_400 { 86_400 } else if step >= 3600 { 3600 } else { 60 };
-        for (span, lo, hi) in plan(from, to, coarsest, done) {
-            read_piece(&self.db, span, level, scope, (lo, hi), Some(Period::Step(step)), None, &mut rows).await?;
-        }
-        for (span, lo, hi) in plan(from, to, 86_400, done) {
-            read_piece(&self.db, span, level, scope, (lo, hi), None, Some(Period::Whole(from)), &mut rows).await?;
-        }
-        Ok(rows)
+        // The chart's points and the endpoints table are read side by side, on two connections.
+        let series = async {
+            let mut rows = Rows::default();
+            for (span, lo, hi) in plan(from, to, coarsest, done) {
+                read_piece(&self.db, span, level, scope, (lo, hi), Some(Period::Step(step)), None, &mut rows).await?;
+            }
+            Ok::<_, CoreError>(rows.keys)
+        };
+        let endpoints = async {
+            let mut rows = Rows::default();
+            for (span, lo, hi) in plan(from, to, 86_400, done) {
+                read_piece(&self.db, span, level, scope, (lo, hi), None, Some(Period::Whole(from)), &mut rows).await?;
+            }
+            Ok::<_, CoreError>(rows.endpoints)
+        };
+        let (keys, endpoints) = tokio::try_join!(series, endpoints)?;
+        Ok(Rows { keys, endpoints })
     }
 
     /// The usage page: the caller's team's usage over a range, optionally for one key or one
@@ -663,6 +685,25 @@ impl Services {
         txn.execute_unprepared(&format!("INSERT INTO rollup_state (span, done_until) VALUES ('hour', {until})")).await?;
         txn.commit().await?;
         Ok(rows.keys.len() + rows.endpoints.len())
+    }
+}
+
+impl Services {
+    /// For benchmarks: counts these events through the live aggregators at their own minutes
+    /// (each one verification and one served request) and flushes them to the minute rows.
+    #[doc(hidden)]
+    pub async fn seed_minutes<'a>(&self, events: impl IntoIterator<Item = SeedEvent<'a>>) -> Result<(), CoreError> {
+        let mut ids: HashMap<&str, (std::sync::Arc<str>, std::sync::Arc<str>)> = HashMap::new();
+        for e in events {
+            let (key, team) = ids.entry(e.key_id).or_insert_with(|| (e.key_id.into(), e.team_id.into())).clone();
+            let minute = Period::Step(60).of(e.at);
+            let at = Utc.timestamp_opt(e.at, 0).single().unwrap_or_default();
+            self.usage.record_for(&key, &team, minute, e.code, 1, Some(e.endpoint), at);
+            self.traffic.record(key, team, minute, Some(e.endpoint), e.status, e.latency_ms);
+        }
+        self.flush_usage().await?;
+        self.flush_traffic().await?;
+        Ok(())
     }
 }
 
