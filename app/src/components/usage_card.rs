@@ -106,7 +106,11 @@ fn RateCard(s: UsageSummary) -> impl IntoView {
     }).collect_view();
     let total: i64 = s.recent_valid.iter().chain(&s.recent_refused).sum();
     let refused: i64 = s.recent_refused.iter().sum();
-    let label = format!("Last 30 minutes: {} verifications, {} refused", thousands(total), thousands(refused));
+    let label = if total == 0 {
+        "No verifications in the last 30 minutes".to_string()
+    } else {
+        format!("Last 30 minutes: {} verifications, {} refused", thousands(total), thousands(refused))
+    };
     view! {
         <section class="card" aria-labelledby="rate-title">
             <h2 id="rate-title" class="card-title">"Right now"</h2>
@@ -115,7 +119,10 @@ fn RateCard(s: UsageSummary) -> impl IntoView {
                 " req/min (limit: " {thousands(s.rate_limit)} " per key)"
             </p>
             <figure class="chart spark">
-                <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=label.clone() preserveAspectRatio="none">{bars}</svg>
+                <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=label.clone() preserveAspectRatio="none">
+                    {bars}
+                    <line x1="0" y1=format!("{:.1}", h - 0.5) x2=w y2=format!("{:.1}", h - 0.5) class="baseline"/>
+                </svg>
                 <figcaption class="small muted">{label}</figcaption>
             </figure>
             <a href="/portal/usage" class="btn btn-secondary">"See all usage"</a>

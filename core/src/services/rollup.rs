@@ -24,6 +24,11 @@ pub struct RollupReport {
     pub days: i64,
 }
 
+/// The rollup tables of `span` (`hour` or `day`).
+fn rolled_tables(span: &str) -> [String; 4] {
+    ["key", "endpoint", "team", "team_endpoint"].map(|t| format!("usage_{t}_{span}s"))
+}
+
 fn floor(t: i64, step: i64) -> i64 {
     t - t.rem_euclid(step)
 }
@@ -112,6 +117,38 @@ impl Services {
         }
     }
 
+    /// Called by a flush, in its transaction, with the earliest minute it wrote. Minutes below
+    /// the hour watermark (a flush retried after a database outage of over two minutes) would
+    /// stay out of the hour and day rows, so the watermarks wind back to the start of that hour
+    /// (and day) and the rows from there on are deleted, for the next pass to sum again — as
+    /// long as the finer rows it needs are still within their retention.
+    pub(crate) async fn reopen_rollups<C: ConnectionTrait>(&self, txn: &C, earliest: i64) -> Result<(), CoreError> {
+        let Some(hours_done) = self.watermark(txn, "hour").await? else { return Ok(()) };
+        if earliest >= hours_done {
+            return Ok(());
+        }
+        let now = self.now().timestamp();
+        let hour = floor(earliest, 3600);
+        if hour < now - self.config.minute_retention.num_seconds() {
+            tracing::warn!(minute = earliest, "usage flushed after its minutes were rolled up and expired: it stays out of the hour and day charts");
+            return Ok(());
+        }
+        // The watermark first: its row lock orders this against a pass running on another node.
+        txn.execute_unprepared(&format!("UPDATE rollup_state SET done_until = {hour} WHERE span = 'hour' AND done_until > {hour}")).await?;
+        for table in rolled_tables("hour") {
+            txn.execute_unprepared(&format!("DELETE FROM {table} WHERE at >= {hour}")).await?;
+        }
+        let day = floor(hour, 86_400);
+        let days_done = self.watermark(txn, "day").await?.unwrap_or(i64::MIN);
+        if day < days_done && day >= now - self.config.hour_retention.num_seconds() {
+            txn.execute_unprepared(&format!("UPDATE rollup_state SET done_until = {day} WHERE span = 'day' AND done_until > {day}")).await?;
+            for table in rolled_tables("day") {
+                txn.execute_unprepared(&format!("DELETE FROM {table} WHERE at >= {day}")).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Rolls finished hours and days, then applies retention. Safe to run on every node.
     pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollupReport, CoreError> {
         let _no_flush_in_flight = self.flush_lock.lock().await;
@@ -131,7 +168,7 @@ impl Services {
         for (table, _, _) in ROLLED {
             self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE minute < {minute_cutoff}")).await?;
         }
-        for table in ["usage_key_hours", "usage_endpoint_hours", "usage_team_hours", "usage_team_endpoint_hours"] {
+        for table in rolled_tables("hour") {
             self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE at < {hour_cutoff}")).await?;
         }
         Ok(RollupReport { hours, days })

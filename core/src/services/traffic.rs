@@ -249,6 +249,9 @@ impl Services {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        if let Some(earliest) = batch.keys().map(|k| k.1).min() {
+            self.reopen_rollups(&txn, earliest).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

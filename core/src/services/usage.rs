@@ -199,6 +199,9 @@ impl Services {
                 .exec(&txn)
                 .await?;
         }
+        if let Some(earliest) = batch.keys().map(|k| k.1).min() {
+            self.reopen_rollups(&txn, earliest).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

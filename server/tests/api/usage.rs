@@ -151,6 +151,48 @@ async fn a_known_stream_comes_back_exact_at_minute_hour_and_day_across_restart_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_flushed_after_its_hour_and_day_were_rolled_up_is_counted_once() {
+    // The flusher ticks once at start, then not within this test: flushes happen when the test
+    // says, as if the database had been unreachable for two days.
+    let app = spawn_app_with(|s| s.usage_flush_ms = 60_000).await;
+    app.signed_in().await;
+    let key = app.create_key("Late", "live", "never").await;
+    let token = app.operator_token().await;
+    let start = app.clock.now();
+    app.verify(&token, key.secret.expose()).await;
+    app.services.flush_usage().await.unwrap();
+    // Two more verifications and three served requests stay in memory…
+    app.verify(&token, key.secret.expose()).await;
+    app.verify(&token, key.secret.expose()).await;
+    let served: Vec<Value> = (1..=3).map(|i| json!({ "key_id": key.key.id, "endpoint": "GET /late", "status": 200, "latency_ms": i * 10 })).collect();
+    app.serve(&token, served).await;
+    // …while the hours and the day they belong to are rolled up without them.
+    app.clock.advance(Duration::days(2));
+    app.services.roll_up(app.services.now()).await.unwrap();
+    let day_done = app.services.rollup_watermark("day").await.unwrap().expect("days rolled");
+    assert!(day_done > start.timestamp());
+    let totals = |r: UsageReport| (r.totals.verifications(), r.totals.requests);
+    assert_eq!(totals(app.report("30d", "day", &key.key.id).await), (1, 0));
+
+    // The late flush winds the watermarks back: the answer is whole at once, and stays whole
+    // (counted once) after the periods are rolled again.
+    app.services.flush_usage().await.unwrap();
+    app.services.flush_traffic().await.unwrap();
+    assert!(app.services.rollup_watermark("hour").await.unwrap().unwrap() <= start.timestamp());
+    for pass in ["before the next rollup", "after it"] {
+        for (range, granularity) in [("30d", "day"), ("30d", "hour"), ("7d", "hour"), ("month", "day")] {
+            if range == "month" && start.format("%m").to_string() != app.clock.now().format("%m").to_string() {
+                continue;
+            }
+            assert_eq!(totals(app.report(range, granularity, &key.key.id).await), (3, 3), "{range}/{granularity} {pass}");
+            assert_eq!(totals(app.report(range, granularity, "").await), (3, 3), "team {range}/{granularity} {pass}");
+        }
+        app.services.roll_up(app.services.now()).await.unwrap();
+    }
+    assert_eq!(app.services.rollup_watermark("day").await.unwrap(), Some(day_done));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_refuses_bad_questions_and_other_teams_keys() {
     let app = spawn_app().await;
     app.signed_in().await;
