@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use keyport_core::dto::{
-    AuditEventView, CreatedKey, InvitationPreview, KeyActivity, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
+    AccountView, AuditEventView, CreatedKey, InvitationPreview, KeyActivity, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
     TeamDetails, TeamOverview, TeamView, UsageSummary,
 };
 use keyport_core::usage_report::UsageReport;
@@ -135,7 +135,7 @@ pub async fn switch_team(team_id: String) -> Result<(), AppError> {
 #[server(endpoint = "register")]
 pub async fn register(email: String, password: String) -> Result<(), AppError> {
     let svc = ssr::services()?;
-    let (_, token) = svc.register(&email, &password).await?;
+    let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
     leptos_axum::redirect("/portal");
     Ok(())
@@ -183,6 +183,45 @@ pub async fn logout() -> Result<(), AppError> {
     ssr::clear_session_cookie();
     leptos_axum::redirect("/portal/login");
     Ok(())
+}
+
+/// The caller's account and signed-in devices.
+#[server(endpoint = "account")]
+pub async fn get_account() -> Result<AccountView, AppError> {
+    let caller = ssr::require_caller().await?;
+    let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
+    Ok(ssr::services()?.account(&caller, &token).await?)
+}
+
+/// Changes the password; every session ends and this browser gets a new one.
+#[server(endpoint = "account/password")]
+pub async fn change_password(current_password: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    if new_password != confirm_password {
+        let mismatch = keyport_core::validate::FieldError::new("confirm_password", "The two new passwords do not match.");
+        return Err(keyport_core::CoreError::Invalid(mismatch).into());
+    }
+    let svc = ssr::services()?;
+    let token = svc.change_password(&caller, &current_password, &new_password, &ssr::request_meta()).await?;
+    ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
+    Ok(())
+}
+
+/// Signs out one other device of the caller.
+#[server(endpoint = "account/sessions/end")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
+    Ok(ssr::services()?.end_session(&caller, &token, &id, &ssr::request_meta()).await?)
+}
+
+/// Signs out every other device of the caller; returns how many.
+#[server(endpoint = "account/sessions/end-others")]
+pub async fn end_other_sessions() -> Result<i64, AppError> {
+    let caller = ssr::require_caller().await?;
+    let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
+    let ended = ssr::services()?.end_other_sessions(&caller, &token, &ssr::request_meta()).await?;
+    Ok(i64::try_from(ended).unwrap_or(i64::MAX))
 }
 
 /// The active team's members.

@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
-    placeholder::{BillingPage, DocsPage, SettingsPage}, register::RegisterPage, team::TeamPage, usage::UsagePage,
+    placeholder::{BillingPage, DocsPage}, register::RegisterPage, settings::SettingsPage, team::TeamPage, usage::UsagePage,
 };
 use crate::components::layout::PortalLayout;
 use leptos::prelude::*;

@@ -10,5 +10,6 @@ pub mod not_found;
 pub mod outbox;
 pub mod placeholder;
 pub mod register;
+pub mod settings;
 pub mod team;
 pub mod usage;

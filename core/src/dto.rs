@@ -553,6 +553,84 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// One signed-in browser of the caller, on the settings page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Session id (not the token).
+    pub id: String,
+    /// When it signed in.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to within a few minutes).
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends unless renewed by signing in again.
+    pub expires_at: DateTime<Utc>,
+    /// The browser's user agent, as sent ("" when unknown).
+    pub user_agent: String,
+    /// The address it signed in from.
+    pub ip: String,
+    /// Whether this is the session of the request asking.
+    pub current: bool,
+}
+
+impl SessionView {
+    /// "Firefox on Windows", from the user agent.
+    pub fn device(&self) -> String {
+        device_label(&self.user_agent)
+    }
+}
+
+/// The signed-in person's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// Email address (the sign-in name).
+    pub email: String,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// Live sessions: the asking one first, then newest first.
+    pub sessions: Vec<SessionView>,
+}
+
+/// A short name for the browser and system in a user agent ("Chrome on macOS"), so people
+/// recognise their devices. Unknown parts are said plainly rather than guessed.
+pub fn device_label(user_agent: &str) -> String {
+    let ua = user_agent;
+    if ua.trim().is_empty() {
+        return "Unknown device".into();
+    }
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") {
+        "Opera"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if has("curl/") {
+        return "curl".into();
+    } else {
+        "Unknown browser"
+    };
+    let system = if has("Windows") {
+        "Windows"
+    } else if has("Android") {
+        "Android"
+    } else if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.into();
+    };
+    format!("{browser} on {system}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,5 +703,22 @@ mod tests {
         assert_eq!(s(KeyDates { approval: Some("pending"), ..d }), KeyStatus::PendingApproval);
         assert_eq!(s(KeyDates { approval: Some("denied"), disabled_at: Some(now), ..d }), KeyStatus::Denied);
         assert_eq!(s(KeyDates { approval: Some("approved"), ..d }), KeyStatus::Active);
+    }
+
+    #[test]
+    fn devices_are_named_from_user_agents() {
+        let cases = [
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on Linux"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0", "Edge on Windows"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "Safari on macOS"),
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", "Safari on iOS"),
+            ("Mozilla/5.0 (Android 14; Mobile; rv:120.0) Gecko/120.0 Firefox/120.0", "Firefox on Android"),
+            ("curl/8.4.0", "curl"),
+            ("", "Unknown device"),
+            ("SomeBot", "Unknown browser"),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(device_label(ua), want, "{ua}");
+        }
     }
 }

@@ -14,6 +14,7 @@ mod m0009_usage_details;
 mod m0010_served_traffic;
 pub(crate) mod m0011_rollups;
 pub(crate) mod m0012_rollup_rows;
+mod m0013_session_devices;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_served_traffic::Migration),
             Box::new(m0011_rollups::Migration),
             Box::new(m0012_rollup_rows::Migration),
+            Box::new(m0013_session_devices::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The services: all business logic, behind one `Services` value that the server builds once.
 
+pub mod account;
 pub mod alerts;
 pub mod analytics;
 pub mod audit;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 21] = [
+pub const ACTIONS: [(&str, &str); 23] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -28,6 +28,8 @@ pub const ACTIONS: [(&str, &str); 21] = [
     ("member.role_changed", "Role changed"),
     ("member.removed", "Member removed"),
     ("member.left", "Member left"),
+    ("password.changed", "Password changed"),
+    ("sessions.ended", "Devices signed out"),
 ];
 
 /// A label for a stored action name.
@@ -154,7 +156,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 21);
+        assert_eq!(ACTIONS.len(), 23);
     }
 
     #[test]

@@ -26,9 +26,3 @@ pub fn DocsPage() -> impl IntoView {
 pub fn BillingPage() -> impl IntoView {
     view! { <NotYet title="Billing" what="Plans, upgrades and invoices are not available yet. Your current quota is shown on the dashboard."/> }
 }
-
-/// `/portal/settings`.
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! { <NotYet title="Settings" what="Account and team settings (password change, team members and roles) are coming soon."/> }
-}

@@ -82,11 +82,15 @@ pub enum AuditAction {
     MemberRemoved,
     /// A member left the team.
     MemberLeft,
+    /// A person changed their password (every other session ended).
+    PasswordChanged,
+    /// A person signed out other devices.
+    SessionsEnded,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -108,6 +112,8 @@ impl AuditAction {
         AuditAction::RoleChanged,
         AuditAction::MemberRemoved,
         AuditAction::MemberLeft,
+        AuditAction::PasswordChanged,
+        AuditAction::SessionsEnded,
     ];
 
     /// The stable name stored and shown.
@@ -134,6 +140,8 @@ impl AuditAction {
             AuditAction::RoleChanged => "member.role_changed",
             AuditAction::MemberRemoved => "member.removed",
             AuditAction::MemberLeft => "member.left",
+            AuditAction::PasswordChanged => "password.changed",
+            AuditAction::SessionsEnded => "sessions.ended",
         }
     }
 }

@@ -71,13 +71,13 @@ fn invalid_credentials() -> CoreError {
 impl Services {
     /// Creates an account with a personal team and signs it in.
     #[instrument(skip_all)]
-    pub async fn register(&self, email: &str, password: &str) -> Result<(Caller, SessionToken), CoreError> {
+    pub async fn register(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
         let hash = self.passwords.hash(&password).await?;
         let txn = self.begin_write().await?;
         let caller = self.create_account(&txn, &email, hash).await?;
-        let token = self.insert_session(&txn, &caller.user.id).await?;
+        let token = self.insert_session(&txn, &caller.user.id, meta).await?;
         txn.commit().await?;
         tracing::info!(user_id = %caller.user.id, "account created");
         Ok((caller, token))
@@ -155,7 +155,7 @@ impl Services {
             self.logout(prev).await?;
         }
         let txn = self.begin_write().await?;
-        let token = self.insert_session(&txn, &user.id).await?;
+        let token = self.insert_session(&txn, &user.id, meta).await?;
         let entry = AuditEntry {
             team_id: None,
             actor_user_id: Some(&user.id),
@@ -195,9 +195,10 @@ impl Services {
         if s.expires_at <= self.now() {
             return Ok(None);
         }
-        let Some(u) = user::Entity::find_by_id(s.user_id).one(&self.db).await? else {
+        let Some(u) = user::Entity::find_by_id(s.user_id.clone()).one(&self.db).await? else {
             return Ok(None);
         };
+        self.touch_session(&s).await?;
         self.caller_for(&u.id, &u.email, s.active_team_id.as_deref()).await
     }
 
@@ -237,7 +238,8 @@ impl Services {
         }))
     }
 
-    pub(crate) async fn insert_session<C: sea_orm::ConnectionTrait>(&self, db: &C, user_id: &str) -> Result<SessionToken, CoreError> {
+    /// A new session for `user_id`, remembering the browser and address it came from.
+    pub(crate) async fn insert_session<C: sea_orm::ConnectionTrait>(&self, db: &C, user_id: &str, meta: &RequestMeta) -> Result<SessionToken, CoreError> {
         let token = random_token(32);
         let now = self.now();
         session::ActiveModel {
@@ -247,6 +249,9 @@ impl Services {
             created_at: Set(now),
             expires_at: Set(now + self.config.session_ttl),
             active_team_id: Set(None),
+            user_agent: Set(Some(meta.user_agent.clone()).filter(|a| !a.is_empty())),
+            ip: Set(Some(meta.ip.chars().take(64).collect())),
+            last_seen_at: Set(Some(now)),
         }
         .insert(db)
         .await?;

@@ -360,7 +360,7 @@ impl Services {
             e => e,
         })?;
         let team = self.join_by_invitation(&txn, &inv, &account.user.id, &account.user.email, meta).await?;
-        let token = self.insert_session(&txn, &account.user.id).await?;
+        let token = self.insert_session(&txn, &account.user.id, meta).await?;
         txn.commit().await?;
         tracing::info!(user_id = %account.user.id, team_id = %team.id, "account created from an invitation");
         let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer) };

@@ -1,0 +1,167 @@
+//! The signed-in person's own account: password change and the devices (sessions) that are
+//! signed in, with a way to sign them out.
+
+use super::audit::{AuditAction, AuditEntry, RequestMeta};
+use super::auth::{Caller, SessionToken};
+use super::outbox::NewEmail;
+use super::Services;
+use crate::crypto::sha256_hex;
+use crate::dto::{AccountView, SessionView};
+use crate::entity::{session, user};
+use crate::error::CoreError;
+use crate::validate::{FieldError, Password};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use tracing::instrument;
+
+/// Password-change attempts allowed per account, per minute (each costs an argon2 hash).
+pub const PASSWORD_CHANGES_PER_MINUTE: u64 = 5;
+
+fn audit_entry<'a>(caller: &'a Caller, action: AuditAction, detail: Option<String>) -> AuditEntry<'a> {
+    // Account events belong to the person, not to a team: the audit page shows them to the
+    // admins of every team the person is in, like sign-ins.
+    AuditEntry { team_id: None, actor_user_id: Some(&caller.user.id), actor_email: Some(&caller.user.email), action, object: None, detail }
+}
+
+impl Services {
+    /// The caller's account and their live sessions (this one first, then newest first); `current` is the session
+    /// token of this request.
+    pub async fn account(&self, caller: &Caller, current: &str) -> Result<AccountView, CoreError> {
+        let Some(u) = user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await? else {
+            return Err(CoreError::Unauthenticated);
+        };
+        let current_hash = sha256_hex(current);
+        let mut sessions = session::Entity::find()
+            .filter(session::Column::UserId.eq(&caller.user.id))
+            .filter(session::Column::ExpiresAt.gt(self.now()))
+            .order_by_desc(session::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| SessionView {
+                current: s.token_hash == current_hash,
+                id: s.id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at.unwrap_or(s.created_at),
+                expires_at: s.expires_at,
+                user_agent: s.user_agent.unwrap_or_default(),
+                ip: s.ip.unwrap_or_default(),
+            })
+            .collect::<Vec<_>>();
+        // This browser first, then the others newest first.
+        sessions.sort_by_key(|s| !s.current);
+        Ok(AccountView { email: u.email, created_at: u.created_at, sessions })
+    }
+
+    /// Changes the caller's password after checking the current one. Every session of the
+    /// account ends, this one included, and a new session is returned for this browser: a
+    /// stolen cookie dies with the old password. The owner of the address gets an email, so a
+    /// change they did not make does not go unnoticed.
+    #[instrument(skip_all, fields(user_id = %caller.user.id))]
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str, meta: &RequestMeta) -> Result<SessionToken, CoreError> {
+        if current.is_empty() {
+            return Err(CoreError::Invalid(FieldError::new("current_password", "Enter your current password.")));
+        }
+        let new_password = Password::parse(new).map_err(|e| CoreError::Invalid(FieldError::new("new_password", e.message)))?;
+        if new == current {
+            return Err(CoreError::Invalid(FieldError::new("new_password", "Choose a password different from your current one.")));
+        }
+        let now = self.now().timestamp();
+        let d = self.login_limiter.check(&format!("password:{}", caller.user.id), PASSWORD_CHANGES_PER_MINUTE, 60, now);
+        if !d.allowed {
+            return Err(CoreError::TooManyAttempts { retry_after: (d.reset - now).max(1) as u64 });
+        }
+        let Some(u) = user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await? else {
+            return Err(CoreError::Unauthenticated);
+        };
+        let current_ok = match Password::for_login(current) {
+            Ok(p) => self.passwords.verify(&p, Some(u.password_hash.clone())).await?,
+            Err(_) => false,
+        };
+        if !current_ok {
+            return Err(CoreError::Invalid(FieldError::new("current_password", "Your current password is not correct.")));
+        }
+        let hash = self.passwords.hash(&new_password).await?;
+        let txn = self.begin_write().await?;
+        let mut active: user::ActiveModel = u.into();
+        active.password_hash = Set(hash);
+        active.update(&txn).await?;
+        session::Entity::delete_many().filter(session::Column::UserId.eq(&caller.user.id)).exec(&txn).await?;
+        let token = self.insert_session(&txn, &caller.user.id, meta).await?;
+        self.audit(&txn, meta, audit_entry(caller, AuditAction::PasswordChanged, None)).await?;
+        let when = self.now().format("%-d %b %Y at %H:%M UTC");
+        self.enqueue_email(
+            &txn,
+            NewEmail {
+                team_id: None,
+                kind: "password_changed",
+                to: &caller.user.email,
+                subject: "Your Keyport password was changed".into(),
+                body: format!(
+                    "The password of your Keyport account {} was changed on {when}, from {}.\n\n\
+                     Every other device was signed out. If you did not make this change, reset your \
+                     password at once and tell your team's owner: {}/portal/login\n",
+                    caller.user.email, meta.ip, self.config.base_url
+                ),
+                secret: None,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake_outbox();
+        tracing::info!("password changed; other sessions ended");
+        Ok(token)
+    }
+
+    /// Signs out one of the caller's sessions (another device). The current session is
+    /// refused (signing out is for that); another person's session is not found.
+    pub async fn end_session(&self, caller: &Caller, current: &str, session_id: &str, meta: &RequestMeta) -> Result<(), CoreError> {
+        let Some(s) = session::Entity::find_by_id(session_id.to_owned())
+            .filter(session::Column::UserId.eq(&caller.user.id))
+            .one(&self.db)
+            .await?
+        else {
+            return Err(CoreError::NotFound);
+        };
+        if s.token_hash == sha256_hex(current) {
+            return Err(CoreError::Invalid(FieldError::new("session", "This is the session you are using: sign out instead.")));
+        }
+        let txn = self.begin_write().await?;
+        session::Entity::delete_by_id(s.id).exec(&txn).await?;
+        let detail = format!("1 session ({})", crate::dto::device_label(s.user_agent.as_deref().unwrap_or("")));
+        self.audit(&txn, meta, audit_entry(caller, AuditAction::SessionsEnded, Some(detail))).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Signs out every session of the caller but the current one. Returns how many ended.
+    pub async fn end_other_sessions(&self, caller: &Caller, current: &str, meta: &RequestMeta) -> Result<u64, CoreError> {
+        let txn = self.begin_write().await?;
+        let ended = session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(&caller.user.id))
+            .filter(session::Column::TokenHash.ne(sha256_hex(current)))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if ended > 0 {
+            let detail = format!("{ended} session{}", if ended == 1 { "" } else { "s" });
+            self.audit(&txn, meta, audit_entry(caller, AuditAction::SessionsEnded, Some(detail))).await?;
+        }
+        txn.commit().await?;
+        Ok(ended)
+    }
+
+    /// Notes that a session was used, at most every few minutes per session.
+    pub(crate) async fn touch_session(&self, s: &session::Model) -> Result<(), CoreError> {
+        let now = self.now();
+        let resolution = chrono::Duration::minutes(super::auth::LAST_ACTIVE_RESOLUTION_MINUTES);
+        if s.last_seen_at.unwrap_or(s.created_at) + resolution < now {
+            session::Entity::update_many()
+                .col_expr(session::Column::LastSeenAt, Expr::value(now))
+                .filter(session::Column::Id.eq(&s.id))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
+    }
+}

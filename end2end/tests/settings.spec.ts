@@ -1,0 +1,83 @@
+import type { Page } from '@playwright/test';
+import { test, expect, register, hydrated, watch, PASSWORD } from './fixtures';
+
+const NEW_PASSWORD = 'a much longer passphrase now';
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/portal/login');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('changing the password signs out the other browser; other devices can be signed out from settings', async ({ page, browser }) => {
+  const email = await register(page);
+
+  // A second browser (the "laptop") signs in too.
+  const other = await browser.newContext();
+  const laptop = await other.newPage();
+  const problems: string[] = [];
+  watch(laptop, problems);
+  await signIn(laptop, email, PASSWORD);
+  await expect(laptop).toHaveURL(/\/portal$/);
+
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Signed-in devices (2)' })).toBeVisible();
+  await expect(page.getByText('This device')).toHaveCount(1);
+  await expect(page.getByRole('main').getByText(email)).toBeVisible();
+
+  // Wrong current password, then two new ones that differ: field errors, nothing changes.
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Your current password is not correct.')).toBeVisible();
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('Repeat the new password').fill('something else entirely');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('The two new passwords do not match.')).toBeVisible();
+  await expect(page.getByText('Your current password is not correct.')).toBeHidden();
+
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Password changed.' })).toBeVisible();
+  await expect(page.getByLabel('Current password')).toHaveValue('');
+  await expect(page.getByRole('heading', { name: 'Signed-in devices (1)' })).toBeVisible();
+  await expect(page.getByText('Only this browser is signed in to your account.')).toBeVisible();
+
+  // The laptop's session ended; the old password no longer works there, the new one does.
+  await laptop.goto('/portal/keys');
+  await expect(laptop).toHaveURL(/\/portal\/login/);
+  await signIn(laptop, email, PASSWORD);
+  await expect(laptop.getByRole('alert').filter({ hasText: 'Email or password is incorrect.' })).toBeVisible();
+  await laptop.getByLabel('Password').fill(NEW_PASSWORD);
+  await laptop.getByRole('button', { name: 'Sign in' }).click();
+  await expect(laptop).toHaveURL(/\/portal$/);
+
+  // From settings, sign the laptop out again: a confirmation first, Escape backs out.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Signed-in devices (2)' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out all other devices' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sign out all other devices?' });
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await page.getByRole('button', { name: 'Sign out all other devices' }).click();
+  await dialog.getByRole('button', { name: 'Sign out others' }).click();
+  await expect(page.getByText('Signed out 1 other device.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Signed-in devices (1)' })).toBeVisible();
+  await laptop.reload();
+  await expect(laptop).toHaveURL(/\/portal\/login/);
+
+  // Both changes are in the audit trail.
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Audit' }).click();
+  await expect(page.getByRole('rowheader', { name: 'Password changed' })).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'Devices signed out' })).toBeVisible();
+
+  expect(problems, problems.join('\n')).toEqual([]);
+  await other.close();
+});
