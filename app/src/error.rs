@@ -114,7 +114,12 @@ impl AppError {
     /// Sets the HTTP status of the current server-function response to match this error.
     pub fn set_status(&self) {
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+            // A page whose layout already redirects (a signed-out visitor sent to sign in)
+            // keeps its redirect: the data the page asked for failing too changes nothing.
+            let redirecting = res.0.read().map(|p| p.status.is_some_and(|s| s.is_redirection())).unwrap_or(false);
+            if !redirecting {
+                res.set_status(http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+            }
         }
     }
 }
