@@ -46,6 +46,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 if let Err(e) = svc.roll_up(svc.now()).await {
                     tracing::warn!(error = %e, "usage rollup failed; will retry");
                 }
+                if let Err(e) = svc.purge_expired_sessions().await {
+                    tracing::warn!(error = %e, "expired-session cleanup failed; will retry");
+                }
                 let now = svc.now().timestamp();
                 svc.verifier.prune(now);
                 svc.login_limiter.prune(now, 60);

@@ -151,6 +151,12 @@ impl Services {
         Ok(ended)
     }
 
+    /// Deletes sessions past their end (they already let nobody in). Returns how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, CoreError> {
+        let gone = session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(self.now())).exec(&self.db).await?;
+        Ok(gone.rows_affected)
+    }
+
     /// Notes that a session was used, at most every few minutes per session.
     pub(crate) async fn touch_session(&self, s: &session::Model) -> Result<(), CoreError> {
         let now = self.now();

@@ -173,3 +173,21 @@ async fn bad_password_changes_get_field_errors_and_change_nothing() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(stored(&app).await, hash);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_let_nobody_in_and_are_cleaned_up() {
+    let app = spawn_app().await;
+    let e = app.signed_in().await;
+    let old = app.session_cookie().unwrap();
+    app.clock.advance(app.services.config.session_ttl - chrono::Duration::hours(1));
+    let fresh = sign_in_from(&app, &e, PASSWORD, FIREFOX).await;
+    assert_eq!(app.services.purge_expired_sessions().await.unwrap(), 0, "nothing has ended yet");
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(app.call_as(&old, "session", &[]).await.json::<Value>().await.unwrap(), Value::Null);
+    let mine: Value = app.call_as(&fresh, "account", &[]).await.json().await.unwrap();
+    assert_eq!(mine["sessions"].as_array().unwrap().len(), 1, "the ended session is not listed");
+    // The worker may have purged it already (it runs every 60 flush ticks): either way it is gone.
+    assert!(app.services.purge_expired_sessions().await.unwrap() <= 1);
+    assert_eq!(session::Entity::find().count(&app.services.db).await.unwrap(), 1);
+    assert_ne!(app.call_as(&fresh, "session", &[]).await.json::<Value>().await.unwrap(), Value::Null);
+}
