@@ -49,6 +49,18 @@ fn QuotaBanner(s: UsageSummary) -> impl IntoView {
     })
 }
 
+/// "42.5% of your monthly quota", or past it, how far past ("118% of your monthly quota:
+/// 1,795 over"): the bar stops at full, the text does not.
+fn share_text(s: &UsageSummary) -> String {
+    let over = s.month_requests - s.month_quota;
+    if s.month_quota > 0 && over > 0 {
+        let share = s.month_requests as f64 * 100.0 / s.month_quota as f64;
+        format!("{share:.0}% of your monthly quota: {} over", thousands(over))
+    } else {
+        format!("{:.1}% of your monthly quota", s.percent_used())
+    }
+}
+
 #[component]
 fn MonthCard(s: UsageSummary) -> impl IntoView {
     let pct = s.percent_used();
@@ -75,7 +87,7 @@ fn MonthCard(s: UsageSummary) -> impl IntoView {
                 aria-label="Monthly quota used">
                 {format!("{pct:.0}%")}
             </progress>
-            <p class="muted">{format!("{pct:.1}% of your monthly quota")}</p>
+            <p class="muted">{share_text(&s)}</p>
             <p class="small" data-testid="forecast">{forecast}</p>
             <p class="muted small">
                 {format!("{} active key{}", s.active_keys, if s.active_keys == 1 { "" } else { "s" })}
@@ -127,5 +139,35 @@ fn RateCard(s: UsageSummary) -> impl IntoView {
             </figure>
             <a href="/portal/usage" class="btn btn-secondary">"See all usage"</a>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(month_requests: i64, month_quota: i64) -> UsageSummary {
+        let t = chrono::Utc::now();
+        UsageSummary {
+            month_requests,
+            month_quota,
+            rate_per_minute: 0,
+            rate_limit: 60,
+            active_keys: 1,
+            as_of: t,
+            forecast: None,
+            projected: 0,
+            resets_at: t,
+            recent_valid: vec![],
+            recent_refused: vec![],
+        }
+    }
+
+    #[test]
+    fn the_share_says_how_far_past_the_quota_a_team_is() {
+        assert_eq!(share_text(&summary(4_250, 10_000)), "42.5% of your monthly quota");
+        assert_eq!(share_text(&summary(10_000, 10_000)), "100.0% of your monthly quota");
+        assert_eq!(share_text(&summary(11_795, 10_000)), "118% of your monthly quota: 1,795 over");
+        assert_eq!(share_text(&summary(5, 0)), "0.0% of your monthly quota");
     }
 }
