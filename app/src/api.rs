@@ -107,7 +107,11 @@ pub mod ssr {
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     let svc = ssr::services()?;
     let Some(token) = ssr::session_token() else { return Ok(None) };
-    let Some(caller) = svc.authenticate(&token).await? else { return Ok(None) };
+    let Some(caller) = svc.authenticate(&token).await? else {
+        // A cookie for a session that ended (signed out elsewhere, expired): drop it.
+        ssr::clear_session_cookie();
+        return Ok(None);
+    };
     Ok(Some(svc.session_info(&caller).await?))
 }
 

@@ -154,6 +154,11 @@ async fn a_portal_page_with_a_dead_session_cookie_redirects_to_sign_in() {
             let res = app.page(path).await;
             assert_eq!(res.status(), StatusCode::FOUND, "{path} (round {round})");
             assert_eq!(res.headers()["location"], "/portal/login", "{path}");
+            let cleared = res.headers().get_all("set-cookie").iter().any(|c| {
+                let c = c.to_str().unwrap();
+                c.starts_with("__Host-keyport_session=;") && c.contains("Max-Age=0")
+            });
+            assert!(cleared, "{path}: the dead cookie is dropped");
         }
     }
 }
