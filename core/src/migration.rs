@@ -15,6 +15,7 @@ mod m0010_served_traffic;
 pub(crate) mod m0011_rollups;
 pub(crate) mod m0012_rollup_rows;
 mod m0013_session_devices;
+pub mod m0014_team_minutes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_rollups::Migration),
             Box::new(m0012_rollup_rows::Migration),
             Box::new(m0013_session_devices::Migration),
+            Box::new(m0014_team_minutes::Migration),
         ]
     }
 }

@@ -152,6 +152,11 @@ async fn chart_bench(svc: &keyport_core::Services) {
     let start = Instant::now();
     svc.seed_minutes(events).await.unwrap();
     println!("  seeded 24 hours of minute rows from {n} events (5 keys x 8 endpoints) in {:.1} s", start.elapsed().as_secs_f64());
+    // As the worker would have by now: the finished hours rolled up (the endpoints table reads
+    // them; the per-minute chart reads the team's minute rows).
+    let start = Instant::now();
+    let rolled = svc.roll_up(svc.now()).await.unwrap();
+    println!("  rolled {} hours up in {:.1} s", rolled.hours, start.elapsed().as_secs_f64());
     let q = UsageQuery { range: UsageRange::Day, granularity: Granularity::Minute, key_id: None, environment: None };
     let mut times = Vec::new();
     for _ in 0..11 {

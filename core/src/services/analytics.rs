@@ -10,6 +10,7 @@ use crate::entity::api_key;
 use crate::error::CoreError;
 use crate::histogram::Histogram;
 use crate::key::Environment;
+use crate::migration::m0014_team_minutes::TEAM_MINUTE_COUNTS;
 use crate::roles::Action;
 use crate::usage_report::{EndpointUsage, UsagePoint, UsageQuery, UsageRange, UsageReport};
 use crate::validate::FieldError;
@@ -246,7 +247,9 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
         }
         terms.join(", ")
     };
-    if let Some(period) = keys {
+    if let (Some(period), false) = (keys, per_key) {
+        read_team_minutes(db, scope, (lo, hi), period, out).await?;
+    } else if let Some(period) = keys {
         let (p, gp) = period.sql("minute");
         let gp = gp.trim_start_matches(", ").to_owned();
         let key = |r: &QueryResult| -> Result<(String, i64), CoreError> { Ok((text(r, "key_id")?, int(r, "at")?)) };
@@ -322,6 +325,42 @@ pub(crate) async fn read_minutes<C: ConnectionTrait>(
             f.team_id = text(&r, "team_id")?;
             add_bucket(&mut f.hist, int(&r, "bucket")?, int(&r, "n")?);
         }
+    }
+    Ok(())
+}
+
+/// A whole team's series from its per-minute team rows (see [`add_team_minutes`]).
+async fn read_team_minutes<C: ConnectionTrait>(db: &C, scope: &Scope<'_>, (lo, hi): (i64, i64), period: Period, out: &mut Rows) -> Result<(), CoreError> {
+    let w = format!("minute >= {lo} AND minute < {hi}{}", scope.team_sql());
+    let (p, gp) = period.sql("minute");
+    let gp = gp.trim_start_matches(", ");
+    let at = |r: &QueryResult| -> Result<(String, i64), CoreError> { Ok(("-".to_owned(), int(r, "at")?)) };
+    let sums: Vec<String> = TEAM_MINUTE_COUNTS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect();
+    let group = |extra: &str| [extra, gp].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+    // One period for the whole read still groups (by the constant), so no rows give no row.
+    let grouped = |g: String| if g.is_empty() { " GROUP BY 1".to_owned() } else { format!(" GROUP BY {g}") };
+    let sql = format!("SELECT {p} AS at, {} FROM usage_team_minutes WHERE {w}{}", sums.join(", "), grouped(group("")));
+    for r in query(db, sql).await? {
+        let f = out.keys.entry(at(&r)?).or_default();
+        f.team_id = "-".into();
+        f.valid += int(&r, "valid")?;
+        f.refused += int(&r, "refused")?;
+        f.cost += int(&r, "cost")?;
+        http_into(f, &r)?;
+    }
+    let sql = format!("SELECT {p} AS at, code, CAST(SUM(count) AS BIGINT) AS n FROM usage_team_minute_codes WHERE {w}{}", grouped(group("code")));
+    for r in query(db, sql).await? {
+        let name = text(&r, "code")?;
+        if let Some(c) = VerifyCode::ALL.iter().find(|c| c.as_str() == name) {
+            out.keys.entry(at(&r)?).or_default().codes[c.index()] += int(&r, "n")?;
+        }
+    }
+    let sql = format!(
+        "SELECT {p} AS at, CAST(bucket AS BIGINT) AS bucket, CAST(SUM(count) AS BIGINT) AS n FROM usage_team_minute_latency WHERE {w}{}",
+        grouped(group("bucket"))
+    );
+    for r in query(db, sql).await? {
+        add_bucket(&mut out.keys.entry(at(&r)?).or_default().hist, int(&r, "bucket")?, int(&r, "n")?);
     }
     Ok(())
 }
@@ -499,6 +538,61 @@ pub(crate) async fn insert_rolled<C: ConnectionTrait>(db: &C, span: &str, rows: 
     insert_many(db, backend, &format!("usage_team_endpoint_{span}s"), cols, &endpoints).await
 }
 
+/// One key's figures for one minute, as a flush adds them to its team's minute rows.
+pub(crate) struct TeamMinuteAdd<'a> {
+    pub key_id: &'a str,
+    pub team_id: &'a str,
+    pub minute: i64,
+    /// In the order of [`TEAM_MINUTE_COUNTS`].
+    pub counts: [i64; 9],
+    /// Verifications per answer code.
+    pub codes: Vec<(&'static str, i64)>,
+    /// Served requests per latency bucket.
+    pub latency: Vec<(i64, i64)>,
+}
+
+/// Adds a flush's figures to the per-team, per-environment minute rows, in the flush's
+/// transaction, so the team's per-minute chart reads a row per minute.
+pub(crate) async fn add_team_minutes<C: ConnectionTrait>(db: &C, adds: &[TeamMinuteAdd<'_>]) -> Result<(), CoreError> {
+    if adds.is_empty() {
+        return Ok(());
+    }
+    let envs = key_environments(db, adds.iter().map(|a| a.key_id)).await?;
+    let mut counts: BTreeMap<(&str, &str, i64), [i64; 9]> = BTreeMap::new();
+    let mut codes: BTreeMap<(&str, &str, i64, &str), i64> = BTreeMap::new();
+    let mut latency: BTreeMap<(&str, &str, i64, i64), i64> = BTreeMap::new();
+    for a in adds {
+        let env = envs.get(a.key_id).map(String::as_str).unwrap_or("live");
+        let c = counts.entry((a.team_id, env, a.minute)).or_default();
+        for (sum, n) in c.iter_mut().zip(a.counts) {
+            *sum += n;
+        }
+        for (code, n) in &a.codes {
+            *codes.entry((a.team_id, env, a.minute, code)).or_default() += n;
+        }
+        for (bucket, n) in &a.latency {
+            *latency.entry((a.team_id, env, a.minute, *bucket)).or_default() += n;
+        }
+    }
+    let head = |(team, env, minute): (&str, &str, i64)| -> Vec<Value> { vec![team.into(), env.into(), minute.into()] };
+    let rows: Vec<Vec<Value>> = counts
+        .into_iter()
+        .map(|(k, c)| head(k).into_iter().chain(c.into_iter().map(Value::from)).collect())
+        .collect();
+    let keys = ["team_id", "environment", "minute"];
+    add_many(db, "usage_team_minutes", &keys, &TEAM_MINUTE_COUNTS, &rows).await?;
+    let rows: Vec<Vec<Value>> = codes
+        .into_iter()
+        .map(|((t, e, m, code), n)| [head((t, e, m)), vec![code.into(), n.into()]].concat())
+        .collect();
+    add_many(db, "usage_team_minute_codes", &["team_id", "environment", "minute", "code"], &["count"], &rows).await?;
+    let rows: Vec<Vec<Value>> = latency
+        .into_iter()
+        .map(|((t, e, m, bucket), n)| [head((t, e, m)), vec![(bucket as i16).into(), n.into()]].concat())
+        .collect();
+    add_many(db, "usage_team_minute_latency", &["team_id", "environment", "minute", "bucket"], &["count"], &rows).await
+}
+
 /// The environment of each of these keys.
 async fn key_environments<'a, C: ConnectionTrait>(db: &C, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, String>, CoreError> {
     let ids: std::collections::BTreeSet<&str> = ids.collect();
@@ -515,6 +609,26 @@ async fn key_environments<'a, C: ConnectionTrait>(db: &C, ids: impl Iterator<Ite
 }
 
 async fn insert_many<C: ConnectionTrait>(db: &C, backend: DatabaseBackend, table: &str, cols: &str, rows: &[Vec<Value>]) -> Result<(), CoreError> {
+    insert_many_then(db, backend, table, cols, rows, "").await
+}
+
+/// Multi-row insert that adds to rows already there: on a conflict over `keys`, each of
+/// `counts` becomes the stored value plus the new one.
+async fn add_many<C: ConnectionTrait>(db: &C, table: &str, keys: &[&str], counts: &[&str], rows: &[Vec<Value>]) -> Result<(), CoreError> {
+    let cols = [keys, counts].concat().join(", ");
+    let set: Vec<String> = counts.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+    let then = format!(" ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), set.join(", "));
+    insert_many_then(db, db.get_database_backend(), table, &cols, rows, &then).await
+}
+
+async fn insert_many_then<C: ConnectionTrait>(
+    db: &C,
+    backend: DatabaseBackend,
+    table: &str,
+    cols: &str,
+    rows: &[Vec<Value>],
+    then: &str,
+) -> Result<(), CoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql = format!("INSERT INTO {table} ({cols}) VALUES ");
         let mut values = Vec::with_capacity(chunk.len() * chunk.first().map_or(0, Vec::len));
@@ -532,6 +646,7 @@ async fn insert_many<C: ConnectionTrait>(db: &C, backend: DatabaseBackend, table
             }
             sql.push(')');
         }
+        sql.push_str(then);
         db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(())

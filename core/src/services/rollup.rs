@@ -165,7 +165,8 @@ impl Services {
         // Only rows already rolled up are deleted.
         let minute_cutoff = (now - self.config.minute_retention.num_seconds()).min(hours_done);
         let hour_cutoff = (now - self.config.hour_retention.num_seconds()).min(days_done);
-        for (table, _, _) in ROLLED {
+        let team_minutes = ["usage_team_minutes", "usage_team_minute_codes", "usage_team_minute_latency"];
+        for table in ROLLED.iter().map(|(t, _, _)| *t).chain(team_minutes) {
             self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE minute < {minute_cutoff}")).await?;
         }
         for table in rolled_tables("hour") {

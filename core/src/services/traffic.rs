@@ -4,6 +4,7 @@
 //! latency sum, and the latency histogram as one additive row per bucket, so two nodes (or a
 //! retried flush after a failure) only ever add.
 
+use super::analytics::{add_team_minutes, TeamMinuteAdd};
 use super::usage::{plus_excluded, ROWS_PER_STATEMENT};
 use super::Services;
 use crate::entity::{api_key, usage_minute_http, usage_minute_latency};
@@ -249,6 +250,18 @@ impl Services {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        let team_adds: Vec<TeamMinuteAdd> = batch
+            .iter()
+            .map(|((key_id, minute, _), t)| TeamMinuteAdd {
+                key_id,
+                team_id: &t.team_id,
+                minute: *minute,
+                counts: [0, 0, 0, t.requests, t.classes[0], t.classes[1], t.classes[2], t.classes[3], t.latency_ms_sum],
+                codes: Vec::new(),
+                latency: t.hist.0.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, c)| (b as i64, *c as i64)).collect(),
+            })
+            .collect();
+        add_team_minutes(&txn, &team_adds).await?;
         if let Some(earliest) = batch.keys().map(|k| k.1).min() {
             self.reopen_rollups(&txn, earliest).await?;
         }

@@ -2,7 +2,7 @@
 
 use super::auth::Caller;
 use super::verify::CachedKey;
-use super::analytics::quote;
+use super::analytics::{add_team_minutes, quote, TeamMinuteAdd};
 use super::Services;
 use crate::dto::UsageSummary;
 use crate::dto::VerifyCode;
@@ -199,6 +199,18 @@ impl Services {
                 .exec(&txn)
                 .await?;
         }
+        let team_adds: Vec<TeamMinuteAdd> = batch
+            .iter()
+            .map(|((key_id, minute), p)| TeamMinuteAdd {
+                key_id,
+                team_id: &p.team_id,
+                minute: *minute,
+                counts: [p.valid, p.refused, p.cost, 0, 0, 0, 0, 0, 0],
+                codes: VerifyCode::ALL.iter().zip(p.codes).filter(|(_, n)| *n > 0).map(|(c, n)| (c.as_str(), n)).collect(),
+                latency: Vec::new(),
+            })
+            .collect();
+        add_team_minutes(&txn, &team_adds).await?;
         if let Some(earliest) = batch.keys().map(|k| k.1).min() {
             self.reopen_rollups(&txn, earliest).await?;
         }

@@ -10,6 +10,7 @@ use keyport_core::clock::Clock;
 use keyport_core::dto::VerifyCode;
 use keyport_core::histogram::RELATIVE_ERROR;
 use keyport_core::usage_report::UsageReport;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 impl TestApp {
@@ -116,6 +117,20 @@ async fn a_known_stream_comes_back_exact_at_minute_hour_and_day_across_restart_a
     assert_eq!((at(&r, after).valid(), at(&r, after).requests), (4, 50));
     // The whole team sees the other key too; a key filter leaves it out.
     assert_eq!(app.report("24h", "hour", "").await.totals.verifications(), 12);
+    // The team's per-minute rows agree with the keys' rows, per environment too; and the
+    // upgrade that filled them from the keys' rows gives the same answer.
+    let team = app.report("24h", "minute", "").await;
+    assert_eq!((team.totals.verifications(), team.totals.requests), (12, 100));
+    assert_eq!(at(&team, before).verifications(), 8, "6 valid, 1 refused and the other key's one");
+    let live = app.report_env("24h", "minute", "", "live").await;
+    assert_eq!(live.points, r.points, "live is the stream's key only");
+    assert_eq!(app.report_env("24h", "minute", "", "test").await.totals.verifications(), 1);
+    for t in ["usage_team_minutes", "usage_team_minute_codes", "usage_team_minute_latency"] {
+        app.services.db.execute_unprepared(&format!("DELETE FROM {t}")).await.unwrap();
+    }
+    assert_eq!(app.report("24h", "minute", "").await.totals.verifications(), 0, "the team's minute chart reads the team rows");
+    keyport_core::migration::m0014_team_minutes::backfill(&app.services.db).await.unwrap();
+    assert_eq!(app.report("24h", "minute", "").await.points, team.points, "filled from the keys' rows");
 
     // Hours roll up once the hour is over; the same question gives the same answer.
     app.clock.advance(Duration::hours(2));
