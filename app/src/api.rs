@@ -228,6 +228,34 @@ pub async fn end_other_sessions() -> Result<i64, AppError> {
     Ok(i64::try_from(ended).unwrap_or(i64::MAX))
 }
 
+/// Emails a one-time link to set a new password, if the address has an account; the answer
+/// is the same either way.
+#[server(endpoint = "account/forgot")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    Ok(ssr::services()?.request_password_reset(&email, &ssr::request_meta()).await?)
+}
+
+/// The address a reset link is for, if the link still works.
+#[server(endpoint = "account/reset/check")]
+pub async fn check_reset_link(token: String) -> Result<String, AppError> {
+    ssr::no_store();
+    Ok(ssr::services()?.check_reset_link(&token).await?)
+}
+
+/// Sets a new password through a reset link and signs this browser in.
+#[server(endpoint = "account/reset")]
+pub async fn reset_password(token: String, password: String, confirm_password: String) -> Result<(), AppError> {
+    if password != confirm_password {
+        let mismatch = keyport_core::validate::FieldError::new("confirm_password", "The two passwords do not match.");
+        return Err(keyport_core::CoreError::Invalid(mismatch).into());
+    }
+    let svc = ssr::services()?;
+    let session = svc.reset_password(&token, &password, &ssr::request_meta()).await?;
+    ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());
+    leptos_axum::redirect("/portal");
+    Ok(())
+}
+
 /// The active team's members.
 #[server(endpoint = "team/members")]
 pub async fn list_members() -> Result<Vec<MemberView>, AppError> {

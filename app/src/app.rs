@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
-    placeholder::{BillingPage, DocsPage}, register::RegisterPage, settings::SettingsPage, team::TeamPage, usage::UsagePage,
+    placeholder::{BillingPage, DocsPage}, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage,
 };
 use crate::components::layout::PortalLayout;
 use leptos::prelude::*;
@@ -44,6 +44,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/register") view=RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/forgot") view=ForgotPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/reset/:token") view=ResetPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>

@@ -10,6 +10,7 @@ pub mod not_found;
 pub mod outbox;
 pub mod placeholder;
 pub mod register;
+pub mod reset;
 pub mod settings;
 pub mod team;
 pub mod usage;

@@ -8,6 +8,7 @@ pub mod key_quota_usage;
 pub mod membership;
 pub mod operator_token;
 pub mod outbox_email;
+pub mod password_reset;
 pub mod session;
 pub mod team;
 pub mod usage_minute;

@@ -16,6 +16,7 @@ pub(crate) mod m0011_rollups;
 pub(crate) mod m0012_rollup_rows;
 mod m0013_session_devices;
 pub mod m0014_team_minutes;
+mod m0015_password_resets;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_rollup_rows::Migration),
             Box::new(m0013_session_devices::Migration),
             Box::new(m0014_team_minutes::Migration),
+            Box::new(m0015_password_resets::Migration),
         ]
     }
 }

@@ -81,3 +81,18 @@ test('changing the password signs out the other browser; other devices can be si
   expect(problems, problems.join('\n')).toEqual([]);
   await other.close();
 });
+
+test('a forgotten password is asked for by email, with the same answer for any address', async ({ page }) => {
+  await page.goto('/portal/login');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await expect(page.getByText('Enter your email address.')).toBeVisible();
+  await page.getByLabel('Email').fill('nobody-at-all@example.com');
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await expect(page.getByRole('status')).toContainText('If an account exists for nobody-at-all@example.com, we have sent it a link');
+  await page.getByRole('link', { name: 'Back to sign in' }).click();
+  await expect(page).toHaveURL(/\/portal\/login$/);
+});

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 23] = [
+pub const ACTIONS: [(&str, &str); 24] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -30,6 +30,7 @@ pub const ACTIONS: [(&str, &str); 23] = [
     ("member.left", "Member left"),
     ("password.changed", "Password changed"),
     ("sessions.ended", "Devices signed out"),
+    ("password.reset", "Password reset by email"),
 ];
 
 /// A label for a stored action name.
@@ -156,7 +157,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 23);
+        assert_eq!(ACTIONS.len(), 24);
     }
 
     #[test]

@@ -5,17 +5,28 @@ use super::audit::{AuditAction, AuditEntry, RequestMeta};
 use super::auth::{Caller, SessionToken};
 use super::outbox::NewEmail;
 use super::Services;
-use crate::crypto::sha256_hex;
+use crate::crypto::{new_id, random_token, sha256_hex};
 use crate::dto::{AccountView, SessionView};
-use crate::entity::{session, user};
+use crate::entity::{password_reset, session, user};
 use crate::error::CoreError;
-use crate::validate::{FieldError, Password};
+use crate::validate::{Email, FieldError, Password};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tracing::instrument;
 
 /// Password-change attempts allowed per account, per minute (each costs an argon2 hash).
 pub const PASSWORD_CHANGES_PER_MINUTE: u64 = 5;
+/// How long a password-reset link works.
+pub const RESET_TTL_MINUTES: i64 = 60;
+/// Reset emails one address may be sent per minute (so the form cannot flood an inbox).
+pub const RESETS_PER_MINUTE: u64 = 2;
+/// Reset requests allowed per client address per minute.
+pub const RESETS_PER_ADDRESS_PER_MINUTE: u64 = 10;
+
+/// What a used, expired or unknown reset link answers.
+fn reset_link_refused() -> CoreError {
+    CoreError::Conflict("This link has expired or was already used. Ask for a new one.".into())
+}
 
 fn audit_entry<'a>(caller: &'a Caller, action: AuditAction, detail: Option<String>) -> AuditEntry<'a> {
     // Account events belong to the person, not to a team: the audit page shows them to the
@@ -100,7 +111,7 @@ impl Services {
                 body: format!(
                     "The password of your Keyport account {} was changed on {when}, from {}.\n\n\
                      Every other device was signed out. If you did not make this change, reset your \
-                     password at once and tell your team's owner: {}/portal/login\n",
+                     password at once and tell your team's owner: {}/portal/forgot\n",
                     caller.user.email, meta.ip, self.config.base_url
                 ),
                 secret: None,
@@ -149,6 +160,119 @@ impl Services {
         }
         txn.commit().await?;
         Ok(ended)
+    }
+
+    /// Sends a one-time link to set a new password, if the address has an account. The answer
+    /// is the same either way (nobody learns who has an account here), and so is the work
+    /// visible from outside: the email goes through the outbox.
+    #[instrument(skip_all)]
+    pub async fn request_password_reset(&self, email: &str, meta: &RequestMeta) -> Result<(), CoreError> {
+        let email = Email::parse(email)?;
+        let now = self.now();
+        // The sign-in limiter's one-minute windows (it is pruned by the minute).
+        for (id, limit) in [(format!("reset:{}", email.as_str()), RESETS_PER_MINUTE), (format!("reset-addr:{}", meta.ip), RESETS_PER_ADDRESS_PER_MINUTE)] {
+            let d = self.login_limiter.check(&id, limit, 60, now.timestamp());
+            if !d.allowed {
+                return Err(CoreError::TooManyAttempts { retry_after: (d.reset - now.timestamp()).max(1) as u64 });
+            }
+        }
+        let Some(u) = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&self.db).await? else {
+            tracing::info!("password reset asked for an address without an account");
+            return Ok(());
+        };
+        let token = random_token(32);
+        let txn = self.begin_write().await?;
+        // Only the newest link works.
+        password_reset::Entity::delete_many()
+            .filter(password_reset::Column::UserId.eq(&u.id))
+            .filter(password_reset::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        password_reset::ActiveModel {
+            id: Set(new_id("pwr")),
+            user_id: Set(u.id.clone()),
+            token_hash: Set(sha256_hex(&token)),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::minutes(RESET_TTL_MINUTES)),
+            used_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        let link = format!("{}/portal/reset/{token}", self.config.base_url);
+        self.enqueue_email(
+            &txn,
+            NewEmail {
+                team_id: None,
+                kind: "password_reset",
+                to: &u.email,
+                subject: "Reset your Keyport password".into(),
+                body: format!(
+                    "Someone (hopefully you) asked to reset the password of your Keyport account {}, from {}.\n\n\
+                     Choose a new password here within {RESET_TTL_MINUTES} minutes; the link works once:\n{link}\n\n\
+                     If you did not ask, ignore this email: your password stays as it is.\n",
+                    u.email, meta.ip
+                ),
+                secret: Some(&token),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake_outbox();
+        Ok(())
+    }
+
+    /// Whether a reset link can still be used (for the page that asks for the new password).
+    pub async fn check_reset_link(&self, token: &str) -> Result<String, CoreError> {
+        let (_, u) = self.live_reset(&self.db, token).await?;
+        Ok(u.email)
+    }
+
+    async fn live_reset<C: sea_orm::ConnectionTrait>(&self, db: &C, token: &str) -> Result<(password_reset::Model, user::Model), CoreError> {
+        if token.is_empty() || token.len() > 128 {
+            return Err(reset_link_refused());
+        }
+        let Some(r) = password_reset::Entity::find().filter(password_reset::Column::TokenHash.eq(sha256_hex(token))).one(db).await? else {
+            return Err(reset_link_refused());
+        };
+        if r.used_at.is_some() || r.expires_at <= self.now() {
+            return Err(reset_link_refused());
+        }
+        let Some(u) = user::Entity::find_by_id(r.user_id.clone()).one(db).await? else {
+            return Err(reset_link_refused());
+        };
+        Ok((r, u))
+    }
+
+    /// Sets a new password through a reset link: the link is used up, every session of the
+    /// account ends, and this browser is signed in with a new one.
+    #[instrument(skip_all)]
+    pub async fn reset_password(&self, token: &str, new: &str, meta: &RequestMeta) -> Result<SessionToken, CoreError> {
+        self.live_reset(&self.db, token).await?;
+        let new_password = Password::parse(new)?;
+        let hash = self.passwords.hash(&new_password).await?;
+        let txn = self.begin_write().await?;
+        // Checked again inside the transaction, and used up with a compare-and-set, so two
+        // tabs submitting the same link set one password.
+        let (r, u) = self.live_reset(&txn, token).await?;
+        let used = password_reset::Entity::update_many()
+            .col_expr(password_reset::Column::UsedAt, Expr::value(self.now()))
+            .filter(password_reset::Column::Id.eq(&r.id))
+            .filter(password_reset::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(reset_link_refused());
+        }
+        let mut active: user::ActiveModel = u.clone().into();
+        active.password_hash = Set(hash);
+        active.update(&txn).await?;
+        session::Entity::delete_many().filter(session::Column::UserId.eq(&u.id)).exec(&txn).await?;
+        let token = self.insert_session(&txn, &u.id, meta).await?;
+        let entry = AuditEntry { team_id: None, actor_user_id: Some(&u.id), actor_email: Some(&u.email), action: AuditAction::PasswordReset, object: None, detail: None };
+        self.audit(&txn, meta, entry).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %u.id, "password reset; every session ended");
+        Ok(token)
     }
 
     /// Deletes sessions past their end (they already let nobody in). Returns how many.

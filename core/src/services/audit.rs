@@ -86,11 +86,13 @@ pub enum AuditAction {
     PasswordChanged,
     /// A person signed out other devices.
     SessionsEnded,
+    /// A person set a new password through an emailed reset link.
+    PasswordReset,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -114,6 +116,7 @@ impl AuditAction {
         AuditAction::MemberLeft,
         AuditAction::PasswordChanged,
         AuditAction::SessionsEnded,
+        AuditAction::PasswordReset,
     ];
 
     /// The stable name stored and shown.
@@ -142,6 +145,7 @@ impl AuditAction {
             AuditAction::MemberLeft => "member.left",
             AuditAction::PasswordChanged => "password.changed",
             AuditAction::SessionsEnded => "sessions.ended",
+            AuditAction::PasswordReset => "password.reset",
         }
     }
 }

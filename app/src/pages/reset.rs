@@ -1,0 +1,94 @@
+//! `/portal/forgot` asks for a reset link by email; `/portal/reset/{token}` (the link) sets
+//! the new password and signs in.
+
+use crate::api::{check_reset_link, RequestPasswordReset, ResetPassword};
+use crate::components::auth_form::AuthCard;
+use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
+use keyport_core::validate::PASSWORD_MIN_CHARS;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+/// The "forgot your password" page.
+#[component]
+pub fn ForgotPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let error = last_error(request);
+    let pending = request.pending();
+    let email = RwSignal::new(String::new());
+    let done = Signal::derive(move || matches!(request.value().get(), Some(Ok(()))));
+    view! {
+        <Title text="Reset your password"/>
+        <AuthCard title="Reset your password">
+            <Show when=move || done.get() fallback=move || view! {
+                <p class="muted">"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
+                <FormAlert message=form_error(error, &["email"])/>
+                <ActionForm action=request attr:class="form" attr:novalidate=true>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" autocomplete="email" required=true
+                            aria-describedby="email-error" aria-invalid=move || field_error(error, "email").get().is_some().to_string()
+                            on:input=move |ev| email.set(event_target_value(&ev))/>
+                        <p class="field-error" id="email-error" role="alert" hidden=move || field_error(error, "email").get().is_none()>
+                            {move || field_error(error, "email").get().unwrap_or_default()}
+                        </p>
+                    </div>
+                    <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                        {move || if pending.get() { "Sending…" } else { "Send reset link" }}
+                    </button>
+                </ActionForm>
+            }>
+                <p class="alert alert-ok" role="status">
+                    {move || format!("If an account exists for {}, we have sent it a link to choose a new password. The link works once, for an hour.", email.get().trim())}
+                </p>
+                <p class="muted small">"Nothing arrived? Check your spam folder, or ask again in a minute."</p>
+            </Show>
+            <p class="auth-switch"><A href="/portal/login">"Back to sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+/// The page a reset link opens.
+#[component]
+pub fn ResetPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let check = Resource::new(token, check_reset_link);
+    view! {
+        <Title text="Choose a new password"/>
+        <AuthCard title="Choose a new password">
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Checking your link…"</p> }>
+                {move || check.get().map(|r| match r {
+                    Ok(email) => view! { <ResetForm email token=token()/> }.into_any(),
+                    Err(e) => view! {
+                        <p class="alert alert-error" role="alert">{e.to_string()}</p>
+                        <p class="auth-switch"><A href="/portal/forgot">"Send a new link"</A></p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </AuthCard>
+    }
+}
+
+#[component]
+fn ResetForm(email: String, token: String) -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    let error = last_error(reset);
+    let pending = reset.pending();
+    let hint = format!("At least {PASSWORD_MIN_CHARS} characters. Long passphrases are welcome.");
+    view! {
+        <p class="muted">"For " <strong>{email}</strong> ". Every device signed in to this account will be signed out."</p>
+        <FormAlert message=form_error(error, &["password", "confirm_password"])/>
+        <ActionForm action=reset attr:class="form" attr:novalidate=true>
+            <input type="hidden" name="token" value=token/>
+            <TextField id="password" name="password" label="New password" kind="password" autocomplete="new-password"
+                error=field_error(error, "password") hint=Some(hint)/>
+            <TextField id="confirm-password" name="confirm_password" label="Repeat the new password" kind="password"
+                autocomplete="new-password" error=field_error(error, "confirm_password")/>
+            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                {move || if pending.get() { "Saving…" } else { "Set new password" }}
+            </button>
+        </ActionForm>
+    }
+}
