@@ -11,8 +11,12 @@ export const serverEnv = {
   LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
   KEYPORT_SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(root, 'target', 'site'),
   KEYPORT_USAGE_FLUSH_MS: '200',
-  KEYPORT_LOG: 'warn',
+  // Warnings, and the emails the server "sends" without SMTP (the password-reset test reads
+  // its link from the log).
+  KEYPORT_LOG: 'warn,keyport_core::services::outbox=info',
 };
+/** Where the server under test logs. */
+export const serverLog = path.join(root, 'target', 'e2e-server.log');
 export const keyportBin = process.env.KEYPORT_BIN ?? path.join(root, 'target', 'debug', 'keyport');
 
 export default defineConfig({
@@ -36,7 +40,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf "${serverEnv.KEYPORT_DATA_DIR}" && "${keyportBin}" serve`,
+    command: `rm -rf "${serverEnv.KEYPORT_DATA_DIR}" && "${keyportBin}" serve > "${serverLog}" 2>&1`,
     url: `${baseURL}/healthz`,
     env: serverEnv,
     reuseExistingServer: false,

@@ -1,5 +1,7 @@
 import type { Page } from '@playwright/test';
+import fs from 'node:fs';
 import { test, expect, register, hydrated, watch, PASSWORD } from './fixtures';
+import { serverLog } from '../playwright.config';
 
 const NEW_PASSWORD = 'a much longer passphrase now';
 
@@ -95,4 +97,46 @@ test('a forgotten password is asked for by email, with the same answer for any a
   await expect(page.getByRole('status')).toContainText('If an account exists for nobody-at-all@example.com, we have sent it a link');
   await page.getByRole('link', { name: 'Back to sign in' }).click();
   await expect(page).toHaveURL(/\/portal\/login$/);
+});
+
+test('a reset link from the email sets a new password and signs in', async ({ page }) => {
+  const email = await register(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/portal\/login$/);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await expect(page.getByRole('status')).toContainText(`If an account exists for ${email}`);
+
+  // No SMTP here: the email is in the server's log.
+  let link = '';
+  await expect.poll(() => {
+    const mine = fs.readFileSync(serverLog, 'utf8').split('\n').filter((l) => l.includes(email) || l.includes('/portal/reset/'));
+    const links = mine.join('\n').match(/https?:\/\/\S+\/portal\/reset\/[A-Za-z0-9_-]+/g) ?? [];
+    link = links[links.length - 1] ?? '';
+    return link;
+  }, { timeout: 10_000 }).not.toBe('');
+
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByText(`For ${email}.`)).toBeVisible();
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page.getByRole('banner').getByText(email)).toBeVisible();
+
+  // The old password is gone; the new one signs in.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/portal\/login$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Email or password is incorrect.' })).toBeVisible();
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/portal$/);
 });
