@@ -540,8 +540,11 @@ pub(crate) async fn insert_rolled<C: ConnectionTrait>(db: &C, span: &str, rows: 
 
 /// One key's figures for one minute, as a flush adds them to its team's minute rows.
 pub(crate) struct TeamMinuteAdd<'a> {
+    /// The key (its environment picks the row).
     pub key_id: &'a str,
+    /// The key's team.
     pub team_id: &'a str,
+    /// Start of the minute (unix seconds).
     pub minute: i64,
     /// In the order of [`TEAM_MINUTE_COUNTS`].
     pub counts: [i64; 9],
