@@ -142,7 +142,9 @@ fn DevicesCard(sessions: Vec<SessionView>, end_one: ServerAction<EndSession>, en
                                 </div>
                             </div>
                             {(!s.current).then(|| view! {
-                                <button type="button" class="btn btn-ghost btn-sm" aria-label=format!("Sign out {device}")
+                                // Two devices can share a name; the sign-in time tells them apart.
+                                <button type="button" class="btn btn-ghost btn-sm"
+                                    aria-label=format!("Sign out {device} (signed in {})", crate::format::date_time(s.created_at))
                                     on:click=move |_| to_end.set(Some(row.clone()))>"Sign out"</button>
                             })}
                         </li>
