@@ -94,6 +94,15 @@ pub mod ssr {
         }
     }
 
+    /// Refuses a new password whose repeat differs, as an error on `confirm_password`.
+    pub fn confirmed(password: &str, repeat: &str) -> Result<(), AppError> {
+        if password == repeat {
+            return Ok(());
+        }
+        let mismatch = keyport_core::validate::FieldError::new("confirm_password", "The two new passwords do not match.");
+        Err(keyport_core::CoreError::Invalid(mismatch).into())
+    }
+
     /// Marks the response as carrying a secret: never cache it.
     pub fn no_store() {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -201,10 +210,7 @@ pub async fn get_account() -> Result<AccountView, AppError> {
 #[server(endpoint = "account/password")]
 pub async fn change_password(current_password: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
-    if new_password != confirm_password {
-        let mismatch = keyport_core::validate::FieldError::new("confirm_password", "The two new passwords do not match.");
-        return Err(keyport_core::CoreError::Invalid(mismatch).into());
-    }
+    ssr::confirmed(&new_password, &confirm_password)?;
     let svc = ssr::services()?;
     let token = svc.change_password(&caller, &current_password, &new_password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
@@ -245,10 +251,7 @@ pub async fn check_reset_link(token: String) -> Result<String, AppError> {
 /// Sets a new password through a reset link and signs this browser in.
 #[server(endpoint = "account/reset")]
 pub async fn reset_password(token: String, password: String, confirm_password: String) -> Result<(), AppError> {
-    if password != confirm_password {
-        let mismatch = keyport_core::validate::FieldError::new("confirm_password", "The two passwords do not match.");
-        return Err(keyport_core::CoreError::Invalid(mismatch).into());
-    }
+    ssr::confirmed(&password, &confirm_password)?;
     let svc = ssr::services()?;
     let session = svc.reset_password(&token, &password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());

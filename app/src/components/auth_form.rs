@@ -30,6 +30,11 @@ pub fn RedirectIfSignedIn() -> impl IntoView {
     }
 }
 
+/// The hint under every field where a new password is chosen.
+pub fn new_password_hint() -> String {
+    format!("At least {} characters. Long passphrases are welcome.", keyport_core::validate::PASSWORD_MIN_CHARS)
+}
+
 /// Labelled email and password inputs with their error lines.
 #[component]
 pub fn CredentialFields(

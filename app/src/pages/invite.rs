@@ -3,12 +3,11 @@
 //! the same step; anyone else is told what to do.
 
 use crate::api::{preview_invitation, AcceptInvitation, AcceptInvitationSignup, Logout};
-use crate::components::auth_form::AuthCard;
+use crate::components::auth_form::{new_password_hint, AuthCard};
 use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
 use crate::error::AppError;
 use keyport_core::dto::{InvitationPreview, InvitationState};
-use keyport_core::validate::PASSWORD_MIN_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -114,7 +113,7 @@ fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chro
             </div>
             <TextField id="password" name="password" label="Choose a password" kind="password" autocomplete="new-password"
                 error=field_error(error, "password")
-                hint=Some(format!("At least {PASSWORD_MIN_CHARS} characters. Long passphrases are welcome."))/>
+                hint=Some(new_password_hint())/>
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating account…" } else { "Create account and join" }}
             </button>

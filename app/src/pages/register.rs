@@ -1,9 +1,8 @@
 //! `/portal/register`: create an account (and its personal team).
 
 use crate::api::Register;
-use crate::components::auth_form::{AuthCard, CredentialFields, RedirectIfSignedIn};
+use crate::components::auth_form::{new_password_hint, AuthCard, CredentialFields, RedirectIfSignedIn};
 use crate::components::forms::{form_error, last_error, FormAlert};
-use keyport_core::validate::PASSWORD_MIN_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -14,7 +13,7 @@ pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let error = last_error(register);
     let pending = register.pending();
-    let hint = format!("At least {PASSWORD_MIN_CHARS} characters. Long passphrases are welcome.");
+    let hint = new_password_hint();
     view! {
         <Title text="Create your account"/>
         <RedirectIfSignedIn/>

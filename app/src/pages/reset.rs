@@ -2,9 +2,8 @@
 //! the new password and signs in.
 
 use crate::api::{check_reset_link, RequestPasswordReset, ResetPassword};
-use crate::components::auth_form::AuthCard;
+use crate::components::auth_form::{new_password_hint, AuthCard};
 use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
-use keyport_core::validate::PASSWORD_MIN_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -76,14 +75,13 @@ fn ResetForm(email: String, token: String) -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
     let error = last_error(reset);
     let pending = reset.pending();
-    let hint = format!("At least {PASSWORD_MIN_CHARS} characters. Long passphrases are welcome.");
     view! {
         <p class="muted">"For " <strong>{email}</strong> ". Every device signed in to this account will be signed out."</p>
         <FormAlert message=form_error(error, &["password", "confirm_password"])/>
         <ActionForm action=reset attr:class="form" attr:novalidate=true>
             <input type="hidden" name="token" value=token/>
             <TextField id="password" name="password" label="New password" kind="password" autocomplete="new-password"
-                error=field_error(error, "password") hint=Some(hint)/>
+                error=field_error(error, "password") hint=Some(new_password_hint())/>
             <TextField id="confirm-password" name="confirm_password" label="Repeat the new password" kind="password"
                 autocomplete="new-password" error=field_error(error, "confirm_password")/>
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>

@@ -2,11 +2,11 @@
 //! that are signed in and sign out the ones they do not recognise.
 
 use crate::api::{get_account, ChangePassword, EndOtherSessions, EndSession};
+use crate::components::auth_form::new_password_hint;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
 use keyport_core::dto::{AccountView, SessionView};
-use keyport_core::validate::PASSWORD_MIN_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -69,7 +69,6 @@ fn PasswordCard(change: ServerAction<ChangePassword>) -> impl IntoView {
         Some(Ok(())) => "Password changed. Every other device was signed out, and you got an email about it.".to_owned(),
         _ => String::new(),
     });
-    let hint = format!("At least {PASSWORD_MIN_CHARS} characters. Long passphrases are welcome.");
     view! {
         <section class="card section" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
@@ -79,7 +78,7 @@ fn PasswordCard(change: ServerAction<ChangePassword>) -> impl IntoView {
                 <TextField id="current-password" name="current_password" label="Current password" kind="password"
                     autocomplete="current-password" error=field_error(error, "current_password")/>
                 <TextField id="new-password" name="new_password" label="New password" kind="password"
-                    autocomplete="new-password" error=field_error(error, "new_password") hint=Some(hint)/>
+                    autocomplete="new-password" error=field_error(error, "new_password") hint=Some(new_password_hint())/>
                 <TextField id="confirm-password" name="confirm_password" label="Repeat the new password" kind="password"
                     autocomplete="new-password" error=field_error(error, "confirm_password")/>
                 <div>

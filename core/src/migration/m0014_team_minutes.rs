@@ -9,6 +9,9 @@ use sea_orm_migration::sea_orm::ConnectionTrait;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// The team-minute tables (retention deletes from all three).
+pub const TEAM_MINUTE_TABLES: [&str; 3] = ["usage_team_minutes", "usage_team_minute_codes", "usage_team_minute_latency"];
+
 /// The counters of a team minute row.
 pub const TEAM_MINUTE_COUNTS: [&str; 9] = ["valid", "refused", "cost", "requests", "s2xx", "s3xx", "s4xx", "s5xx", "latency_ms_sum"];
 

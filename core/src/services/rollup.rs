@@ -8,6 +8,7 @@ use super::Services;
 use crate::error::CoreError;
 use super::analytics::{insert_rolled, read_minutes, read_rolled, Level, Period, Rows, Scope};
 use crate::migration::m0011_rollups::ROLLED;
+use crate::migration::m0014_team_minutes::TEAM_MINUTE_TABLES;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
@@ -165,8 +166,7 @@ impl Services {
         // Only rows already rolled up are deleted.
         let minute_cutoff = (now - self.config.minute_retention.num_seconds()).min(hours_done);
         let hour_cutoff = (now - self.config.hour_retention.num_seconds()).min(days_done);
-        let team_minutes = ["usage_team_minutes", "usage_team_minute_codes", "usage_team_minute_latency"];
-        for table in ROLLED.iter().map(|(t, _, _)| *t).chain(team_minutes) {
+        for table in ROLLED.iter().map(|(t, _, _)| *t).chain(TEAM_MINUTE_TABLES) {
             self.db.execute_unprepared(&format!("DELETE FROM {table} WHERE minute < {minute_cutoff}")).await?;
         }
         for table in rolled_tables("hour") {
