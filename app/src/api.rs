@@ -48,6 +48,14 @@ pub mod ssr {
         })
     }
 
+    /// Sends the browser to `path` after this server function. Every redirect goes through
+    /// here: a path that cannot be a `Location` header (control characters) goes to the
+    /// dashboard instead of panicking inside leptos_axum.
+    pub fn redirect(path: &str) {
+        let path = if HeaderValue::from_str(path).is_ok() { path } else { "/portal" };
+        leptos_axum::redirect(path);
+    }
+
     /// The signed-in caller, or `Unauthenticated`.
     pub async fn require_caller() -> Result<Caller, AppError> {
         let svc = services()?;
@@ -150,15 +158,25 @@ pub async fn register(email: String, password: String) -> Result<(), AppError> {
     let svc = ssr::services()?;
     let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-    leptos_axum::redirect("/portal");
+    ssr::redirect("/portal");
     Ok(())
 }
 
 /// Where to go after signing in: a portal path from the `next` parameter, or the dashboard.
-/// Anything that could lead off the portal (`//evil`, `https://…`, `/\\evil`) is ignored.
+/// Only a plain portal path is followed: anything that could lead off the portal
+/// (`//evil`, `https://…`, `/\\evil`) or is not printable ASCII (control characters that
+/// would split a header, spaces, non-ASCII) is ignored.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/portal/") && !n.contains("//") && !n.contains('\\') && n.is_ascii() => n,
+        Some(n)
+            if n.starts_with("/portal/")
+                && n.len() <= 512
+                && !n.contains("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n
+        }
         _ => "/portal",
     }
 }
@@ -172,7 +190,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     match svc.login(&email, &password, &ssr::request_meta(), previous.as_deref()).await {
         Ok((_, token)) => {
             ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-            leptos_axum::redirect(safe_next(next.as_deref()));
+            ssr::redirect(safe_next(next.as_deref()));
             Ok(())
         }
         Err(CoreError::Unauthenticated) => {
@@ -194,7 +212,7 @@ pub async fn logout() -> Result<(), AppError> {
         svc.logout(&token).await?;
     }
     ssr::clear_session_cookie();
-    leptos_axum::redirect("/portal/login");
+    ssr::redirect("/portal/login");
     Ok(())
 }
 
@@ -255,7 +273,7 @@ pub async fn reset_password(token: String, password: String, confirm_password: S
     let svc = ssr::services()?;
     let session = svc.reset_password(&token, &password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());
-    leptos_axum::redirect("/portal");
+    ssr::redirect("/portal");
     Ok(())
 }
 
@@ -374,7 +392,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     if let Some(session) = ssr::session_token() {
         svc.switch_team(&session, &caller, &team.id).await?;
     }
-    leptos_axum::redirect("/portal");
+    ssr::redirect("/portal");
     Ok(())
 }
 
@@ -385,7 +403,7 @@ pub async fn accept_invitation_signup(token: String, password: String) -> Result
     let (caller, session) = svc.accept_invitation_with_signup(&token, &password, &ssr::request_meta()).await?;
     svc.switch_team(&session.0, &caller, &caller.team.id).await?;
     ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());
-    leptos_axum::redirect("/portal");
+    ssr::redirect("/portal");
     Ok(())
 }
 
@@ -553,7 +571,7 @@ mod tests {
     #[test]
     fn sign_in_only_forwards_to_portal_paths() {
         assert_eq!(safe_next(Some("/portal/invite/abc_DEF-1")), "/portal/invite/abc_DEF-1");
-        for bad in ["//evil.example", "https://evil.example/portal/", "/portal//evil", "/portal/\\evil", "/other", "", "/portalx"] {
+        for bad in ["//evil.example", "https://evil.example/portal/", "/portal//evil", "/portal/\\evil", "/other", "", "/portalx", "/portal/x\r\nSet-Cookie: a=b", "/portal/x y", "/portal/\u{e9}", "/portal/x\t"] {
             assert_eq!(safe_next(Some(bad)), "/portal", "{bad}");
         }
         assert_eq!(safe_next(None), "/portal");

@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="keyport" href="/pkg/keyport.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Title formatter=|t: String| if t.is_empty() { "Keyport".to_owned() } else { format!("{t} · Keyport") }/>
+        <Title formatter=|t: String| crate::format::page_title(&t)/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/portal"/> }/>

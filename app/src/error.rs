@@ -34,6 +34,14 @@ pub enum AppError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// A limit was reached; the message says which.
+    #[error("{message}")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after: u64,
+        /// What was limited, for people.
+        message: String,
+    },
     /// The request could not be understood.
     #[error("The request was malformed: {0}")]
     BadRequest(String),
@@ -62,7 +70,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::Throttled { .. } => 429,
             AppError::Network | AppError::Internal => 500,
         }
     }
@@ -95,6 +103,7 @@ impl From<keyport_core::CoreError> for AppError {
             C::NotFound => AppError::NotFound,
             C::Conflict(m) => AppError::Conflict(m),
             C::TooManyAttempts { retry_after } => AppError::TooManyAttempts { retry_after },
+            C::Throttled { retry_after, message } => AppError::Throttled { retry_after, message },
             C::Db(e) => {
                 tracing::error!(error = %e, "database error in a server function");
                 AppError::Internal

@@ -69,3 +69,43 @@ mod tests {
         assert_eq!(date(Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap()), "Jan 31, 2027");
     }
 }
+
+/// Escapes text for HTML (element content and quoted attribute values).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page's `<title>` for a page title `t` (which may hold user text, a key's name). Every
+/// title passes through here. leptos_meta 0.8 writes the title into the server's HTML without
+/// escaping it, so the server escapes it here; in the browser the title is set as text, which
+/// needs no escaping (escaping there would show the entities).
+pub fn page_title(t: &str) -> String {
+    let full = if t.is_empty() { "Keyport".to_owned() } else { format!("{t} · Keyport") };
+    if cfg!(feature = "ssr") {
+        escape_html(&full)
+    } else {
+        full
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn hostile_titles_cannot_leave_the_title_element() {
+        let t = escape_html("</title><meta http-equiv=refresh content=\"0;url=//evil\">'&");
+        assert_eq!(t, "&lt;/title&gt;&lt;meta http-equiv=refresh content=&quot;0;url=//evil&quot;&gt;&#39;&amp;");
+    }
+}

@@ -48,6 +48,16 @@ impl ServerSecret {
         mac.update(data.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// The one-time token of the email `email_id` (256 bits, URL-safe). It is derived rather
+    /// than stored, so the outbox holds no secret: only the delivery worker, which has the
+    /// server secret, puts it into the message it sends.
+    pub fn email_link_token(&self, email_id: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("hmac takes any key length");
+        mac.update(b"keyport one-time email link\0");
+        mac.update(email_id.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
 }
 
 /// Compares two hashes in constant time.
@@ -97,6 +107,10 @@ mod tests {
         assert_ne!(a.hash_key("k"), b.hash_key("k"));
         assert_eq!(a.hash_key("k"), a.hash_key("k"));
         assert!(!format!("{a:?}").contains('1'));
+        assert_eq!(a.email_link_token("eml_1"), a.email_link_token("eml_1"));
+        assert_ne!(a.email_link_token("eml_1"), a.email_link_token("eml_2"));
+        assert_ne!(a.email_link_token("eml_1"), b.email_link_token("eml_1"));
+        assert_eq!(a.email_link_token("eml_1").len(), 43);
     }
 
     #[test]

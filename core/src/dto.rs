@@ -336,6 +336,10 @@ pub struct KeyView {
     pub replaced_by: Option<String>,
     /// The reason an owner or admin gave when approving or denying it.
     pub approval_note: Option<String>,
+    /// Scopes asked for by an edit that waits for approval (the key keeps `scopes` until
+    /// then); empty when nothing waits.
+    #[serde(default)]
+    pub pending_scopes: Vec<String>,
     /// Derived status.
     pub status: KeyStatus,
 }
@@ -369,8 +373,22 @@ pub struct KeyOptions {
     pub approval_live: bool,
     /// Scopes that need approval.
     pub approval_scopes: Vec<String>,
+    /// Whether the provider decides on approvals (else another owner or admin of the team).
+    #[serde(default)]
+    pub approval_by_operator: bool,
     /// The API's base URL, for the code snippets shown with a new key.
     pub api_base_url: String,
+}
+
+impl KeyOptions {
+    /// Who approves keys that need it, for people.
+    pub fn approver(&self) -> &'static str {
+        if self.approval_by_operator {
+            "the provider"
+        } else {
+            "another owner or admin"
+        }
+    }
 }
 
 /// Ready-to-paste calls of the operator's API with `key`: (language, code).
@@ -658,6 +676,7 @@ mod tests {
             grace_until: None,
             replaced_by: None,
             approval_note: None,
+            pending_scopes: Vec::new(),
             status: KeyStatus::Active,
         };
         assert!(k.manageable_by(Role::Member, "usr_a"));

@@ -27,6 +27,15 @@ pub enum CoreError {
         /// Seconds until another attempt is allowed.
         retry_after: u64,
     },
+    /// A limit on something that sends email or costs work was reached; the message says
+    /// which, for people.
+    #[error("throttled: {message}")]
+    Throttled {
+        /// Seconds until another attempt may succeed.
+        retry_after: u64,
+        /// What was limited.
+        message: String,
+    },
     /// A database failure.
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),

@@ -17,6 +17,7 @@ pub(crate) mod m0012_rollup_rows;
 mod m0013_session_devices;
 pub mod m0014_team_minutes;
 mod m0015_password_resets;
+mod m0016_security_review;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_session_devices::Migration),
             Box::new(m0014_team_minutes::Migration),
             Box::new(m0015_password_resets::Migration),
+            Box::new(m0016_security_review::Migration),
         ]
     }
 }

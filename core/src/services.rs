@@ -28,6 +28,27 @@ use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Who decides on a key (or a change to one) that needs approval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ApprovalBy {
+    /// The provider's admins only (`keyport keys approve`): the default.
+    #[default]
+    Operator,
+    /// Another owner or admin of the key's team (never the requester), or the operator.
+    Team,
+}
+
+impl ApprovalBy {
+    /// `operator` or `team`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "operator" => Some(Self::Operator),
+            "team" => Some(Self::Team),
+            _ => None,
+        }
+    }
+}
+
 /// Tunables the operator sets in the configuration.
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
@@ -55,6 +76,10 @@ pub struct ServiceConfig {
     pub approval_live: bool,
     /// Keys with any of these scopes need approval.
     pub approval_scopes: Vec<String>,
+    /// Who decides on keys that need approval.
+    pub approval_by: ApprovalBy,
+    /// Accounts one client address may create per hour.
+    pub signups_per_address_per_hour: u64,
     /// How long per-minute usage rows are kept (once rolled into hours).
     pub minute_retention: chrono::Duration,
     /// How long hourly usage rows are kept (once rolled into days); days are kept for ever.
@@ -76,6 +101,8 @@ impl Default for ServiceConfig {
             api_base_url: "https://api.example.com".into(),
             approval_live: false,
             approval_scopes: Vec::new(),
+            approval_by: ApprovalBy::Operator,
+            signups_per_address_per_hour: 20,
             minute_retention: chrono::Duration::days(7),
             hour_retention: chrono::Duration::days(90),
         }
@@ -96,6 +123,8 @@ pub struct Services {
     pub passwords: passwords::PasswordHasher,
     /// Throttles sign-in attempts per account and per address before any hashing.
     pub login_limiter: ratelimit::FixedWindowLimiter,
+    /// Account creations per client address, per hour (pruned hourly).
+    pub signup_limiter: ratelimit::FixedWindowLimiter,
     /// The key verification cache and rate limiter.
     pub verifier: verify::Verifier,
     /// Usage counted in memory, flushed by a worker.
@@ -130,6 +159,7 @@ impl Services {
             passwords: passwords::PasswordHasher::new(config.password_hash_concurrency),
             config,
             login_limiter: ratelimit::FixedWindowLimiter::default(),
+            signup_limiter: ratelimit::FixedWindowLimiter::default(),
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
             quota: quota::QuotaLeases::default(),

@@ -1,6 +1,7 @@
 import { test as base, expect, Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
+import { serverLog } from '../playwright.config';
 
 /** Collects console errors and page errors of `page` into `problems`. */
 export function watch(page: Page, problems: string[]) {
@@ -24,6 +25,23 @@ export const test = base.extend<{ guard: void }>({
   }, { auto: true }],
 });
 export { expect };
+
+/**
+ * The newest one-time link (`/portal/invite/…`, `/portal/reset/…`) emailed to `to`, read
+ * from the server's log: without SMTP the log is the delivery, and nowhere else (not the
+ * outbox page) holds the link.
+ */
+export async function linkFromLog(to: string, kind: 'invite' | 'reset'): Promise<string> {
+  let link = '';
+  await expect.poll(() => {
+    const chunks = fs.readFileSync(serverLog, 'utf8').split(`email to ${to} (`).slice(1);
+    const pattern = new RegExp(`https?://\\S+/portal/${kind}/[A-Za-z0-9_-]+`, 'g');
+    const links = chunks.map((c) => c.split('email to ')[0].match(pattern)?.[0] ?? '').filter(Boolean);
+    link = links[links.length - 1] ?? '';
+    return link;
+  }, { timeout: 10_000 }).not.toBe('');
+  return link;
+}
 
 export function operatorToken(): string {
   return fs.readFileSync(path.join(__dirname, '..', '.operator-token'), 'utf8').trim();

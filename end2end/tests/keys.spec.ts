@@ -66,3 +66,28 @@ test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h 
   const still = await request.post('/v1/keys/verify', { headers: auth, data: { key: newKey } });
   expect((await still.json()).code).toBe('VALID');
 });
+
+test('a key named to break out of the title stays text: no redirect, the tab shows the name', async ({ page }) => {
+  const hostile = '</title><meta http-equiv=refresh content="0;url=//evil.example">';
+  await register(page);
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'API Keys' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create your first key' }).click();
+  const create = page.getByRole('dialog', { name: 'Create an API key' });
+  await create.getByLabel('Name').fill(hostile);
+  await create.getByLabel('Description (optional)').fill('<img src=x onerror="document.title=1">');
+  await create.getByRole('button', { name: 'Create key' }).click();
+  await page.getByRole('dialog', { name: 'Your new API key' }).getByRole('button', { name: /Done/ }).click();
+
+  // The owner opens the key's page, served fresh from the server.
+  const link = page.getByRole('row', { name: /evil\.example/ }).getByRole('link').first();
+  const href = await link.getAttribute('href');
+  await page.goto(href!);
+  await hydrated(page);
+  await page.waitForTimeout(1500); // a refresh of 0 s would have left by now
+  await expect(page).toHaveURL(new RegExp(`${href!.replace(/[/]/g, '\\/')}$`));
+  expect(await page.title()).toBe(`${hostile} · Keyport`);
+  expect(await page.locator('head meta[http-equiv]').count()).toBe(0);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(hostile);
+  await expect(page.getByText('<img src=x onerror="document.title=1">').first()).toBeVisible();
+});

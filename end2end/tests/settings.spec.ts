@@ -1,7 +1,5 @@
 import type { Page } from '@playwright/test';
-import fs from 'node:fs';
-import { test, expect, register, hydrated, watch, PASSWORD } from './fixtures';
-import { serverLog } from '../playwright.config';
+import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog } from './fixtures';
 
 const NEW_PASSWORD = 'a much longer passphrase now';
 
@@ -111,13 +109,7 @@ test('a reset link from the email sets a new password and signs in', async ({ pa
   await expect(page.getByRole('status')).toContainText(`If an account exists for ${email}`);
 
   // No SMTP here: the email is in the server's log.
-  let link = '';
-  await expect.poll(() => {
-    const mine = fs.readFileSync(serverLog, 'utf8').split('\n').filter((l) => l.includes(email) || l.includes('/portal/reset/'));
-    const links = mine.join('\n').match(/https?:\/\/\S+\/portal\/reset\/[A-Za-z0-9_-]+/g) ?? [];
-    link = links[links.length - 1] ?? '';
-    return link;
-  }, { timeout: 10_000 }).not.toBe('');
+  const link = await linkFromLog(email, 'reset');
 
   await page.goto(link);
   await hydrated(page);

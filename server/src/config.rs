@@ -52,6 +52,11 @@ pub struct Settings {
     pub approval_live: bool,
     /// Keys with any of these scopes need approval.
     pub approval_scopes: Vec<String>,
+    /// Who approves keys: `operator` (the provider, with `keyport keys approve`; the default)
+    /// or `team` (another owner or admin of the key's team).
+    pub approval_by: String,
+    /// Accounts one client address may create per hour (sign-up and invitation sign-up).
+    pub signups_per_address_per_hour: u64,
     /// Days per-minute usage is kept (after it is rolled into hours).
     pub minute_retention_days: i64,
     /// Days hourly usage is kept (after it is rolled into days; days are kept for ever).
@@ -114,6 +119,8 @@ impl Default for Settings {
             api_base_url: "https://api.example.com".into(),
             approval_live: false,
             approval_scopes: Vec::new(),
+            approval_by: "operator".into(),
+            signups_per_address_per_hour: 20,
             minute_retention_days: 7,
             hour_retention_days: 90,
         }
@@ -143,6 +150,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_MAX_KEYS_PER_TEAM", "most working keys per team (default: 20)"),
     ("KEYPORT_APPROVAL_LIVE", "true: live keys wait for an owner's, admin's or the operator's approval (default: false)"),
     ("KEYPORT_APPROVAL_SCOPES", "comma-separated scopes whose keys wait for approval (default: none)"),
+    ("KEYPORT_APPROVAL_BY", "who approves keys that need it: operator (keyport keys approve; default) or team (another owner or admin)"),
+    ("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", "accounts one client address may create per hour (default: 20)"),
     ("KEYPORT_MINUTE_RETENTION_DAYS", "days per-minute usage is kept once rolled into hours (default: 7)"),
     ("KEYPORT_HOUR_RETENTION_DAYS", "days hourly usage is kept once rolled into days (default: 90)"),
     ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
@@ -240,6 +249,12 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_APPROVAL_SCOPES"]) {
             self.approval_scopes = list(v);
         }
+        if let Some(v) = first(&["KEYPORT_APPROVAL_BY"]) {
+            self.approval_by = v.trim().to_owned();
+        }
+        if let Some(v) = first(&["KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR"]) {
+            self.signups_per_address_per_hour = num("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", v)?;
+        }
         if let Some(v) = first(&["KEYPORT_MINUTE_RETENTION_DAYS"]) {
             self.minute_retention_days = num("KEYPORT_MINUTE_RETENTION_DAYS", v)?;
         }
@@ -271,6 +286,12 @@ impl Settings {
         }
         if !(1..=3650).contains(&self.minute_retention_days) || !(1..=36_500).contains(&self.hour_retention_days) {
             return Err(ConfigError("retention must be at least a day (minutes: at most 3650 days)".into()));
+        }
+        if keyport_core::services::ApprovalBy::parse(&self.approval_by).is_none() {
+            return Err(ConfigError(format!("approval_by must be operator or team, got {:?}", self.approval_by)));
+        }
+        if self.signups_per_address_per_hour < 1 {
+            return Err(ConfigError("signups_per_address_per_hour must be at least 1".into()));
         }
         if self.max_keys_per_team < 1 {
             return Err(ConfigError("max_keys_per_team must be at least 1".into()));

@@ -31,10 +31,6 @@ impl Mailer for SmtpMailer {
         "smtp"
     }
 
-    fn delivers(&self) -> bool {
-        true
-    }
-
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("bad recipient: {e}"))?;
         let message = Message::builder()

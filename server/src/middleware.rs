@@ -48,6 +48,74 @@ pub async fn csrf(State(sec): State<Arc<SecurityConfig>>, req: Request, next: Ne
     json_error(StatusCode::FORBIDDEN, "cross_site_request", "Cross-site requests are not allowed.")
 }
 
+/// The largest request body a path accepts: the `/v1` batch routes take 1000 entries, the
+/// rest of `/v1` single JSON objects, the portal forms and server functions a few fields.
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        "/v1/usage" | "/v1/keys/leaked" => crate::v1::BATCH_BODY_LIMIT,
+        p if p.starts_with("/v1/") => 64 * 1024,
+        _ => 256 * 1024,
+    }
+}
+
+/// Oversized bodies up to this size are read and dropped before the 413 is sent.
+const DRAIN_LIMIT: u64 = 8 * 1024 * 1024;
+
+fn too_large(limit: usize) -> Response {
+    json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        &format!("The request body is larger than the {} KB this route accepts.", limit / 1024),
+    )
+}
+
+/// Refuses request bodies over the route's limit with `413` and the JSON error shape, before
+/// any handler (or Leptos' server-function decoding, which would answer 500) reads them. A
+/// declared length is checked at once; a body without one is read up to the limit here. Any
+/// other `413` on the way out gets the same shape.
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let limit = body_limit(req.uri().path());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let req = match declared {
+        Some(n) if n > limit as u64 => {
+            // Read (and drop) a moderately oversized body so the client, still sending it,
+            // gets the answer instead of a reset connection; a huge one is not worth reading.
+            if n <= DRAIN_LIMIT {
+                use http_body_util::BodyExt;
+                let mut body = req.into_body();
+                while let Some(Ok(_)) = body.frame().await {}
+            }
+            return too_large(limit);
+        }
+        Some(_) => req,
+        None if is_safe(req.method()) => req,
+        None => {
+            let (parts, body) = req.into_parts();
+            match axum::body::to_bytes(body, limit).await {
+                Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
+                Err(_) => return too_large(limit),
+            }
+        }
+    };
+    let res = next.run(req).await;
+    let json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return too_large(limit);
+    }
+    res
+}
+
+/// A request path fit for the log: the one-time token in an invitation or reset link is
+/// replaced, so a log never holds a link someone could still use. The query is left out.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/portal/invite/", "/portal/reset/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return format!("{prefix}<token>");
+        }
+    }
+    path.chars().take(200).collect()
+}
+
 /// The Content-Security-Policy for a response with this nonce.
 pub fn csp(nonce: &str) -> String {
     format!(
@@ -99,6 +167,20 @@ mod tests {
         let mut evil = http::HeaderMap::new();
         evil.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
         assert!(!same_origin(&evil, o));
+    }
+
+    #[test]
+    fn one_time_tokens_stay_out_of_logged_paths() {
+        assert_eq!(loggable_path("/portal/invite/abcDEF_123"), "/portal/invite/<token>");
+        assert_eq!(loggable_path("/portal/reset/abcDEF_123"), "/portal/reset/<token>");
+        assert_eq!(loggable_path("/portal/keys"), "/portal/keys");
+    }
+
+    #[test]
+    fn body_limits_follow_the_route() {
+        assert_eq!(body_limit("/v1/usage"), crate::v1::BATCH_BODY_LIMIT);
+        assert_eq!(body_limit("/v1/keys/verify"), 64 * 1024);
+        assert_eq!(body_limit("/api/keys/create"), 256 * 1024);
     }
 
     #[test]

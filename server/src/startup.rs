@@ -113,6 +113,8 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         api_base_url: settings.api_base_url.trim_end_matches('/').to_owned(),
         approval_live: settings.approval_live,
         approval_scopes: settings.approval_scopes.clone(),
+        approval_by: keyport_core::services::ApprovalBy::parse(&settings.approval_by).unwrap_or_default(),
+        signups_per_address_per_hour: settings.signups_per_address_per_hour,
         minute_retention: chrono::Duration::days(settings.minute_retention_days),
         hour_retention: chrono::Duration::days(settings.hour_retention_days),
         ..ServiceConfig::default()
@@ -258,8 +260,11 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))
+        .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %req.method(), path = %middleware::loggable_path(req.uri().path()))
+        }))
         .with_state(state)
 }

@@ -127,7 +127,7 @@ fn status_sentence(k: &KeyView) -> String {
         KeyStatus::Expired => "Expired: requests are refused.".into(),
         KeyStatus::Disabled => "Disabled: requests are refused until the key is enabled again.".into(),
         KeyStatus::Revoked => "Revoked: requests are refused, for good.".into(),
-        KeyStatus::PendingApproval => "Waiting for an owner or admin to approve it; until then requests are answered PENDING_APPROVAL.".into(),
+        KeyStatus::PendingApproval => "Waiting for approval; until then requests are answered PENDING_APPROVAL.".into(),
         KeyStatus::Denied => match &k.approval_note {
             Some(n) => format!("Denied by an owner or admin: {n}"),
             None => "Denied by an owner or admin.".into(),
@@ -194,6 +194,13 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
                 } else {
                     k.scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view().into_any()
                 }}</dd>
+                {(!k.pending_scopes.is_empty()).then(|| view! {
+                    <dt>"Asked for"</dt>
+                    <dd>
+                        {k.pending_scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view()}
+                        <span class="small muted">" waiting for approval; until then the key keeps the scopes above"</span>
+                    </dd>
+                })}
                 <dt>"Rate limit"</dt><dd>{format!("{} requests per minute", thousands(k.ratelimit_per_minute))}</dd>
                 <dt>"Monthly quota"</dt><dd>{k.monthly_quota.map(|q| format!("{} requests", thousands(q))).unwrap_or_else(|| "None".into())}</dd>
                 <dt>"Created"</dt><dd><LocalTime at=k.created_at/>{k.created_by_email.clone().map(|e| format!(" by {e}"))}</dd>

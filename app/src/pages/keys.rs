@@ -204,9 +204,9 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_clos
     let form_err = form_error(value, fields);
     let pending = create.pending();
     let approval_hint = match (options.approval_live, options.approval_scopes.is_empty()) {
-        (true, true) => Some("Live keys work once an owner or admin approves them.".to_owned()),
-        (true, false) => Some(format!("Live keys, and keys with {}, work once an owner or admin approves them.", options.approval_scopes.join(", "))),
-        (false, false) => Some(format!("Keys with {} work once an owner or admin approves them.", options.approval_scopes.join(", "))),
+        (true, true) => Some(format!("Live keys work once {} approves them.", options.approver())),
+        (true, false) => Some(format!("Live keys, and keys with {}, work once {} approves them.", options.approval_scopes.join(", "), options.approver())),
+        (false, false) => Some(format!("Keys with {} work once {} approves them.", options.approval_scopes.join(", "), options.approver())),
         (false, true) => None,
     };
     let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, .. } = options;
@@ -316,7 +316,7 @@ fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: Se
     view! {
         <section class="card section approval-queue" aria-labelledby="queue-title">
             <h2 id="queue-title">{format!("Waiting for approval ({})", list.len())}</h2>
-            <p class="small muted">"These keys do not work until an owner or admin approves them. The requester is told by email either way."</p>
+            <p class="small muted">"These keys do not work, or keep their old scopes, until an owner or admin other than the requester approves them. The requester is told by email either way."</p>
             <FormAlert message=error_message(approve)/>
             <ul class="queue">
                 {list.into_iter().map(|k| {
@@ -328,7 +328,11 @@ fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: Se
                                 <strong>{k.name.clone()}</strong>" "
                                 <span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span>
                                 <div class="small muted">
-                                    {k.scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view()}
+                                    {if k.pending_scopes.is_empty() {
+                                        k.scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view().into_any()
+                                    } else {
+                                        view! { "asks for the scopes " {k.pending_scopes.iter().map(|s| view! { <code class="scope">{s.clone()}</code> }).collect_view()} }.into_any()
+                                    }}
                                     {format!("requested {}", date(k.created_at))}
                                 </div>
                             </div>

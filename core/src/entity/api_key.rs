@@ -39,6 +39,12 @@ pub struct Model {
     /// Who decided (email, or `operator`).
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
+    /// An edit that needs approval: the scopes asked for (space-separated, sorted). Until it
+    /// is approved the key keeps `scopes`, which hold only what was granted before.
+    pub pending_scopes: Option<String>,
+    /// Who asked for what waits for approval (the key's creator, or the editor of a pending
+    /// change); they never decide on it themselves.
+    pub requested_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

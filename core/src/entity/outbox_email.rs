@@ -12,8 +12,11 @@ pub struct Model {
     pub subject: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    /// A one-time secret inside the body (an invitation token), blanked out once delivered.
-    pub secret: Option<String>,
+    /// For an email with a one-time link: the portal path the link starts with
+    /// (`/portal/invite/`). The body holds [`LINK_PLACEHOLDER`](crate::services::outbox::LINK_PLACEHOLDER)
+    /// where the link goes; the token is derived from the server secret and the email's id
+    /// when it is sent, so no stored copy holds it.
+    pub link_path: Option<String>,
     pub created_at: DateTimeUtc,
     pub next_attempt_at: DateTimeUtc,
     pub claimed_until: Option<DateTimeUtc>,

@@ -3,9 +3,9 @@
 
 use super::audit::{AuditAction, AuditEntry, RequestMeta};
 use super::auth::{Caller, SessionToken};
-use super::outbox::NewEmail;
+use super::outbox::{NewEmail, LINK_PLACEHOLDER};
 use super::Services;
-use crate::crypto::{new_id, random_token, sha256_hex};
+use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{AccountView, SessionView};
 use crate::entity::{password_reset, session, user};
 use crate::error::CoreError;
@@ -22,6 +22,24 @@ pub const RESET_TTL_MINUTES: i64 = 60;
 pub const RESETS_PER_MINUTE: u64 = 2;
 /// Reset requests allowed per client address per minute.
 pub const RESETS_PER_ADDRESS_PER_MINUTE: u64 = 10;
+
+/// Ends every session of `user_id` inside `txn` (after a password change or reset): a stolen
+/// cookie dies with the old password, and so does every reset link not used yet, so nobody
+/// holding an older link can undo the change.
+async fn end_every_session<C: sea_orm::ConnectionTrait>(txn: &C, user_id: &str) -> Result<(), CoreError> {
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(txn).await?;
+    void_reset_links(txn, user_id).await
+}
+
+/// Deletes the reset links of `user_id` that were not used yet.
+async fn void_reset_links<C: sea_orm::ConnectionTrait>(txn: &C, user_id: &str) -> Result<(), CoreError> {
+    password_reset::Entity::delete_many()
+        .filter(password_reset::Column::UserId.eq(user_id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
 
 /// What a used, expired or unknown reset link answers.
 fn reset_link_refused() -> CoreError {
@@ -97,7 +115,7 @@ impl Services {
         let mut active: user::ActiveModel = u.into();
         active.password_hash = Set(hash);
         active.update(&txn).await?;
-        session::Entity::delete_many().filter(session::Column::UserId.eq(&caller.user.id)).exec(&txn).await?;
+        end_every_session(&txn, &caller.user.id).await?;
         let token = self.insert_session(&txn, &caller.user.id, meta).await?;
         self.audit(&txn, meta, audit_entry(caller, AuditAction::PasswordChanged, None)).await?;
         let when = self.now().format("%-d %b %Y at %H:%M UTC");
@@ -114,7 +132,7 @@ impl Services {
                      password at once and tell your team's owner: {}/portal/forgot\n",
                     caller.user.email, meta.ip, self.config.base_url
                 ),
-                secret: None,
+                link: None,
             },
         )
         .await?;
@@ -154,6 +172,8 @@ impl Services {
             .exec(&txn)
             .await?
             .rows_affected;
+        // Whoever else was signed in may also have asked for a reset link.
+        void_reset_links(&txn, &caller.user.id).await?;
         if ended > 0 {
             let detail = format!("{ended} session{}", if ended == 1 { "" } else { "s" });
             self.audit(&txn, meta, audit_entry(caller, AuditAction::SessionsEnded, Some(detail))).await?;
@@ -180,26 +200,10 @@ impl Services {
             tracing::info!("password reset asked for an address without an account");
             return Ok(());
         };
-        let token = random_token(32);
         let txn = self.begin_write().await?;
         // Only the newest link works.
-        password_reset::Entity::delete_many()
-            .filter(password_reset::Column::UserId.eq(&u.id))
-            .filter(password_reset::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
-        password_reset::ActiveModel {
-            id: Set(new_id("pwr")),
-            user_id: Set(u.id.clone()),
-            token_hash: Set(sha256_hex(&token)),
-            created_at: Set(now),
-            expires_at: Set(now + chrono::Duration::minutes(RESET_TTL_MINUTES)),
-            used_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        let link = format!("{}/portal/reset/{token}", self.config.base_url);
-        self.enqueue_email(
+        void_reset_links(&txn, &u.id).await?;
+        let queued = self.enqueue_email(
             &txn,
             NewEmail {
                 team_id: None,
@@ -208,13 +212,24 @@ impl Services {
                 subject: "Reset your Keyport password".into(),
                 body: format!(
                     "Someone (hopefully you) asked to reset the password of your Keyport account {}, from {}.\n\n\
-                     Choose a new password here within {RESET_TTL_MINUTES} minutes; the link works once:\n{link}\n\n\
+                     Choose a new password here within {RESET_TTL_MINUTES} minutes; the link works once:\n{LINK_PLACEHOLDER}\n\n\
                      If you did not ask, ignore this email: your password stays as it is.\n",
                     u.email, meta.ip
                 ),
-                secret: Some(&token),
+                link: Some("/portal/reset/"),
             },
         )
+        .await?;
+        let token = queued.token.ok_or_else(|| CoreError::Internal("a reset email without its link".into()))?;
+        password_reset::ActiveModel {
+            id: Set(new_id("pwr")),
+            user_id: Set(u.id.clone()),
+            token_hash: Set(sha256_hex(token.expose())),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::minutes(RESET_TTL_MINUTES)),
+            used_at: Set(None),
+        }
+        .insert(&txn)
         .await?;
         txn.commit().await?;
         self.wake_outbox();
@@ -266,7 +281,7 @@ impl Services {
         let mut active: user::ActiveModel = u.clone().into();
         active.password_hash = Set(hash);
         active.update(&txn).await?;
-        session::Entity::delete_many().filter(session::Column::UserId.eq(&u.id)).exec(&txn).await?;
+        end_every_session(&txn, &u.id).await?;
         let token = self.insert_session(&txn, &u.id, meta).await?;
         let entry = AuditEntry { team_id: None, actor_user_id: Some(&u.id), actor_email: Some(&u.email), action: AuditAction::PasswordReset, object: None, detail: None };
         self.audit(&txn, meta, entry).await?;

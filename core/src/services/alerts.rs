@@ -79,7 +79,7 @@ impl Services {
                     thousands(quota),
                     self.config.base_url.trim_end_matches('/'),
                 );
-                let email = NewEmail { team_id: Some(&team_id), kind: "quota_alert", to, subject: subject.clone(), body, secret: None };
+                let email = NewEmail { team_id: Some(&team_id), kind: "quota_alert", to, subject: subject.clone(), body, link: None };
                 self.enqueue_email(&txn, email).await?;
             }
             txn.commit().await?;

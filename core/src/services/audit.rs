@@ -9,7 +9,7 @@ use crate::entity::{audit_event, membership};
 use crate::error::CoreError;
 use crate::roles::Action;
 use crate::validate::FieldError;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 /// The most rows the audit page and its export return.
@@ -241,16 +241,24 @@ impl Services {
         if actor.chars().count() > 320 {
             return Err(FieldError::new("actor", "That is longer than any email address.").into());
         }
-        let members = Query::select()
-            .column(membership::Column::UserId)
+        // A member's account events (sign-ins, password changes) belong to this team's trail
+        // only from the moment they joined it: what they did before is not the team's business.
+        let member_then = Query::select()
+            .expr(Expr::val(1))
             .from(membership::Entity)
-            .and_where(membership::Column::TeamId.eq(&caller.team.id))
+            .and_where(Expr::col((membership::Entity, membership::Column::TeamId)).eq(&caller.team.id))
+            .and_where(
+                Expr::col((membership::Entity, membership::Column::UserId))
+                    .equals((audit_event::Entity, audit_event::Column::ActorUserId)),
+            )
+            .and_where(
+                Expr::col((membership::Entity, membership::Column::CreatedAt))
+                    .lte(Expr::col((audit_event::Entity, audit_event::Column::CreatedAt))),
+            )
             .to_owned();
         let mut q = audit_event::Entity::find().filter(
             Condition::any().add(audit_event::Column::TeamId.eq(&caller.team.id)).add(
-                Condition::all()
-                    .add(audit_event::Column::TeamId.is_null())
-                    .add(audit_event::Column::ActorUserId.in_subquery(members)),
+                Condition::all().add(audit_event::Column::TeamId.is_null()).add(Expr::exists(member_then)),
             ),
         );
         if !action.is_empty() {

@@ -20,6 +20,9 @@ pub const LAST_ACTIVE_RESOLUTION_MINUTES: i64 = 5;
 /// Sign-in attempts allowed per client address, per minute (offices share addresses).
 pub const LOGIN_ATTEMPTS_PER_ADDRESS: u64 = 30;
 
+/// The window sign-ups per client address are counted in.
+pub const SIGNUP_WINDOW_SECONDS: i64 = 3600;
+
 /// The signed-in caller of a request: who, and in which team.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
@@ -74,6 +77,7 @@ impl Services {
     pub async fn register(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
+        self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
         let txn = self.begin_write().await?;
         let caller = self.create_account(&txn, &email, hash).await?;
@@ -81,6 +85,20 @@ impl Services {
         txn.commit().await?;
         tracing::info!(user_id = %caller.user.id, "account created");
         Ok((caller, token))
+    }
+
+    /// Refuses an account creation from an address that made too many this hour, before any
+    /// password is hashed (each hash costs 19 MiB and tens of milliseconds).
+    pub(crate) fn throttle_signup(&self, meta: &RequestMeta) -> Result<(), CoreError> {
+        let now = self.now().timestamp();
+        let d = self.signup_limiter.check(&format!("signup:{}", meta.ip), self.config.signups_per_address_per_hour, SIGNUP_WINDOW_SECONDS, now);
+        if !d.allowed {
+            return Err(CoreError::Throttled {
+                retry_after: (d.reset - now).max(1) as u64,
+                message: "Too many accounts were created from your network in the last hour. Try again later.".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Inserts a user and their personal team on `db` (the caller's transaction). An address

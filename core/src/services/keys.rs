@@ -12,7 +12,7 @@ use crate::key::{assemble, mask, Environment, PlainKey, WellFormedKey, RANDOM_LE
 use crate::roles::Action;
 use crate::validate::{GRACE_CHOICES, parse_environment, parse_key_description, parse_quota, parse_ratelimit, parse_scopes, Expiry, KeyName};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -68,19 +68,31 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         grace_until: m.grace_until,
         replaced_by: m.replaced_by.clone(),
         approval_note: m.approval_note.clone(),
+        pending_scopes: m.pending_scopes.as_deref().map(scope_list).unwrap_or_default(),
         status: key_status(m, now),
     }
 }
 
 /// Keys of `team` that are neither revoked, nor expired, nor past a rotation grace (disabled
-/// ones count: they can be switched on again). The per-team key limit counts these.
+/// ones count: they can be switched on again). The per-team key limit counts these. A key
+/// rotated and still in its grace counts once with its replacement (they also share one
+/// rate-limit budget and one quota): it is the same key changing secrets.
 pub fn live_keys_of(team: &str, now: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(api_key::Column::TeamId.eq(team))
+        .add(api_key::Column::ReplacedBy.is_null())
         .add(api_key::Column::RevokedAt.is_null())
         .add(api_key::Column::ExpiresAt.is_null().or(api_key::Column::ExpiresAt.gt(now)))
         .add(api_key::Column::GraceUntil.is_null().or(api_key::Column::GraceUntil.gt(now)))
         .add(api_key::Column::Approval.is_null().or(api_key::Column::Approval.ne("denied")))
+}
+
+/// Keys (or changes to keys) that wait for a decision.
+fn waiting_for_approval() -> Condition {
+    Condition::all()
+        .add(api_key::Column::RevokedAt.is_null())
+        .add(api_key::Column::ReplacedBy.is_null())
+        .add(Condition::any().add(api_key::Column::Approval.eq("pending")).add(api_key::Column::PendingScopes.is_not_null()))
 }
 
 /// What a key is created with, as submitted by a form (every field is parsed here).
@@ -157,6 +169,26 @@ impl Services {
         let secret = self.new_secret(env)?;
         let new_id = new_id("key");
         let txn = self.begin_write().await?;
+        // Only one rotation of a key wins: the old key is marked replaced only if nobody
+        // replaced (or revoked) it since it was read. On PostgreSQL the update takes the row
+        // lock, so a concurrent rotation waits here and then matches nothing.
+        let mut mark = api_key::Entity::update_many()
+            .col_expr(api_key::Column::ReplacedBy, Expr::value(Some(new_id.clone())))
+            .col_expr(api_key::Column::UpdatedAt, Expr::value(Some(now)));
+        mark = if *secs == 0 {
+            mark.col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
+        } else {
+            mark.col_expr(api_key::Column::GraceUntil, Expr::value(Some(now + chrono::Duration::seconds(*secs))))
+        };
+        let marked = mark
+            .filter(api_key::Column::Id.eq(&old.id))
+            .filter(api_key::Column::ReplacedBy.is_null())
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if marked.rows_affected != 1 {
+            return Err(CoreError::Conflict("This key was just rotated or revoked; reload to see its replacement.".into()));
+        }
         let new = api_key::ActiveModel {
             id: Set(new_id.clone()),
             team_id: Set(old.team_id.clone()),
@@ -183,20 +215,22 @@ impl Services {
             approval_note: Set(old.approval_note.clone()),
             decided_by: Set(old.decided_by.clone()),
             decided_at: Set(old.decided_at),
+            // A change waiting for approval moves to the new generation; the old key keeps
+            // only what was granted, like the new one.
+            pending_scopes: Set(old.pending_scopes.clone()),
+            requested_by: Set(old.requested_by.clone()),
         }
         .insert(&txn)
         .await?;
         let old_hash = old.key_hash.clone();
         let old_id = old.id.clone();
-        let mut am = old.into_active_model();
-        if *secs == 0 {
-            am.revoked_at = Set(Some(now));
-        } else {
-            am.grace_until = Set(Some(now + chrono::Duration::seconds(*secs)));
+        if old.pending_scopes.is_some() {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::PendingScopes, Expr::value(Option::<String>::None))
+                .filter(api_key::Column::Id.eq(&old_id))
+                .exec(&txn)
+                .await?;
         }
-        am.replaced_by = Set(Some(new_id.clone()));
-        am.updated_at = Set(Some(now));
-        am.update(&txn).await?;
         self.note_key_change(&txn, &old_hash).await?;
         self.note_key_change(&txn, &secret.hash).await?;
         let detail = format!("replaced by {new_id}; grace: {}", if *secs == 0 { "none" } else { label });
@@ -213,6 +247,15 @@ impl Services {
         let parsed = WellFormedKey::parse(&full).map_err(|_| CoreError::Internal("generated key does not parse".into()))?;
         let (display_start, last4) = (parsed.display_start().to_owned(), parsed.last4().to_owned());
         Ok(Secret { hash: self.secret.hash_key(&full), full, display_start, last4 })
+    }
+
+    /// The approval policy, the one place every path that changes what a key may do asks:
+    /// whether a key in `env` holding `wanted` needs an approval beyond what it was already
+    /// granted (`granted`: its scopes, for a key that already works in `env`; `None` for a
+    /// new key).
+    pub fn approval_needed(&self, env: Environment, granted: Option<&[String]>, wanted: &[String]) -> bool {
+        let live = env == Environment::Live && self.config.approval_live && granted.is_none();
+        live || wanted.iter().any(|s| self.config.approval_scopes.contains(s) && !granted.is_some_and(|g| g.contains(s)))
     }
 
     fn ratelimit_or_default(&self, input: &str) -> Result<i64, CoreError> {
@@ -236,6 +279,7 @@ impl Services {
             api_base_url: self.config.api_base_url.clone(),
             approval_live: self.config.approval_live,
             approval_scopes: self.config.approval_scopes.clone(),
+            approval_by_operator: self.config.approval_by == super::ApprovalBy::Operator,
         })
     }
 
@@ -251,10 +295,12 @@ impl Services {
         let expires_at = Expiry::parse(input.expiry)?.at(now)?;
         let ratelimit = self.ratelimit_or_default(input.ratelimit)?;
         let quota = parse_quota(input.quota)?;
-        let needs_approval = (env == Environment::Live && self.config.approval_live)
-            || scopes.iter().any(|s| self.config.approval_scopes.contains(s));
+        let needs_approval = self.approval_needed(env, None, &scopes);
         let secret = self.new_secret(env)?;
         let txn = self.begin_write().await?;
+        // Serializes key creation per team, so two creates at once cannot both pass the
+        // count below (on PostgreSQL the count alone would not see the other's insert).
+        super::members::lock_team(&txn, &caller.team.id).await?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
         if live >= self.config.max_active_keys {
             return Err(CoreError::Conflict(format!(
@@ -287,12 +333,14 @@ impl Services {
             approval_note: Set(None),
             decided_by: Set(None),
             decided_at: Set(None),
+            pending_scopes: Set(None),
+            requested_by: Set(needs_approval.then(|| caller.user.id.clone())),
         }
         .insert(&txn)
         .await?;
         self.note_key_change(&txn, &secret.hash).await?;
         if needs_approval {
-            self.ask_for_approval(&txn, caller, &model).await?;
+            self.ask_for_approval(&txn, caller, &model, &model.scopes).await?;
         }
         self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
         txn.commit().await?;
@@ -357,9 +405,25 @@ impl Services {
         Self::refuse_if_revoked(&m, now)?;
         let name = KeyName::parse(edit.name)?;
         let description = parse_key_description(edit.description)?;
-        let scopes = parse_scopes(edit.scopes, &self.config.scopes)?.join(" ");
+        if m.replaced_by.is_some() {
+            return Err(CoreError::Conflict("This key was rotated; edit its replacement instead.".into()));
+        }
+        let wanted = parse_scopes(edit.scopes, &self.config.scopes)?;
         let ratelimit = parse_ratelimit(edit.ratelimit, self.config.max_ratelimit_per_minute)?;
         let quota = parse_quota(edit.quota)?;
+        let env = Environment::parse(&m.environment).unwrap_or(Environment::Test);
+        // The approval policy, as at creation. A key still waiting for its first decision
+        // just changes what is being asked for. A working key keeps only what was granted
+        // (what it asked for and already had); the rest waits for approval.
+        let granted = scope_list(&m.scopes);
+        let (scopes, pending_scopes) = if m.approval.as_deref() == Some("pending") {
+            (wanted.join(" "), None)
+        } else if self.approval_needed(env, Some(&granted), &wanted) {
+            let kept: Vec<&str> = wanted.iter().filter(|s| granted.contains(s)).map(String::as_str).collect();
+            (kept.join(" "), Some(wanted.join(" ")))
+        } else {
+            (wanted.join(" "), None)
+        };
         let mut changed = Vec::new();
         if m.name != name.as_str() {
             changed.push("name");
@@ -369,6 +433,9 @@ impl Services {
         }
         if m.scopes != scopes {
             changed.push("scopes");
+        }
+        if m.pending_scopes != pending_scopes {
+            changed.push(if pending_scopes.is_some() { "scopes (waiting for approval)" } else { "scopes asked for" });
         }
         if m.ratelimit_per_minute != ratelimit {
             changed.push("rate limit");
@@ -380,6 +447,7 @@ impl Services {
             return Ok(key_view(&m, now));
         }
         let hash = m.key_hash.clone();
+        let asks = pending_scopes.is_some() && m.pending_scopes != pending_scopes;
         let mut am = m.into_active_model();
         am.name = Set(name.as_str().to_owned());
         am.description = Set(description);
@@ -387,14 +455,52 @@ impl Services {
         am.ratelimit_per_minute = Set(ratelimit);
         am.monthly_quota = Set(quota);
         am.updated_at = Set(Some(now));
+        am.pending_scopes = Set(pending_scopes.clone());
+        if asks {
+            am.requested_by = Set(Some(caller.user.id.clone()));
+            am.approval_note = Set(None);
+        }
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
         self.note_key_change(&txn, &hash).await?;
+        // The generations still in their rotation grace share this key's limits: they take
+        // its new rate limit and quota with it (never more than the key now has).
+        let mut graced = Vec::new();
+        if changed.contains(&"rate limit") || changed.contains(&"quota") {
+            let lineage = m.lineage_id.clone().unwrap_or_else(|| m.id.clone());
+            let older = api_key::Entity::find()
+                .filter(api_key::Column::TeamId.eq(&m.team_id))
+                .filter(api_key::Column::Id.ne(&m.id))
+                .filter(api_key::Column::Id.eq(&lineage).or(api_key::Column::LineageId.eq(&lineage)))
+                .filter(api_key::Column::RevokedAt.is_null())
+                .all(&txn)
+                .await?;
+            for k in older {
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::RatelimitPerMinute, Expr::value(m.ratelimit_per_minute))
+                    .col_expr(api_key::Column::MonthlyQuota, Expr::value(m.monthly_quota))
+                    .filter(api_key::Column::Id.eq(&k.id))
+                    .exec(&txn)
+                    .await?;
+                self.note_key_change(&txn, &k.key_hash).await?;
+                graced.push(k.key_hash);
+            }
+        }
         self.audit(&txn, meta, caller.entry(AuditAction::KeyEdited, ("key", &m.id)).with_detail(changed.join(", "))).await?;
+        if let (true, Some(asked)) = (asks, &pending_scopes) {
+            self.ask_for_approval(&txn, caller, &m, asked).await?;
+        }
         txn.commit().await?;
         self.verifier.invalidate(&hash);
+        for h in &graced {
+            self.verifier.invalidate(h);
+        }
+        if asks {
+            self.wake_outbox();
+        }
         if changed.contains(&"quota") {
-            self.release_quota_lease(&m.id).await?;
+            // Leases are held per rotation chain (its generations share one quota).
+            self.release_quota_lease(m.lineage_id.as_deref().unwrap_or(&m.id)).await?;
         }
         Ok(key_view(&m, now))
     }
@@ -473,8 +579,13 @@ impl Services {
 
 impl Services {
     /// Emails the team's owners and admins that a key waits for them (inside `db`).
-    async fn ask_for_approval<C: sea_orm::ConnectionTrait>(&self, db: &C, caller: &Caller, key: &api_key::Model) -> Result<(), CoreError> {
+    async fn ask_for_approval<C: sea_orm::ConnectionTrait>(&self, db: &C, caller: &Caller, key: &api_key::Model, asked: &str) -> Result<(), CoreError> {
         use crate::entity::{membership, user};
+        if self.config.approval_by == super::ApprovalBy::Operator {
+            // The provider decides (`keyport keys pending`); nobody in the team can.
+            tracing::info!(key_id = %key.id, "a key waits for the operator's approval");
+            return Ok(());
+        }
         let ids: Vec<String> = membership::Entity::find()
             .filter(membership::Column::TeamId.eq(&caller.team.id))
             .filter(membership::Column::Role.is_in([crate::roles::Role::Owner.as_str(), crate::roles::Role::Admin.as_str()]))
@@ -487,11 +598,11 @@ impl Services {
         let deciders = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
         for d in deciders {
             let body = format!(
-                "Hello,\n\n{} asked for the key \"{}\" ({}, scopes: {}) in the team \"{}\". It needs an owner's or admin's approval before it works.\n\nReview it here:\n{}/portal/keys\n",
+                "Hello,\n\n{} asked for the key \"{}\" ({}, scopes: {}) in the team \"{}\". It needs the approval of an owner or admin other than the requester: until then the key does not work, or, for a change, keeps the scopes it had.\n\nReview it here:\n{}/portal/keys\n",
                 caller.user.email,
                 key.name,
                 key.environment,
-                if key.scopes.is_empty() { "none" } else { &key.scopes },
+                if asked.is_empty() { "none" } else { asked },
                 caller.team.name,
                 self.config.base_url
             );
@@ -501,7 +612,7 @@ impl Services {
                 to: &d.email,
                 subject: format!("Key \"{}\" is waiting for your approval", key.name),
                 body,
-                secret: None,
+                link: None,
             };
             self.enqueue_email(db, email).await?;
         }
@@ -509,13 +620,16 @@ impl Services {
     }
 
     /// The active team's keys waiting for approval, oldest first (owners and admins).
+    /// When the provider decides, the team has no queue: the list is empty.
     pub async fn pending_keys(&self, caller: &Caller) -> Result<Vec<KeyView>, CoreError> {
         caller.require(Action::ApproveKeys)?;
+        if self.config.approval_by == super::ApprovalBy::Operator {
+            return Ok(Vec::new());
+        }
         let now = self.now();
         Ok(api_key::Entity::find()
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
-            .filter(api_key::Column::Approval.eq("pending"))
-            .filter(api_key::Column::RevokedAt.is_null())
+            .filter(waiting_for_approval())
             .order_by_asc(api_key::Column::CreatedAt)
             .all(&self.db)
             .await?
@@ -530,6 +644,9 @@ impl Services {
     pub async fn decide_key(&self, caller: &Caller, key_id: &str, approve: bool, reason: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
         caller.require(Action::ApproveKeys)?;
         let m = self.team_key(caller, key_id).await?;
+        if self.config.approval_by == super::ApprovalBy::Operator {
+            return Err(CoreError::Conflict("Keys here are approved by the provider, not by the team.".into()));
+        }
         let reason = reason.trim();
         if !approve && reason.is_empty() {
             return Err(crate::validate::FieldError::new("reason", "Say why, so the requester knows what to change.").into());
@@ -553,19 +670,40 @@ impl Services {
     ) -> Result<KeyView, CoreError> {
         use crate::entity::user;
         let now = self.now();
-        if m.approval.as_deref() != Some("pending") || m.revoked_at.is_some() {
+        let txn = self.begin_write().await?;
+        // Decided on what the key is now, inside the transaction: two decisions at once
+        // cannot both apply.
+        let m = api_key::Entity::find_by_id(m.id).one(&txn).await?.ok_or(CoreError::NotFound)?;
+        let new_key = m.approval.as_deref() == Some("pending");
+        let change = !new_key && m.pending_scopes.is_some();
+        if !(new_key || change) || m.revoked_at.is_some() || m.replaced_by.is_some() {
             return Err(CoreError::Conflict("This key is not waiting for approval.".into()));
         }
-        let requester = user::Entity::find_by_id(m.created_by.clone()).one(&self.db).await?;
+        if let Some(c) = caller {
+            if m.created_by == c.user.id || m.requested_by.as_deref() == Some(c.user.id.as_str()) {
+                return Err(CoreError::Conflict(
+                    "You asked for this key, so someone else decides: another owner or admin of the team, or the provider.".into(),
+                ));
+            }
+        }
+        let requester_id = m.requested_by.clone().unwrap_or_else(|| m.created_by.clone());
+        let requester = user::Entity::find_by_id(requester_id).one(&txn).await?;
         let hash = m.key_hash.clone();
         let (team_id, name) = (m.team_id.clone(), m.name.clone());
+        let asked = m.pending_scopes.clone();
         let mut am = m.into_active_model();
-        am.approval = Set(Some(if approve { "approved" } else { "denied" }.to_owned()));
+        if change {
+            if approve {
+                am.scopes = Set(asked.clone().unwrap_or_default());
+            }
+            am.pending_scopes = Set(None);
+        } else {
+            am.approval = Set(Some(if approve { "approved" } else { "denied" }.to_owned()));
+        }
         am.approval_note = Set((!reason.is_empty()).then(|| reason.to_owned()));
         am.decided_by = Set(Some(decided_by.to_owned()));
         am.decided_at = Set(Some(now));
         am.updated_at = Set(Some(now));
-        let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
         self.note_key_change(&txn, &hash).await?;
         let action = if approve { AuditAction::KeyApproved } else { AuditAction::KeyDenied };
@@ -580,9 +718,18 @@ impl Services {
                 detail: None,
             },
         };
-        self.audit(&txn, meta, entry.with_detail(if reason.is_empty() { name.clone() } else { format!("{name}: {reason}") })).await?;
+        let what = match (&asked, change) {
+            (Some(a), true) => format!("{name} (scopes: {a})"),
+            _ => name.clone(),
+        };
+        self.audit(&txn, meta, entry.with_detail(if reason.is_empty() { what.clone() } else { format!("{what}: {reason}") })).await?;
         if let Some(r) = &requester {
-            let verdict = if approve { "approved; it works from now on" } else { "denied; it will not work" };
+            let verdict = match (change, approve) {
+                (false, true) => "approved; it works from now on".to_owned(),
+                (false, false) => "denied; it will not work".to_owned(),
+                (true, true) => format!("changed as you asked; it now has the scopes {}", asked.as_deref().unwrap_or("")),
+                (true, false) => "not changed: the scopes you asked for were denied, and it keeps the ones it had".to_owned(),
+            };
             let why = if reason.is_empty() { String::new() } else { format!("\nReason: {reason}\n") };
             let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.config.base_url, m.id);
             let email = super::outbox::NewEmail {
@@ -591,7 +738,7 @@ impl Services {
                 to: &r.email,
                 subject: format!("Your key \"{name}\" was {}", if approve { "approved" } else { "denied" }),
                 body,
-                secret: None,
+                link: None,
             };
             self.enqueue_email(&txn, email).await?;
         }
@@ -609,8 +756,7 @@ impl Services {
         use crate::entity::team;
         let now = self.now();
         let rows = api_key::Entity::find()
-            .filter(api_key::Column::Approval.eq("pending"))
-            .filter(api_key::Column::RevokedAt.is_null())
+            .filter(waiting_for_approval())
             .order_by_asc(api_key::Column::CreatedAt)
             .all(&self.db)
             .await?;

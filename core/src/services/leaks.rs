@@ -91,7 +91,7 @@ impl Services {
                     to: owner,
                     subject: format!("Key \"{name}\" was found in public and revoked"),
                     body,
-                    secret: None,
+                    link: None,
                 };
                 self.enqueue_email(&txn, email).await?;
             }

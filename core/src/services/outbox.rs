@@ -19,8 +19,10 @@ pub const MAX_ATTEMPTS: i32 = 8;
 const BATCH: u64 = 20;
 /// How long a worker owns an email it is sending (another node may take it over after this).
 const CLAIM_SECONDS: i64 = 120;
-/// What replaces a delivered email's one-time secret in the stored copy.
-pub const REDACTED: &str = "[link removed after delivery]";
+/// Where an email's one-time link goes in its stored body. Only the delivery worker puts the
+/// link in, in the message it hands to the mailer; the outbox page and the database never see
+/// it, so no admin can read (and use) a link meant for someone else.
+pub const LINK_PLACEHOLDER: &str = "[one-time link: sent only to the recipient]";
 
 /// Sends one email. The SMTP implementation lives in the server; tests and local installs
 /// without SMTP use [`LogMailer`].
@@ -28,9 +30,6 @@ pub const REDACTED: &str = "[link removed after delivery]";
 pub trait Mailer: Send + Sync {
     /// A short name recorded with each delivery (`smtp`, `log`).
     fn transport(&self) -> &'static str;
-    /// Whether delivered messages leave this machine (then their secrets are removed from the
-    /// stored copy once sent).
-    fn delivers(&self) -> bool;
     /// Sends a plain-text message. The error text is stored, so it must not contain the body.
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
 }
@@ -43,11 +42,9 @@ impl Mailer for LogMailer {
     fn transport(&self) -> &'static str {
         "log"
     }
-    fn delivers(&self) -> bool {
-        false
-    }
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
-        tracing::info!(%to, %subject, "email (no SMTP configured; read it here or on the portal's outbox page):\n{body}");
+        // Without SMTP the log is the delivery: a local install reads its links here.
+        tracing::info!(%subject, "email to {to} (no SMTP configured; this log is its delivery):\n{body}");
         Ok(())
     }
 }
@@ -62,18 +59,49 @@ pub struct NewEmail<'a> {
     pub to: &'a str,
     /// Subject line.
     pub subject: String,
-    /// Plain-text body.
+    /// Plain-text body; [`LINK_PLACEHOLDER`] marks where a one-time link goes.
     pub body: String,
-    /// A one-time secret inside the body, removed from the stored copy once delivered.
-    pub secret: Option<&'a str>,
+    /// For an email carrying a one-time link: the portal path the link starts with
+    /// (`/portal/invite/`); the token is returned by [`Services::enqueue_email`].
+    pub link: Option<&'static str>,
+}
+
+/// A queued email: its id and, for an email with a one-time link, the link's token (to be
+/// stored hashed by the caller, never readable).
+pub struct Queued {
+    /// The email's id.
+    pub id: String,
+    /// The one-time token its link carries.
+    pub token: Option<LinkToken>,
+}
+
+/// A one-time link token. `Debug` hides it.
+pub struct LinkToken(String);
+
+impl LinkToken {
+    /// The token, to hash.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkToken(<redacted>)")
+    }
 }
 
 impl Services {
     /// Queues an email on `db` (the transaction of the change that causes it). The worker is
     /// woken once the transaction has committed and the caller calls [`Services::wake_outbox`].
-    pub async fn enqueue_email<C: ConnectionTrait>(&self, db: &C, e: NewEmail<'_>) -> Result<String, CoreError> {
+    /// An email with a link must hold [`LINK_PLACEHOLDER`] in its body.
+    pub async fn enqueue_email<C: ConnectionTrait>(&self, db: &C, e: NewEmail<'_>) -> Result<Queued, CoreError> {
         let now = self.now();
         let id = new_id("eml");
+        if e.link.is_some() != e.body.contains(LINK_PLACEHOLDER) {
+            return Err(CoreError::Internal("an email's link and its placeholder disagree".into()));
+        }
+        let token = e.link.map(|_| LinkToken(self.secret.email_link_token(&id)));
         outbox_email::ActiveModel {
             id: Set(id.clone()),
             team_id: Set(e.team_id.map(str::to_owned)),
@@ -81,7 +109,7 @@ impl Services {
             to_address: Set(e.to.to_owned()),
             subject: Set(e.subject),
             body: Set(e.body),
-            secret: Set(e.secret.map(str::to_owned)),
+            link_path: Set(e.link.map(str::to_owned)),
             created_at: Set(now),
             next_attempt_at: Set(now),
             claimed_until: Set(None),
@@ -93,7 +121,18 @@ impl Services {
         }
         .insert(db)
         .await?;
-        Ok(id)
+        Ok(Queued { id, token })
+    }
+
+    /// The message the recipient gets: the stored body with its one-time link put in.
+    fn rendered_body(&self, email: &outbox_email::Model) -> String {
+        match &email.link_path {
+            Some(path) => {
+                let link = format!("{}{path}{}", self.config.base_url, self.secret.email_link_token(&email.id));
+                email.body.replace(LINK_PLACEHOLDER, &link)
+            }
+            None => email.body.clone(),
+        }
     }
 
     /// Tells the outbox worker there is something to send.
@@ -134,7 +173,7 @@ impl Services {
             if claimed.rows_affected != 1 {
                 continue;
             }
-            let result = self.mailer.send(&email.to_address, &email.subject, &email.body).await;
+            let result = self.mailer.send(&email.to_address, &email.subject, &self.rendered_body(&email)).await;
             let attempts = email.attempts + 1;
             let mut am: outbox_email::ActiveModel = email.clone().into();
             am.attempts = Set(attempts);
@@ -144,12 +183,6 @@ impl Services {
                     am.sent_at = Set(Some(self.now()));
                     am.transport = Set(Some(self.mailer.transport().to_owned()));
                     am.last_error = Set(None);
-                    if self.mailer.delivers() {
-                        if let Some(secret) = &email.secret {
-                            am.body = Set(email.body.replace(secret.as_str(), REDACTED));
-                        }
-                        am.secret = Set(None);
-                    }
                     delivered += 1;
                     tracing::info!(email_id = %email.id, kind = %email.kind, transport = self.mailer.transport(), "email delivered");
                 }

@@ -88,6 +88,11 @@ impl Services {
             let used = (l.db_used - l.unspent).max(0);
             QuotaState { limit, used, remaining: (limit - used).max(0), resets_at }
         };
+        // The limit may have been lowered (on any node) below what this lease took: units in
+        // hand never allow more than the key's current limit.
+        if state(&lease).used + cost > limit {
+            return Ok(Err(state(&lease)));
+        }
         if lease.unspent < cost {
             let need = cost - lease.unspent;
             loop {

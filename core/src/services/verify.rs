@@ -47,7 +47,7 @@ pub struct CachedKey {
     pub monthly_quota: Option<i64>,
     /// Whose quota counter this key spends (the first key of its rotation chain).
     pub quota_id: Arc<str>,
-    /// The key's slot in the rate limiter, computed once.
+    /// The key's slot in the rate limiter (its rotation chain's), computed once.
     limiter_slot: u64,
     key_hash: String,
 }
@@ -259,7 +259,9 @@ impl Services {
                 ratelimit_per_minute: m.ratelimit_per_minute,
                 monthly_quota: m.monthly_quota,
                 quota_id: m.lineage_id.as_deref().unwrap_or(&m.id).into(),
-                limiter_slot: self.verifier.limiter.slot(&m.id),
+                // One budget per rotation chain: a key and its replacements in grace share it,
+                // so rotating never multiplies the rate limit.
+                limiter_slot: self.verifier.limiter.slot(m.lineage_id.as_deref().unwrap_or(&m.id)),
                 key_hash: m.key_hash,
             })),
             _ => Entry::Missing,

@@ -28,16 +28,7 @@ async fn each_recorded_action_has_exactly_one_row_and_no_secret_in_the_trail_or_
     let invitee_password = "canary-invitee-passphrase-5678";
     let ok = |r: reqwest::Response| assert!(r.status().is_success(), "{}", r.status());
     ok(app.call("invitations/create", &[("email", &invitee), ("role", "member"), ("message", "")]).await);
-    let mut token = None;
-    for _ in 0..200 {
-        let emails: serde_json::Value = app.call("outbox/list", &[]).await.json().await.unwrap();
-        token = emails[0]["body"].as_str().and_then(crate::smtp::token_in).filter(|_| emails[0]["status"] == "logged");
-        if token.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let token = token.expect("the invitation was logged");
+    let token = crate::helpers::logged_link_tokens(&invitee, "/portal/invite/", 1).await.remove(0);
     app.set_session_cookie(None);
     ok(app.call("invitations/accept-signup", &[("token", &token), ("password", invitee_password)]).await);
     let invitee_id = app.call("session", &[]).await.json::<serde_json::Value>().await.unwrap()["user"]["id"].as_str().unwrap().to_owned();

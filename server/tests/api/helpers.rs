@@ -110,6 +110,32 @@ fn capture_logs() {
     });
 }
 
+/// The one-time tokens in the links (`/portal/invite/…`, `/portal/reset/…`) of the emails
+/// delivered to `to` through the server log (no SMTP: the log is the delivery, as on a local
+/// install), oldest first; waits until there are `n`. The outbox page never shows them.
+pub async fn logged_link_tokens(to: &str, path: &str, n: usize) -> Vec<String> {
+    let marker = format!("email to {to} (no SMTP");
+    for _ in 0..200 {
+        let logs = captured_logs();
+        let tokens: Vec<String> = logs
+            .match_indices(&marker)
+            .filter_map(|(at, _)| {
+                let rest = &logs[at..];
+                let end = rest[marker.len()..].find("email to ").map(|e| e + marker.len()).unwrap_or(rest.len());
+                let chunk = &rest[..end];
+                let start = chunk.find(path)? + path.len();
+                let token: String = chunk[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                (!token.is_empty()).then_some(token)
+            })
+            .collect();
+        if tokens.len() >= n {
+            return tokens;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("never logged {n} emails to {to} with a {path} link");
+}
+
 /// A signed-up user and their browser's session cookie.
 #[derive(Clone, Debug)]
 pub struct User {
@@ -143,6 +169,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         listen: "127.0.0.1:0".parse().unwrap(),
         secret: Some(TEST_SECRET.into()),
         usage_flush_ms: 50,
+        // Every test's users sign up from 127.0.0.1; the throttle's own test sets it back.
+        signups_per_address_per_hour: 100_000,
         database_url: url,
         ..Settings::default()
     };

@@ -307,6 +307,7 @@ async fn keys_that_need_approval_wait_until_an_admin_decides_and_the_requester_i
     let app = spawn_app_with(|s| {
         s.approval_live = true;
         s.approval_scopes = vec!["payments:write".into()];
+        s.approval_by = "team".into();
     })
     .await;
     let owner = app.new_user().await;

@@ -10,6 +10,7 @@ mod matrix;
 mod members;
 mod smtp;
 mod keys;
+mod review;
 mod security;
 mod teams;
 mod usage;

@@ -164,6 +164,9 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let key = fx.owner_key(app).await;
             make_pending(app, &key).await;
             out.push(("keys/deny", app.call_as(c, "keys/deny", &[("id", &key), ("reason", "no")]).await.status(), true));
+            let key = fx.owner_key(app).await;
+            make_change_pending(app, &key).await;
+            out.push(("keys/approve (a scope change)", app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await.status(), true));
         }
         Action::DeleteTeam => {
             // A team of its own, so deleting it leaves the others' fixture alone.
@@ -194,12 +197,29 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
 }
 
 /// Marks a key as waiting for approval, in the database (the fixture's server does not
-/// require approval).
+/// require approval), asked for by someone other than every prober: nobody decides on what
+/// they asked for themselves.
 async fn make_pending(app: &TestApp, key: &str) {
     use keyport_core::entity::api_key;
     use sea_orm::{ColumnTrait, QueryFilter};
     api_key::Entity::update_many()
         .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
+        .col_expr(api_key::Column::CreatedBy, sea_orm::sea_query::Expr::value("usr_requester"))
+        .col_expr(api_key::Column::RequestedBy, sea_orm::sea_query::Expr::value("usr_requester"))
+        .filter(api_key::Column::Id.eq(key))
+        .exec(&app.services.db)
+        .await
+        .unwrap();
+}
+
+/// Puts a scope change on a working key up for approval, asked for by someone else.
+async fn make_change_pending(app: &TestApp, key: &str) {
+    use keyport_core::entity::api_key;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::PendingScopes, sea_orm::sea_query::Expr::value("payments:read payments:write"))
+        .col_expr(api_key::Column::CreatedBy, sea_orm::sea_query::Expr::value("usr_requester"))
+        .col_expr(api_key::Column::RequestedBy, sea_orm::sea_query::Expr::value("usr_requester"))
         .filter(api_key::Column::Id.eq(key))
         .exec(&app.services.db)
         .await
@@ -234,7 +254,11 @@ fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says() {
     // Probes create many keys; the per-team limit has its own test.
-    let app = spawn_app_with(|s| s.max_keys_per_team = 1000).await;
+    let app = spawn_app_with(|s| {
+        s.max_keys_per_team = 1000;
+        s.approval_by = "team".into();
+    })
+    .await;
     let owner = app.new_user().await;
     app.act_as(&owner);
     let team: Value = app.call("teams/create", &[("name", "Matrix"), ("description", "")]).await.json().await.unwrap();
