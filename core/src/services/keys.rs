@@ -400,17 +400,25 @@ impl Services {
     /// Saves a key's edited settings; the next verification sees them.
     #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
     pub async fn update_key(&self, caller: &Caller, key_id: &str, edit: KeyEdit<'_>, meta: &RequestMeta) -> Result<KeyView, CoreError> {
-        let m = self.managed_key(caller, key_id).await?;
-        let now = self.now();
-        Self::refuse_if_revoked(&m, now)?;
+        self.managed_key(caller, key_id).await?;
         let name = KeyName::parse(edit.name)?;
         let description = parse_key_description(edit.description)?;
-        if m.replaced_by.is_some() {
-            return Err(CoreError::Conflict("This key was rotated; edit its replacement instead.".into()));
-        }
         let wanted = parse_scopes(edit.scopes, &self.config.scopes)?;
         let ratelimit = parse_ratelimit(edit.ratelimit, self.config.max_ratelimit_per_minute)?;
         let quota = parse_quota(edit.quota)?;
+        // The policy is applied to the key as it is inside the transaction that changes it, so
+        // a decision, a rotation or another edit landing meanwhile cannot be overtaken.
+        let txn = self.begin_write().await?;
+        let m = api_key::Entity::find_by_id(key_id.to_owned())
+            .filter(api_key::Column::TeamId.eq(&caller.team.id))
+            .one(&txn)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let now = self.now();
+        Self::refuse_if_revoked(&m, now)?;
+        if m.replaced_by.is_some() {
+            return Err(CoreError::Conflict("This key was rotated; edit its replacement instead.".into()));
+        }
         let env = Environment::parse(&m.environment).unwrap_or(Environment::Test);
         // The approval policy, as at creation. A key still waiting for its first decision
         // just changes what is being asked for. A working key keeps only what was granted
@@ -460,7 +468,6 @@ impl Services {
             am.requested_by = Set(Some(caller.user.id.clone()));
             am.approval_note = Set(None);
         }
-        let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
         self.note_key_change(&txn, &hash).await?;
         // The generations still in their rotation grace share this key's limits: they take
