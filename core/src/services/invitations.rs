@@ -114,28 +114,22 @@ impl Services {
     async fn check_invitation_throttle<C: ConnectionTrait>(&self, txn: &C, team_id: &str, to: &str) -> Result<(), CoreError> {
         use crate::entity::outbox_email;
         use sea_orm::PaginatorTrait;
-        let now = self.now();
-        let since = |secs: i64| now - Duration::seconds(secs);
-        let to_address = outbox_email::Entity::find()
-            .filter(outbox_email::Column::ToAddress.eq(to))
-            .filter(outbox_email::Column::Kind.eq("invitation"));
-        for (window, limit, what) in INVITES_PER_ADDRESS {
-            if to_address.clone().filter(outbox_email::Column::CreatedAt.gt(since(*window))).count(txn).await? >= *limit {
-                return Err(CoreError::Throttled {
-                    retry_after: *window as u64,
-                    message: format!("{to} was sent {limit} invitations in the last {what}. Wait before inviting this address again."),
-                });
-            }
-        }
-        let team = outbox_email::Entity::find()
-            .filter(outbox_email::Column::TeamId.eq(team_id))
-            .filter(outbox_email::Column::Kind.eq("invitation"));
-        for (window, limit, what) in INVITES_PER_TEAM {
-            if team.clone().filter(outbox_email::Column::CreatedAt.gt(since(*window))).count(txn).await? >= *limit {
-                return Err(CoreError::Throttled {
-                    retry_after: *window as u64,
-                    message: format!("This team sent {limit} invitations in the last {what}, the most allowed. Try again later."),
-                });
+        let sent = outbox_email::Entity::find().filter(outbox_email::Column::Kind.eq("invitation"));
+        let checks = [
+            (sent.clone().filter(outbox_email::Column::ToAddress.eq(to)), INVITES_PER_ADDRESS, true),
+            (sent.filter(outbox_email::Column::TeamId.eq(team_id)), INVITES_PER_TEAM, false),
+        ];
+        for (query, limits, per_address) in checks {
+            for (window, limit, what) in limits {
+                let since = self.now() - Duration::seconds(*window);
+                if query.clone().filter(outbox_email::Column::CreatedAt.gt(since)).count(txn).await? >= *limit {
+                    let message = if per_address {
+                        format!("{to} was sent {limit} invitations in the last {what}. Wait before inviting this address again.")
+                    } else {
+                        format!("This team sent {limit} invitations in the last {what}, the most allowed. Try again later.")
+                    };
+                    return Err(CoreError::Throttled { retry_after: *window as u64, message });
+                }
             }
         }
         Ok(())

@@ -200,26 +200,22 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
 /// require approval), asked for by someone other than every prober: nobody decides on what
 /// they asked for themselves.
 async fn make_pending(app: &TestApp, key: &str) {
-    use keyport_core::entity::api_key;
-    use sea_orm::{ColumnTrait, QueryFilter};
-    api_key::Entity::update_many()
-        .col_expr(api_key::Column::Approval, sea_orm::sea_query::Expr::value("pending"))
-        .col_expr(api_key::Column::CreatedBy, sea_orm::sea_query::Expr::value("usr_requester"))
-        .col_expr(api_key::Column::RequestedBy, sea_orm::sea_query::Expr::value("usr_requester"))
-        .filter(api_key::Column::Id.eq(key))
-        .exec(&app.services.db)
-        .await
-        .unwrap();
+    ask_as_someone_else(app, key, keyport_core::entity::api_key::Column::Approval, "pending").await;
 }
 
 /// Puts a scope change on a working key up for approval, asked for by someone else.
 async fn make_change_pending(app: &TestApp, key: &str) {
+    ask_as_someone_else(app, key, keyport_core::entity::api_key::Column::PendingScopes, "payments:read payments:write").await;
+}
+
+async fn ask_as_someone_else(app: &TestApp, key: &str, column: keyport_core::entity::api_key::Column, value: &str) {
     use keyport_core::entity::api_key;
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
     api_key::Entity::update_many()
-        .col_expr(api_key::Column::PendingScopes, sea_orm::sea_query::Expr::value("payments:read payments:write"))
-        .col_expr(api_key::Column::CreatedBy, sea_orm::sea_query::Expr::value("usr_requester"))
-        .col_expr(api_key::Column::RequestedBy, sea_orm::sea_query::Expr::value("usr_requester"))
+        .col_expr(column, Expr::value(value))
+        .col_expr(api_key::Column::CreatedBy, Expr::value("usr_requester"))
+        .col_expr(api_key::Column::RequestedBy, Expr::value("usr_requester"))
         .filter(api_key::Column::Id.eq(key))
         .exec(&app.services.db)
         .await
