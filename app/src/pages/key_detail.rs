@@ -18,6 +18,12 @@ use leptos_router::hooks::use_params_map;
 use crate::components::usage_view::UsageView;
 use keyport_core::usage_report::{UsageRange, UsageReport};
 
+/// The scopes the settings form starts from: what waits for approval, if anything does, so
+/// saving the form again (to rename the key, say) keeps the request instead of withdrawing it.
+fn requested_scopes(key: &KeyView) -> Vec<String> {
+    if key.pending_scopes.is_empty() { key.scopes.clone() } else { key.pending_scopes.clone() }
+}
+
 /// The key detail page.
 #[component]
 pub fn KeyDetailPage() -> impl IntoView {
@@ -307,7 +313,7 @@ fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -
                     <ValueField id="edit-description" name="description" label="Description" value=key.description.clone().unwrap_or_default()
                         maxlength=280 error=field_error(error, "description")/>
                 </div>
-                <ScopePicker id="edit-scope" catalogue=options.scopes selected=key.scopes.clone() error=field_error(error, "scopes")/>
+                <ScopePicker id="edit-scope" catalogue=options.scopes selected=requested_scopes(&key) error=field_error(error, "scopes")/>
                 <div class="form-grid">
                     <NumberField id="edit-ratelimit" name="ratelimit" label="Requests per minute" value=key.ratelimit_per_minute.to_string()
                         min=1 max=options.max_ratelimit hint=format!("1 to {}", options.max_ratelimit) error=field_error(error, "ratelimit")/>

@@ -29,6 +29,11 @@ async fn each_recorded_action_has_exactly_one_row_and_no_secret_in_the_trail_or_
     let ok = |r: reqwest::Response| assert!(r.status().is_success(), "{}", r.status());
     ok(app.call("invitations/create", &[("email", &invitee), ("role", "member"), ("message", "")]).await);
     let token = crate::helpers::logged_link_tokens(&invitee, "/portal/invite/", 1).await.remove(0);
+    // The one-time link reached its recipient only: not the outbox page, not a stored body.
+    let outbox = app.call("outbox/list", &[]).await.text().await.unwrap();
+    assert!(outbox.contains(&invitee) && !outbox.contains(&token), "the outbox page shows the invitation link");
+    let stored = format!("{:?}", keyport_core::entity::outbox_email::Entity::find().all(&app.services.db).await.unwrap());
+    assert!(!stored.contains(&token), "a stored email holds the invitation link");
     app.set_session_cookie(None);
     ok(app.call("invitations/accept-signup", &[("token", &token), ("password", invitee_password)]).await);
     let invitee_id = app.call("session", &[]).await.json::<serde_json::Value>().await.unwrap()["user"]["id"].as_str().unwrap().to_owned();
