@@ -19,7 +19,9 @@ test:
 setup:
 	scripts/setup.sh --browser
 
-## Print performance figures: verify vs the bare route of the release server, DB queries per verify, limiter cost
+## Print performance figures: verify vs the bare route of the release server (driven by wrk in its own
+## process, pinned to another core), DB queries per verify, usage ingestion, limiter cost
 bench:
+	scripts/setup.sh --bench
 	cargo bench -p keyport-server --bench verify
 	cargo bench -p keyport-server --bench usage

@@ -32,6 +32,11 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund
 fi
 
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null; then
+  step "Installing wrk from Debian (the load generator of make bench)"
+  as_root apt-get install -y wrk || { as_root apt-get update && as_root apt-get install -y wrk; }
+fi
+
 if [ "${1:-}" = "--browser" ]; then
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "Installing Playwright (the test runner only; it drives Debian's Chromium)"

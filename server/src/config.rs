@@ -57,6 +57,8 @@ pub struct Settings {
     pub approval_by: String,
     /// Accounts one client address may create per hour (sign-up and invitation sign-up).
     pub signups_per_address_per_hour: u64,
+    /// Serve `POST /v1/bench/echo`, the bare route `make bench` compares verify with.
+    pub bench_routes: bool,
     /// Days per-minute usage is kept (after it is rolled into hours).
     pub minute_retention_days: i64,
     /// Days hourly usage is kept (after it is rolled into days; days are kept for ever).
@@ -121,6 +123,7 @@ impl Default for Settings {
             approval_scopes: Vec::new(),
             approval_by: "operator".into(),
             signups_per_address_per_hour: 20,
+            bench_routes: false,
             minute_retention_days: 7,
             hour_retention_days: 90,
         }
@@ -152,6 +155,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_APPROVAL_SCOPES", "comma-separated scopes whose keys wait for approval (default: none)"),
     ("KEYPORT_APPROVAL_BY", "who approves keys that need it: operator (keyport keys approve; default) or team (another owner or admin)"),
     ("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", "accounts one client address may create per hour (default: 20)"),
+    ("KEYPORT_BENCH_ROUTES", "true: serve POST /v1/bench/echo, the bare route make bench compares verify with (default: false)"),
     ("KEYPORT_MINUTE_RETENTION_DAYS", "days per-minute usage is kept once rolled into hours (default: 7)"),
     ("KEYPORT_HOUR_RETENTION_DAYS", "days hourly usage is kept once rolled into days (default: 90)"),
     ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
@@ -251,6 +255,9 @@ impl Settings {
         }
         if let Some(v) = first(&["KEYPORT_APPROVAL_BY"]) {
             self.approval_by = v.trim().to_owned();
+        }
+        if let Some(v) = first(&["KEYPORT_BENCH_ROUTES"]) {
+            self.bench_routes = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = first(&["KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR"]) {
             self.signups_per_address_per_hour = num("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", v)?;

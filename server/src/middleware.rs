@@ -125,15 +125,30 @@ pub fn csp(nonce: &str) -> String {
     )
 }
 
-/// Adds the security headers to every response, and a fresh CSP nonce to every request.
+/// The CSP of the operator API's JSON answers: nothing to load, run or frame. Built once.
+const API_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+
+/// Adds the security headers to every response, and a fresh CSP nonce to every request that
+/// can render a page (the `/v1` API answers JSON only: it gets a constant policy and no
+/// nonce, so its hot path draws no random numbers).
 pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
-    let nonce: Arc<str> = keyport_core::crypto::random_token(16).into();
-    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let api = req.uri().path().starts_with("/v1/");
+    let nonce: Option<Arc<str>> = (!api).then(|| keyport_core::crypto::nonce_token().into());
+    if let Some(n) = &nonce {
+        req.extensions_mut().insert(CspNonce(n.clone()));
+    }
     let cacheable = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp(&nonce)) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    match &nonce {
+        Some(n) => {
+            if let Ok(v) = HeaderValue::from_str(&csp(n)) {
+                h.insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+        None => {
+            h.insert(header::CONTENT_SECURITY_POLICY, API_CSP);
+        }
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));

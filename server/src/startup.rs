@@ -23,15 +23,35 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
+/// What every handler can reach. axum clones the state for every request, so every field is
+/// an `Arc`: a clone is a few reference counts, not a copy of Leptos' settings.
+#[derive(Clone)]
 pub struct AppState {
     /// Leptos' settings (site root, output name).
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     /// The services.
     pub services: Arc<Services>,
     /// Origin and CSP settings.
     pub security: Arc<SecurityConfig>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    // Only Leptos' own handlers (pages, server functions, files) ask for these.
+    fn from_ref(s: &AppState) -> Self {
+        (*s.leptos_options).clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Services> {
+    fn from_ref(s: &AppState) -> Self {
+        s.services.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<SecurityConfig> {
+    fn from_ref(s: &AppState) -> Self {
+        s.security.clone()
+    }
 }
 
 /// A built application, bound to its port, ready to run.
@@ -123,7 +143,7 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
     if let Some(url) = &settings.smtp_url {
         services = services.with_mailer(Arc::new(crate::mail::SmtpMailer::new(url, &settings.mail_from)?));
     } else {
-        tracing::info!("no SMTP configured: emails are written to this log and shown on the portal's outbox page");
+        tracing::info!("no SMTP configured: emails are delivered to this log (the outbox page lists them, without their one-time links)");
     }
     Ok(Arc::new(services))
 }
@@ -159,7 +179,7 @@ impl Application {
         check_base_url(&base_url, settings.allow_insecure_base_url)?;
         let services = build_services(&settings, clock, &base_url).await?;
         let state = AppState {
-            leptos_options: leptos_options(&settings, addr),
+            leptos_options: Arc::new(leptos_options(&settings, addr)),
             services: services.clone(),
             security: Arc::new(SecurityConfig { origin: base_url.clone() }),
         };
@@ -167,7 +187,7 @@ impl Application {
             listener,
             port: addr.port(),
             base_url,
-            router: router(state),
+            router: router(state, settings.bench_routes),
             services,
             flush_every: Duration::from_millis(settings.usage_flush_ms),
             sync_every: Duration::from_millis(settings.cache_sync_ms),
@@ -241,7 +261,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The whole router: health, `/v1`, the portal's pages and server functions, static files.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, bench_routes: bool) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
     let context = move || {
@@ -251,12 +271,12 @@ pub fn router(state: AppState) -> Router {
             provide_context(leptos::nonce::Nonce::from_value(n.0));
         }
     };
-    let options = state.leptos_options.clone();
+    let options = (*state.leptos_options).clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/portal/audit.csv", get(crate::exports::audit_csv))
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
-        .nest("/v1", v1::router(state.clone()))
+        .nest("/v1", v1::router(bench_routes))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))

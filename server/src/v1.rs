@@ -3,8 +3,8 @@
 use crate::middleware::json_error;
 use crate::startup::AppState;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::Next;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -17,16 +17,45 @@ use std::sync::Arc;
 /// The largest body of a batch route (`/v1/usage`, `/v1/keys/leaked`).
 pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The `/v1` routes.
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
+/// The `/v1` routes; with `bench`, also the bare route `make bench` compares verify with.
+pub fn router(bench: bool) -> Router<AppState> {
+    let r = Router::new()
         .route("/keys/verify", post(verify))
         .route("/metrics", axum::routing::get(metrics))
         // Batches of up to 1000 entries need more room than a single verify.
         .route("/keys/leaked", post(leaked).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
         .route("/usage", post(usage).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
-        .layer(axum::middleware::from_fn_with_state(state.services, require_operator))
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        ;
+    // It takes no `Operator`, so it does none of Keyport's work: the baseline.
+    let r = if bench { r.route("/bench/echo", post(bench_echo)) } else { r };
+    r.layer(DefaultBodyLimit::max(64 * 1024))
+}
+
+/// `POST /v1/bench/echo` (only with `KEYPORT_BENCH_ROUTES`): reads a verify-shaped JSON body
+/// and answers a verify-shaped JSON body of the same size, with no token check, no lookup, no
+/// limiter and no counting. `make bench` compares verify with it, so the ratio is what Keyport
+/// adds.
+async fn bench_echo(body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    struct Echo {
+        key: String,
+    }
+    let Ok(req) = serde_json::from_slice::<Echo>(&body) else {
+        return json_error(StatusCode::BAD_REQUEST, "bad_request", "Expected {\"key\": \"…\"}.");
+    };
+    let answer = VerifyResponse {
+        valid: true,
+        code: "VALID",
+        key_id: Some("key_00000000000000000000000000000000"),
+        team_id: Some("team_00000000000000000000000000000000"),
+        name: Some(&req.key[..req.key.len().min(5)]),
+        environment: Some("live"),
+        scopes: None,
+        expires_at: None,
+        ratelimit: Some(RateLimitBody { limit: 1_000_000_000, remaining: 999_999_999, reset: 1_800_000_000 }),
+        quota: None,
+    };
+    Json(answer).into_response()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -35,27 +64,35 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn require_operator(State(svc): State<Arc<Services>>, req: Request, next: Next) -> Response {
-    let ok = match bearer(req.headers()) {
-        Some(t) => match svc.check_operator_token(t).await {
-            Ok(ok) => ok,
-            Err(e) => {
-                tracing::error!(error = %e, "operator token lookup failed");
-                return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly.");
-            }
-        },
-        None => false,
-    };
-    if !ok {
-        let mut res = json_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Send a valid operator token as `Authorization: Bearer <token>`.",
-        );
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return res;
+/// Proof that the request carries a valid operator token: an extractor every `/v1` handler
+/// takes, so the check costs no extra layer (a middleware's service is cloned per request).
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ok = match bearer(&parts.headers) {
+            Some(t) => match state.services.check_operator_token(t).await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::error!(error = %e, "operator token lookup failed");
+                    return Err(json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly."));
+                }
+            },
+            None => false,
+        };
+        if !ok {
+            let mut res = json_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send a valid operator token as `Authorization: Bearer <token>`.",
+            );
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return Err(res);
+        }
+        Ok(Operator)
     }
-    next.run(req).await
 }
 
 /// Body of `POST /v1/keys/verify`.
@@ -125,23 +162,23 @@ pub struct QuotaBody {
 }
 
 /// Answer of `POST /v1/keys/verify`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct VerifyResponse {
+#[derive(Serialize, Debug, Clone)]
+pub struct VerifyResponse<'a> {
     /// Whether the request may proceed.
     pub valid: bool,
     /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `DISABLED`, `EXPIRED`,
     /// `INSUFFICIENT_SCOPES`, `RATE_LIMITED` or `USAGE_EXCEEDED`.
-    pub code: String,
+    pub code: &'static str,
     /// The key's id, when it exists.
-    pub key_id: Option<String>,
+    pub key_id: Option<&'a str>,
     /// The owning team, when the key exists.
-    pub team_id: Option<String>,
+    pub team_id: Option<&'a str>,
     /// The key's name, when it exists.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// `live` or `test`, when the key exists.
-    pub environment: Option<String>,
+    pub environment: Option<&'static str>,
     /// The key's scopes, when it exists.
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<&'a [String]>,
     /// Expiry (RFC 3339), if any.
     pub expires_at: Option<String>,
     /// Rate-limit state, when the key reached the limiter.
@@ -150,17 +187,18 @@ pub struct VerifyResponse {
     pub quota: Option<QuotaBody>,
 }
 
-impl From<&Verification> for VerifyResponse {
-    fn from(v: &Verification) -> Self {
-        let key = v.key.as_ref();
+impl<'a> From<&'a Verification> for VerifyResponse<'a> {
+    // Borrowed from the cached key: the answer is serialized without copying its strings.
+    fn from(v: &'a Verification) -> Self {
+        let key = v.key.as_deref();
         VerifyResponse {
             valid: v.valid(),
-            code: v.code.as_str().to_owned(),
-            key_id: key.map(|k| k.id.to_string()),
-            team_id: key.map(|k| k.team_id.to_string()),
-            name: key.map(|k| k.name.clone()),
-            environment: key.map(|k| k.environment.as_str().to_owned()),
-            scopes: key.map(|k| k.scopes.clone()),
+            code: v.code.as_str(),
+            key_id: key.map(|k| &*k.id),
+            team_id: key.map(|k| &*k.team_id),
+            name: key.map(|k| k.name.as_str()),
+            environment: key.map(|k| k.environment.as_str()),
+            scopes: key.map(|k| k.scopes.as_slice()),
             expires_at: key.and_then(|k| k.expires_at).map(|t| t.to_rfc3339()),
             ratelimit: v.ratelimit.map(|d| RateLimitBody { limit: d.limit, remaining: d.remaining, reset: d.reset }),
             quota: v.quota.map(|q| QuotaBody { limit: q.limit, used: q.used, remaining: q.remaining, resets_at: q.resets_at.to_rfc3339() }),
@@ -168,7 +206,7 @@ impl From<&Verification> for VerifyResponse {
     }
 }
 
-async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
+async fn verify(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> Response {
     let req: VerifyRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -204,7 +242,7 @@ async fn verify(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
 
 /// `GET /v1/metrics`: counters in Prometheus' text format, for the operator's monitoring (and
 /// for tests that prove a warm verify makes no database query).
-async fn metrics(State(svc): State<Arc<Services>>) -> Response {
+async fn metrics(_: Operator, State(svc): State<Arc<Services>>) -> Response {
     let body = format!(
         "# HELP keyport_verify_db_queries_total Database statements made by key verification (cache misses and quota leases).\n\
          # TYPE keyport_verify_db_queries_total counter\n\
@@ -241,7 +279,7 @@ pub struct LeakedToken {
 /// `POST /v1/keys/leaked`: up to 1000 keys found in public. Always `202 Accepted` for a
 /// well-formed report, whether or not any key was real, so the answer tells a reporter
 /// nothing; real keys are revoked, audited and their team's owners emailed.
-async fn leaked(State(svc): State<Arc<Services>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn leaked(_: Operator, State(svc): State<Arc<Services>>, headers: HeaderMap, body: Bytes) -> Response {
     let reports: Vec<LeakedToken> = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -324,7 +362,7 @@ impl UsageEvent {
 /// `POST /v1/usage`: what the backend served, for usage figures. A batch with any invalid
 /// event is refused whole (nothing is counted); events for unknown keys are skipped and
 /// counted in the answer.
-async fn usage(State(svc): State<Arc<Services>>, body: Bytes) -> Response {
+async fn usage(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> Response {
     use keyport_core::services::traffic::{KeyRef, ServedRequest, MAX_EVENTS};
     let report: UsageReport = match serde_json::from_slice(&body) {
         Ok(r) => r,

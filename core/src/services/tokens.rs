@@ -11,14 +11,21 @@ use std::time::{Duration, Instant};
 /// The prefix of operator tokens, distinct from API keys so scanners tell them apart.
 pub const TOKEN_PREFIX: &str = "kpr_";
 
+/// Random base62 characters after the prefix.
+const TOKEN_RANDOM_LEN: usize = 40;
+
 /// How long a looked-up token answer is trusted without asking the database again.
 const POSITIVE_TTL: Duration = Duration::from_secs(30);
 const NEGATIVE_TTL: Duration = Duration::from_secs(1);
 
-/// Recently checked token hashes.
+/// Unknown tokens remembered at most: the cache is keyed by what callers send, so it is
+/// bounded; past this, unknown tokens are simply looked up again.
+const MAX_NEGATIVE: usize = 10_000;
+
+/// Recently checked token hashes (SHA-256 digests, so the hot path formats no hex).
 #[derive(Default)]
 pub struct TokenCache {
-    seen: DashMap<String, (bool, Instant)>,
+    seen: DashMap<[u8; 32], (bool, Instant)>,
 }
 
 /// A freshly created token: shown once by the CLI.
@@ -42,7 +49,7 @@ impl Services {
         if name.is_empty() || name.len() > 64 {
             return Err(crate::validate::FieldError::new("name", "Name the token (1–64 characters).").into());
         }
-        let token = format!("{TOKEN_PREFIX}{}", random_base62(40));
+        let token = format!("{TOKEN_PREFIX}{}", random_base62(TOKEN_RANDOM_LEN));
         let id = new_id("tok");
         operator_token::ActiveModel {
             id: Set(id.clone()),
@@ -58,23 +65,27 @@ impl Services {
 
     /// Whether a bearer token is a live operator token.
     pub async fn check_operator_token(&self, token: &str) -> Result<bool, CoreError> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
+        // Only the exact shape tokens are made in reaches the cache or the database.
+        let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|r| r.len() == TOKEN_RANDOM_LEN && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !well_formed {
             return Ok(false);
         }
-        let hash = sha256_hex(token);
-        if let Some(e) = self.tokens.seen.get(&hash) {
+        let digest: [u8; 32] = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes())).into();
+        if let Some(e) = self.tokens.seen.get(&digest) {
             let (ok, at) = *e;
             if at.elapsed() < if ok { POSITIVE_TTL } else { NEGATIVE_TTL } {
                 return Ok(ok);
             }
         }
         let ok = operator_token::Entity::find()
-            .filter(operator_token::Column::TokenHash.eq(&hash))
+            .filter(operator_token::Column::TokenHash.eq(hex::encode(digest)))
             .filter(operator_token::Column::RevokedAt.is_null())
             .one(&self.db)
             .await?
             .is_some();
-        self.tokens.seen.insert(hash, (ok, Instant::now()));
+        if ok || self.tokens.seen.len() < MAX_NEGATIVE {
+            self.tokens.seen.insert(digest, (ok, Instant::now()));
+        }
         Ok(ok)
     }
 }

@@ -65,13 +65,30 @@ const MAX_CACHED: usize = 1_000_000;
 /// The verification cache and the per-key rate limiter.
 #[derive(Default)]
 pub struct Verifier {
-    cache: DashMap<String, Entry>,
+    /// Keyed by the key's HMAC as raw bytes.
+    cache: DashMap<[u8; 32], Entry>,
     limiter: FixedWindowLimiter,
     db_lookups: AtomicU64,
     /// The last `key_changes` row this node has applied.
     synced_to: std::sync::atomic::AtomicI64,
     /// The latest answers per key, newest last.
-    recent: DashMap<Arc<str>, std::sync::Mutex<std::collections::VecDeque<crate::dto::RecentVerification>>>,
+    recent: DashMap<Arc<str>, std::sync::Mutex<std::collections::VecDeque<Recent>>>,
+}
+
+/// One remembered answer, kept compact (no allocation for the code; the endpoint only when
+/// the operator named one).
+#[derive(Clone, Debug)]
+struct Recent {
+    at: DateTime<Utc>,
+    code: VerifyCode,
+    endpoint: Option<Box<str>>,
+}
+
+/// The raw bytes of a stored (hex) key hash.
+fn digest_of(key_hash: &str) -> Option<[u8; 32]> {
+    let mut d = [0u8; 32];
+    hex::decode_to_slice(key_hash, &mut d).ok()?;
+    Some(d)
 }
 
 /// Answers kept per key for its page.
@@ -100,7 +117,9 @@ impl Verification {
 impl Verifier {
     /// Forgets what is cached for a key hash; the next verify reads the database.
     pub fn invalidate(&self, key_hash: &str) {
-        self.cache.remove(key_hash);
+        if let Some(d) = digest_of(key_hash) {
+            self.cache.remove(&d);
+        }
     }
 
     /// How many times a verify had to read the database (cache misses).
@@ -115,17 +134,36 @@ impl Verifier {
 
     /// Remembers an answer for the key's page (this node only; not on the database).
     fn remember(&self, key_id: &Arc<str>, code: VerifyCode, endpoint: Option<&str>, at: DateTime<Utc>) {
-        let entry = self.recent.entry(key_id.clone()).or_default();
-        let mut q = entry.lock().expect("recent lock");
-        if q.len() == RECENT_PER_KEY {
-            q.pop_front();
+        let recent = Recent { at, code, endpoint: endpoint.map(Into::into) };
+        let push = |q: &std::sync::Mutex<std::collections::VecDeque<Recent>>| {
+            let mut q = q.lock().expect("recent lock");
+            if q.len() == RECENT_PER_KEY {
+                q.pop_front();
+            }
+            q.push_back(recent.clone());
+        };
+        // A read lock on the map for a key seen before (the common case); the entry (a write
+        // lock and a clone of the id) only for a key's first answer.
+        if let Some(q) = self.recent.get(key_id) {
+            push(&q);
+            return;
         }
-        q.push_back(crate::dto::RecentVerification { at, code: code.as_str().to_owned(), endpoint: endpoint.map(str::to_owned) });
+        push(&self.recent.entry(key_id.clone()).or_default());
     }
 
     /// The latest answers for a key, newest first.
     pub fn recent(&self, key_id: &str) -> Vec<crate::dto::RecentVerification> {
-        self.recent.get(key_id).map(|q| q.lock().expect("recent lock").iter().rev().cloned().collect()).unwrap_or_default()
+        self.recent
+            .get(key_id)
+            .map(|q| {
+                q.lock()
+                    .expect("recent lock")
+                    .iter()
+                    .rev()
+                    .map(|r| crate::dto::RecentVerification { at: r.at, code: r.code.as_str().to_owned(), endpoint: r.endpoint.as_deref().map(str::to_owned) })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Keys and negative entries cached.
@@ -178,8 +216,8 @@ impl Services {
         let Ok(parsed) = WellFormedKey::parse(raw) else {
             return Ok(refused(VerifyCode::InvalidFormat));
         };
-        let hash = self.secret.hash_key(parsed.expose());
-        let Some(key) = self.lookup(&hash).await? else {
+        let digest = self.secret.hash_key_digest(parsed.expose());
+        let Some(key) = self.lookup_digest(&digest).await? else {
             return Ok(refused(VerifyCode::NotFound));
         };
         let now = self.now();
@@ -229,7 +267,14 @@ impl Services {
     }
 
     pub(crate) async fn lookup(&self, hash: &str) -> Result<Option<Arc<CachedKey>>, CoreError> {
-        if let Some(e) = self.verifier.cache.get(hash) {
+        match digest_of(hash) {
+            Some(d) => self.lookup_digest(&d).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn lookup_digest(&self, digest: &[u8; 32]) -> Result<Option<Arc<CachedKey>>, CoreError> {
+        if let Some(e) = self.verifier.cache.get(digest) {
             return Ok(match e.value() {
                 Entry::Missing => None,
                 Entry::Found(k) => Some(k.clone()),
@@ -239,9 +284,10 @@ impl Services {
         // If another node's change is applied while this read is in flight, the row read may
         // predate it and the sync found nothing to forget yet: then the entry is not kept.
         let synced_before = self.verifier.synced_to.load(Ordering::Acquire);
-        let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash)).one(&self.db).await?;
+        let hash = hex::encode(digest);
+        let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(&hash)).one(&self.db).await?;
         let entry = match found {
-            Some(m) if constant_time_eq(&m.key_hash, hash) => Entry::Found(Arc::new(CachedKey {
+            Some(m) if constant_time_eq(&m.key_hash, &hash) => Entry::Found(Arc::new(CachedKey {
                 id: m.id.as_str().into(),
                 team_id: m.team_id.as_str().into(),
                 name: m.name,
@@ -267,9 +313,9 @@ impl Services {
             _ => Entry::Missing,
         };
         if matches!(entry, Entry::Found(_)) || self.verifier.cache.len() < MAX_CACHED {
-            self.verifier.cache.insert(hash.to_owned(), entry.clone());
+            self.verifier.cache.insert(*digest, entry.clone());
             if self.verifier.synced_to.load(Ordering::Acquire) != synced_before {
-                self.verifier.cache.remove(hash);
+                self.verifier.cache.remove(digest);
             }
         }
         Ok(match entry {
