@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod assets;
 pub mod format;
 pub mod pages;
 

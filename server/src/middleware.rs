@@ -137,8 +137,18 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     if let Some(n) = &nonce {
         req.extensions_mut().insert(CspNonce(n.clone()));
     }
-    let cacheable = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let path = req.uri().path();
+    let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let cache = asset.then(|| {
+        if keyport_app::assets::is_hashed(path.rsplit('/').next().unwrap_or("")) {
+            // A new build has new names: a hashed file never changes.
+            HeaderValue::from_static("public, max-age=31536000, immutable")
+        } else {
+            HeaderValue::from_static("public, max-age=300")
+        }
+    });
     let mut res = next.run(req).await;
+    let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let h = res.headers_mut();
     match &nonce {
         Some(n) => {
@@ -155,8 +165,16 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
-    if cacheable {
-        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=300"));
+    if let Some(c) = cache {
+        if found {
+            h.insert(header::CACHE_CONTROL, c);
+        } else {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        // The same name answers brotli, gzip or plain bytes by Accept-Encoding.
+        if !h.get_all(header::VARY).iter().any(|v| v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))) {
+            h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     } else {
         // Pages and API answers are personal (and some carry secrets): never cache them.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -155,7 +155,7 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
         .site_root(settings.site_root.clone())
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(addr)
-        .hash_files(env("LEPTOS_HASH_FILES", "false") == "true")
+        .hash_files(std::env::var("LEPTOS_HASH_FILES").map(|v| v == "true").unwrap_or_else(|_| keyport_app::assets::hash_file().is_some()))
         .build()
 }
 
@@ -277,6 +277,14 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .route("/portal/audit.csv", get(crate::exports::audit_csv))
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .nest("/v1", v1::router(bench_routes))
+        // The built WASM, JS and CSS: the brotli or gzip file written at build time when the
+        // browser takes it (`Content-Encoding`, `Vary`), else the plain one.
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(std::path::Path::new(state.leptos_options.site_root.as_ref()).join(state.leptos_options.site_pkg_dir.as_ref()))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))

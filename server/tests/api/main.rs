@@ -2,6 +2,7 @@
 //! PostgreSQL with `KEYPORT_TEST_DATABASE=postgres`).
 
 mod audit;
+mod delivery;
 mod account;
 mod auth;
 mod helpers;
