@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what is missing first.
-.PHONY: run test setup bench demo
+.PHONY: run test setup bench demo first-load
 
 ## Build and run the portal on http://127.0.0.1:3000 (SQLite in ./data)
 run:
@@ -25,3 +25,8 @@ bench:
 	scripts/setup.sh --bench
 	cargo bench -p keyport-server --bench verify
 	cargo bench -p keyport-server --bench usage
+
+## What a phone's first visit to each page downloads and when it becomes interactive
+## (release build, Lighthouse's mobile profile in Chromium)
+first-load:
+	scripts/first-load.sh

@@ -195,7 +195,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
         Err(CoreError::Unauthenticated) => {
             let e = AppError::Invalid { field: "form".into(), message: "Email or password is incorrect.".into() };
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            if let (false, Some(res)) = (crate::error::plain_form_post(), use_context::<leptos_axum::ResponseOptions>()) {
                 res.set_status(http::StatusCode::UNAUTHORIZED);
             }
             Err(e)

@@ -122,6 +122,11 @@ impl From<keyport_core::CoreError> for AppError {
 impl AppError {
     /// Sets the HTTP status of the current server-function response to match this error.
     pub fn set_status(&self) {
+        if plain_form_post() {
+            // server_fn sends a form posted without JavaScript back to its page with the error
+            // in the URL (a 302), where the page shows it; a 4xx here would replace that.
+            return;
+        }
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             // A page whose layout already redirects (a signed-out visitor sent to sign in)
             // keeps its redirect: the data the page asked for failing too changes nothing.
@@ -131,4 +136,14 @@ impl AppError {
             }
         }
     }
+}
+
+/// Whether this request is a server function called by a plain HTML form (JavaScript off):
+/// it accepts HTML, where the portal's own calls accept JSON.
+#[cfg(feature = "ssr")]
+pub fn plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+        p.uri.path().starts_with("/api/")
+            && p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    })
 }
