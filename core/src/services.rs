@@ -1,25 +1,19 @@
 //! The services: all business logic, behind one `Services` value that the server builds once.
 
-pub mod account;
-pub mod alerts;
-pub mod analytics;
-pub mod audit;
-pub mod auth;
+pub mod accounts;
 pub mod demo;
-pub mod invitations;
 pub mod keys;
-pub mod leaks;
-pub mod members;
-pub mod outbox;
-pub mod passwords;
-pub mod quota;
-pub mod ratelimit;
-pub mod rollup;
+pub mod mail;
 pub mod teams;
-pub mod tokens;
-pub mod traffic;
 pub mod usage;
-pub mod verify;
+
+// Every service module by its short name too (`services::verify`, `services::audit`), so a
+// path names the capability, whichever domain folder holds it.
+pub use accounts::{account, auth, passwords, tokens};
+pub use keys::{leaks, quota, ratelimit, verify};
+pub use mail::outbox;
+pub use teams::{audit, invitations, members};
+pub use usage::{alerts, analytics, rollup, traffic};
 
 use crate::clock::Clock;
 use crate::crypto::ServerSecret;

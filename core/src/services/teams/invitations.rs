@@ -1,10 +1,10 @@
 //! Invitations: an owner or admin invites an email address with a role; the link in the email
 //! lets that address (and only it) join, once, within seven days.
 
-use super::audit::{AuditAction, AuditEntry, RequestMeta};
-use super::auth::{Caller, SessionToken};
-use super::outbox::{NewEmail, LINK_PLACEHOLDER};
-use super::Services;
+use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
+use crate::services::auth::{Caller, SessionToken};
+use crate::services::outbox::{NewEmail, LINK_PLACEHOLDER};
+use crate::services::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{InvitationPreview, InvitationState, InvitationView, TeamView};
 use crate::entity::{invitation, membership, team, user};
@@ -151,7 +151,7 @@ impl Services {
         let message = parse_message(message)?;
         let now = self.now();
         let txn = self.begin_write().await?;
-        super::members::lock_team(&txn, &caller.team.id).await?;
+        crate::services::members::lock_team(&txn, &caller.team.id).await?;
         if let Some(u) = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&txn).await? {
             if membership::Entity::find_by_id((caller.team.id.clone(), u.id)).one(&txn).await?.is_some() {
                 return Err(FieldError::new("email", "This person is already a member of the team.").into());

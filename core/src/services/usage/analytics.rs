@@ -2,9 +2,9 @@
 //! row per key and period, histogram included) and the usage page's report built from them.
 //! The rollup worker uses the same readers to build its rows.
 
-use super::auth::Caller;
-use super::usage::month_start;
-use super::Services;
+use crate::services::auth::Caller;
+use crate::services::usage::month_start;
+use crate::services::Services;
 use crate::dto::VerifyCode;
 use crate::entity::api_key;
 use crate::error::CoreError;

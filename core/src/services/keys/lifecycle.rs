@@ -1,9 +1,9 @@
 //! The key lifecycle: create, list, edit, disable and enable, regenerate, revoke. Every query
 //! is scoped by the caller's team; members manage the keys they created, admins any.
 
-use super::audit::{AuditAction, RequestMeta};
-use super::auth::Caller;
-use super::Services;
+use crate::services::audit::{AuditAction, RequestMeta};
+use crate::services::auth::Caller;
+use crate::services::Services;
 use crate::crypto::{new_id, random_base62};
 use crate::dto::{CreatedKey, KeyDates, KeyOptions, KeyStatus, KeyView};
 use crate::entity::api_key;
@@ -279,7 +279,7 @@ impl Services {
             api_base_url: self.config.api_base_url.clone(),
             approval_live: self.config.approval_live,
             approval_scopes: self.config.approval_scopes.clone(),
-            approval_by_operator: self.config.approval_by == super::ApprovalBy::Operator,
+            approval_by_operator: self.config.approval_by == crate::services::ApprovalBy::Operator,
         })
     }
 
@@ -300,7 +300,7 @@ impl Services {
         let txn = self.begin_write().await?;
         // Serializes key creation per team, so two creates at once cannot both pass the
         // count below (on PostgreSQL the count alone would not see the other's insert).
-        super::members::lock_team(&txn, &caller.team.id).await?;
+        crate::services::members::lock_team(&txn, &caller.team.id).await?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
         if live >= self.config.max_active_keys {
             return Err(CoreError::Conflict(format!(
@@ -588,7 +588,7 @@ impl Services {
     /// Emails the team's owners and admins that a key waits for them (inside `db`).
     async fn ask_for_approval<C: sea_orm::ConnectionTrait>(&self, db: &C, caller: &Caller, key: &api_key::Model, asked: &str) -> Result<(), CoreError> {
         use crate::entity::{membership, user};
-        if self.config.approval_by == super::ApprovalBy::Operator {
+        if self.config.approval_by == crate::services::ApprovalBy::Operator {
             // The provider decides (`keyport keys pending`); nobody in the team can.
             tracing::info!(key_id = %key.id, "a key waits for the operator's approval");
             return Ok(());
@@ -613,7 +613,7 @@ impl Services {
                 caller.team.name,
                 self.config.base_url
             );
-            let email = super::outbox::NewEmail {
+            let email = crate::services::outbox::NewEmail {
                 team_id: Some(&caller.team.id),
                 kind: "key_approval",
                 to: &d.email,
@@ -630,7 +630,7 @@ impl Services {
     /// When the provider decides, the team has no queue: the list is empty.
     pub async fn pending_keys(&self, caller: &Caller) -> Result<Vec<KeyView>, CoreError> {
         caller.require(Action::ApproveKeys)?;
-        if self.config.approval_by == super::ApprovalBy::Operator {
+        if self.config.approval_by == crate::services::ApprovalBy::Operator {
             return Ok(Vec::new());
         }
         let now = self.now();
@@ -651,7 +651,7 @@ impl Services {
     pub async fn decide_key(&self, caller: &Caller, key_id: &str, approve: bool, reason: &str, meta: &RequestMeta) -> Result<KeyView, CoreError> {
         caller.require(Action::ApproveKeys)?;
         let m = self.team_key(caller, key_id).await?;
-        if self.config.approval_by == super::ApprovalBy::Operator {
+        if self.config.approval_by == crate::services::ApprovalBy::Operator {
             return Err(CoreError::Conflict("Keys here are approved by the provider, not by the team.".into()));
         }
         let reason = reason.trim();
@@ -716,7 +716,7 @@ impl Services {
         let action = if approve { AuditAction::KeyApproved } else { AuditAction::KeyDenied };
         let entry = match caller {
             Some(c) => c.entry(action, ("key", &m.id)),
-            None => super::audit::AuditEntry {
+            None => crate::services::audit::AuditEntry {
                 team_id: Some(&team_id),
                 actor_user_id: None,
                 actor_email: Some("operator"),
@@ -739,7 +739,7 @@ impl Services {
             };
             let why = if reason.is_empty() { String::new() } else { format!("\nReason: {reason}\n") };
             let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.config.base_url, m.id);
-            let email = super::outbox::NewEmail {
+            let email = crate::services::outbox::NewEmail {
                 team_id: Some(&team_id),
                 kind: "key_decision",
                 to: &r.email,

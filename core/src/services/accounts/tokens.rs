@@ -1,6 +1,6 @@
 //! Operator (root) tokens: what the operator's backend presents to `/v1`.
 
-use super::Services;
+use crate::services::Services;
 use crate::crypto::{new_id, random_base62, sha256_hex};
 use crate::entity::operator_token;
 use crate::error::CoreError;

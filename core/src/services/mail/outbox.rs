@@ -2,8 +2,8 @@
 //! delivered afterwards by a worker, with retries. Without SMTP, the "delivery" is a line in the
 //! server log and the team's owners and admins read the message on the outbox page.
 
-use super::auth::Caller;
-use super::Services;
+use crate::services::auth::Caller;
+use crate::services::Services;
 use crate::crypto::new_id;
 use crate::dto::{OutboxEmailView, OutboxStatus};
 use crate::entity::outbox_email;

@@ -1,9 +1,9 @@
 //! Usage counted in memory on the verify path and flushed to per-minute rows by a worker.
 
-use super::auth::Caller;
-use super::verify::CachedKey;
-use super::analytics::{add_team_minutes, quote, TeamMinuteAdd};
-use super::Services;
+use crate::services::auth::Caller;
+use crate::services::verify::CachedKey;
+use crate::services::analytics::{add_team_minutes, quote, TeamMinuteAdd};
+use crate::services::Services;
 use crate::dto::UsageSummary;
 use crate::dto::VerifyCode;
 use crate::entity::{api_key, usage_minute, usage_minute_detail};
@@ -233,7 +233,7 @@ impl Services {
         let elapsed = (now.timestamp() - this_minute) as f64 / 60.0;
         let rate = current as f64 + previous as f64 * (1.0 - elapsed);
         let active_keys = api_key::Entity::find()
-            .filter(super::keys::live_keys_of(team, now))
+            .filter(crate::services::keys::live_keys_of(team, now))
             .filter(api_key::Column::DisabledAt.is_null())
             .count(&self.db)
             .await? as i64;

@@ -1,8 +1,8 @@
 //! Teams beyond the personal one: creating them and switching between them.
 
-use super::auth::Caller;
-use super::audit::{AuditAction, RequestMeta};
-use super::Services;
+use crate::services::auth::Caller;
+use crate::services::audit::{AuditAction, RequestMeta};
+use crate::services::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{MemberView, SessionInfo, TeamMembership, TeamView};
 use crate::entity::{membership, session, team, user};

@@ -6,7 +6,7 @@
 //! shutdown hands unspent units back; a crash loses at most one block per key (the quota is
 //! then under-used, never exceeded). Within a block a verify makes no database query.
 
-use super::Services;
+use crate::services::Services;
 use crate::entity::key_quota_usage;
 use crate::error::CoreError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};

@@ -3,9 +3,9 @@
 //! per team, month and level, inserted in the same transaction as the emails, makes each
 //! warning go out once, also with several nodes checking.
 
-use super::outbox::NewEmail;
-use super::usage::month_start;
-use super::Services;
+use crate::services::outbox::NewEmail;
+use crate::services::usage::month_start;
+use crate::services::Services;
 use crate::dto::thousands;
 use crate::entity::{membership, team, user};
 use crate::error::CoreError;

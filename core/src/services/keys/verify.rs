@@ -5,8 +5,8 @@
 //! A refused check consumes nothing from the later ones (and a quota refusal gives back the
 //! rate-limit units it took).
 
-use super::ratelimit::{FixedWindowLimiter, RateDecision};
-use super::Services;
+use crate::services::ratelimit::{FixedWindowLimiter, RateDecision};
+use crate::services::Services;
 use crate::crypto::constant_time_eq;
 use crate::dto::VerifyCode;
 use crate::entity::api_key;
@@ -104,7 +104,7 @@ pub struct Verification {
     /// The rate-limit state, when the key got as far as the limiter.
     pub ratelimit: Option<RateDecision>,
     /// The quota state, when the key has a quota and got as far as it.
-    pub quota: Option<super::quota::QuotaState>,
+    pub quota: Option<crate::services::quota::QuotaState>,
 }
 
 impl Verification {
@@ -295,10 +295,10 @@ impl Services {
                 expires_at: m.expires_at,
                 revoked_at: m.revoked_at,
                 disabled: m.disabled_at.is_some(),
-                approval: super::keys::approval_state(m.approval.as_deref()),
+                approval: crate::services::keys::approval_state(m.approval.as_deref()),
                 grace_until: m.grace_until,
                 scopes: {
-                    let mut s = super::keys::scope_list(&m.scopes);
+                    let mut s = crate::services::keys::scope_list(&m.scopes);
                     s.sort();
                     s
                 },

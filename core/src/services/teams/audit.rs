@@ -1,8 +1,8 @@
 //! The audit trail: one row per security-relevant action, written in the same transaction as
 //! the change it records, never holding a secret.
 
-use super::auth::Caller;
-use super::Services;
+use crate::services::auth::Caller;
+use crate::services::Services;
 use crate::crypto::new_id;
 use crate::dto::AuditEventView;
 use crate::entity::{audit_event, membership};

@@ -1,12 +1,12 @@
 //! Sign-up, sign-in, sessions.
 
-use super::Services;
+use crate::services::Services;
 use crate::crypto::{new_id, random_token, sha256_hex};
 use crate::dto::{TeamView, UserView};
 use crate::entity::{membership, session, team, user};
 use crate::error::{unique_violation_as, CoreError};
 use crate::roles::{allowed, Action, Role};
-use super::audit::{AuditAction, AuditEntry, RequestMeta};
+use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -124,7 +124,7 @@ impl Services {
         .map_err(|e| {
             unique_violation_as(e, "email", "An account with this email already exists. Sign in instead.")
         })?;
-        super::teams::insert_team_with_owner(db, &team_id, &team_name, true, None, &user_id, now).await?;
+        crate::services::teams::insert_team_with_owner(db, &team_id, &team_name, true, None, &user_id, now).await?;
         Ok(Caller {
             user: UserView { id: user_id, email: email.as_str().to_owned() },
             team: TeamView { id: team_id, name: team_name },

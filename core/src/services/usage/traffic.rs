@@ -4,9 +4,9 @@
 //! latency sum, and the latency histogram as one additive row per bucket, so two nodes (or a
 //! retried flush after a failure) only ever add.
 
-use super::analytics::{add_team_minutes, TeamMinuteAdd};
-use super::usage::{plus_excluded, ROWS_PER_STATEMENT};
-use super::Services;
+use crate::services::analytics::{add_team_minutes, TeamMinuteAdd};
+use crate::services::usage::{plus_excluded, ROWS_PER_STATEMENT};
+use crate::services::Services;
 use crate::entity::{api_key, usage_minute_http, usage_minute_latency};
 use crate::error::CoreError;
 use crate::histogram::Histogram;

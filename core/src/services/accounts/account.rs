@@ -1,10 +1,10 @@
 //! The signed-in person's own account: password change and the devices (sessions) that are
 //! signed in, with a way to sign them out.
 
-use super::audit::{AuditAction, AuditEntry, RequestMeta};
-use super::auth::{Caller, SessionToken};
-use super::outbox::{NewEmail, LINK_PLACEHOLDER};
-use super::Services;
+use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
+use crate::services::auth::{Caller, SessionToken};
+use crate::services::outbox::{NewEmail, LINK_PLACEHOLDER};
+use crate::services::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{AccountView, SessionView};
 use crate::entity::{password_reset, session, user};
@@ -299,7 +299,7 @@ impl Services {
     /// Notes that a session was used, at most every few minutes per session.
     pub(crate) async fn touch_session(&self, s: &session::Model) -> Result<(), CoreError> {
         let now = self.now();
-        let resolution = chrono::Duration::minutes(super::auth::LAST_ACTIVE_RESOLUTION_MINUTES);
+        let resolution = chrono::Duration::minutes(crate::services::auth::LAST_ACTIVE_RESOLUTION_MINUTES);
         if s.last_seen_at.unwrap_or(s.created_at) + resolution < now {
             session::Entity::update_many()
                 .col_expr(session::Column::LastSeenAt, Expr::value(now))

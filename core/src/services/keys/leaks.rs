@@ -2,9 +2,9 @@
 //! keys found in public; the ones that exist are revoked at once, the trail records it and the
 //! team's owners are told by email. The reporter learns nothing about which keys were real.
 
-use super::audit::{AuditAction, AuditEntry, RequestMeta};
-use super::outbox::NewEmail;
-use super::Services;
+use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
+use crate::services::outbox::NewEmail;
+use crate::services::Services;
 use crate::entity::{api_key, membership, team, user};
 use crate::error::CoreError;
 use crate::key::{mask, WellFormedKey};

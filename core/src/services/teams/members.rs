@@ -4,9 +4,9 @@
 //! takes the team's row lock, so two owners acting at the same moment are serialised and the
 //! second sees the first's result (SQLite: the write lock; PostgreSQL: the row lock).
 
-use super::audit::{AuditAction, RequestMeta};
-use super::auth::Caller;
-use super::Services;
+use crate::services::audit::{AuditAction, RequestMeta};
+use crate::services::auth::Caller;
+use crate::services::Services;
 use crate::entity::{membership, team, user};
 use crate::error::CoreError;
 use crate::roles::{may_change_member, Action, Role};

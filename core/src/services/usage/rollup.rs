@@ -4,9 +4,9 @@
 //! moves a watermark with a compare-and-set in the same transaction as its inserts, so a pass
 //! that fails or races another node adds nothing twice.
 
-use super::Services;
+use crate::services::Services;
 use crate::error::CoreError;
-use super::analytics::{insert_rolled, read_minutes, read_rolled, Level, Period, Rows, Scope};
+use crate::services::analytics::{insert_rolled, read_minutes, read_rolled, Level, Period, Rows, Scope};
 use crate::migration::m0011_rollups::ROLLED;
 use crate::migration::m0014_team_minutes::TEAM_MINUTE_TABLES;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,3 @@
+//! Email: the outbox every email is queued in, and its delivery.
+
+pub mod outbox;
