@@ -13,7 +13,7 @@ export const serverEnv = {
   KEYPORT_USAGE_FLUSH_MS: '200',
   // Warnings, and the emails the server "sends" without SMTP (the password-reset test reads
   // its link from the log).
-  KEYPORT_LOG: 'warn,keyport_core::services::outbox=info',
+  KEYPORT_LOG: 'warn,keyport::email=info',
 };
 /** Where the server under test logs. */
 export const serverLog = path.join(root, 'target', 'e2e-server.log');

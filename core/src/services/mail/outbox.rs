@@ -44,7 +44,9 @@ impl Mailer for LogMailer {
     }
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
         // Without SMTP the log is the delivery: a local install reads its links here.
-        tracing::info!(%subject, "email to {to} (no SMTP configured; this log is its delivery):\n{body}");
+        // A target of its own, so a log filter can keep these lines whatever else it drops
+        // (`KEYPORT_LOG=warn,keyport::email=info`).
+        tracing::info!(target: "keyport::email", %subject, "email to {to} (no SMTP configured; this log is its delivery):\n{body}");
         Ok(())
     }
 }
