@@ -24,7 +24,7 @@ pub fn OutboxPage() -> impl IntoView {
         <Title text="Sent emails"/>
         <header class="page-header">
             <h1>"Sent emails"</h1>
-            <p class="muted">"Invitations and notices Keyport sent for this team. When the server has no SMTP configured, emails are not delivered: they are written to the server log and shown here, so you can pass a link on yourself."</p>
+            <p class="muted">"Invitations and notices Keyport sent for this team. One-time links (invitations, password resets) are never shown here: only their recipient gets them. When the server has no SMTP configured, emails go to the server's log instead of a mailbox."</p>
         </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading emails…"</p> }>
             {move || emails.get().map(|r| match r {
