@@ -76,7 +76,12 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// SHA-256 of a high-entropy token, hex-encoded (sessions and operator tokens are stored so).
 pub fn sha256_hex(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(sha256(token))
+}
+
+/// SHA-256 of a token as raw bytes (a cache key without hex).
+pub fn sha256(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// A ChaCha20 generator seeded from the operating system.

@@ -70,7 +70,7 @@ impl Services {
         if !well_formed {
             return Ok(false);
         }
-        let digest: [u8; 32] = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes())).into();
+        let digest = crate::crypto::sha256(token);
         if let Some(e) = self.tokens.seen.get(&digest) {
             let (ok, at) = *e;
             if at.elapsed() < if ok { POSITIVE_TTL } else { NEGATIVE_TTL } {

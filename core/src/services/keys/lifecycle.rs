@@ -87,6 +87,11 @@ pub fn live_keys_of(team: &str, now: DateTime<Utc>) -> Condition {
         .add(api_key::Column::Approval.is_null().or(api_key::Column::Approval.ne("denied")))
 }
 
+/// Members manage the keys they created, admins and owners any.
+fn may_manage(caller: &Caller, m: &api_key::Model) -> Result<(), CoreError> {
+    caller.require(if m.created_by == caller.user.id { Action::ManageOwnKey } else { Action::ManageAnyKey })
+}
+
 /// Keys (or changes to keys) that wait for a decision.
 fn waiting_for_approval() -> Condition {
     Condition::all()
@@ -386,7 +391,7 @@ impl Services {
     /// an admin). Another team's key is "not found"; a revoked key cannot change any more.
     async fn managed_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
         let m = self.team_key(caller, key_id).await?;
-        caller.require(if m.created_by == caller.user.id { Action::ManageOwnKey } else { Action::ManageAnyKey })?;
+        may_manage(caller, &m)?;
         Ok(m)
     }
 
@@ -400,7 +405,6 @@ impl Services {
     /// Saves a key's edited settings; the next verification sees them.
     #[instrument(skip_all, fields(team_id = %caller.team.id, key_id = %key_id))]
     pub async fn update_key(&self, caller: &Caller, key_id: &str, edit: KeyEdit<'_>, meta: &RequestMeta) -> Result<KeyView, CoreError> {
-        self.managed_key(caller, key_id).await?;
         let name = KeyName::parse(edit.name)?;
         let description = parse_key_description(edit.description)?;
         let wanted = parse_scopes(edit.scopes, &self.config.scopes)?;
@@ -414,6 +418,7 @@ impl Services {
             .one(&txn)
             .await?
             .ok_or(CoreError::NotFound)?;
+        may_manage(caller, &m)?;
         let now = self.now();
         Self::refuse_if_revoked(&m, now)?;
         if m.replaced_by.is_some() {

@@ -135,20 +135,19 @@ impl Verifier {
     /// Remembers an answer for the key's page (this node only; not on the database).
     fn remember(&self, key_id: &Arc<str>, code: VerifyCode, endpoint: Option<&str>, at: DateTime<Utc>) {
         let recent = Recent { at, code, endpoint: endpoint.map(Into::into) };
-        let push = |q: &std::sync::Mutex<std::collections::VecDeque<Recent>>| {
+        fn push(q: &std::sync::Mutex<std::collections::VecDeque<Recent>>, r: Recent) {
             let mut q = q.lock().expect("recent lock");
             if q.len() == RECENT_PER_KEY {
                 q.pop_front();
             }
-            q.push_back(recent.clone());
-        };
+            q.push_back(r);
+        }
         // A read lock on the map for a key seen before (the common case); the entry (a write
         // lock and a clone of the id) only for a key's first answer.
         if let Some(q) = self.recent.get(key_id) {
-            push(&q);
-            return;
+            return push(&q, recent);
         }
-        push(&self.recent.entry(key_id.clone()).or_default());
+        push(&self.recent.entry(key_id.clone()).or_default(), recent);
     }
 
     /// The latest answers for a key, newest first.
