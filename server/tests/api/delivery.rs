@@ -52,29 +52,3 @@ async fn pkg_files_answer_brotli_gzip_or_plain_and_only_hashed_names_are_immutab
     }
     let _ = std::fs::remove_dir_all(&site);
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_form_posted_without_javascript_returns_to_its_page_with_the_error_or_goes_on() {
-    let app = crate::helpers::spawn_app().await;
-    let referer = format!("{}/portal/register", app.base);
-    let post = |password: &'static str, email: String| {
-        app.client()
-            .post(format!("{}/api/register", app.base))
-            .header("sec-fetch-site", "same-origin")
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", referer.clone())
-            .form(&[("email", email), ("password", password.to_owned())])
-            .send()
-    };
-    let res = post("short", crate::helpers::email()).await.unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND, "not a 400 page of JSON");
-    let location = res.headers().get("location").unwrap().to_str().unwrap().to_owned();
-    assert!(location.starts_with(&referer) && location.contains("__err="), "{location}");
-    // The page it returns to shows the message.
-    let html = app.client().get(&location).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Use at least"), "the form's page shows the server's message");
-
-    let res = post(crate::helpers::PASSWORD, crate::helpers::email()).await.unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(res.headers().get("location").unwrap(), "/portal");
-}

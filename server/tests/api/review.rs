@@ -200,51 +200,7 @@ async fn nobody_approves_what_they_asked_for_and_by_default_only_the_operator_de
     assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "VALID");
 }
 
-// 3. User text reaching <head> or the page body stays text.
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_text_in_every_user_field_stays_inert_in_head_and_body() {
-    const TITLE_BREAK: &str = "</title><meta http-equiv=refresh content=\"0;url=//evil.example\">";
-    const MARKUP: &str = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'&";
-    assert_eq!(TITLE_BREAK.chars().count(), 64);
-    let app = spawn_app().await;
-    let owner = app.new_user().await;
-    app.act_as(&owner);
-    let res = app.call("teams/create", &[("name", TITLE_BREAK), ("description", MARKUP)]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let team = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let key = create(&app, &[("name", TITLE_BREAK), ("description", MARKUP), ("environment", "test"), ("expiry", "never")]).await;
-    let invitee = crate::helpers::email();
-    let res = app.call("invitations/create", &[("email", &invitee), ("role", "viewer"), ("message", MARKUP)]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let token = logged_link_tokens(&invitee, "/portal/invite/", 1).await.remove(0);
-    let member = app.new_user().await;
-    app.add_member(&team, &member.id, "member").await;
-
-    let pages = [
-        format!("/portal/keys/{}", key.key.id),
-        "/portal/keys".into(),
-        "/portal/team".into(),
-        "/portal".into(),
-        "/portal/audit".into(),
-        "/portal/outbox".into(),
-        "/portal/usage".into(),
-        format!("/portal/invite/{token}"),
-    ];
-    for path in &pages {
-        let res = app.page(path).await;
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
-        let html = res.text().await.unwrap();
-        let lower = html.to_lowercase();
-        assert!(!lower.contains("<meta http-equiv=refresh"), "{path}: a meta refresh got into the page");
-        assert!(!lower.contains("<img src=x"), "{path}: markup got into the page");
-        assert!(!lower.contains("<script>alert"), "{path}: a script got into the page");
-        let head = &lower[..lower.find("</head>").expect("a head")];
-        assert_eq!(head.matches("</title>").count(), 1, "{path}: the title was closed early");
-    }
-    let html = app.page(&format!("/portal/keys/{}", key.key.id)).await.text().await.unwrap();
-    assert!(html.contains("<title>&lt;/title&gt;&lt;meta http-equiv=refresh content=&quot;0;url=//evil.example&quot;&gt; · Keyport</title>"), "the key's name is the escaped title");
-}
+// 3. User text reaching <head> or the page body: tests/pages.rs (page renders run in their own binary).
 
 // 4. Rotation: one key against the limit, one rate-limit budget, one winner.
 

@@ -1,0 +1,89 @@
+//! Tests whose servers render portal pages, in their own test binary like `dead_cookie.rs`:
+//! inside the shared `api` binary, with dozens of servers busy in one process, a page render
+//! occasionally stalls until the request timeout (seen once in eight suite runs here for the
+//! hostile-text test). See the README's "Tests" section.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::{logged_link_tokens, spawn_app};
+use keyport_core::dto::CreatedKey;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn create(app: &helpers::TestApp, form: &[(&str, &str)]) -> CreatedKey {
+    let res = app.call("keys/create", form).await;
+    assert_eq!(res.status(), StatusCode::OK, "create key");
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_in_every_user_field_stays_inert_in_head_and_body() {
+    const TITLE_BREAK: &str = "</title><meta http-equiv=refresh content=\"0;url=//evil.example\">";
+    const MARKUP: &str = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'&";
+    assert_eq!(TITLE_BREAK.chars().count(), 64);
+    let app = spawn_app().await;
+    let owner = app.new_user().await;
+    app.act_as(&owner);
+    let res = app.call("teams/create", &[("name", TITLE_BREAK), ("description", MARKUP)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let team = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let key = create(&app, &[("name", TITLE_BREAK), ("description", MARKUP), ("environment", "test"), ("expiry", "never")]).await;
+    let invitee = crate::helpers::email();
+    let res = app.call("invitations/create", &[("email", &invitee), ("role", "viewer"), ("message", MARKUP)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = logged_link_tokens(&invitee, "/portal/invite/", 1).await.remove(0);
+    let member = app.new_user().await;
+    app.add_member(&team, &member.id, "member").await;
+
+    let pages = [
+        format!("/portal/keys/{}", key.key.id),
+        "/portal/keys".into(),
+        "/portal/team".into(),
+        "/portal".into(),
+        "/portal/audit".into(),
+        "/portal/outbox".into(),
+        "/portal/usage".into(),
+        format!("/portal/invite/{token}"),
+    ];
+    for path in &pages {
+        let res = app.page(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.unwrap();
+        let lower = html.to_lowercase();
+        assert!(!lower.contains("<meta http-equiv=refresh"), "{path}: a meta refresh got into the page");
+        assert!(!lower.contains("<img src=x"), "{path}: markup got into the page");
+        assert!(!lower.contains("<script>alert"), "{path}: a script got into the page");
+        let head = &lower[..lower.find("</head>").expect("a head")];
+        assert_eq!(head.matches("</title>").count(), 1, "{path}: the title was closed early");
+    }
+    let html = app.page(&format!("/portal/keys/{}", key.key.id)).await.text().await.unwrap();
+    assert!(html.contains("<title>&lt;/title&gt;&lt;meta http-equiv=refresh content=&quot;0;url=//evil.example&quot;&gt; · Keyport</title>"), "the key's name is the escaped title");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_without_javascript_returns_to_its_page_with_the_error_or_goes_on() {
+    let app = helpers::spawn_app().await;
+    let referer = format!("{}/portal/register", app.base);
+    let post = |password: &'static str, email: String| {
+        app.client()
+            .post(format!("{}/api/register", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", referer.clone())
+            .form(&[("email", email), ("password", password.to_owned())])
+            .send()
+    };
+    let res = post("short", helpers::email()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND, "not a 400 page of JSON");
+    let location = res.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    assert!(location.starts_with(&referer) && location.contains("__err="), "{location}");
+    // The page it returns to shows the message.
+    let html = app.client().get(&location).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Use at least"), "the form's page shows the server's message");
+
+    let res = post(helpers::PASSWORD, helpers::email()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers().get("location").unwrap(), "/portal");
+}
