@@ -6,6 +6,7 @@ pub mod components;
 pub mod error;
 pub mod assets;
 pub mod format;
+pub mod islands;
 pub mod pages;
 
 pub use app::{shell, App};

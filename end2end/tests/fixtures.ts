@@ -6,6 +6,11 @@ import { serverLog } from '../playwright.config';
 /** Collects console errors and page errors of `page` into `problems`. */
 export function watch(page: Page, problems: string[]) {
   page.on('console', (m) => {
+    // An island whose code is missing from the bundle stays dead: the islands script warns.
+    if (m.type() === 'warning' && m.text().includes('Could not find WASM function')) {
+      problems.push(`island not hydrated: ${m.text()}`);
+      return;
+    }
     if (m.type() !== 'error') return;
     // A server function answering a refused form with 400/401/403/404/409/429 is the form
     // working, not the page failing; anything else (5xx, missing assets, script errors) fails.
@@ -51,7 +56,7 @@ export function uniqueEmail(): string {
   return `dev-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/** Waits until the WASM bundle has hydrated the page (buttons become interactive). */
+/** Waits until every island of the page is hydrated (its buttons respond). */
 export async function hydrated(page: Page) {
   await page.waitForFunction(() => (window as any).__keyport_hydrated === true, null, { timeout: 20_000 });
 }

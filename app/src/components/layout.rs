@@ -21,9 +21,9 @@ pub const NAV: [(&str, &str, IconKind); 8] = [
     ("Settings", "/portal/settings", IconKind::Gear),
 ];
 
-/// Frame for every page under `/portal` that needs a session. The frame and the page render
-/// at once; only the account details wait for the session, and a visitor without one is sent
-/// to sign in (a 302 during server rendering).
+/// Frame for every page under `/portal` that needs a session, rendered on the server only:
+/// navigation is plain links and sign-out a plain form. A visitor without a session is sent
+/// to sign in (a 302). Only the team switcher runs in the browser.
 #[component]
 pub fn PortalLayout() -> impl IntoView {
     let session = Resource::new(|| (), |_| get_session());
@@ -38,7 +38,7 @@ pub fn PortalLayout() -> impl IntoView {
                 <div class="topbar-right">
                     <Suspense fallback=|| view! { <span class="muted small" role="status">"Loading account…"</span> }>
                         {move || session.get().map(|result| match result {
-                            Ok(Some(info)) => view! { <Account info/> }.into_any(),
+                            Ok(Some(info)) => view! { <AccountMenu info/> }.into_any(),
                             Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/portal/login"/> }.into_any(),
                             Err(e) => view! { <span class="alert alert-error" role="alert">{e.to_string()}</span> }.into_any(),
                         })}
@@ -75,8 +75,10 @@ fn reload_portal() {
     }
 }
 
-#[component]
-fn Account(info: SessionInfo) -> impl IntoView {
+/// The team switcher, the new-team dialog and who is signed in.
+#[island]
+fn AccountMenu(info: SessionInfo) -> impl IntoView {
+    crate::islands::ready();
     let switch = ServerAction::<SwitchTeam>::new();
     let creating = RwSignal::new(false);
     Effect::new(move |_| {

@@ -11,8 +11,9 @@ use leptos::prelude::*;
 pub const REFRESH_MS: u32 = 3_000;
 
 /// The usage cards, laid out as items of the surrounding grid.
-#[component]
+#[island]
 pub fn UsageCard() -> impl IntoView {
+    crate::islands::ready();
     let summary = Resource::new(|| (), |_| get_usage_summary());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {

@@ -77,11 +77,20 @@ fn encode(v: &str) -> String {
 /// The audit page.
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Title text="Audit trail"/>
+        <AuditView/>
+    }
+}
+
+/// The filters and the rows they select, reloaded as the filters change.
+#[island]
+fn AuditView() -> impl IntoView {
+    crate::islands::ready();
     let filter = RwSignal::new(Filter::default());
     let events = Resource::new(move || filter.get(), |f| list_audit(f.action, f.actor, f.from, f.to));
     let set = move |update: fn(&mut Filter, String)| move |ev: leptos::ev::Event| filter.update(|f| update(f, event_target_value(&ev)));
     view! {
-        <Title text="Audit trail"/>
         <header class="page-header page-header-row">
             <div>
                 <h1>"Audit trail"</h1>

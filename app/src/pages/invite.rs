@@ -77,8 +77,9 @@ fn Invitation(preview: InvitationPreview, token: String) -> impl IntoView {
     view! { {intro} {body} }
 }
 
-#[component]
+#[island]
 fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
+    crate::islands::ready();
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = last_error(accept);
     let pending = accept.pending();
@@ -93,8 +94,9 @@ fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    crate::islands::ready();
     let signup = ServerAction::<AcceptInvitationSignup>::new();
     let error = last_error(signup);
     let pending = signup.pending();

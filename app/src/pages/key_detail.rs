@@ -27,8 +27,30 @@ fn requested_scopes(key: &KeyView) -> Vec<String> {
 /// The key detail page.
 #[component]
 pub fn KeyDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+    // The title is the key's name, read on the server; the island below shows the key.
+    let title = Resource::new({
+        let id = id.clone();
+        move || id.clone()
+    }, get_key);
+    view! {
+        <Suspense>
+            {move || title.get().map(|r| match r {
+                Ok(k) => view! { <Title text=k.name/> }.into_any(),
+                Err(AppError::NotFound) => view! { <Title text="Key not found"/> }.into_any(),
+                Err(_) => view! { <Title text="API key"/> }.into_any(),
+            })}
+        </Suspense>
+        <KeyDetailView id/>
+    }
+}
+
+/// The key, its activity and its usage, and every action on it, changing in place.
+#[island]
+fn KeyDetailView(id: String) -> impl IntoView {
+    crate::islands::ready();
+    let id = StoredValue::new(id);
+    let id = move || id.get_value();
     let update = ServerAction::<UpdateKey>::new();
     let disable = ServerAction::<DisableKey>::new();
     let enable = ServerAction::<EnableKey>::new();
@@ -71,7 +93,6 @@ pub fn KeyDetailPage() -> impl IntoView {
                     }.into_any()
                 }
                 (Err(AppError::NotFound), _, _) => view! {
-                    <Title text="Key not found"/>
                     <section class="card empty-state">
                         <h1>"Key not found"</h1>
                         <p class="muted">"This key does not exist, or it belongs to another team. Check the active team in the top bar."</p>
@@ -163,7 +184,6 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
     let api = options.api_base_url.clone();
     let regenerated = Signal::derive(move || regenerate.value().get().and_then(Result::ok));
     view! {
-        <Title text=k.name.clone()/>
         <header class="page-header">
             <h1>{k.name.clone()}</h1>
             <p class="key-line">

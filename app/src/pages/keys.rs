@@ -26,6 +26,16 @@ pub fn status_class(s: KeyStatus) -> &'static str {
 /// The keys page.
 #[component]
 pub fn KeysPage() -> impl IntoView {
+    view! {
+        <Title text="API keys"/>
+        <KeysView/>
+    }
+}
+
+/// The list, the approval queue and the dialogs of the keys page, all changing in place.
+#[island]
+fn KeysView() -> impl IntoView {
+    crate::islands::ready();
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let approve = ServerAction::<ApproveKey>::new();
@@ -75,7 +85,6 @@ pub fn KeysPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="API keys"/>
         <header class="page-header page-header-row">
             <div>
                 <h1>"API keys"</h1>

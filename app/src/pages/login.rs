@@ -10,27 +10,36 @@ use leptos_router::components::A;
 /// The sign-in page. A signed-in visitor goes straight to the dashboard.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = ServerAction::<Login>::new();
-    let error = last_error(login);
-    let pending = login.pending();
     // Where to go afterwards (an invitation link sends people here with `next`); the server
     // only follows portal paths.
-    let query = leptos_router::hooks::use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let next = leptos_router::hooks::use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Sign in to your account">
-            <FormAlert message=form_error(error, &["email", "password"])/>
-            <ActionForm action=login attr:class="form" attr:novalidate=true>
-                <CredentialFields error password_autocomplete="current-password"/>
-                <input type="hidden" name="next" value=next/>
-                <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </ActionForm>
+            <LoginForm next/>
             <p class="auth-switch"><A href="/portal/forgot">"Forgot your password?"</A></p>
             <p class="auth-switch">"New to Keyport? " <A href="/portal/register">"Create an account"</A></p>
         </AuthCard>
+    }
+}
+
+/// The sign-in form: errors beside their fields without a reload. Without JavaScript it is a
+/// plain form post, and the server renders the error.
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    crate::islands::ready();
+    let login = ServerAction::<Login>::new();
+    let error = last_error(login);
+    let pending = login.pending();
+    view! {
+        <FormAlert message=form_error(error, &["email", "password"])/>
+        <ActionForm action=login attr:class="form" attr:novalidate=true>
+            <CredentialFields error password_autocomplete="current-password"/>
+            <input type="hidden" name="next" value=next/>
+            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </ActionForm>
     }
 }

@@ -10,23 +10,32 @@ use leptos_router::components::A;
 /// The sign-up page.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let register = ServerAction::<Register>::new();
-    let error = last_error(register);
-    let pending = register.pending();
-    let hint = new_password_hint();
     view! {
         <Title text="Create your account"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Create your account">
             <p class="muted">"Get an API key in under a minute."</p>
-            <FormAlert message=form_error(error, &["email", "password"])/>
-            <ActionForm action=register attr:class="form" attr:novalidate=true>
-                <CredentialFields error password_autocomplete="new-password" password_hint=hint/>
-                <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
-                </button>
-            </ActionForm>
+            <RegisterForm/>
             <p class="auth-switch">"Already have an account? " <A href="/portal/login">"Sign in"</A></p>
         </AuthCard>
+    }
+}
+
+/// The sign-up form (a plain form post without JavaScript).
+#[island]
+fn RegisterForm() -> impl IntoView {
+    crate::islands::ready();
+    let register = ServerAction::<Register>::new();
+    let error = last_error(register);
+    let pending = register.pending();
+    let hint = new_password_hint();
+    view! {
+        <FormAlert message=form_error(error, &["email", "password"])/>
+        <ActionForm action=register attr:class="form" attr:novalidate=true>
+            <CredentialFields error password_autocomplete="new-password" password_hint=hint/>
+            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                {move || if pending.get() { "Creating account…" } else { "Create account" }}
+            </button>
+        </ActionForm>
     }
 }

@@ -12,14 +12,25 @@ use leptos_router::hooks::use_params_map;
 /// The "forgot your password" page.
 #[component]
 pub fn ForgotPage() -> impl IntoView {
+    view! {
+        <Title text="Reset your password"/>
+        <AuthCard title="Reset your password">
+            <ForgotForm/>
+            <p class="auth-switch"><A href="/portal/login">"Back to sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+/// Asks for the link; once sent, says where it went.
+#[island]
+fn ForgotForm() -> impl IntoView {
+    crate::islands::ready();
     let request = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(request);
     let pending = request.pending();
     let email = RwSignal::new(String::new());
     let done = Signal::derive(move || matches!(request.value().get(), Some(Ok(()))));
     view! {
-        <Title text="Reset your password"/>
-        <AuthCard title="Reset your password">
             <Show when=move || done.get() fallback=move || view! {
                 <p class="muted">"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
                 <FormAlert message=form_error(error, &["email"])/>
@@ -43,8 +54,6 @@ pub fn ForgotPage() -> impl IntoView {
                 </p>
                 <p class="muted small">"Nothing arrived? Check your spam folder, or ask again in a minute."</p>
             </Show>
-            <p class="auth-switch"><A href="/portal/login">"Back to sign in"</A></p>
-        </AuthCard>
     }
 }
 
@@ -70,8 +79,9 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn ResetForm(email: String, token: String) -> impl IntoView {
+    crate::islands::ready();
     let reset = ServerAction::<ResetPassword>::new();
     let error = last_error(reset);
     let pending = reset.pending();

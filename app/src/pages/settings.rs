@@ -14,6 +14,20 @@ use leptos_router::components::A;
 /// The settings page.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings"/>
+        <header class="page-header">
+            <h1>"Settings"</h1>
+            <p class="muted">"Your own account: how you sign in and where you are signed in. Team name and members are on the " <A href="/portal/team">"Team"</A> " page."</p>
+        </header>
+        <SettingsView/>
+    }
+}
+
+/// The account, password and devices cards, reloaded after each change.
+#[island]
+fn SettingsView() -> impl IntoView {
+    crate::islands::ready();
     let change = ServerAction::<ChangePassword>::new();
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
@@ -23,11 +37,6 @@ pub fn SettingsPage() -> impl IntoView {
     refresh_on_success(end_others, refresh);
     let account = Resource::new(move || refresh.get(), |_| get_account());
     view! {
-        <Title text="Settings"/>
-        <header class="page-header">
-            <h1>"Settings"</h1>
-            <p class="muted">"Your own account: how you sign in and where you are signed in. Team name and members are on the " <A href="/portal/team">"Team"</A> " page."</p>
-        </header>
         <Transition fallback=|| view! { <p class="muted" role="status">"Loading your account…"</p> }>
             {move || account.get().map(|r| match r {
                 Ok(a) => view! {

@@ -47,6 +47,16 @@ fn reload_portal() {
 /// reloads it.
 #[component]
 pub fn TeamPage() -> impl IntoView {
+    view! {
+        <Title text="Team"/>
+        <TeamView/>
+    }
+}
+
+/// Everything on the team page; it changes in place as members and invitations change.
+#[island]
+fn TeamView() -> impl IntoView {
+    crate::islands::ready();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let invite = ServerAction::<InviteMember>::new();
@@ -62,7 +72,6 @@ pub fn TeamPage() -> impl IntoView {
     // A refused role change reloads too, so the menu shows the role that really applies.
     let overview = Resource::new(move || (refresh.get(), change.version().get()), |_| get_team_overview());
     view! {
-        <Title text="Team"/>
         <header class="page-header">
             <h1>"Team"</h1>
             <p class="muted">"Everyone in this team shares its keys and usage. What each person may do depends on their role."</p>

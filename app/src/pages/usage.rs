@@ -9,16 +9,38 @@ use keyport_core::key::Environment;
 use keyport_core::usage_report::{Granularity, UsageQuery, UsageRange};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 /// The usage page.
 #[component]
 pub fn UsagePage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
+    let initial = params.with_untracked(|p| {
         UsageQuery::from_params(p.get_str("range"), p.get_str("granularity"), p.get_str("key"), p.get_str("env"))
     });
+    view! {
+        <Title text="Usage"/>
+        <UsageExplorer initial/>
+    }
+}
+
+/// Puts the view's choices in the address bar without loading the page again, so the view
+/// can be bookmarked, shared and reloaded.
+fn show_in_address_bar(q: &UsageQuery) {
+    #[cfg(feature = "hydrate")]
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("/portal/usage?{}", q.to_params())));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = q;
+}
+
+/// The filters, the export link and the charts, redrawn in place as the choices change and
+/// every few seconds.
+#[island]
+fn UsageExplorer(initial: UsageQuery) -> impl IntoView {
+    crate::islands::ready();
+    let query = RwSignal::new(initial);
     let keys = Resource::new(|| (), |_| list_keys());
     let report = Resource::new(
         move || query.get(),
@@ -37,8 +59,10 @@ pub fn UsagePage() -> impl IntoView {
         let timer = send_wrapper::SendWrapper::new(timer);
         on_cleanup(move || drop(timer));
     });
-    let navigate = use_navigate();
-    let go = move |q: UsageQuery| navigate(&format!("/portal/usage?{}", q.to_params()), Default::default());
+    let go = move |q: UsageQuery| {
+        show_in_address_bar(&q);
+        query.set(q);
+    };
     let set_range = {
         let go = go.clone();
         move |ev: leptos::ev::Event| {
@@ -75,7 +99,6 @@ pub fn UsagePage() -> impl IntoView {
         go(q);
     };
     view! {
-        <Title text="Usage"/>
         <header class="page-header">
             <h1>"Usage"</h1>
             <a class="btn btn-secondary" href=move || format!("/portal/usage.csv?{}", query.get().to_params()) download="keyport-usage.csv">
