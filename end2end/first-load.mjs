@@ -3,8 +3,9 @@
 // 750 kbps up, 4x CPU slowdown, set through CDP), reporting
 //   - the WASM and JS bytes the visit downloads: on the wire, and each file raw, gzip -9 and
 //     brotli (q11) as computed here from the files the server sent;
-//   - when the page painted (first contentful paint) and when it became interactive (its
-//     WASM hydrated: `window.__keyport_hydrated`), from navigation start.
+//   - when the page painted (first contentful paint) and when it became interactive (every
+//     island hydrated: `window.__keyport_hydrated`; a page without islands is interactive
+//     once painted, its forms being plain HTML), from navigation start.
 // Usage: node end2end/first-load.mjs http://127.0.0.1:PORT (scripts/first-load.sh runs it
 // against a fresh release build).
 import { chromium } from 'playwright-core';
@@ -71,8 +72,11 @@ async function visit(path, signedIn) {
   });
   await page.goto(base + path, { waitUntil: 'commit' });
   await page.waitForFunction(() => window.__keyport_hydrated === true, null, { timeout: 120_000, polling: 'raf' });
-  const interactive = await page.evaluate(() => performance.now());
-  const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+  const hydratedAt = await page.evaluate(() => performance.now());
+  await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 60_000 });
+  const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime);
+  // A page without islands (plain forms) is live once it is painted: its flag is set before.
+  const interactive = Math.max(hydratedAt, fcp);
   await page.waitForLoadState('networkidle').catch(() => {});
   let onWire = 0;
   for (const [id, info] of urls) {

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 data=$(mktemp -d)
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 KEYPORT_DATA_DIR="$data" LEPTOS_SITE_ADDR="127.0.0.1:$port" KEYPORT_SITE_ROOT="$PWD/target/site" KEYPORT_LOG=warn \

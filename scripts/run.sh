@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec cargo leptos serve --release --precompress
+exec cargo leptos serve --release --precompress --split

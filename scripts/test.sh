@@ -21,12 +21,12 @@ else
   printf '\n\033[1;31m!!! PostgreSQL is NOT reachable at %s:%s: the PostgreSQL run was SKIPPED.\n!!! Set KEYPORT_TEST_POSTGRES_URL to a server where the user may create databases.\033[0m\n\n' "$pg_host" "$pg_port"
 fi
 
-step "Building the portal (cargo leptos build)"
-cargo leptos build
+step "Building the portal as it ships (release, islands split into lazy chunks, precompressed)"
+cargo leptos build --release --precompress --split
 
 step "Browser tests (Playwright + Chromium)"
 # A free port, so a portal already running on this machine does not collide with the tests.
 E2E_PORT=${E2E_PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
 export E2E_PORT
-(cd end2end && KEYPORT_BIN="$TARGET_DIR/debug/keyport" E2E_SITE_ROOT="$PWD/../target/site" npx playwright test)
+(cd end2end && KEYPORT_BIN="$TARGET_DIR/release/keyport" E2E_SITE_ROOT="$PWD/../target/site" npx playwright test)
 printf '\n\033[1;32mAll tests passed.\033[0m\n'

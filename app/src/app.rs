@@ -21,13 +21,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="stylesheet" id="keyport" href=crate::assets::stylesheet_href(&options)/>
-                <HydrationScripts options islands=true/>
+                {islands_script(options)}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Pages without islands (their forms are plain HTML): they load no WASM at all.
+const WITHOUT_ISLANDS: [&str; 2] = ["/portal/login", "/portal/register"];
+
+/// The script that loads the WASM and hydrates the page's islands; on a page without
+/// islands, only the flag that tells browser tests the page is live.
+fn islands_script(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let path = String::new();
+    if WITHOUT_ISLANDS.contains(&path.as_str()) {
+        view! { <script nonce=use_nonce()>"window.__keyport_hydrated = true;"</script> }.into_any()
+    } else {
+        view! { <HydrationScripts options islands=true/> }.into_any()
     }
 }
 

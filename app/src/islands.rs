@@ -6,7 +6,6 @@
 //! `window.__keyport_hydrated` becomes `true`: browser tests and the first-load measurement
 //! wait for it instead of sleeping.
 
-#[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
 /// Registers this island as live, once its view is hydrated (an effect runs after that).
@@ -40,12 +39,19 @@ pub fn watch_hydration() {
 /// zone too; those inside islands do it themselves (`LocalTime`).
 #[cfg(feature = "hydrate")]
 fn local_times_outside_islands() {
-    let Some(list) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector_all("time[datetime]").ok()) else {
-        return;
-    };
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        local_times_in(&body);
+    }
+}
+
+/// Shows the `<time>` elements under `root` that no island draws in local time.
+#[cfg(feature = "hydrate")]
+fn local_times_in(root: &web_sys::Element) {
+    let Ok(list) = root.query_selector_all("time[datetime]") else { return };
     for i in 0..list.length() {
         let Some(el) = list.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()) else { continue };
-        if matches!(el.closest("leptos-island"), Ok(Some(_))) {
+        // Islands other than live regions draw their own times.
+        if matches!(el.closest("leptos-island:not(:has(.live-region))"), Ok(Some(_))) {
             continue;
         }
         let Some(at) = el.get_attribute("datetime").and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok()) else { continue };
@@ -62,4 +68,100 @@ fn island_count() -> u32 {
         .and_then(|d| d.query_selector_all("leptos-island").ok())
         .map(|l| l.length())
         .unwrap_or(0)
+}
+
+/// Submits the surrounding form when a control inside changes (the team switcher): the
+/// form itself is plain HTML that works without JavaScript (a submit button in `<noscript>`).
+#[island]
+pub fn SubmitOnChange(children: Children) -> impl IntoView {
+    ready();
+    view! {
+        <span class="submit-on-change" on:change=move |ev| {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let form = ev.target()
+                    .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+                    .and_then(|el| el.closest("form").ok().flatten())
+                    .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok());
+                if let Some(form) = form {
+                    let _ = form.request_submit();
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = ev;
+        }>{children()}</span>
+    }
+}
+
+/// A button that opens the server-rendered `<dialog id=dialog>` as a modal: the browser
+/// moves focus into it, keeps it there, and closes it on Escape.
+#[island]
+pub fn OpenDialog(dialog: String, label: String, #[prop(optional)] class: Option<String>) -> impl IntoView {
+    ready();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &dialog;
+    view! {
+        <button type="button" class=class.unwrap_or_else(|| "btn btn-ghost btn-sm".into()) on:click=move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                if let Some(d) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&dialog))
+                    .and_then(|d| d.dyn_into::<web_sys::HtmlDialogElement>().ok())
+                {
+                    let _ = d.show_modal();
+                }
+            }
+        }>{label}</button>
+    }
+}
+
+/// A part of the page that stays live: every `every_ms` it loads the page again in the
+/// background and puts in the same part of the fresh copy (found by `id`). Everything in
+/// it is drawn on the server, so none of its code travels to the browser.
+#[island]
+pub fn LiveRegion(id: String, every_ms: u32, children: Children) -> impl IntoView {
+    ready();
+    #[cfg(feature = "hydrate")]
+    {
+        let target = id.clone();
+        Effect::new(move |_| {
+            let target = target.clone();
+            let timer = gloo_timers::callback::Interval::new(every_ms, move || {
+                let target = target.clone();
+                leptos::task::spawn_local(async move { refresh_region(&target).await });
+            });
+            let timer = send_wrapper::SendWrapper::new(timer);
+            on_cleanup(move || drop(timer));
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = every_ms;
+    view! { <div id=id class="live-region">{children()}</div> }
+}
+
+/// Replaces the contents of element `id` with those of the same element in a fresh copy of
+/// the page. A failed load leaves what is shown (the next tick tries again).
+#[cfg(feature = "hydrate")]
+async fn refresh_region(id: &str) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let Some(w) = web_sys::window() else { return };
+    let Ok(href) = w.location().href() else { return };
+    let Ok(resp) = JsFuture::from(w.fetch_with_str(&href)).await else { return };
+    let Ok(resp) = resp.dyn_into::<web_sys::Response>() else { return };
+    // A redirect (signed out meanwhile) or an error page keeps the last figures.
+    if !resp.ok() || resp.redirected() {
+        return;
+    }
+    let Ok(text) = resp.text() else { return };
+    let Ok(text) = JsFuture::from(text).await else { return };
+    let Some(text) = text.as_string() else { return };
+    let Ok(parser) = web_sys::DomParser::new() else { return };
+    let Ok(fresh) = parser.parse_from_string(&text, web_sys::SupportedType::TextHtml) else { return };
+    let (Some(new), Some(old)) = (fresh.get_element_by_id(id), w.document().and_then(|d| d.get_element_by_id(id))) else {
+        return;
+    };
+    old.set_inner_html(&new.inner_html());
+    local_times_in(&old);
 }

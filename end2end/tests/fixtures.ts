@@ -73,3 +73,17 @@ export async function register(page: Page, email = uniqueEmail()) {
   await hydrated(page);
   return email;
 }
+
+/** Follows a link of the portal's navigation and waits until the new page's islands are live. */
+export async function nav(page: Page, name: string) {
+  const link = page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name, exact: true });
+  await follow(page, link);
+}
+
+/** Clicks a link (a plain page load) and waits until the new page's islands are live. */
+export async function follow(page: Page, link: import('@playwright/test').Locator) {
+  const href = await link.getAttribute('href');
+  await link.click();
+  await page.waitForURL((u) => u.pathname === href);
+  await hydrated(page);
+}

@@ -1,9 +1,9 @@
-import { test, expect, operatorToken, register, hydrated } from './fixtures';
+import { test, expect, operatorToken, register, hydrated, nav, follow } from './fixtures';
 
 test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h grace and revokes the old key', async ({ page, context, request, baseURL }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
   await register(page);
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'API Keys' }).click();
+  await nav(page, 'API Keys');
   await page.getByRole('button', { name: 'Create your first key' }).click();
   const create = page.getByRole('dialog', { name: 'Create an API key' });
   await create.getByLabel('Name').fill('Checkout service');
@@ -54,7 +54,7 @@ test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h 
     const r = await request.post('/v1/keys/verify', { headers: auth, data: { key: k } });
     expect((await r.json()).code).toBe('VALID');
   }
-  await page.getByRole('link', { name: '← API keys' }).click();
+  await follow(page, page.getByRole('link', { name: '← API keys' }));
   await expect(page.getByRole('row', { name: /Checkout service/ })).toHaveCount(2);
   const graceRow = page.getByRole('row', { name: /In grace/ });
   await expect(graceRow).toContainText('until');
@@ -70,7 +70,7 @@ test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h 
 test('a key named to break out of the title stays text: no redirect, the tab shows the name', async ({ page }) => {
   const hostile = '</title><meta http-equiv=refresh content="0;url=//evil.example">';
   await register(page);
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'API Keys' }).click();
+  await nav(page, 'API Keys');
   await hydrated(page);
   await page.getByRole('button', { name: 'Create your first key' }).click();
   const create = page.getByRole('dialog', { name: 'Create an API key' });

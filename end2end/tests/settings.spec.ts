@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog } from './fixtures';
+import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog, nav } from './fixtures';
 
 const NEW_PASSWORD = 'a much longer passphrase now';
 
@@ -22,7 +22,7 @@ test('changing the password signs out the other browser; other devices can be si
   await signIn(laptop, email, PASSWORD);
   await expect(laptop).toHaveURL(/\/portal$/);
 
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Settings' }).click();
+  await nav(page, 'Settings');
   await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Signed-in devices (2)' })).toBeVisible();
@@ -74,7 +74,7 @@ test('changing the password signs out the other browser; other devices can be si
   await expect(laptop).toHaveURL(/\/portal\/login/);
 
   // Both changes are in the audit trail.
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Audit' }).click();
+  await nav(page, 'Audit');
   await expect(page.getByRole('rowheader', { name: 'Password changed' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'Devices signed out' })).toBeVisible();
 

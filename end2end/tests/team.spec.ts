@@ -1,4 +1,4 @@
-import { test, expect, register, hydrated, uniqueEmail, watch, linkFromLog } from './fixtures';
+import { test, expect, register, hydrated, uniqueEmail, watch, linkFromLog, nav } from './fixtures';
 
 test('an owner invites a viewer, who joins from a second browser, may only look, and is removed', async ({ page, browser }) => {
   const ownerEmail = await register(page);
@@ -14,7 +14,7 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
 
   // Invite by email as a viewer, with a message.
   const viewerEmail = uniqueEmail();
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Team' }).click();
+  await nav(page, 'Team');
   await expect(page.getByRole('heading', { name: 'Invite people' })).toBeVisible();
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await expect(page.getByText('Enter the address to send the invitation to.')).toBeVisible();
@@ -52,7 +52,7 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
   await expect(viewer.getByLabel('Active team').locator('option:checked')).toContainText(`${ownerEmail.split('@')[0]}'s team`);
 
   // As a viewer: masked keys, no create or revoke, and the server refuses a direct call.
-  await viewer.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'API Keys' }).click();
+  await nav(viewer, 'API Keys');
   const row = viewer.getByRole('row', { name: /Shared key/ });
   await expect(row).toContainText('…');
   await expect(row.getByRole('button')).toHaveCount(0);
@@ -66,7 +66,7 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
     return res.status;
   });
   expect(status).toBe(403);
-  await viewer.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Team' }).click();
+  await nav(viewer, 'Team');
   await expect(viewer.getByRole('heading', { name: 'Members (2)' })).toBeVisible();
   await expect(viewer.getByRole('heading', { name: 'Invite people' })).toHaveCount(0);
   await expect(viewer.getByRole('combobox', { name: /Role of/ })).toHaveCount(0);
@@ -90,7 +90,7 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
   await expect(viewer.getByRole('heading', { name: 'No API keys yet' })).toBeVisible();
 
   // The audit trail tells the story, and filters by action.
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Audit' }).click();
+  await nav(page, 'Audit');
   for (const action of ['Invitation sent', 'Invitation accepted', 'Role changed', 'Member removed']) {
     await expect(page.getByRole('rowheader', { name: action, exact: true })).toBeVisible();
   }

@@ -138,6 +138,7 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
         req.extensions_mut().insert(CspNonce(n.clone()));
     }
     let path = req.uri().path();
+    let form_post = path.starts_with("/api/");
     let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
     let cache = asset.then(|| {
         if keyport_app::assets::is_hashed(path.rsplit('/').next().unwrap_or("")) {
@@ -150,6 +151,9 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     let mut res = next.run(req).await;
     let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let h = res.headers_mut();
+    if form_post {
+        only_last_form_error(h);
+    }
     match &nonce {
         Some(n) => {
             if let Ok(v) = HeaderValue::from_str(&csp(n)) {
@@ -182,9 +186,44 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     res
 }
 
+/// A plain form that fails is sent back to the page it came from with the error in the
+/// query (`__path`, `__err`). Failing again from that page would add a second pair after the
+/// first, and the page would show the old error: only the newest pair is kept.
+fn only_last_form_error(h: &mut http::HeaderMap) {
+    let Some(location) = h.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned) else { return };
+    let Some((path, query)) = location.split_once('?') else { return };
+    let pairs: Vec<&str> = query.split('&').collect();
+    let last = |key: &str| pairs.iter().rposition(|p| p.starts_with(key));
+    let (Some(last_err), last_path) = (last("__err="), last("__path=")) else { return };
+    if pairs.iter().filter(|p| p.starts_with("__err=")).count() < 2 {
+        return;
+    }
+    let kept: Vec<&str> = pairs
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| !(p.starts_with("__err=") || p.starts_with("__path=")) || *i == last_err || Some(*i) == last_path)
+        .map(|(_, p)| *p)
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("{path}?{}", kept.join("&"))) {
+        h.insert(header::LOCATION, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_failing_twice_shows_only_the_newest_error() {
+        let mut h = http::HeaderMap::new();
+        h.insert(header::LOCATION, HeaderValue::from_static("http://h/portal/login?next=%2Fportal%2Fkeys&__path=%2Fapi%2Flogin&__err=OLD&__path=%2Fapi%2Flogin&__err=NEW"));
+        only_last_form_error(&mut h);
+        assert_eq!(h[header::LOCATION], "http://h/portal/login?next=%2Fportal%2Fkeys&__path=%2Fapi%2Flogin&__err=NEW");
+        let mut one = http::HeaderMap::new();
+        one.insert(header::LOCATION, HeaderValue::from_static("/portal/login?__path=%2Fapi%2Flogin&__err=A"));
+        only_last_form_error(&mut one);
+        assert_eq!(one[header::LOCATION], "/portal/login?__path=%2Fapi%2Flogin&__err=A");
+    }
 
     #[test]
     fn same_origin_prefers_fetch_metadata_then_origin() {

@@ -21,7 +21,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
 #[server(endpoint = "register")]
 pub async fn register(email: String, password: String) -> Result<(), AppError> {
     let svc = ssr::services()?;
-    let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await?;
+    let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await.inspect_err(|_| ssr::remember_form_email(&email))?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
     ssr::redirect("/portal");
     Ok(())
@@ -59,13 +59,17 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             Ok(())
         }
         Err(CoreError::Unauthenticated) => {
+            ssr::remember_form_email(&email);
             let e = AppError::Invalid { field: "form".into(), message: "Email or password is incorrect.".into() };
             if let (false, Some(res)) = (crate::error::plain_form_post(), use_context::<leptos_axum::ResponseOptions>()) {
                 res.set_status(http::StatusCode::UNAUTHORIZED);
             }
             Err(e)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            ssr::remember_form_email(&email);
+            Err(e.into())
+        }
     }
 }
 

@@ -103,6 +103,47 @@ pub mod ssr {
         }
     }
 
+    /// The cookie that carries the email address typed into a plain sign-in or sign-up form
+    /// that failed, so the page it returns to shows it again (two minutes; never the password).
+    const FORM_EMAIL_COOKIE: &str = "__Host-keyport_form_email";
+
+    /// Remembers `email` for the page a failed plain form returns to.
+    pub fn remember_form_email(email: &str) {
+        if !crate::error::plain_form_post() || email.len() > 320 {
+            return;
+        }
+        let encoded: String = email
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"@.-_+".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        set_cookie(&format!("{FORM_EMAIL_COOKIE}={encoded}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=120"));
+    }
+
+    /// The email address a failed plain form left behind, if any.
+    pub fn remembered_form_email() -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        let raw = parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
+            h.split(';').find_map(|c| {
+                let (k, v) = c.trim().split_once('=')?;
+                (k == FORM_EMAIL_COOKIE).then(|| v.to_owned())
+            })
+        })?;
+        let mut out = Vec::with_capacity(raw.len());
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())?;
+                out.push(hex);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).ok().filter(|e| e.len() <= 320)
+    }
+
     /// Refuses a new password whose repeat differs, as an error on `confirm_password`.
     pub fn confirmed(password: &str, repeat: &str) -> Result<(), AppError> {
         if password == repeat {

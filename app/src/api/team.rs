@@ -13,6 +13,8 @@ pub async fn create_team(name: String, description: String) -> Result<TeamView, 
     if let Some(token) = ssr::session_token() {
         svc.switch_team(&token, &caller, &team.id).await?;
     }
+    // The dashboard, afresh: every figure on it is the new team's.
+    ssr::redirect("/portal");
     Ok(team)
 }
 
@@ -21,7 +23,9 @@ pub async fn create_team(name: String, description: String) -> Result<TeamView, 
 pub async fn switch_team(team_id: String) -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
     let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
-    Ok(ssr::services()?.switch_team(&token, &caller, &team_id).await?)
+    ssr::services()?.switch_team(&token, &caller, &team_id).await?;
+    ssr::redirect("/portal");
+    Ok(())
 }
 
 /// The active team's members.

@@ -46,8 +46,14 @@ pub fn CredentialFields(
     #[prop(optional)]
     password_hint: Option<String>,
 ) -> impl IntoView {
+    // After a refused plain form post, the address typed before (the password never).
+    #[cfg(feature = "ssr")]
+    let email = crate::api::ssr::remembered_form_email();
+    #[cfg(not(feature = "ssr"))]
+    let email = None::<String>;
     view! {
-        <TextField id="email" name="email" label="Email" kind="email" autocomplete="email" error=field_error(error, "email")/>
+        <TextField id="email" name="email" label="Email" kind="email" autocomplete="email" error=field_error(error, "email")
+            value=email/>
         <TextField id="password" name="password" label="Password" kind="password" autocomplete=password_autocomplete
             error=field_error(error, "password") hint=password_hint/>
     }

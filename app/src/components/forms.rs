@@ -86,6 +86,9 @@ pub fn TextField(
     /// A hint under the field.
     #[prop(optional_no_strip)]
     hint: Option<String>,
+    /// What the field holds at first (a failed plain form shows the address again).
+    #[prop(optional_no_strip)]
+    value: Option<String>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -93,7 +96,7 @@ pub fn TextField(
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id name=name type=kind autocomplete=autocomplete required=required
+            <input id=id name=name type=kind autocomplete=autocomplete required=required value=value
                 maxlength=maxlength.map(|m| m.to_string())
                 aria-describedby=described_by aria-invalid=move || error.get().is_some().to_string()/>
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}

@@ -1,7 +1,7 @@
 //! The signed-in frame: navigation, team, account menu. Redirects to sign-in without a session.
 
 use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
-use crate::components::dialog::Dialog;
+use crate::islands::{OpenDialog, SubmitOnChange};
 use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
 use crate::error::AppError;
@@ -67,61 +67,43 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
-/// Loads the dashboard afresh, so every figure on the page is the new active team's.
-fn reload_portal() {
-    #[cfg(feature = "hydrate")]
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_href("/portal");
-    }
-}
-
-/// The team switcher, the new-team dialog and who is signed in.
-#[island]
+/// The team switcher (a plain form, submitted on change), the new-team dialog and who is
+/// signed in. Only the two small islands run in the browser.
+#[component]
 fn AccountMenu(info: SessionInfo) -> impl IntoView {
-    crate::islands::ready();
     let switch = ServerAction::<SwitchTeam>::new();
-    let creating = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = switch.value().get() {
-            reload_portal();
-        }
-    });
     let active = info.team.id.clone();
     view! {
-        <label class="visually-hidden" for="team-switcher">"Active team"</label>
-        <select id="team-switcher" class="team-switcher" disabled=move || switch.pending().get()
-            on:change=move |ev| {
-                let team_id = event_target_value(&ev);
-                switch.dispatch(SwitchTeam { team_id });
-            }>
-            {info.teams.into_iter().map(|m| {
-                let selected = m.team.id == active;
-                let label = if m.personal { format!("{} (personal)", m.team.name) } else { m.team.name.clone() };
-                view! { <option value=m.team.id selected=selected>{label}</option> }
-            }).collect_view()}
-        </select>
-        <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| creating.set(true)>"New team"</button>
+        <ActionForm action=switch attr:class="inline-form team-switch">
+            <label class="visually-hidden" for="team-switcher">"Active team"</label>
+            <SubmitOnChange>
+                <select id="team-switcher" name="team_id" class="team-switcher">
+                    {info.teams.into_iter().map(|m| {
+                        let selected = m.team.id == active;
+                        let label = if m.personal { format!("{} (personal)", m.team.name) } else { m.team.name.clone() };
+                        view! { <option value=m.team.id selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </SubmitOnChange>
+            <noscript><button type="submit" class="btn btn-ghost btn-sm">"Switch"</button></noscript>
+        </ActionForm>
+        <OpenDialog dialog="new-team-dialog".to_string() label="New team".to_string()/>
         <span class="user-email">{info.user.email}</span>
-        <Show when=move || creating.get()>
-            <CreateTeamDialog on_close=Callback::new(move |_| creating.set(false))/>
-        </Show>
+        <CreateTeamDialog/>
     }
 }
 
+/// The new-team form in a native `<dialog>`. A refused name comes back from the server with
+/// the dialog open and the error beside the field.
 #[component]
-fn CreateTeamDialog(on_close: Callback<()>) -> impl IntoView {
+fn CreateTeamDialog() -> impl IntoView {
     let create = ServerAction::<CreateTeam>::new();
     let error = last_error(create);
     let name_err = field_error(error, "name");
     let description_err = field_error(error, "description");
-    let pending = create.pending();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            reload_portal();
-        }
-    });
+    let open = error.get_untracked().is_some();
     view! {
-        <Dialog labelled_by="team-title" on_close>
+        <dialog id="new-team-dialog" class="dialog native-dialog" aria-labelledby="team-title" open=open>
             <h2 id="team-title">"Create a team"</h2>
             <p class="muted small">"Teams share keys and usage. You will be its owner and can invite others later."</p>
             <FormAlert message=form_error(error, &["name", "description"])/>
@@ -130,12 +112,10 @@ fn CreateTeamDialog(on_close: Callback<()>) -> impl IntoView {
                 <TextField id="team-description" name="description" label="Description (optional)" maxlength=280
                     required=false error=description_err/>
                 <div class="dialog-actions">
-                    <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating…" } else { "Create team" }}
-                    </button>
+                    <button type="submit" class="btn btn-ghost" formmethod="dialog" formnovalidate=true>"Cancel"</button>
+                    <button type="submit" class="btn btn-primary">"Create team"</button>
                 </div>
             </ActionForm>
-        </Dialog>
+        </dialog>
     }
 }

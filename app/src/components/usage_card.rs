@@ -10,24 +10,18 @@ use leptos::prelude::*;
 /// How often the cards refresh, in milliseconds.
 pub const REFRESH_MS: u32 = 3_000;
 
-/// The usage cards, laid out as items of the surrounding grid.
-#[island]
+/// The usage cards, laid out as items of the surrounding grid, drawn on the server and kept
+/// live by a `LiveRegion` around them.
+#[component]
 pub fn UsageCard() -> impl IntoView {
-    crate::islands::ready();
     let summary = Resource::new(|| (), |_| get_usage_summary());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let timer = gloo_timers::callback::Interval::new(REFRESH_MS, move || summary.refetch());
-        let timer = send_wrapper::SendWrapper::new(timer);
-        on_cleanup(move || drop(timer));
-    });
     view! {
-        <Transition fallback=|| view! { <section class="card"><p class="muted" role="status">"Loading usage…"</p></section> }>
+        <Suspense fallback=|| view! { <section class="card"><p class="muted" role="status">"Loading usage…"</p></section> }>
             {move || summary.get().map(|r| match r {
                 Ok(s) => view! { <QuotaBanner s=s.clone()/> <MonthCard s=s.clone()/> <RateCard s/> }.into_any(),
                 Err(e) => view! { <section class="card"><p class="alert alert-error" role="alert">{e.to_string()}</p></section> }.into_any(),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

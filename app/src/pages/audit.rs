@@ -84,7 +84,7 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 /// The filters and the rows they select, reloaded as the filters change.
-#[island]
+#[island(lazy)]
 fn AuditView() -> impl IntoView {
     crate::islands::ready();
     let filter = RwSignal::new(Filter::default());

@@ -3,6 +3,7 @@
 use crate::api::list_keys;
 use crate::components::icons::{Icon, IconKind};
 use crate::components::usage_card::UsageCard;
+use crate::islands::LiveRegion;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -55,7 +56,9 @@ pub fn DashboardPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
-            <UsageCard/>
+            <LiveRegion id="usage-live".to_string() every_ms=crate::components::usage_card::REFRESH_MS>
+                <UsageCard/>
+            </LiveRegion>
         </div>
     }
 }

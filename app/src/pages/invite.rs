@@ -77,7 +77,7 @@ fn Invitation(preview: InvitationPreview, token: String) -> impl IntoView {
     view! { {intro} {body} }
 }
 
-#[island]
+#[island(lazy)]
 fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
     crate::islands::ready();
     let accept = ServerAction::<AcceptInvitation>::new();
@@ -94,7 +94,7 @@ fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     crate::islands::ready();
     let signup = ServerAction::<AcceptInvitationSignup>::new();

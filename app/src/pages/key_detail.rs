@@ -46,7 +46,7 @@ pub fn KeyDetailPage() -> impl IntoView {
 }
 
 /// The key, its activity and its usage, and every action on it, changing in place.
-#[island]
+#[island(lazy)]
 fn KeyDetailView(id: String) -> impl IntoView {
     crate::islands::ready();
     let id = StoredValue::new(id);

@@ -33,7 +33,7 @@ pub fn KeysPage() -> impl IntoView {
 }
 
 /// The list, the approval queue and the dialogs of the keys page, all changing in place.
-#[island]
+#[island(lazy)]
 fn KeysView() -> impl IntoView {
     crate::islands::ready();
     let create = ServerAction::<CreateKey>::new();

@@ -24,11 +24,10 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// The sign-in form: errors beside their fields without a reload. Without JavaScript it is a
-/// plain form post, and the server renders the error.
-#[island]
+/// The sign-in form: a plain form post, so it works the moment it is painted, with or
+/// without JavaScript; a refusal comes back rendered by the server beside its field.
+#[component]
 fn LoginForm(next: String) -> impl IntoView {
-    crate::islands::ready();
     let login = ServerAction::<Login>::new();
     let error = last_error(login);
     let pending = login.pending();

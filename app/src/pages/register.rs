@@ -21,10 +21,9 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
-/// The sign-up form (a plain form post without JavaScript).
-#[island]
+/// The sign-up form: a plain form post, errors rendered by the server.
+#[component]
 fn RegisterForm() -> impl IntoView {
-    crate::islands::ready();
     let register = ServerAction::<Register>::new();
     let error = last_error(register);
     let pending = register.pending();

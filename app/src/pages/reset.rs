@@ -22,7 +22,7 @@ pub fn ForgotPage() -> impl IntoView {
 }
 
 /// Asks for the link; once sent, says where it went.
-#[island]
+#[island(lazy)]
 fn ForgotForm() -> impl IntoView {
     crate::islands::ready();
     let request = ServerAction::<RequestPasswordReset>::new();
@@ -79,7 +79,7 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn ResetForm(email: String, token: String) -> impl IntoView {
     crate::islands::ready();
     let reset = ServerAction::<ResetPassword>::new();

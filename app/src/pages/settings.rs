@@ -25,7 +25,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// The account, password and devices cards, reloaded after each change.
-#[island]
+#[island(lazy)]
 fn SettingsView() -> impl IntoView {
     crate::islands::ready();
     let change = ServerAction::<ChangePassword>::new();

@@ -54,7 +54,7 @@ pub fn TeamPage() -> impl IntoView {
 }
 
 /// Everything on the team page; it changes in place as members and invitations change.
-#[island]
+#[island(lazy)]
 fn TeamView() -> impl IntoView {
     crate::islands::ready();
     let change = ServerAction::<ChangeRole>::new();

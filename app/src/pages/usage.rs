@@ -37,7 +37,7 @@ fn show_in_address_bar(q: &UsageQuery) {
 
 /// The filters, the export link and the charts, redrawn in place as the choices change and
 /// every few seconds.
-#[island]
+#[island(lazy)]
 fn UsageExplorer(initial: UsageQuery) -> impl IntoView {
     crate::islands::ready();
     let query = RwSignal::new(initial);
