@@ -32,7 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Pages without islands (their forms are plain HTML): they load no WASM at all.
-const WITHOUT_ISLANDS: [&str; 2] = ["/portal/login", "/portal/register"];
+const WITHOUT_ISLANDS: [&str; 3] = ["/portal/login", "/portal/register", "/portal/forgot"];
 
 /// The script that loads the WASM and hydrates the page's islands; on a page without
 /// islands, only the flag that tells browser tests the page is live.

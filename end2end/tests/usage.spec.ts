@@ -57,25 +57,33 @@ test('the usage page follows live traffic and redraws for each range and filter'
 
   // Per-minute granularity over the last 24 hours: 1440 periods, the traffic in the last.
   await page.getByLabel('Granularity').selectOption('minute');
+  // (A choice sends the filter form: a new page, whose islands go live again.)
   await expect(page).toHaveURL(/granularity=minute/);
+  await hydrated(page);
   await expect(page.getByText('Time (UTC), one point per minute').first()).toBeVisible();
   await expect(total).toHaveText('10');
 
   // Another range redraws the chart and resets the granularity to one that fits it.
   await page.getByLabel('Range', { exact: true }).selectOption('7d');
   await expect(page).toHaveURL(/range=7d&granularity=hour/);
+  await hydrated(page);
   await expect(page.getByRole('img', { name: /over the last 7 days: 10 valid/ })).toBeVisible();
   await page.getByLabel('Granularity').selectOption('day');
+  await expect(page).toHaveURL(/granularity=day/);
+  await hydrated(page);
   await expect(page.getByText('Time (UTC), one point per day').first()).toBeVisible();
 
   // One key: only its traffic; it served nothing, so those charts explain themselves.
   await page.getByLabel('Key', { exact: true }).selectOption({ label: 'Staging (test)' });
   await expect(page).toHaveURL(new RegExp(`key=${staging.id}`));
+  await hydrated(page);
   await expect(total).toHaveText('2');
   await expect(page.getByText('No served requests reported in this range.')).toHaveCount(2);
 
   // One environment.
   await page.getByLabel('Key', { exact: true }).selectOption({ label: 'All keys' });
+  await expect(page).not.toHaveURL(/key=/);
+  await hydrated(page);
   await page.getByLabel('Environment').selectOption('live');
   await expect(total).toHaveText('8');
   await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /range=7d&granularity=day&env=live/);

@@ -125,7 +125,12 @@ pub async fn end_other_sessions() -> Result<i64, AppError> {
 /// is the same either way.
 #[server(endpoint = "account/forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    Ok(ssr::services()?.request_password_reset(&email, &ssr::request_meta()).await?)
+    let result = ssr::services()?.request_password_reset(&email, &ssr::request_meta()).await;
+    // The form page shows the address again, whether it was refused or the link went out.
+    ssr::remember_form_email(&email);
+    result?;
+    ssr::redirect("/portal/forgot?sent");
+    Ok(())
 }
 
 /// The address a reset link is for, if the link still works.

@@ -21,40 +21,36 @@ pub fn ForgotPage() -> impl IntoView {
     }
 }
 
-/// Asks for the link; once sent, says where it went.
-#[island(lazy)]
+/// Asks for the link (a plain form, errors rendered by the server); once sent, says where it
+/// went, with the same words for any address.
+#[component]
 fn ForgotForm() -> impl IntoView {
-    crate::islands::ready();
     let request = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(request);
-    let pending = request.pending();
-    let email = RwSignal::new(String::new());
-    let done = Signal::derive(move || matches!(request.value().get(), Some(Ok(()))));
-    view! {
-            <Show when=move || done.get() fallback=move || view! {
-                <p class="muted">"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
-                <FormAlert message=form_error(error, &["email"])/>
-                <ActionForm action=request attr:class="form" attr:novalidate=true>
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="email" required=true
-                            aria-describedby="email-error" aria-invalid=move || field_error(error, "email").get().is_some().to_string()
-                            on:input=move |ev| email.set(event_target_value(&ev))/>
-                        <p class="field-error" id="email-error" role="alert" hidden=move || field_error(error, "email").get().is_none()>
-                            {move || field_error(error, "email").get().unwrap_or_default()}
-                        </p>
-                    </div>
-                    <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                        {move || if pending.get() { "Sending…" } else { "Send reset link" }}
-                    </button>
-                </ActionForm>
-            }>
-                <p class="alert alert-ok" role="status">
-                    {move || format!("If an account exists for {}, we have sent it a link to choose a new password. The link works once, for an hour.", email.get().trim())}
-                </p>
-                <p class="muted small">"Nothing arrived? Check your spam folder, or ask again in a minute."</p>
-            </Show>
+    let sent = leptos_router::hooks::use_query_map().read_untracked().get("sent").is_some();
+    #[cfg(feature = "ssr")]
+    let email = crate::api::ssr::remembered_form_email();
+    #[cfg(not(feature = "ssr"))]
+    let email = None::<String>;
+    if sent {
+        let to = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).unwrap_or_else(|| "that address".into());
+        return view! {
+            <p class="alert alert-ok" role="status">
+                {format!("If an account exists for {to}, we have sent it a link to choose a new password. The link works once, for an hour.")}
+            </p>
+            <p class="muted small">"Nothing arrived? Check your spam folder, or " <a href="/portal/forgot">"ask again"</a> " in a minute."</p>
+        }
+        .into_any();
     }
+    view! {
+        <p class="muted">"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
+        <FormAlert message=form_error(error, &["email"])/>
+        <ActionForm action=request attr:class="form" attr:novalidate=true>
+            <TextField id="email" name="email" label="Email" kind="email" autocomplete="email" error=field_error(error, "email") value=email/>
+            <button type="submit" class="btn btn-primary btn-block">"Send reset link"</button>
+        </ActionForm>
+    }
+    .into_any()
 }
 
 /// The page a reset link opens.
