@@ -2,6 +2,7 @@
 
 use crate::api::list_audit;
 use crate::components::local_time::LocalTime;
+use crate::islands::SubmitOnChange;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -74,52 +75,55 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-/// The audit page.
+/// The audit page: the filters are a plain GET form (sent as soon as a choice changes), so a
+/// filtered view has its own address; the rows are drawn on the server.
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let filter = leptos_router::hooks::use_query_map().with_untracked(|q| Filter {
+        action: q.get("action").unwrap_or_default(),
+        actor: q.get("actor").unwrap_or_default(),
+        from: q.get("from").unwrap_or_default(),
+        to: q.get("to").unwrap_or_default(),
+    });
+    let events = Resource::new({
+        let f = filter.clone();
+        move || f.clone()
+    }, |f| list_audit(f.action, f.actor, f.from, f.to));
+    let f = filter.clone();
     view! {
         <Title text="Audit trail"/>
-        <AuditView/>
-    }
-}
-
-/// The filters and the rows they select, reloaded as the filters change.
-#[island(lazy)]
-fn AuditView() -> impl IntoView {
-    crate::islands::ready();
-    let filter = RwSignal::new(Filter::default());
-    let events = Resource::new(move || filter.get(), |f| list_audit(f.action, f.actor, f.from, f.to));
-    let set = move |update: fn(&mut Filter, String)| move |ev: leptos::ev::Event| filter.update(|f| update(f, event_target_value(&ev)));
-    view! {
         <header class="page-header page-header-row">
             <div>
                 <h1>"Audit trail"</h1>
                 <p class="muted">"Every security-relevant action in this team: who, what, when and from where. Times are in your time zone; hover for UTC."</p>
             </div>
-            <a class="btn btn-secondary" href=move || filter.with(Filter::csv_href) download="keyport-audit.csv">"Export CSV"</a>
+            <a class="btn btn-secondary" href=filter.csv_href() download="keyport-audit.csv">"Export CSV"</a>
         </header>
-        <div class="filters" role="search" aria-label="Filter the audit trail">
-            <div class="field">
-                <label for="audit-action">"Action"</label>
-                <select id="audit-action" on:change=set(|f, v| f.action = v)>
-                    <option value="">"All actions"</option>
-                    {ACTIONS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="audit-actor">"Actor"</label>
-                <input id="audit-actor" type="search" placeholder="Email contains…" maxlength="320" on:change=set(|f, v| f.actor = v)/>
-            </div>
-            <div class="field">
-                <label for="audit-from">"From (UTC)"</label>
-                <input id="audit-from" type="date" on:change=set(|f, v| f.from = v)/>
-            </div>
-            <div class="field">
-                <label for="audit-to">"To (UTC)"</label>
-                <input id="audit-to" type="date" on:change=set(|f, v| f.to = v)/>
-            </div>
-        </div>
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading the audit trail…"</p> }>
+        <form class="filters" method="get" action="/portal/audit" role="search" aria-label="Filter the audit trail">
+            <SubmitOnChange>
+                <div class="field">
+                    <label for="audit-action">"Action"</label>
+                    <select id="audit-action" name="action">
+                        <option value="">"All actions"</option>
+                        {ACTIONS.iter().map(|(v, l)| view! { <option value=*v selected=f.action == *v>{*l}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="audit-actor">"Actor"</label>
+                    <input id="audit-actor" name="actor" type="search" placeholder="Email contains…" maxlength="320" value=f.actor.clone()/>
+                </div>
+                <div class="field">
+                    <label for="audit-from">"From (UTC)"</label>
+                    <input id="audit-from" name="from" type="date" value=f.from.clone()/>
+                </div>
+                <div class="field">
+                    <label for="audit-to">"To (UTC)"</label>
+                    <input id="audit-to" name="to" type="date" value=f.to.clone()/>
+                </div>
+            </SubmitOnChange>
+            <noscript><button type="submit" class="btn btn-primary">"Apply"</button></noscript>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the audit trail…"</p> }>
             {move || events.get().map(|result| match result {
                 Ok(list) if list.is_empty() => view! {
                     <section class="card empty-state"><h2>"Nothing matches"</h2>
@@ -152,7 +156,7 @@ fn AuditView() -> impl IntoView {
                 }.into_any(),
                 Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
