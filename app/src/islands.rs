@@ -97,12 +97,18 @@ pub fn SubmitOnChange(children: Children) -> impl IntoView {
 /// A button that opens the server-rendered `<dialog id=dialog>` as a modal: the browser
 /// moves focus into it, keeps it there, and closes it on Escape.
 #[island]
-pub fn OpenDialog(dialog: String, label: String, #[prop(optional)] class: Option<String>) -> impl IntoView {
+pub fn OpenDialog(
+    dialog: String,
+    label: String,
+    #[prop(optional)] class: Option<String>,
+    /// A fuller name for assistive technology, when the label alone is ambiguous.
+    #[prop(optional)] aria_label: Option<String>,
+) -> impl IntoView {
     ready();
     #[cfg(not(feature = "hydrate"))]
     let _ = &dialog;
     view! {
-        <button type="button" class=class.unwrap_or_else(|| "btn btn-ghost btn-sm".into()) on:click=move |_| {
+        <button type="button" class=class.unwrap_or_else(|| "btn btn-ghost btn-sm".into()) aria-label=aria_label on:click=move |_| {
             #[cfg(feature = "hydrate")]
             {
                 use wasm_bindgen::JsCast;

@@ -55,7 +55,8 @@ test('without JavaScript, the password can be changed from the settings page', a
   await page.getByLabel('New password', { exact: true }).fill(next);
   await page.getByLabel('Repeat the new password').fill(next);
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page).toHaveURL(/\/portal\/settings\??$/);
+  await expect(page).toHaveURL(/\/portal\/settings\?changed$/);
+  await expect(page.getByRole('status').filter({ hasText: 'Password changed.' })).toBeVisible();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Email').fill(email);

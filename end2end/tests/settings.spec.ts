@@ -35,12 +35,17 @@ test('changing the password signs out the other browser; other devices can be si
   await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('Your current password is not correct.')).toBeVisible();
+  // A refused form comes back from the server with its error; password fields come back empty.
+  await expect(page.getByLabel('New password', { exact: true })).toHaveValue('');
   await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('Repeat the new password').fill('something else entirely');
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('The two new passwords do not match.')).toBeVisible();
   await expect(page.getByText('Your current password is not correct.')).toBeHidden();
 
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Password changed.' })).toBeVisible();

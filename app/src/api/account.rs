@@ -101,6 +101,7 @@ pub async fn change_password(current_password: String, new_password: String, con
     let svc = ssr::services()?;
     let token = svc.change_password(&caller, &current_password, &new_password, &ssr::request_meta()).await?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
+    ssr::redirect("/portal/settings?changed");
     Ok(())
 }
 
@@ -109,7 +110,9 @@ pub async fn change_password(current_password: String, new_password: String, con
 pub async fn end_session(id: String) -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
     let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
-    Ok(ssr::services()?.end_session(&caller, &token, &id, &ssr::request_meta()).await?)
+    ssr::services()?.end_session(&caller, &token, &id, &ssr::request_meta()).await?;
+    ssr::redirect("/portal/settings?ended=one");
+    Ok(())
 }
 
 /// Signs out every other device of the caller; returns how many.
@@ -118,6 +121,7 @@ pub async fn end_other_sessions() -> Result<i64, AppError> {
     let caller = ssr::require_caller().await?;
     let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
     let ended = ssr::services()?.end_other_sessions(&caller, &token, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/portal/settings?ended={ended}"));
     Ok(i64::try_from(ended).unwrap_or(i64::MAX))
 }
 

@@ -3,50 +3,47 @@
 
 use crate::api::{get_account, ChangePassword, EndOtherSessions, EndSession};
 use crate::components::auth_form::new_password_hint;
-use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, TextField};
+use crate::islands::OpenDialog;
+use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
 use keyport_core::dto::{AccountView, SessionView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-/// The settings page.
+/// The settings page, drawn on the server: the password form and the sign-out buttons are
+/// plain forms (the sign-outs confirmed in native dialogs), and each answer is a fresh page
+/// that says what happened.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    let account = Resource::new(|| (), |_| get_account());
+    let (changed, ended) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("changed").is_some(), q.get("ended")));
+    let status = match ended.as_deref() {
+        Some("one") => "Device signed out.".to_owned(),
+        Some("0") => "No other device was signed in.".to_owned(),
+        Some("1") => "Signed out 1 other device.".to_owned(),
+        Some(n) if n.parse::<u32>().is_ok() => format!("Signed out {n} other devices."),
+        _ => String::new(),
+    };
     view! {
         <Title text="Settings"/>
         <header class="page-header">
             <h1>"Settings"</h1>
             <p class="muted">"Your own account: how you sign in and where you are signed in. Team name and members are on the " <A href="/portal/team">"Team"</A> " page."</p>
         </header>
-        <SettingsView/>
-    }
-}
-
-/// The account, password and devices cards, reloaded after each change.
-#[island(lazy)]
-fn SettingsView() -> impl IntoView {
-    crate::islands::ready();
-    let change = ServerAction::<ChangePassword>::new();
-    let end_one = ServerAction::<EndSession>::new();
-    let end_others = ServerAction::<EndOtherSessions>::new();
-    let refresh = RwSignal::new(0u32);
-    refresh_on_success(change, refresh);
-    refresh_on_success(end_one, refresh);
-    refresh_on_success(end_others, refresh);
-    let account = Resource::new(move || refresh.get(), |_| get_account());
-    view! {
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading your account…"</p> }>
-            {move || account.get().map(|r| match r {
-                Ok(a) => view! {
-                    <AccountCard account=a.clone()/>
-                    <PasswordCard change/>
-                    <DevicesCard sessions=a.sessions end_one end_others/>
-                }.into_any(),
-                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
-        </Transition>
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading your account…"</p> }>
+            {move || {
+                let status = status.clone();
+                account.get().map(move |r| match r {
+                    Ok(a) => view! {
+                        <AccountCard account=a.clone()/>
+                        <PasswordCard changed/>
+                        <DevicesCard sessions=a.sessions status/>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })
+            }}
+        </Suspense>
     }
 }
 
@@ -64,26 +61,15 @@ fn AccountCard(account: AccountView) -> impl IntoView {
 }
 
 #[component]
-fn PasswordCard(change: ServerAction<ChangePassword>) -> impl IntoView {
+fn PasswordCard(changed: bool) -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
     let error = last_error(change);
-    let pending = change.pending();
-    let form = NodeRef::<leptos::html::Form>::new();
-    // After a change the fields are emptied, so the new password does not linger on screen.
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(f)) = (change.value().get(), form.get()) {
-            f.reset();
-        }
-    });
-    let done = Signal::derive(move || match change.value().get() {
-        Some(Ok(())) => "Password changed. Every other device was signed out, and you got an email about it.".to_owned(),
-        _ => String::new(),
-    });
     view! {
         <section class="card section" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
             <p class="muted small">"Changing it signs out every other device, so a session you forgot about (or someone else's) ends too."</p>
             <FormAlert message=form_error(error, &["current_password", "new_password", "confirm_password"])/>
-            <ActionForm action=change node_ref=form attr:class="form form-narrow" attr:novalidate=true>
+            <ActionForm action=change attr:class="form form-narrow" attr:novalidate=true>
                 <TextField id="current-password" name="current_password" label="Current password" kind="password"
                     autocomplete="current-password" error=field_error(error, "current_password")/>
                 <TextField id="new-password" name="new_password" label="New password" kind="password"
@@ -91,37 +77,20 @@ fn PasswordCard(change: ServerAction<ChangePassword>) -> impl IntoView {
                 <TextField id="confirm-password" name="confirm_password" label="Repeat the new password" kind="password"
                     autocomplete="new-password" error=field_error(error, "confirm_password")/>
                 <div>
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Changing password…" } else { "Change password" }}
-                    </button>
+                    <button type="submit" class="btn btn-primary">"Change password"</button>
                 </div>
             </ActionForm>
-            <p class="alert alert-ok" role="status" hidden=move || done.get().is_empty()>{done}</p>
+            {changed.then(|| view! {
+                <p class="alert alert-ok" role="status">"Password changed. Every other device was signed out, and you got an email about it."</p>
+            })}
         </section>
     }
 }
 
 #[component]
-fn DevicesCard(sessions: Vec<SessionView>, end_one: ServerAction<EndSession>, end_others: ServerAction<EndOtherSessions>) -> impl IntoView {
-    let to_end: RwSignal<Option<SessionView>> = RwSignal::new(None);
-    let asking_all = RwSignal::new(false);
-    // The dialogs close once their action went through.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = end_one.value().get() {
-            to_end.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = end_others.value().get() {
-            asking_all.set(false);
-        }
-    });
-    let status = Signal::derive(move || match (end_others.value().get(), end_one.value().get()) {
-        (Some(Ok(0)), _) => "No other device was signed in.".to_owned(),
-        (Some(Ok(n)), _) => format!("Signed out {n} other device{}.", if n == 1 { "" } else { "s" }),
-        (_, Some(Ok(()))) => "Device signed out.".to_owned(),
-        _ => String::new(),
-    });
+fn DevicesCard(sessions: Vec<SessionView>, status: String) -> impl IntoView {
+    let end_one = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
     let others = sessions.iter().filter(|s| !s.current).count();
     let count = sessions.len();
     view! {
@@ -129,15 +98,18 @@ fn DevicesCard(sessions: Vec<SessionView>, end_one: ServerAction<EndSession>, en
             <div class="section-head">
                 <h2 id="devices-title">{format!("Signed-in devices ({count})")}</h2>
                 {(others > 0).then(|| view! {
-                    <button type="button" class="btn btn-danger-ghost" on:click=move |_| asking_all.set(true)>"Sign out all other devices"</button>
+                    <OpenDialog dialog="end-others-dialog".to_string() label="Sign out all other devices".to_string()
+                        class="btn btn-danger-ghost".to_string()/>
                 })}
             </div>
+            <FormAlert message=error_message(end_one)/>
+            <FormAlert message=error_message(end_others)/>
             <p class="small muted" role="status">{status}</p>
             {(others == 0).then(|| view! { <p class="muted small">"Only this browser is signed in to your account."</p> })}
             <ul class="device-list">
                 {sessions.into_iter().map(|s| {
                     let device = s.device();
-                    let row = s.clone();
+                    let dialog = format!("end-session-{}", s.id);
                     view! {
                         <li class="device">
                             <div class="device-main">
@@ -151,37 +123,36 @@ fn DevicesCard(sessions: Vec<SessionView>, end_one: ServerAction<EndSession>, en
                             </div>
                             {(!s.current).then(|| view! {
                                 // Two devices can share a name; the sign-in time tells them apart.
-                                <button type="button" class="btn btn-ghost btn-sm"
-                                    aria-label=format!("Sign out {device} (signed in {})", crate::format::date_time(s.created_at))
-                                    on:click=move |_| to_end.set(Some(row.clone()))>"Sign out"</button>
+                                <OpenDialog dialog=dialog.clone() label="Sign out".to_string()
+                                    aria_label=format!("Sign out {device} (signed in {})", crate::format::date_time(s.created_at))/>
+                                <dialog id=dialog.clone() class="dialog native-dialog" aria-labelledby=format!("{dialog}-title")>
+                                    <h2 id=format!("{dialog}-title")>{format!("Sign out {device}?")}</h2>
+                                    <p>"That browser will have to sign in again with your password."</p>
+                                    <ActionForm action=end_one>
+                                        <input type="hidden" name="id" value=s.id.clone()/>
+                                        {confirm_buttons("Sign out")}
+                                    </ActionForm>
+                                </dialog>
                             })}
                         </li>
                     }
                 }).collect_view()}
             </ul>
         </section>
-        {move || to_end.get().map(|s| {
-            let id = s.id.clone();
-            view! {
-                <ConfirmDialog id="end-session-title" title=format!("Sign out {}?", s.device())
-                    confirm=("Sign out", "Signing out…")
-                    pending=end_one.pending().into()
-                    error=error_message(end_one)
-                    on_confirm=Callback::new(move |_| { end_one.dispatch(EndSession { id: id.clone() }); })
-                    on_close=Callback::new(move |_| to_end.set(None))>
-                    <p>"That browser will have to sign in again with your password."</p>
-                </ConfirmDialog>
-            }
-        })}
-        <Show when=move || asking_all.get()>
-            <ConfirmDialog id="end-others-title" title="Sign out all other devices?".to_owned()
-                confirm=("Sign out others", "Signing out…")
-                pending=end_others.pending().into()
-                error=error_message(end_others)
-                on_confirm=Callback::new(move |_| { end_others.dispatch(EndOtherSessions {}); })
-                on_close=Callback::new(move |_| asking_all.set(false))>
-                <p>"Every browser but this one will have to sign in again. If you think someone else knows your password, change it too."</p>
-            </ConfirmDialog>
-        </Show>
+        <dialog id="end-others-dialog" class="dialog native-dialog" aria-labelledby="end-others-title">
+            <h2 id="end-others-title">"Sign out all other devices?"</h2>
+            <p>"Every browser but this one will have to sign in again. If you think someone else knows your password, change it too."</p>
+            <ActionForm action=end_others>{confirm_buttons("Sign out others")}</ActionForm>
+        </dialog>
+    }
+}
+
+/// Cancel (closes the dialog, sends nothing) and the danger button that sends the form.
+fn confirm_buttons(confirm: &'static str) -> impl IntoView {
+    view! {
+        <div class="dialog-actions">
+            <button type="submit" class="btn btn-ghost" formmethod="dialog" formnovalidate=true>"Cancel"</button>
+            <button type="submit" class="btn btn-danger">{confirm}</button>
+        </div>
     }
 }
