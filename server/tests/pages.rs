@@ -75,15 +75,37 @@ async fn a_form_posted_without_javascript_returns_to_its_page_with_the_error_or_
             .form(&[("email", email), ("password", password.to_owned())])
             .send()
     };
-    let res = post("short", helpers::email()).await.unwrap();
+    let typed = helpers::email();
+    let res = post("short", typed.clone()).await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND, "not a 400 page of JSON");
     let location = res.headers().get("location").unwrap().to_str().unwrap().to_owned();
     assert!(location.starts_with(&referer) && location.contains("__err="), "{location}");
-    // The page it returns to shows the message.
-    let html = app.client().get(&location).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    // The address typed comes back in a short-lived cookie only scripts cannot read; never the
+    // password.
+    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-keyport_form_email=")).expect("the typed address is remembered");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=120"), "{cookie}");
+    assert!(!cookie.contains("short"), "the password never travels back");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    // The page it returns to shows the message, and the address in its field.
+    let html = app.client().get(&location).header("accept", "text/html").header("cookie", &pair).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Use at least"), "the form's page shows the server's message");
+    assert!(html.contains(&format!("value=\"{typed}\"")), "the address typed is in the field again");
 
-    let res = post(helpers::PASSWORD, helpers::email()).await.unwrap();
+    // Failing again from that page keeps only the newest error in the address.
+    let again = app.client().post(format!("{}/api/register", app.base))
+        .header("sec-fetch-site", "same-origin").header("accept", "text/html").header("referer", &location)
+        .form(&[("email", "not-an-email"), ("password", helpers::PASSWORD)]).send().await.unwrap();
+    let second = again.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(second.matches("__err=").count(), 1, "{second}");
+
+    let res = app.client().post(format!("{}/api/register", app.base))
+        .header("sec-fetch-site", "same-origin").header("accept", "text/html").header("referer", &referer)
+        .header("cookie", &pair)
+        .form(&[("email", typed.as_str()), ("password", helpers::PASSWORD)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers().get("location").unwrap(), "/portal");
+    let cleared = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
+        .any(|c| c.starts_with("__Host-keyport_form_email=;") && c.contains("Max-Age=0"));
+    assert!(cleared, "a form that went through forgets the address");
 }

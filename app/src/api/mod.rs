@@ -119,6 +119,13 @@ pub mod ssr {
         set_cookie(&format!("{FORM_EMAIL_COOKIE}={encoded}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=120"));
     }
 
+    /// Drops the remembered address once the form went through.
+    pub fn forget_form_email() {
+        if remembered_form_email().is_some() {
+            set_cookie(&format!("{FORM_EMAIL_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        }
+    }
+
     /// The email address a failed plain form left behind, if any.
     pub fn remembered_form_email() -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
