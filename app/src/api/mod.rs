@@ -41,10 +41,15 @@ pub mod ssr {
 
     /// The session token in a request's `Cookie` headers, if any.
     pub fn session_token_from(headers: &http::HeaderMap) -> Option<String> {
+        cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
+    /// The value of the cookie `name` in a request's `Cookie` headers, if sent.
+    fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
         headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
             h.split(';').find_map(|c| {
                 let (k, v) = c.trim().split_once('=')?;
-                (k == SESSION_COOKIE && !v.is_empty()).then(|| v.to_owned())
+                (k == name).then_some(v)
             })
         })
     }
@@ -129,12 +134,7 @@ pub mod ssr {
     /// The email address a failed plain form left behind, if any.
     pub fn remembered_form_email() -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
-        let raw = parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
-            h.split(';').find_map(|c| {
-                let (k, v) = c.trim().split_once('=')?;
-                (k == FORM_EMAIL_COOKIE).then(|| v.to_owned())
-            })
-        })?;
+        let raw = cookie(&parts.headers, FORM_EMAIL_COOKIE)?;
         let mut out = Vec::with_capacity(raw.len());
         let bytes = raw.as_bytes();
         let mut i = 0;
