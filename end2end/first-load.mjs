@@ -15,7 +15,7 @@ const base = process.argv[2];
 if (!base) throw new Error('usage: node first-load.mjs BASE_URL');
 
 const PROFILE = { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8, offline: false };
-const PUBLIC_PAGES = ['/portal/login', '/portal/register', '/portal/forgot'];
+const PUBLIC_PAGES = ['/portal/login', '/portal/register', '/portal/forgot', '/portal/invite/a-link-from-an-email', '/portal/reset/a-link-from-an-email'];
 const SIGNED_IN_PAGES = ['/portal', '/portal/keys', '/portal/usage', '/portal/team', '/portal/audit', '/portal/settings'];
 
 const browser = await chromium.launch({

@@ -31,8 +31,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Pages without islands (their forms are plain HTML): they load no WASM at all.
+/// Pages without islands (their forms are plain HTML): they load no WASM at all. The
+/// invitation and password-reset pages are these followed by their token.
 const WITHOUT_ISLANDS: [&str; 3] = ["/portal/login", "/portal/register", "/portal/forgot"];
+const WITHOUT_ISLANDS_UNDER: [&str; 2] = ["/portal/invite/", "/portal/reset/"];
 
 /// The script that loads the WASM and hydrates the page's islands; on a page without
 /// islands, only the flag that tells browser tests the page is live.
@@ -41,7 +43,7 @@ fn islands_script(options: LeptosOptions) -> impl IntoView {
     let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned()).unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
     let path = String::new();
-    if WITHOUT_ISLANDS.contains(&path.as_str()) {
+    if WITHOUT_ISLANDS.contains(&path.as_str()) || WITHOUT_ISLANDS_UNDER.iter().any(|p| path.starts_with(p)) {
         view! { <script nonce=use_nonce()>"window.__keyport_hydrated = true;"</script> }.into_any()
     } else {
         view! { <HydrationScripts options islands=true/> }.into_any()

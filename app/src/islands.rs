@@ -105,18 +105,33 @@ pub fn OpenDialog(
     #[prop(optional)] aria_label: Option<String>,
 ) -> impl IntoView {
     ready();
+    #[cfg(feature = "hydrate")]
+    let find = {
+        let dialog = dialog.clone();
+        move || {
+            use wasm_bindgen::JsCast;
+            web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&dialog))
+                .and_then(|d| d.dyn_into::<web_sys::HtmlDialogElement>().ok())
+        }
+    };
+    // A dialog the server drew open (its form came back refused) becomes a modal one.
+    #[cfg(feature = "hydrate")]
+    Effect::new({
+        let find = find.clone();
+        move |_| {
+            if let Some(d) = find().filter(|d| d.open() && !d.matches(":modal").unwrap_or(false)) {
+                d.close();
+                let _ = d.show_modal();
+            }
+        }
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = &dialog;
     view! {
         <button type="button" class=class.unwrap_or_else(|| "btn btn-ghost btn-sm".into()) aria-label=aria_label on:click=move |_| {
             #[cfg(feature = "hydrate")]
-            {
-                use wasm_bindgen::JsCast;
-                if let Some(d) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&dialog))
-                    .and_then(|d| d.dyn_into::<web_sys::HtmlDialogElement>().ok())
-                {
-                    let _ = d.show_modal();
-                }
+            if let Some(d) = find() {
+                let _ = d.show_modal();
             }
         }>{label}</button>
     }
@@ -124,32 +139,33 @@ pub fn OpenDialog(
 
 /// A part of the page that stays live: every `every_ms` it loads the page again in the
 /// background and puts in the same part of the fresh copy (found by `id`). Everything in
-/// it is drawn on the server, so none of its code travels to the browser.
+/// it is drawn on the server, so none of its code travels to the browser. A page with
+/// several live regions loads itself once per tick for all of them (the first one's timer).
 #[island]
 pub fn LiveRegion(id: String, every_ms: u32, children: Children) -> impl IntoView {
     ready();
     #[cfg(feature = "hydrate")]
-    {
-        let target = id.clone();
-        Effect::new(move |_| {
-            let target = target.clone();
-            let timer = gloo_timers::callback::Interval::new(every_ms, move || {
-                let target = target.clone();
-                leptos::task::spawn_local(async move { refresh_region(&target).await });
-            });
-            let timer = send_wrapper::SendWrapper::new(timer);
-            on_cleanup(move || drop(timer));
+    Effect::new(move |_| {
+        let Some(w) = web_sys::window() else { return };
+        if js_sys::Reflect::get(&w, &"__keyport_live".into()).ok().is_some_and(|v| v.is_truthy()) {
+            return;
+        }
+        let _ = js_sys::Reflect::set(&w, &"__keyport_live".into(), &true.into());
+        let timer = gloo_timers::callback::Interval::new(every_ms, move || {
+            leptos::task::spawn_local(refresh_regions());
         });
-    }
+        let timer = send_wrapper::SendWrapper::new(timer);
+        on_cleanup(move || drop(timer));
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = every_ms;
     view! { <div id=id class="live-region">{children()}</div> }
 }
 
-/// Replaces the contents of element `id` with those of the same element in a fresh copy of
-/// the page. A failed load leaves what is shown (the next tick tries again).
+/// Replaces the contents of every live region with those of the same element in a fresh
+/// copy of the page. A failed load leaves what is shown (the next tick tries again).
 #[cfg(feature = "hydrate")]
-async fn refresh_region(id: &str) {
+async fn refresh_regions() {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let Some(w) = web_sys::window() else { return };
@@ -165,9 +181,12 @@ async fn refresh_region(id: &str) {
     let Some(text) = text.as_string() else { return };
     let Ok(parser) = web_sys::DomParser::new() else { return };
     let Ok(fresh) = parser.parse_from_string(&text, web_sys::SupportedType::TextHtml) else { return };
-    let (Some(new), Some(old)) = (fresh.get_element_by_id(id), w.document().and_then(|d| d.get_element_by_id(id))) else {
-        return;
-    };
-    old.set_inner_html(&new.inner_html());
-    local_times_in(&old);
+    let Some(regions) = w.document().and_then(|d| d.query_selector_all(".live-region[id]").ok()) else { return };
+    for i in 0..regions.length() {
+        let Some(old) = regions.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
+        if let Some(new) = fresh.get_element_by_id(&old.id()) {
+            old.set_inner_html(&new.inner_html());
+            local_times_in(&old);
+        }
+    }
 }

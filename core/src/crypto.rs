@@ -66,6 +66,42 @@ impl ServerSecret {
         mac.update(email_id.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
+
+    /// Encrypts and authenticates `plain` for `purpose` (XChaCha20-Poly1305 under a key
+    /// derived from the server secret, a random nonce). `bound_to` is authenticated but not
+    /// stored: [`ServerSecret::open`] succeeds only with the same value (a session, say).
+    /// URL-safe base64, fit for a cookie.
+    pub fn seal(&self, purpose: &str, bound_to: &[u8], plain: &[u8]) -> String {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.sealing_key(purpose).into());
+        let mut nonce = [0u8; 24];
+        os_rng().fill_bytes(&mut nonce);
+        let sealed = cipher.encrypt(&nonce.into(), Payload { msg: plain, aad: bound_to }).expect("encrypting in memory cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// The plain bytes of something [`ServerSecret::seal`] made for `purpose` and `bound_to`,
+    /// or `None` if it was made for anything else, altered, or is not such a value at all.
+    pub fn open(&self, purpose: &str, bound_to: &[u8], sealed: &str) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if raw.len() < 24 + 16 {
+            return None;
+        }
+        let (nonce, body) = raw.split_at(24);
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.sealing_key(purpose).into());
+        cipher.decrypt(nonce.into(), Payload { msg: body, aad: bound_to }).ok()
+    }
+
+    /// A key of its own per purpose, so nothing sealed for one use opens for another.
+    fn sealing_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("hmac takes any key length");
+        mac.update(b"keyport sealing key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// Compares two hashes in constant time.
@@ -123,6 +159,25 @@ pub fn new_id(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_open_only_for_their_purpose_binding_and_secret() {
+        let a = ServerSecret::new(vec![1; 32]).unwrap();
+        let b = ServerSecret::new(vec![2; 32]).unwrap();
+        let sealed = a.seal("new-key", b"session-1", b"kp_live_secret");
+        assert!(!sealed.contains("kp_live"), "the value is encrypted");
+        assert_ne!(sealed, a.seal("new-key", b"session-1", b"kp_live_secret"), "a fresh nonce each time");
+        assert_eq!(a.open("new-key", b"session-1", &sealed).as_deref(), Some(&b"kp_live_secret"[..]));
+        assert_eq!(a.open("new-key", b"session-2", &sealed), None, "another session cannot open it");
+        assert_eq!(a.open("settings", b"session-1", &sealed), None, "another purpose cannot open it");
+        assert_eq!(b.open("new-key", b"session-1", &sealed), None, "another server secret cannot open it");
+        let mut altered = sealed.into_bytes();
+        let last = altered.len() - 1;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(a.open("new-key", b"session-1", std::str::from_utf8(&altered).unwrap()), None, "tampering is detected");
+        assert_eq!(a.open("new-key", b"session-1", "not base64!"), None);
+        assert_eq!(a.open("new-key", b"session-1", ""), None);
+    }
 
     #[test]
     fn key_hash_depends_on_the_secret() {

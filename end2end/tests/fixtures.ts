@@ -80,6 +80,16 @@ export async function nav(page: Page, name: string) {
   await follow(page, link);
 }
 
+/**
+ * Sends a plain form by clicking `button` and waits until the page it leads to (a fresh
+ * document: the old one is marked) has its islands live.
+ */
+export async function submit(page: Page, button: import('@playwright/test').Locator) {
+  await page.evaluate(() => ((window as any).__keyport_left = true));
+  await button.click();
+  await page.waitForFunction(() => !(window as any).__keyport_left && (window as any).__keyport_hydrated === true, null, { timeout: 20_000 });
+}
+
 /** Clicks a link (a plain page load) and waits until the new page's islands are live. */
 export async function follow(page: Page, link: import('@playwright/test').Locator) {
   const href = await link.getAttribute('href');

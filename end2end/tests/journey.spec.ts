@@ -1,4 +1,4 @@
-import { test, expect, operatorToken, register, hydrated, PASSWORD, uniqueEmail, nav, follow } from './fixtures';
+import { test, expect, operatorToken, register, hydrated, PASSWORD, uniqueEmail, nav, follow, submit } from './fixtures';
 
 test('a newcomer signs up, creates a key, copies it, uses it, watches usage rise and revokes it', async ({ page, context, request, baseURL }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
@@ -25,7 +25,7 @@ test('a newcomer signs up, creates a key, copies it, uses it, watches usage rise
   await create.getByLabel('Name').fill('Production server');
   await create.getByLabel('Live').check();
   await create.getByLabel('Expires').selectOption('90');
-  await create.getByRole('button', { name: 'Create key' }).click();
+  await submit(page, create.getByRole('button', { name: 'Create key' }));
 
   // The show-once dialog: masked by default, copy without revealing.
   const shown = page.getByRole('dialog', { name: 'Your new API key' });

@@ -1,4 +1,4 @@
-import { test, expect, operatorToken, register, hydrated, nav, follow } from './fixtures';
+import { test, expect, operatorToken, register, hydrated, nav, follow, submit } from './fixtures';
 
 test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h grace and revokes the old key', async ({ page, context, request, baseURL }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
@@ -14,7 +14,10 @@ test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h 
   await create.getByRole('button', { name: 'Create key' }).click();
   await expect(create.getByText('Enter a whole number from 1 to 1000.')).toBeVisible();
   await create.getByLabel('Requests per minute').fill('300');
-  await create.getByRole('button', { name: 'Create key' }).click();
+  // A refused form comes back with what was typed: the name, the scope ticked, the rest.
+  await expect(create.getByLabel('Name')).toHaveValue('Checkout service');
+  await expect(create.getByRole('checkbox', { name: 'payments:write' })).toBeChecked();
+  await submit(page, create.getByRole('button', { name: 'Create key' }));
 
   const shown = page.getByRole('dialog', { name: 'Your new API key' });
   await shown.getByRole('button', { name: 'JavaScript' }).click();
@@ -38,7 +41,7 @@ test('a developer creates a scoped key, copies a snippet, rotates it with a 1 h 
   await page.getByRole('button', { name: 'Rotate key' }).click();
   const rotate = page.getByRole('dialog', { name: 'Rotate this key' });
   await rotate.getByLabel('1 hour').check();
-  await rotate.getByRole('button', { name: 'Rotate key' }).click();
+  await submit(page, rotate.getByRole('button', { name: 'Rotate key' }));
   const fresh = page.getByRole('dialog', { name: 'Your new key (rotated)' });
   await fresh.getByRole('button', { name: 'Copy', exact: true }).click();
   await expect(fresh.getByRole('status')).toHaveText('Key copied to the clipboard.');

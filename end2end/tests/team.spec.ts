@@ -78,6 +78,7 @@ test('an owner invites a viewer, who joins from a second browser, may only look,
   await expect(role).toHaveValue('viewer');
   await role.selectOption('member');
   await expect(page.getByText('Role updated.')).toBeVisible();
+  await hydrated(page);
   await page.getByRole('button', { name: `Remove ${viewerEmail}` }).click();
   const confirm = page.getByRole('dialog', { name: `Remove ${viewerEmail}?` });
   await confirm.getByRole('button', { name: 'Remove member' }).click();

@@ -139,6 +139,7 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     }
     let path = req.uri().path();
     let form_post = path.starts_with("/api/");
+    let referer = form_post.then(|| req.headers().get(header::REFERER).cloned()).flatten();
     let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
     let cache = asset.then(|| {
         if keyport_app::assets::is_hashed(path.rsplit('/').next().unwrap_or("")) {
@@ -152,7 +153,7 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let h = res.headers_mut();
     if form_post {
-        only_last_form_error(h);
+        tidy_form_redirect(h, referer.as_ref());
     }
     match &nonce {
         Some(n) => {
@@ -188,11 +189,23 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
 
 /// A plain form that fails is sent back to the page it came from with the error in the
 /// query (`__path`, `__err`). Failing again from that page would add a second pair after the
-/// first, and the page would show the old error: only the newest pair is kept.
-fn only_last_form_error(h: &mut http::HeaderMap) {
+/// first, and the page would show the old error: only the newest pair is kept. A form that
+/// goes through is sent back to the page as it was (`Location` is the `Referer`): an error
+/// that page still had in its address is gone now, and is dropped.
+fn tidy_form_redirect(h: &mut http::HeaderMap, referer: Option<&HeaderValue>) {
     let Some(location) = h.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned) else { return };
     let Some((path, query)) = location.split_once('?') else { return };
     let pairs: Vec<&str> = query.split('&').collect();
+    if referer.is_some_and(|r| r.as_bytes() == location.as_bytes()) {
+        let kept: Vec<&str> = pairs.iter().copied().filter(|p| !(p.starts_with("__err=") || p.starts_with("__path="))).collect();
+        if kept.len() < pairs.len() {
+            let to = if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) };
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                h.insert(header::LOCATION, v);
+            }
+        }
+        return;
+    }
     let last = |key: &str| pairs.iter().rposition(|p| p.starts_with(key));
     let (Some(last_err), last_path) = (last("__err="), last("__path=")) else { return };
     if pairs.iter().filter(|p| p.starts_with("__err=")).count() < 2 {
@@ -217,12 +230,27 @@ mod tests {
     fn a_form_failing_twice_shows_only_the_newest_error() {
         let mut h = http::HeaderMap::new();
         h.insert(header::LOCATION, HeaderValue::from_static("http://h/portal/login?next=%2Fportal%2Fkeys&__path=%2Fapi%2Flogin&__err=OLD&__path=%2Fapi%2Flogin&__err=NEW"));
-        only_last_form_error(&mut h);
+        let came_from = HeaderValue::from_static("http://h/portal/login?next=%2Fportal%2Fkeys&__path=%2Fapi%2Flogin&__err=OLD");
+        tidy_form_redirect(&mut h, Some(&came_from));
         assert_eq!(h[header::LOCATION], "http://h/portal/login?next=%2Fportal%2Fkeys&__path=%2Fapi%2Flogin&__err=NEW");
         let mut one = http::HeaderMap::new();
         one.insert(header::LOCATION, HeaderValue::from_static("/portal/login?__path=%2Fapi%2Flogin&__err=A"));
-        only_last_form_error(&mut one);
+        tidy_form_redirect(&mut one, Some(&HeaderValue::from_static("/portal/login")));
         assert_eq!(one[header::LOCATION], "/portal/login?__path=%2Fapi%2Flogin&__err=A");
+    }
+
+    #[test]
+    fn a_form_that_goes_through_drops_the_error_its_page_still_showed() {
+        let page = HeaderValue::from_static("http://h/portal/keys?created=key_1&__path=%2Fapi%2Fkeys%2Fcreate&__err=OLD");
+        let mut h = http::HeaderMap::new();
+        h.insert(header::LOCATION, page.clone());
+        tidy_form_redirect(&mut h, Some(&page));
+        assert_eq!(h[header::LOCATION], "http://h/portal/keys?created=key_1");
+        let bare = HeaderValue::from_static("http://h/portal/keys?__path=%2Fapi%2Fkeys%2Frevoke&__err=OLD");
+        let mut b = http::HeaderMap::new();
+        b.insert(header::LOCATION, bare.clone());
+        tidy_form_redirect(&mut b, Some(&bare));
+        assert_eq!(b[header::LOCATION], "http://h/portal/keys");
     }
 
     #[test]

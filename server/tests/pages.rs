@@ -83,7 +83,7 @@ async fn a_form_posted_without_javascript_returns_to_its_page_with_the_error_or_
     // The address typed comes back in a short-lived cookie only scripts cannot read; never the
     // password.
     let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("__Host-keyport_form_email=")).expect("the typed address is remembered");
+        .find(|c| c.starts_with("__Host-keyport_form=")).expect("the typed address is remembered");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=120"), "{cookie}");
     assert!(!cookie.contains("short"), "the password never travels back");
     let pair = cookie.split(';').next().unwrap().to_owned();
@@ -106,6 +106,60 @@ async fn a_form_posted_without_javascript_returns_to_its_page_with_the_error_or_
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers().get("location").unwrap(), "/portal");
     let cleared = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
-        .any(|c| c.starts_with("__Host-keyport_form_email=;") && c.contains("Max-Age=0"));
+        .any(|c| c.starts_with("__Host-keyport_form=;") && c.contains("Max-Age=0"));
     assert!(cleared, "a form that went through forgets the address");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_created_by_a_plain_form_is_shown_once_on_the_page_it_leads_to_and_to_nobody_else() {
+    let app = helpers::spawn_app().await;
+    let owner = app.new_user().await;
+    let stranger = app.new_user().await;
+    let session = format!("__Host-keyport_session={}", owner.cookie);
+    let referer = format!("{}/portal/keys", app.base);
+    let res = app.client().post(format!("{}/api/keys/create", app.base))
+        .header("sec-fetch-site", "same-origin").header("accept", "text/html").header("referer", &referer).header("cookie", &session)
+        .form(&[("name", "Plain form"), ("environment", "live"), ("expiry", "never"), ("scope[]", "payments:read"), ("scope[]", "payments:write")])
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.strip_prefix("/portal/keys?created=").expect("sent to the keys page, naming the key").to_owned();
+    let handed = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-keyport_new_key=")).expect("the key travels in a cookie");
+    assert!(handed.contains("HttpOnly") && handed.contains("SameSite=Strict") && handed.contains("Secure") && handed.contains("Max-Age=300"), "{handed}");
+    let body = res.text().await.unwrap();
+    assert!(full_keys(&body).is_empty() && !handed.contains("kp_live_"), "neither the answer nor the cookie holds the key in the clear");
+    let key = app.services.get_key(&app.services.authenticate(&owner.cookie).await.unwrap().unwrap(), &id).await.unwrap();
+    assert_eq!(key.scopes, ["payments:read", "payments:write"], "each ticked box is a scope");
+    let sealed = handed.split(';').next().unwrap().to_owned();
+
+    // Another session presenting the sealed cookie learns nothing.
+    let theirs = app.client().get(format!("{}{location}", app.base)).header("accept", "text/html")
+        .header("cookie", format!("__Host-keyport_session={}; {sealed}", stranger.cookie)).send().await.unwrap();
+    assert!(full_keys(&theirs.text().await.unwrap()).is_empty());
+
+    // The owner's next page shows it, once, and clears the cookie.
+    let page = app.client().get(format!("{}{location}", app.base)).header("accept", "text/html")
+        .header("cookie", format!("{session}; {sealed}")).send().await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let cleared = page.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("__Host-keyport_new_key=;"));
+    assert!(cleared, "the page that shows the key forgets it");
+    let html = page.text().await.unwrap();
+    let shown = full_keys(&html);
+    assert!(html.contains("Your new API key") && !shown.is_empty(), "the key is on the page");
+    assert!(shown.iter().all(|k| k.starts_with(key.masked.split('…').next().unwrap())), "and it is this key");
+    let again = app.client().get(format!("{}{location}", app.base)).header("accept", "text/html").header("cookie", &session).send().await.unwrap();
+    let again = again.text().await.unwrap();
+    assert!(!again.contains("Your new API key") && full_keys(&again).is_empty(), "a reload shows it no more");
+}
+
+/// Every whole live key in `text` (a masked one, `kp_live_abcd…wxyz`, is not one).
+fn full_keys(text: &str) -> Vec<String> {
+    text.match_indices("kp_live_")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 8..];
+            let n = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+            (n >= 28).then(|| text[i..i + 8 + n].to_owned())
+        })
+        .collect()
 }

@@ -23,7 +23,7 @@ pub async fn register(email: String, password: String) -> Result<(), AppError> {
     let svc = ssr::services()?;
     let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await.inspect_err(|_| ssr::remember_form_email(&email))?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-    ssr::forget_form_email();
+    ssr::forget_form();
     ssr::redirect("/portal");
     Ok(())
 }
@@ -56,7 +56,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     match svc.login(&email, &password, &ssr::request_meta(), previous.as_deref()).await {
         Ok((_, token)) => {
             ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-            ssr::forget_form_email();
+            ssr::forget_form();
             ssr::redirect(safe_next(next.as_deref()));
             Ok(())
         }

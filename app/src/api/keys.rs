@@ -19,31 +19,64 @@ pub async fn get_key_options() -> Result<KeyOptions, AppError> {
 }
 
 /// Creates a key; the answer holds the full key, once. `scopes` are separated by spaces or
-/// commas; an empty `ratelimit` takes the default; an empty `quota` means none.
+/// commas (or sent one per `scope[]`, as the form's checkboxes do); an empty `ratelimit`
+/// takes the default; an empty `quota` means none; `expiry` `date` takes `expiry_date`.
+///
+/// From a plain form, the key goes to the keys page sealed in a cookie (see
+/// [`ssr::hand_over_key`]), and a refused form comes back with what was typed.
 #[server(endpoint = "keys/create")]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_key(
     name: String,
     environment: String,
     expiry: String,
+    expiry_date: Option<String>,
     description: Option<String>,
     scopes: Option<String>,
+    scope: Option<Vec<String>>,
     ratelimit: Option<String>,
     quota: Option<String>,
 ) -> Result<CreatedKey, AppError> {
     use keyport_core::services::keys::KeyInput;
     let caller = ssr::require_caller().await?;
     ssr::no_store();
-    let input = KeyInput {
-        name: &name,
-        description: description.as_deref().unwrap_or(""),
-        environment: &environment,
-        scopes: scopes.as_deref().unwrap_or(""),
-        expiry: &expiry,
-        ratelimit: ratelimit.as_deref().unwrap_or(""),
-        quota: quota.as_deref().unwrap_or(""),
-    };
-    Ok(ssr::services()?.create_key(&caller, input, &ssr::request_meta()).await?)
+    let scopes = joined_scopes(scopes, scope);
+    let expiry = if expiry == "date" { expiry_date.clone().unwrap_or_default() } else { expiry };
+    let (description, ratelimit, quota) = (description.unwrap_or_default(), ratelimit.unwrap_or_default(), quota.unwrap_or_default());
+    let input = KeyInput { name: &name, description: &description, environment: &environment, scopes: &scopes, expiry: &expiry, ratelimit: &ratelimit, quota: &quota };
+    let created = ssr::services()?.create_key(&caller, input, &ssr::request_meta()).await.inspect_err(|_| {
+        let mut typed = vec![("name", name.as_str()), ("description", description.as_str()), ("environment", environment.as_str()),
+            ("expiry", expiry.as_str()), ("ratelimit", ratelimit.as_str()), ("quota", quota.as_str())];
+        typed.extend(scopes.split_whitespace().map(|s| ("scope", s)));
+        if let Some(d) = &expiry_date {
+            typed.push(("expiry_date", d));
+        }
+        ssr::remember_form("keys/create", &typed);
+    })?;
+    ssr::forget_form();
+    Ok(handed_over(created, "new", |id| format!("/portal/keys?created={id}")))
+}
+
+/// The scopes of a form: the space- or comma-separated field, and the ticked boxes.
+#[cfg(feature = "ssr")]
+fn joined_scopes(scopes: Option<String>, scope: Option<Vec<String>>) -> String {
+    let mut all = scopes.unwrap_or_default();
+    for s in scope.unwrap_or_default() {
+        all.push(' ');
+        all.push_str(&s);
+    }
+    all
+}
+
+/// A new secret made by a plain form goes to the page `to` names, sealed; the answer then
+/// holds no secret. A script's call gets the key itself.
+#[cfg(feature = "ssr")]
+fn handed_over(created: CreatedKey, kind: &str, to: impl Fn(&str) -> String) -> CreatedKey {
+    if !ssr::hand_over_key(&created, kind) {
+        return created;
+    }
+    ssr::redirect(&to(&created.key.id));
+    CreatedKey { secret: keyport_core::key::PlainKey::new(String::new()), ..created }
 }
 
 /// One key of the active team.
@@ -55,11 +88,28 @@ pub async fn get_key(id: String) -> Result<KeyView, AppError> {
 
 /// Saves a key's name, description, scopes, rate limit and quota.
 #[server(endpoint = "keys/update")]
-pub async fn update_key(id: String, name: String, description: String, scopes: String, ratelimit: String, quota: String) -> Result<KeyView, AppError> {
+#[allow(clippy::too_many_arguments)]
+pub async fn update_key(
+    id: String,
+    name: String,
+    description: String,
+    scopes: Option<String>,
+    scope: Option<Vec<String>>,
+    ratelimit: String,
+    quota: String,
+) -> Result<KeyView, AppError> {
     use keyport_core::services::keys::KeyEdit;
     let caller = ssr::require_caller().await?;
+    let scopes = joined_scopes(scopes, scope);
     let edit = KeyEdit { name: &name, description: &description, scopes: &scopes, ratelimit: &ratelimit, quota: &quota };
-    Ok(ssr::services()?.update_key(&caller, &id, edit, &ssr::request_meta()).await?)
+    let key = ssr::services()?.update_key(&caller, &id, edit, &ssr::request_meta()).await.inspect_err(|_| {
+        let mut typed = vec![("id", id.as_str()), ("name", name.as_str()), ("description", description.as_str()), ("ratelimit", ratelimit.as_str()), ("quota", quota.as_str())];
+        typed.extend(scopes.split_whitespace().map(|s| ("scope", s)));
+        ssr::remember_form("keys/update", &typed);
+    })?;
+    ssr::forget_form();
+    ssr::redirect(&format!("/portal/keys/{}?saved", key.id));
+    Ok(key)
 }
 
 /// Switches a key off; verification answers `DISABLED` until it is enabled.
@@ -82,7 +132,9 @@ pub async fn enable_key(id: String) -> Result<KeyView, AppError> {
 pub async fn rotate_key(id: String, grace: String) -> Result<CreatedKey, AppError> {
     let caller = ssr::require_caller().await?;
     ssr::no_store();
-    Ok(ssr::services()?.rotate_key(&caller, &id, &grace, &ssr::request_meta()).await?)
+    let created = ssr::services()?.rotate_key(&caller, &id, &grace, &ssr::request_meta()).await?;
+    // Back to the old key's page (its grace banner), with the new key shown once.
+    Ok(handed_over(created, "rotated", |new| format!("/portal/keys/{id}?created={new}")))
 }
 
 /// A key's traffic over the last hour and its latest verifications.
@@ -110,7 +162,10 @@ pub async fn approve_key(id: String, reason: String) -> Result<KeyView, AppError
 #[server(endpoint = "keys/deny")]
 pub async fn deny_key(id: String, reason: String) -> Result<KeyView, AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.decide_key(&caller, &id, false, &reason, &ssr::request_meta()).await?)
+    let key = ssr::services()?.decide_key(&caller, &id, false, &reason, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("keys/deny", &[("id", &id), ("reason", &reason)]))?;
+    ssr::forget_form();
+    Ok(key)
 }
 
 /// Gives a key a new secret (shown once); the old one stops working at once.
@@ -118,7 +173,8 @@ pub async fn deny_key(id: String, reason: String) -> Result<KeyView, AppError> {
 pub async fn regenerate_key(id: String) -> Result<CreatedKey, AppError> {
     let caller = ssr::require_caller().await?;
     ssr::no_store();
-    Ok(ssr::services()?.regenerate_key(&caller, &id, &ssr::request_meta()).await?)
+    let created = ssr::services()?.regenerate_key(&caller, &id, &ssr::request_meta()).await?;
+    Ok(handed_over(created, "regenerated", |same| format!("/portal/keys/{same}?created={same}")))
 }
 
 /// Revokes a key of the active team.

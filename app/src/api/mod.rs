@@ -108,47 +108,83 @@ pub mod ssr {
         }
     }
 
-    /// The cookie that carries the email address typed into a plain sign-in or sign-up form
-    /// that failed, so the page it returns to shows it again (two minutes; never the password).
-    const FORM_EMAIL_COOKIE: &str = "__Host-keyport_form_email";
+    /// The cookie that carries what was typed into a plain form that failed, so the page it
+    /// returns to shows it again: two minutes, readable by no script, and never a password
+    /// (callers name the fields that may come back).
+    const FORM_COOKIE: &str = "__Host-keyport_form";
 
-    /// Remembers `email` for the page a failed plain form returns to.
-    pub fn remember_form_email(email: &str) {
-        if !crate::error::plain_form_post() || email.len() > 320 {
+    /// Remembers `fields` of the plain form `form` (a name of the caller's choosing) for the
+    /// page a failure returns to. Forms sent by scripts keep their fields themselves.
+    pub fn remember_form(form: &str, fields: &[(&str, &str)]) {
+        if !crate::error::plain_form_post() {
             return;
         }
-        let encoded: String = email
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"@.-_+".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect();
-        set_cookie(&format!("{FORM_EMAIL_COOKIE}={encoded}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=120"));
-    }
-
-    /// Drops the remembered address once the form went through.
-    pub fn forget_form_email() {
-        if remembered_form_email().is_some() {
-            set_cookie(&format!("{FORM_EMAIL_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        let mut encoded = form_urlencoded::Serializer::new(String::new());
+        encoded.append_pair("__form", form);
+        for (name, value) in fields {
+            encoded.append_pair(name, value);
+        }
+        let encoded = encoded.finish();
+        // Browsers keep about 4 KB per cookie; a form this large is simply not remembered.
+        if encoded.len() <= 3000 {
+            set_cookie(&format!("{FORM_COOKIE}={encoded}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=120"));
         }
     }
 
-    /// The email address a failed plain form left behind, if any.
-    pub fn remembered_form_email() -> Option<String> {
+    /// Drops what a failed form left behind, once a form went through.
+    pub fn forget_form() {
+        if use_context::<http::request::Parts>().is_some_and(|p| cookie(&p.headers, FORM_COOKIE).is_some()) {
+            set_cookie(&format!("{FORM_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        }
+    }
+
+    /// The fields the failed plain form `form` left behind, if it was that form.
+    pub fn remembered_form(form: &str) -> Vec<(String, String)> {
+        let Some(parts) = use_context::<http::request::Parts>() else { return Vec::new() };
+        let Some(raw) = cookie(&parts.headers, FORM_COOKIE) else { return Vec::new() };
+        let mut pairs = form_urlencoded::parse(raw.as_bytes()).into_owned();
+        match pairs.next() {
+            Some((k, v)) if k == "__form" && v == form => pairs.take(64).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Remembers the address typed into a sign-in, sign-up or forgot-password form.
+    pub fn remember_form_email(email: &str) {
+        remember_form("email", &[("email", email)]);
+    }
+
+    /// The cookie that hands a key's secret, created by a plain form, to the page the browser
+    /// is sent to next: sealed under the server secret and bound to the session, five
+    /// minutes at most, and cleared by the page that shows it.
+    const NEW_KEY_COOKIE: &str = "__Host-keyport_new_key";
+    const NEW_KEY_PURPOSE: &str = "new-key";
+
+    /// Hands `created` over to the next page, when it came from a plain form: returns whether
+    /// it did (a script's call gets the key in its answer instead).
+    pub fn hand_over_key(created: &keyport_core::dto::CreatedKey, kind: &str) -> bool {
+        let (Ok(svc), Some(token)) = (services(), session_token()) else { return false };
+        if !crate::error::plain_form_post() {
+            return false;
+        }
+        let plain = format!("{}\n{kind}\n{}", created.key.id, created.secret.expose());
+        let sealed = svc.secret.seal(NEW_KEY_PURPOSE, &keyport_core::crypto::sha256(&token), plain.as_bytes());
+        set_cookie(&format!("{NEW_KEY_COOKIE}={sealed}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"));
+        true
+    }
+
+    /// The secret handed over for key `id` (and how it was made: `new`, `rotated`,
+    /// `regenerated`), once: the cookie is cleared on this response.
+    pub fn take_handed_over_key(id: &str) -> Option<(String, String)> {
         let parts = use_context::<http::request::Parts>()?;
-        let raw = cookie(&parts.headers, FORM_EMAIL_COOKIE)?;
-        let mut out = Vec::with_capacity(raw.len());
-        let bytes = raw.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())?;
-                out.push(hex);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).ok().filter(|e| e.len() <= 320)
+        let sealed = cookie(&parts.headers, NEW_KEY_COOKIE)?.to_owned();
+        set_cookie(&format!("{NEW_KEY_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        let token = session_token_from(&parts.headers)?;
+        let plain = services().ok()?.secret.open(NEW_KEY_PURPOSE, &keyport_core::crypto::sha256(&token), &sealed)?;
+        let plain = String::from_utf8(plain).ok()?;
+        let mut parts = plain.splitn(3, '\n');
+        let (key_id, kind, secret) = (parts.next()?, parts.next()?, parts.next()?);
+        (key_id == id).then(|| (kind.to_owned(), secret.to_owned()))
     }
 
     /// Refuses a new password whose repeat differs, as an error on `confirm_password`.

@@ -62,14 +62,20 @@ pub async fn get_team_details() -> Result<TeamDetails, AppError> {
 #[server(endpoint = "team/update")]
 pub async fn update_team(name: String, description: String) -> Result<TeamDetails, AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.update_team(&caller, &name, &description, &ssr::request_meta()).await?)
+    let team = ssr::services()?.update_team(&caller, &name, &description, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("team/update", &[("name", &name), ("description", &description)]))?;
+    ssr::forget_form();
+    ssr::redirect("/portal/team?saved");
+    Ok(team)
 }
 
 /// Gives a member of the active team another role.
 #[server(endpoint = "team/change-role")]
 pub async fn change_role(user_id: String, role: String) -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.change_role(&caller, &user_id, &role, &ssr::request_meta()).await?)
+    ssr::services()?.change_role(&caller, &user_id, &role, &ssr::request_meta()).await?;
+    ssr::redirect("/portal/team?role=updated");
+    Ok(())
 }
 
 /// Removes a member from the active team.
@@ -84,6 +90,7 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 pub async fn leave_team() -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
     ssr::services()?.leave_team(&caller, &ssr::request_meta()).await?;
+    ssr::redirect("/portal");
     Ok(())
 }
 
@@ -91,7 +98,10 @@ pub async fn leave_team() -> Result<(), AppError> {
 #[server(endpoint = "team/delete")]
 pub async fn delete_team(name: String) -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.delete_team(&caller, &name, &ssr::request_meta()).await?)
+    ssr::services()?.delete_team(&caller, &name, &ssr::request_meta()).await?;
+    // On to another of the caller's teams: every figure there is that team's.
+    ssr::redirect("/portal");
+    Ok(())
 }
 
 /// The active team's pending invitations (owners and admins).
@@ -105,14 +115,20 @@ pub async fn list_invitations() -> Result<Vec<InvitationView>, AppError> {
 #[server(endpoint = "invitations/create")]
 pub async fn invite_member(email: String, role: String, message: String) -> Result<InvitationView, AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.invite(&caller, &email, &role, &message, &ssr::request_meta()).await?)
+    let invitation = ssr::services()?.invite(&caller, &email, &role, &message, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("invitations/create", &[("email", &email), ("role", &role), ("message", &message)]))?;
+    ssr::forget_form();
+    ssr::redirect(&format!("/portal/team?invited={}", invitation.id));
+    Ok(invitation)
 }
 
 /// Sends an invitation again with a fresh link.
 #[server(endpoint = "invitations/resend")]
 pub async fn resend_invitation(id: String) -> Result<InvitationView, AppError> {
     let caller = ssr::require_caller().await?;
-    Ok(ssr::services()?.resend_invitation(&caller, &id, &ssr::request_meta()).await?)
+    let invitation = ssr::services()?.resend_invitation(&caller, &id, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/portal/team?resent={}", invitation.id));
+    Ok(invitation)
 }
 
 /// Withdraws an invitation.

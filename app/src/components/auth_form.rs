@@ -47,10 +47,7 @@ pub fn CredentialFields(
     password_hint: Option<String>,
 ) -> impl IntoView {
     // After a refused plain form post, the address typed before (the password never).
-    #[cfg(feature = "ssr")]
-    let email = crate::api::ssr::remembered_form_email();
-    #[cfg(not(feature = "ssr"))]
-    let email = None::<String>;
+    let email = crate::components::forms::Typed::of("email").get("email");
     view! {
         <TextField id="email" name="email" label="Email" kind="email" autocomplete="email" error=field_error(error, "email")
             value=email/>

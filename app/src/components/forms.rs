@@ -3,6 +3,39 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// What a plain form that failed had typed, for the page it returns to (read on the server
+/// from a short-lived cookie; in the browser there is nothing to read).
+#[derive(Clone, Debug, Default)]
+pub struct Typed(Vec<(String, String)>);
+
+impl Typed {
+    /// The fields left behind by the form named `form`, if that is the form that failed.
+    pub fn of(form: &str) -> Self {
+        #[cfg(feature = "ssr")]
+        return Self(crate::api::ssr::remembered_form(form));
+        #[cfg(not(feature = "ssr"))]
+        {
+            let _ = form;
+            Self::default()
+        }
+    }
+
+    /// The value typed into `name`, if any.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Every value of `name` (ticked checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Whether the form left anything behind.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The error of an action's last result, if it failed.
 pub fn last_error<T>(action: ServerAction<T>) -> Signal<Option<AppError>>
 where
@@ -10,20 +43,6 @@ where
     T::Output: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
-}
-
-/// Bumps `refresh` whenever `action` succeeds, so a page's data reloads (a failed action
-/// reloads nothing, and keeps what was typed).
-pub fn refresh_on_success<T>(action: ServerAction<T>, refresh: RwSignal<u32>)
-where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            refresh.update(|n| *n += 1);
-        }
-    });
 }
 
 /// The text of an action's last error, for a dialog's alert.

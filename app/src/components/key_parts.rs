@@ -1,14 +1,13 @@
-//! Pieces of the key pages: the scope picker, the expiry picker, and the show-once dialog
+//! Pieces of the key pages: the scope picker, the expiry picker and the show-once dialog
 //! with ready-to-paste snippets.
 
-use crate::components::dialog::Dialog;
 use crate::components::icons::{Icon, IconKind};
-use keyport_core::dto::{snippets, CreatedKey};
+use keyport_core::dto::{snippets, KeyStatus, KeyView};
 use keyport_core::validate::Expiry;
 use leptos::prelude::*;
 
-/// Checkboxes for the operator's scopes; the chosen ones travel in a hidden `scopes` input
-/// (space-separated), so the form posts one field whatever is ticked.
+/// Checkboxes for the operator's scopes, posted as `scope[]` (one per ticked box): plain
+/// HTML, nothing to run in the browser.
 #[component]
 pub fn ScopePicker(
     /// Element id prefix.
@@ -20,7 +19,6 @@ pub fn ScopePicker(
     /// The field's error, if any.
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let chosen = RwSignal::new(selected);
     let error_id = format!("{id}-error");
     let described = error_id.clone();
     view! {
@@ -29,24 +27,15 @@ pub fn ScopePicker(
             <p class="hint">"What the key may do. A request needing a scope the key lacks is refused."</p>
             <div class="scope-grid">
                 {catalogue.into_iter().enumerate().map(|(i, scope)| {
-                    let s = scope.clone();
-                    let checked = chosen.with_untracked(|c| c.contains(&scope));
+                    let checked = selected.contains(&scope);
                     view! {
                         <label class="checkbox" for=format!("{id}-{i}")>
-                            <input type="checkbox" id=format!("{id}-{i}") checked=checked
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen.update(|c| {
-                                        c.retain(|x| *x != s);
-                                        if on { c.push(s.clone()); }
-                                    });
-                                }/>
+                            <input type="checkbox" id=format!("{id}-{i}") name="scope[]" value=scope.clone() checked=checked/>
                             <code>{scope}</code>
                         </label>
                     }
                 }).collect_view()}
             </div>
-            <input type="hidden" name="scopes" prop:value=move || chosen.with(|c| c.join(" "))/>
             <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
                 {move || error.get().unwrap_or_default()}
             </p>
@@ -54,24 +43,26 @@ pub fn ScopePicker(
     }
 }
 
-/// The expiry choice: presets, or a date. Posts one `expiry` field.
+/// The expiry choice: presets, or a date (used when "On a date…" is chosen).
 #[component]
-pub fn ExpiryPicker(error: Signal<Option<String>>) -> impl IntoView {
-    let choice = RwSignal::new("never".to_owned());
-    let date = RwSignal::new(String::new());
+pub fn ExpiryPicker(
+    /// The choice typed before a refused form, if any.
+    chosen: Option<String>,
+    /// The date typed before a refused form, if any.
+    date: Option<String>,
+    /// The field's error, if any.
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let chosen = chosen.unwrap_or_else(|| "never".into());
     view! {
         <div class="field">
             <label for="key-expiry">"Expires"</label>
-            <select id="key-expiry" aria-describedby="key-expiry-error" on:change=move |ev| choice.set(event_target_value(&ev))>
-                {Expiry::CHOICES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            <select id="key-expiry" name="expiry" aria-describedby="key-expiry-error">
+                {Expiry::CHOICES.iter().map(|(v, l)| view! { <option value=*v selected=*v == chosen>{*l}</option> }).collect_view()}
             </select>
-            <Show when=move || choice.get() == "date">
-                <label for="key-expiry-date" class="visually-hidden">"Expiry date"</label>
-                <input id="key-expiry-date" type="date" on:input=move |ev| date.set(event_target_value(&ev))/>
-                <p class="hint">"The key works until the end of that day (UTC)."</p>
-            </Show>
-            <input type="hidden" name="expiry"
-                prop:value=move || if choice.get() == "date" { date.get() } else { choice.get() }/>
+            <label for="key-expiry-date" class="small">"Expiry date (with “On a date…”)"</label>
+            <input id="key-expiry-date" name="expiry_date" type="date" value=date/>
+            <p class="hint">"The key works until the end of that day (UTC)."</p>
             <p class="field-error" id="key-expiry-error" role="alert" hidden=move || error.get().is_none()>
                 {move || error.get().unwrap_or_default()}
             </p>
@@ -93,85 +84,103 @@ pub fn copy_to_clipboard(text: String, done: RwSignal<Option<bool>>) {
     let _ = (text, done);
 }
 
-/// The only time a full key is on screen: masked by default, copyable without revealing,
-/// with snippets (curl, JavaScript, Python) that hold it.
+/// The only time a full key is on screen, on the page a plain form led to: masked by default,
+/// copyable without revealing, with snippets (curl, JavaScript, Python) that hold it.
 #[component]
-pub fn ShowOnceDialog(
-    /// The new key.
-    created: CreatedKey,
+pub fn ShowOnce(
+    /// The key's list entry.
+    key: KeyView,
+    /// The full key.
+    secret: String,
     /// The API's base URL, for the snippets.
     api_base_url: String,
     /// The heading.
-    #[prop(default = "Your new API key")]
     title: &'static str,
-    /// Called when the person has saved it.
-    on_close: Callback<()>,
 ) -> impl IntoView {
-    let revealed = RwSignal::new(false);
-    let copied = RwSignal::new(None::<bool>);
-    let secret = StoredValue::new(created.secret.clone());
-    let masked = created.secret.masked();
-    let lang = RwSignal::new(0usize);
-    let snippet_copied = RwSignal::new(None::<bool>);
-    let api = StoredValue::new(api_base_url);
-    // What is shown uses the masked key; what is copied holds the real one.
-    let shown_snippet = {
-        let masked = masked.clone();
-        move || api.with_value(|a| snippets(a, &masked))[lang.get()].1.clone()
-    };
-    let copy_key = move |_| copy_to_clipboard(secret.with_value(|s| s.expose().to_owned()), copied);
-    let copy_snippet = move |_| {
-        let code = api.with_value(|a| secret.with_value(|s| snippets(a, s.expose())))[lang.get_untracked()].1.clone();
-        copy_to_clipboard(code, snippet_copied);
-    };
+    let masked = keyport_core::key::PlainKey::new(secret.clone()).masked();
+    let shown = snippets(&api_base_url, &masked);
+    let copied = snippets(&api_base_url, &secret);
+    let snippets: Vec<(String, String, String)> =
+        shown.into_iter().zip(copied).map(|((lang, shown), (_, copied))| (lang.to_owned(), shown, copied)).collect();
     view! {
-        <Dialog labelled_by="secret-title" on_close>
+        <dialog id="show-once" class="dialog native-dialog" aria-labelledby="secret-title" open=true>
             <h2 id="secret-title">{title}</h2>
             <p class="alert alert-warn">
                 <strong>"This key will never be shown again."</strong>
                 " Copy it now and store it somewhere safe, like a secrets manager."
             </p>
-            <p class="muted small">{format!("{} · {}", created.key.name, created.key.environment)}</p>
-            {(created.key.status == keyport_core::dto::KeyStatus::PendingApproval).then(|| view! {
+            <p class="muted small">{format!("{} · {}", key.name, key.environment)}</p>
+            {(key.status == KeyStatus::PendingApproval).then(|| view! {
                 <p class="alert alert-info" role="note">"This key works once an owner or admin approves it. You will get an email when they decide."</p>
             })}
-            <div class="secret-box">
-                <code aria-label="API key" data-testid="new-key">
-                    {move || if revealed.get() { secret.with_value(|s| s.expose().to_owned()) } else { masked.clone() }}
-                </code>
-                <button type="button" class="btn btn-primary btn-sm" on:click=copy_key>
+            <SecretBox dialog="show-once".to_owned() secret masked snippets/>
+            <form method="dialog" class="dialog-actions">
+                <button type="submit" class="btn btn-primary">"Done, I've saved it"</button>
+            </form>
+        </dialog>
+    }
+}
+
+/// The key and its snippets: copy, reveal, pick a language. Once live it turns the dialog
+/// the server drew open into a modal one (focus inside, Escape closes).
+#[island]
+fn SecretBox(dialog: String, secret: String, masked: String, snippets: Vec<(String, String, String)>) -> impl IntoView {
+    crate::islands::ready();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        if let Some(d) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&dialog))
+            .and_then(|d| d.dyn_into::<web_sys::HtmlDialogElement>().ok())
+        {
+            d.close();
+            let _ = d.show_modal();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &dialog;
+    let revealed = RwSignal::new(false);
+    let copied = RwSignal::new(None::<bool>);
+    let lang = RwSignal::new(0usize);
+    let snippet_copied = RwSignal::new(None::<bool>);
+    let secret = StoredValue::new(secret);
+    let snippets = StoredValue::new(snippets);
+    let langs: Vec<String> = snippets.with_value(|s| s.iter().map(|(l, _, _)| l.clone()).collect());
+    view! {
+        <div class="secret-box">
+            <code aria-label="API key" data-testid="new-key">
+                {move || if revealed.get() { secret.get_value() } else { masked.clone() }}
+            </code>
+            <button type="button" class="btn btn-primary btn-sm" on:click=move |_| copy_to_clipboard(secret.get_value(), copied)>
+                <Icon kind=IconKind::Copy/>
+                {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
+            </button>
+            <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || revealed.get().to_string()
+                on:click=move |_| revealed.update(|r| *r = !*r)>
+                <Icon kind=IconKind::Eye/>
+                {move || if revealed.get() { "Hide key" } else { "Reveal key" }}
+            </button>
+        </div>
+        <p class="small" role="status">
+            {move || match copied.get() {
+                Some(true) => "Key copied to the clipboard.",
+                Some(false) => "Couldn't copy automatically. Reveal the key and copy it by hand.",
+                None => "",
+            }}
+        </p>
+        <div class="snippets">
+            <div class="snippet-tabs" role="group" aria-label="Snippet language">
+                {langs.into_iter().enumerate().map(|(i, l)| view! {
+                    <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || (lang.get() == i).to_string()
+                        on:click=move |_| { lang.set(i); snippet_copied.set(None); }>{l}</button>
+                }).collect_view()}
+                <button type="button" class="btn btn-secondary btn-sm snippet-copy"
+                    on:click=move |_| copy_to_clipboard(snippets.with_value(|s| s[lang.get_untracked()].2.clone()), snippet_copied)>
                     <Icon kind=IconKind::Copy/>
-                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
-                </button>
-                <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || revealed.get().to_string()
-                    on:click=move |_| revealed.update(|r| *r = !*r)>
-                    <Icon kind=IconKind::Eye/>
-                    {move || if revealed.get() { "Hide key" } else { "Reveal key" }}
+                    {move || if snippet_copied.get() == Some(true) { "Snippet copied" } else { "Copy snippet" }}
                 </button>
             </div>
-            <p class="small" role="status">
-                {move || match copied.get() {
-                    Some(true) => "Key copied to the clipboard.",
-                    Some(false) => "Couldn't copy automatically. Reveal the key and copy it by hand.",
-                    None => "",
-                }}
-            </p>
-            <div class="snippets">
-                <div class="snippet-tabs" role="group" aria-label="Snippet language">
-                    {["curl", "JavaScript", "Python"].into_iter().enumerate().map(|(i, l)| view! {
-                        <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || (lang.get() == i).to_string()
-                            on:click=move |_| { lang.set(i); snippet_copied.set(None); }>{l}</button>
-                    }).collect_view()}
-                    <button type="button" class="btn btn-secondary btn-sm snippet-copy" on:click=copy_snippet>
-                        <Icon kind=IconKind::Copy/>
-                        {move || if snippet_copied.get() == Some(true) { "Snippet copied" } else { "Copy snippet" }}
-                    </button>
-                </div>
-                <pre class="snippet" aria-label="Code snippet"><code>{shown_snippet}</code></pre>
-            </div>
-            <div class="dialog-actions">
-                <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(())>"Done, I've saved it"</button>
-            </div>
-        </Dialog>
+            // What is shown uses the masked key; what is copied holds the real one.
+            <pre class="snippet" aria-label="Code snippet"><code>{move || snippets.with_value(|s| s[lang.get()].1.clone())}</code></pre>
+        </div>
     }
 }

@@ -1,6 +1,7 @@
 //! The signed-in frame: navigation, team, account menu. Redirects to sign-in without a session.
 
 use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
+use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::{OpenDialog, SubmitOnChange};
 use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::icons::{Icon, IconKind};
@@ -103,19 +104,15 @@ fn CreateTeamDialog() -> impl IntoView {
     let description_err = field_error(error, "description");
     let open = error.get_untracked().is_some();
     view! {
-        <dialog id="new-team-dialog" class="dialog native-dialog" aria-labelledby="team-title" open=open>
-            <h2 id="team-title">"Create a team"</h2>
+        <NativeDialog id="new-team-dialog".to_owned() title="Create a team".to_owned() open>
             <p class="muted small">"Teams share keys and usage. You will be its owner and can invite others later."</p>
             <FormAlert message=form_error(error, &["name", "description"])/>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
                 <TextField id="team-name" name="name" label="Team name" maxlength=64 error=name_err/>
                 <TextField id="team-description" name="description" label="Description (optional)" maxlength=280
                     required=false error=description_err/>
-                <div class="dialog-actions">
-                    <button type="submit" class="btn btn-ghost" formmethod="dialog" formnovalidate=true>"Cancel"</button>
-                    <button type="submit" class="btn btn-primary">"Create team"</button>
-                </div>
+                {confirm_buttons("Create team", "btn btn-primary")}
             </ActionForm>
-        </dialog>
+        </NativeDialog>
     }
 }

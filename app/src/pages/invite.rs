@@ -77,29 +77,25 @@ fn Invitation(preview: InvitationPreview, token: String) -> impl IntoView {
     view! { {intro} {body} }
 }
 
-#[island(lazy)]
+/// A plain form (the page loads no WASM); a refusal comes back rendered by the server.
+#[component]
 fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
-    crate::islands::ready();
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = last_error(accept);
-    let pending = accept.pending();
     view! {
         <FormAlert message=form_error(error, &[])/>
         <ActionForm action=accept attr:class="form">
             <input type="hidden" name="token" value=token/>
-            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                {move || if pending.get() { "Joining…".to_owned() } else { format!("Join {team}") }}
-            </button>
+            <button type="submit" class="btn btn-primary btn-block">{format!("Join {team}")}</button>
         </ActionForm>
     }
 }
 
-#[island(lazy)]
+/// A plain form (the page loads no WASM); a refusal comes back rendered by the server.
+#[component]
 fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    crate::islands::ready();
     let signup = ServerAction::<AcceptInvitationSignup>::new();
     let error = last_error(signup);
-    let pending = signup.pending();
     let next = format!("/portal/login?next=/portal/invite/{token}");
     view! {
         <p class="muted small">"The link works until " <LocalTime at=expires_at/> "."</p>
@@ -116,9 +112,7 @@ fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chro
             <TextField id="password" name="password" label="Choose a password" kind="password" autocomplete="new-password"
                 error=field_error(error, "password")
                 hint=Some(new_password_hint())/>
-            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                {move || if pending.get() { "Creating account…" } else { "Create account and join" }}
-            </button>
+            <button type="submit" class="btn btn-primary btn-block">"Create account and join"</button>
         </ActionForm>
         <p class="auth-switch">"Already have an account with this address? " <a href=next>"Sign in to accept"</a></p>
     }

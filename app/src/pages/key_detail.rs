@@ -1,22 +1,26 @@
 //! `/portal/keys/{id}`: one key — its settings, status and history — and everything that can
-//! be done to it: edit, disable or enable, regenerate, revoke.
+//! be done to it: edit, disable or enable, rotate, regenerate, revoke.
+//!
+//! Drawn on the server like the keys list: each action is a plain form (confirmed in a
+//! native dialog where it cannot be undone), the activity and the charts stay live by
+//! refreshing their part of the page.
 
-use crate::api::{get_key, get_key_activity, get_usage_report, get_key_options, get_session, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
-use crate::components::dialog::Dialog;
-use keyport_core::validate::GRACE_CHOICES;
-use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, refresh_on_success, FormAlert, ValueField};
-use crate::components::key_parts::{ScopePicker, ShowOnceDialog};
+use crate::api::{get_key, get_key_activity, get_key_options, get_session, get_usage_report, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
+use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, Typed, ValueField};
+use crate::components::dialog::{confirm_buttons, NativeDialog};
+use crate::components::key_parts::{ScopePicker, ShowOnce};
 use crate::components::local_time::LocalTime;
+use crate::components::usage_view::{UsageView, REFRESH_MS};
 use crate::error::AppError;
 use crate::format::date;
-use crate::pages::keys::{status_class, NumberField};
+use crate::islands::{LiveRegion, OpenDialog, SubmitOnChange};
+use crate::pages::keys::{handed_over_key, status_class, NumberField, RevokeDialog};
 use keyport_core::dto::{thousands, KeyActivity, KeyOptions, KeyStatus, KeyView};
+use keyport_core::usage_report::UsageRange;
+use keyport_core::validate::GRACE_CHOICES;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
-use crate::components::usage_view::UsageView;
-use keyport_core::usage_report::{UsageRange, UsageReport};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The scopes the settings form starts from: what waits for approval, if anything does, so
 /// saving the form again (to rename the key, say) keeps the request instead of withdrawing it.
@@ -24,125 +28,108 @@ fn requested_scopes(key: &KeyView) -> Vec<String> {
     if key.pending_scopes.is_empty() { key.scopes.clone() } else { key.pending_scopes.clone() }
 }
 
+/// What the key's page shows besides its live parts.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct KeyData {
+    key: KeyView,
+    options: KeyOptions,
+    manageable: bool,
+    /// The key a plain form just made, with its secret (shown once).
+    created: Option<(KeyView, String, String)>,
+}
+
+async fn key_data(id: String, handed: Option<(String, String, String)>) -> Result<KeyData, AppError> {
+    let session = get_session().await?.ok_or(AppError::Unauthenticated)?;
+    let key = get_key(id).await?;
+    let options = get_key_options().await?;
+    let manageable = key.manageable_by(session.role, &session.user.id);
+    let created = match handed {
+        Some((new_id, kind, secret)) if new_id == key.id => Some((key.clone(), kind, secret)),
+        Some((new_id, kind, secret)) => Some((get_key(new_id).await?, kind, secret)),
+        None => None,
+    };
+    Ok(KeyData { key, options, manageable, created })
+}
+
 /// The key detail page.
 #[component]
 pub fn KeyDetailPage() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
-    // The title is the key's name, read on the server; the island below shows the key.
-    let title = Resource::new({
+    let (range, saved) = use_query_map().with_untracked(|q| {
+        (q.get("range").and_then(|r| UsageRange::parse(&r)).unwrap_or(UsageRange::Day), q.get("saved").is_some())
+    });
+    // Read (and cleared) before anything streams, so the cookie's removal is in the headers.
+    let handed = handed_over_key();
+    let data = Resource::new({
+        let id = id.clone();
+        move || (id.clone(), handed.clone())
+    }, |(id, handed)| key_data(id, handed));
+    let activity = Resource::new({
         let id = id.clone();
         move || id.clone()
-    }, get_key);
-    view! {
-        <Suspense>
-            {move || title.get().map(|r| match r {
-                Ok(k) => view! { <Title text=k.name/> }.into_any(),
-                Err(AppError::NotFound) => view! { <Title text="Key not found"/> }.into_any(),
-                Err(_) => view! { <Title text="API key"/> }.into_any(),
-            })}
-        </Suspense>
-        <KeyDetailView id/>
-    }
-}
-
-/// The key, its activity and its usage, and every action on it, changing in place.
-#[island(lazy)]
-fn KeyDetailView(id: String) -> impl IntoView {
-    crate::islands::ready();
-    let id = StoredValue::new(id);
-    let id = move || id.get_value();
-    let update = ServerAction::<UpdateKey>::new();
-    let disable = ServerAction::<DisableKey>::new();
-    let enable = ServerAction::<EnableKey>::new();
-    let regenerate = ServerAction::<RegenerateKey>::new();
-    let revoke = ServerAction::<RevokeKey>::new();
-    let rotate = ServerAction::<RotateKey>::new();
-    let refresh = RwSignal::new(0u32);
-    for_each_refresh(refresh, update, disable, enable, regenerate, revoke);
-    refresh_on_success(rotate, refresh);
-    let key = Resource::new(move || (id(), refresh.get()), |(id, _)| get_key(id));
-    let session = Resource::new(|| (), |_| get_session());
-    let options = Resource::new(|| (), |_| get_key_options());
-    // Created here, at the top of the page, so server and browser agree on it; refreshed
-    // every few seconds in the browser.
-    let activity = Resource::new(move || id(), get_key_activity);
-    let usage_range = RwSignal::new(UsageRange::Day);
-    let usage = Resource::new(
-        move || (id(), usage_range.get()),
-        |(id, r)| get_usage_report(r.as_str().into(), r.default_granularity().as_str().into(), id, String::new()),
-    );
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let timer = gloo_timers::callback::Interval::new(5_000, move || {
-            activity.refetch();
-            usage.refetch();
-        });
-        let timer = send_wrapper::SendWrapper::new(timer);
-        on_cleanup(move || drop(timer));
-    });
+    }, get_key_activity);
+    let usage = Resource::new({
+        let id = id.clone();
+        move || id.clone()
+    }, move |id| get_usage_report(range.as_str().into(), range.default_granularity().as_str().into(), id, String::new()));
+    let path = format!("/portal/keys/{id}");
     view! {
         <p class="breadcrumb"><a href="/portal/keys">"← API keys"</a></p>
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading the key…"</p> }>
-            {move || key.get().zip(session.get()).zip(options.get()).map(|((k, s), o)| match (k, s, o) {
-                (Ok(k), Ok(Some(s)), Ok(o)) => {
-                    let manageable = k.manageable_by(s.role, &s.user.id);
-                    view! {
-                        <KeyDetail key=k options=o manageable actions=KeyActions { update, disable, enable, regenerate, revoke, rotate }/>
-                        <Activity activity/>
-                        <KeyUsage usage range=usage_range/>
-                    }.into_any()
-                }
-                (Err(AppError::NotFound), _, _) => view! {
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the key…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) => view! {
+                    <Title text=d.key.name.clone()/>
+                    <KeyDetail data=d saved/>
+                }.into_any(),
+                Err(AppError::NotFound) => view! {
+                    <Title text="Key not found"/>
                     <section class="card empty-state">
                         <h1>"Key not found"</h1>
                         <p class="muted">"This key does not exist, or it belongs to another team. Check the active team in the top bar."</p>
                     </section>
                 }.into_any(),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                (_, Ok(None), _) => ().into_any(),
+                Err(e) => view! { <Title text="API key"/><p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
-        </Transition>
-    }
-}
-
-/// The usage page's charts for this key, over a range chosen here.
-#[component]
-fn KeyUsage(usage: Resource<Result<UsageReport, AppError>>, range: RwSignal<UsageRange>) -> impl IntoView {
-    view! {
+        </Suspense>
+        <section class="card section" aria-labelledby="activity-title">
+            <h2 id="activity-title">"Activity"</h2>
+            <LiveRegion id="key-activity".to_owned() every_ms=REFRESH_MS>
+                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading activity…"</p> }>
+                    {move || activity.get().map(|r| match r {
+                        Ok(a) => view! { <ActivityView a/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </LiveRegion>
+        </section>
         <section class="section key-usage" aria-labelledby="key-usage-title">
             <div class="section-head">
                 <h2 id="key-usage-title">"Usage"</h2>
-                <div class="field inline-field">
+                <form class="field inline-field" method="get" action=path aria-label="Usage range">
                     <label for="key-usage-range">"Range"</label>
-                    <select id="key-usage-range" prop:value=move || range.get().as_str()
-                        on:change=move |ev| if let Some(r) = UsageRange::parse(&event_target_value(&ev)) { range.set(r) }>
-                        {UsageRange::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=move || range.get() == r>{r.label()}</option> }).collect_view()}
-                    </select>
-                </div>
+                    <SubmitOnChange>
+                        <select id="key-usage-range" name="range">
+                            {UsageRange::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == range>{r.label()}</option> }).collect_view()}
+                        </select>
+                    </SubmitOnChange>
+                    <noscript><button type="submit" class="btn btn-ghost btn-sm">"Show"</button></noscript>
+                </form>
             </div>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading usage…"</p> }>
-                {move || usage.get().map(|r| match r {
-                    Ok(r) => view! { <UsageView report=r/> }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
+            <LiveRegion id="key-usage".to_owned() every_ms=REFRESH_MS>
+                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading usage…"</p> }>
+                    {move || usage.get().map(|r| match r {
+                        Ok(r) => view! { <UsageView report=r/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </LiveRegion>
         </section>
     }
 }
 
-fn for_each_refresh(
-    refresh: RwSignal<u32>,
-    update: ServerAction<UpdateKey>,
-    disable: ServerAction<DisableKey>,
-    enable: ServerAction<EnableKey>,
-    regenerate: ServerAction<RegenerateKey>,
-    revoke: ServerAction<RevokeKey>,
-) {
-    refresh_on_success(update, refresh);
-    refresh_on_success(disable, refresh);
-    refresh_on_success(enable, refresh);
-    refresh_on_success(regenerate, refresh);
-    refresh_on_success(revoke, refresh);
+/// The hidden field that names the key a form acts on.
+fn hidden_id(id: &str) -> impl IntoView {
+    view! { <input type="hidden" name="id" value=id.to_owned()/> }
 }
 
 /// What the status means, in a sentence.
@@ -162,27 +149,21 @@ fn status_sentence(k: &KeyView) -> String {
     }
 }
 
-/// Everything that can be done to a key, created once per page.
-#[derive(Clone, Copy)]
-struct KeyActions {
-    update: ServerAction<UpdateKey>,
-    disable: ServerAction<DisableKey>,
-    enable: ServerAction<EnableKey>,
-    regenerate: ServerAction<RegenerateKey>,
-    revoke: ServerAction<RevokeKey>,
-    rotate: ServerAction<RotateKey>,
-}
-
 #[component]
-fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyActions) -> impl IntoView {
-    let KeyActions { update, disable, enable, regenerate, revoke, rotate } = actions;
-    let k = key.clone();
-    let key_id = key.id.clone();
-    let rotated = Signal::derive(move || rotate.value().get().and_then(Result::ok));
-    let api2 = options.api_base_url.clone();
-    let asking = RwSignal::new(None::<&'static str>);
-    let api = options.api_base_url.clone();
-    let regenerated = Signal::derive(move || regenerate.value().get().and_then(Result::ok));
+fn KeyDetail(data: KeyData, saved: bool) -> impl IntoView {
+    let KeyData { key: k, options, manageable, created } = data;
+    let disable = ServerAction::<DisableKey>::new();
+    let enable = ServerAction::<EnableKey>::new();
+    let regenerate = ServerAction::<RegenerateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let shown = created.map(|(key, kind, secret)| {
+        let title = if kind == "rotated" { "Your new key (rotated)" } else if kind == "regenerated" { "Your regenerated key" } else { "Your new API key" };
+        view! { <ShowOnce key secret api_base_url=options.api_base_url.clone() title/> }
+    });
+    let active = manageable && !matches!(k.status, KeyStatus::Revoked | KeyStatus::Denied);
+    // Copied into each form (their contents are built separately).
+    let kid = StoredValue::new(k.id.clone());
     view! {
         <header class="page-header">
             <h1>{k.name.clone()}</h1>
@@ -193,19 +174,26 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
             </p>
             {k.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
         </header>
+        <FormAlert message=Signal::derive(move || {
+            [error_message(disable), error_message(enable), error_message(regenerate), error_message(revoke), error_message(rotate)]
+                .into_iter().find_map(|e| e.get())
+        })/>
         {(k.status == KeyStatus::InGrace).then(|| {
             let new_id = k.replaced_by.clone().unwrap_or_default();
             view! {
                 <section class="alert alert-warn grace-banner" aria-labelledby="grace-title">
                     <h2 id="grace-title" class="h3">"This key was rotated"</h2>
-                    <p>
-                        "It was replaced by " <a href=format!("/portal/keys/{new_id}")>"its new key"</a>
-                        " and keeps working until " {k.grace_until.map(|t| view! { <LocalTime at=t/> })} ". "
-                        "Last used: " {match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "never".into_any() }} "."
-                    </p>
+                    // Live: the old key's last use shows up while the switch-over happens.
+                    <LiveRegion id="grace-live".to_owned() every_ms=REFRESH_MS>
+                        <p>
+                            "It was replaced by " <a href=format!("/portal/keys/{new_id}")>"its new key"</a>
+                            " and keeps working until " {k.grace_until.map(|t| view! { <LocalTime at=t/> })} ". "
+                            "Last used: " {match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "never".into_any() }} "."
+                        </p>
+                    </LiveRegion>
                     <p class="small">"Once your applications use the new key, this one sees no traffic: revoke it then."</p>
                     {manageable.then(|| view! {
-                        <button type="button" class="btn btn-danger" on:click=move |_| asking.set(Some("revoke"))>"Revoke old key now"</button>
+                        <OpenDialog dialog="revoke-key".to_owned() label="Revoke old key now".to_owned() class="btn btn-danger".to_owned()/>
                     })}
                 </section>
             }
@@ -234,94 +222,89 @@ fn KeyDetail(key: KeyView, options: KeyOptions, manageable: bool, actions: KeyAc
                 <dt>"Last used"</dt><dd>{match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "Never".into_any() }}</dd>
             </dl>
         </section>
-        {(manageable && !matches!(k.status, KeyStatus::Revoked | KeyStatus::Denied)).then(|| view! {
-            <EditKey key=key.clone() options=options.clone() update/>
+        {active.then({
+            let k = k.clone();
+            move || view! {
+            <EditKey key=k.clone() options=options.clone() saved/>
             <section class="card section" aria-labelledby="actions-title">
                 <h2 id="actions-title">"Actions"</h2>
-                <FormAlert message=Signal::derive(move || error_message(disable).get().or_else(|| error_message(enable).get()))/>
                 <div class="action-rows">
                     <div class="action-row">
                         {if k.status == KeyStatus::Disabled {
-                            let id = k.id.clone();
                             view! {
                                 <div><strong>"Enable"</strong><p class="small muted">"Requests with this key are accepted again."</p></div>
-                                <button type="button" class="btn btn-secondary" disabled=move || enable.pending().get()
-                                    on:click=move |_| { enable.dispatch(EnableKey { id: id.clone() }); }>"Enable key"</button>
+                                <ActionForm action=enable attr:class="inline-form">
+                                    {hidden_id(&kid.get_value())}
+                                    <button type="submit" class="btn btn-secondary">"Enable key"</button>
+                                </ActionForm>
                             }.into_any()
                         } else {
-                            let id = k.id.clone();
                             view! {
                                 <div><strong>"Disable"</strong><p class="small muted">"Refuse requests for now, without losing the key; enable it again any time."</p></div>
-                                <button type="button" class="btn btn-secondary" disabled=move || disable.pending().get()
-                                    on:click=move |_| { disable.dispatch(DisableKey { id: id.clone() }); }>"Disable key"</button>
+                                <ActionForm action=disable attr:class="inline-form">
+                                    {hidden_id(&kid.get_value())}
+                                    <button type="submit" class="btn btn-secondary">"Disable key"</button>
+                                </ActionForm>
                             }.into_any()
                         }}
                     </div>
                     {k.replaced_by.is_none().then(|| view! {
                         <div class="action-row">
                             <div><strong>"Rotate"</strong><p class="small muted">"A new key with the same settings; this one keeps working for a grace period you choose, so you can switch over without downtime."</p></div>
-                            <button type="button" class="btn btn-secondary" on:click=move |_| asking.set(Some("rotate"))>"Rotate key"</button>
+                            <OpenDialog dialog="rotate-key".to_owned() label="Rotate key".to_owned() class="btn btn-secondary".to_owned()/>
                         </div>
                     })}
                     <div class="action-row">
                         <div><strong>"Regenerate"</strong><p class="small muted">"A new secret with the same settings. The current secret stops working at once."</p></div>
-                        <button type="button" class="btn btn-secondary" on:click=move |_| asking.set(Some("regenerate"))>"Regenerate key"</button>
+                        <OpenDialog dialog="regenerate-key".to_owned() label="Regenerate key".to_owned() class="btn btn-secondary".to_owned()/>
                     </div>
                     <div class="action-row">
                         <div><strong>"Revoke"</strong><p class="small muted">"Refuse every request with this key, for good."</p></div>
-                        <button type="button" class="btn btn-danger-ghost" on:click=move |_| asking.set(Some("revoke"))>"Revoke key"</button>
+                        <OpenDialog dialog="revoke-key".to_owned() label="Revoke key".to_owned() class="btn btn-danger-ghost".to_owned()/>
                     </div>
                 </div>
             </section>
-        })}
-        {move || (asking.get() == Some("regenerate") && regenerated.get().is_none()).then(|| {
-            let id = key.id.clone();
-            view! {
-                <ConfirmDialog id="regenerate-title" title="Regenerate this key?".to_owned()
-                    confirm=("Regenerate key", "Regenerating…")
-                    pending=regenerate.pending().into() error=error_message(regenerate)
-                    on_confirm=Callback::new(move |_| { regenerate.dispatch(RegenerateKey { id: id.clone() }); })
-                    on_close=Callback::new(move |_| asking.set(None))>
-                    <p>"Applications using the current secret are refused from their next request. The new secret is shown once."</p>
-                </ConfirmDialog>
-            }
-        })}
-        {move || regenerated.get().map(|created| view! {
-            <ShowOnceDialog created api_base_url=api.clone() title="Your regenerated key"
-                on_close=Callback::new(move |_| { regenerate.value().set(None); asking.set(None); })/>
-        })}
-        {move || (asking.get() == Some("rotate") && rotated.get().is_none()).then(|| {
-            let id = key_id.clone();
-            view! { <RotateDialog id rotate on_close=Callback::new(move |_| asking.set(None))/> }
-        })}
-        {move || rotated.get().map(|created| view! {
-            <ShowOnceDialog created api_base_url=api2.clone() title="Your new key (rotated)"
-                on_close=Callback::new(move |_| { rotate.value().set(None); asking.set(None); })/>
-        })}
-        {move || (asking.get() == Some("revoke")).then(|| {
-            let id = k.id.clone();
-            let masked = k.masked.clone();
-            view! {
-                <ConfirmDialog id="revoke-title" title=format!("Revoke “{}”?", k.name)
-                    confirm=("Revoke key", "Revoking…")
-                    pending=revoke.pending().into() error=error_message(revoke)
-                    on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeKey { id: id.clone() }); })
-                    on_close=Callback::new(move |_| asking.set(None))>
-                    <p>"Requests using " <code>{masked}</code> " will be refused immediately. This cannot be undone."</p>
-                </ConfirmDialog>
-            }
-        })}
+            <NativeDialog id="rotate-key".to_owned() title="Rotate this key".to_owned()>
+                <p>"A new key with the same settings is created and shown once. How long should the current key keep working?"</p>
+                <ActionForm action=rotate>
+                    {hidden_id(&kid.get_value())}
+                    <fieldset class="field">
+                        <legend>"Grace period for the old key"</legend>
+                        <div class="grace-options">
+                            {GRACE_CHOICES.iter().map(|(value, label, _)| view! {
+                                <label class="radio">
+                                    <input type="radio" name="grace" value=*value checked=*value == "24h"/>
+                                    {*label}
+                                </label>
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                    {confirm_buttons("Rotate key", "btn btn-primary")}
+                </ActionForm>
+            </NativeDialog>
+            <NativeDialog id="regenerate-key".to_owned() title="Regenerate this key?".to_owned()>
+                <p>"Applications using the current secret are refused from their next request. The new secret is shown once."</p>
+                <ActionForm action=regenerate>
+                    {hidden_id(&kid.get_value())}
+                    {confirm_buttons("Regenerate key", "btn btn-danger")}
+                </ActionForm>
+            </NativeDialog>
+        }})}
+        {manageable.then(|| view! { <RevokeDialog id="revoke-key".to_owned() key=k.clone() revoke/> })}
+        {shown}
     }
 }
 
 #[component]
-fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -> impl IntoView {
+fn EditKey(key: KeyView, options: KeyOptions, saved: bool) -> impl IntoView {
+    let update = ServerAction::<UpdateKey>::new();
     let error = last_error(update);
-    let pending = update.pending();
-    let saved = Signal::derive(move || match update.value().get() {
-        Some(Ok(_)) => "Saved. The next verification uses the new settings.".to_owned(),
-        _ => String::new(),
-    });
+    // A refused form comes back with what was typed; otherwise it shows the key as it is.
+    let typed = if error.get_untracked().is_some() { Typed::of("keys/update") } else { Typed::default() };
+    let typed = if typed.get("id").as_deref() == Some(key.id.as_str()) { typed } else { Typed::default() };
+    let scopes = if typed.is_empty() { requested_scopes(&key) } else { typed.all("scope") };
+    let refused = !typed.is_empty();
+    let or = move |field: &str, current: String| typed.get(field).unwrap_or(current);
     view! {
         <section class="card section" aria-labelledby="edit-title">
             <h2 id="edit-title">"Settings"</h2>
@@ -329,79 +312,29 @@ fn EditKey(key: KeyView, options: KeyOptions, update: ServerAction<UpdateKey>) -
             <ActionForm action=update attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="id" value=key.id.clone()/>
                 <div class="form-grid">
-                    <ValueField id="edit-name" name="name" label="Name" value=key.name.clone() maxlength=64 error=field_error(error, "name")/>
-                    <ValueField id="edit-description" name="description" label="Description" value=key.description.clone().unwrap_or_default()
+                    <ValueField id="edit-name" name="name" label="Name" value=or("name", key.name.clone()) maxlength=64 error=field_error(error, "name")/>
+                    <ValueField id="edit-description" name="description" label="Description" value=or("description", key.description.clone().unwrap_or_default())
                         maxlength=280 error=field_error(error, "description")/>
                 </div>
-                <ScopePicker id="edit-scope" catalogue=options.scopes selected=requested_scopes(&key) error=field_error(error, "scopes")/>
+                <ScopePicker id="edit-scope" catalogue=options.scopes selected=scopes error=field_error(error, "scopes")/>
                 <div class="form-grid">
-                    <NumberField id="edit-ratelimit" name="ratelimit" label="Requests per minute" value=key.ratelimit_per_minute.to_string()
+                    <NumberField id="edit-ratelimit" name="ratelimit" label="Requests per minute" value=or("ratelimit", key.ratelimit_per_minute.to_string())
                         min=1 max=options.max_ratelimit hint=format!("1 to {}", options.max_ratelimit) error=field_error(error, "ratelimit")/>
-                    <NumberField id="edit-quota" name="quota" label="Monthly quota" value=key.monthly_quota.map(|q| q.to_string()).unwrap_or_default()
+                    <NumberField id="edit-quota" name="quota" label="Monthly quota" value=or("quota", key.monthly_quota.map(|q| q.to_string()).unwrap_or_default())
                         min=1 max=1_000_000_000 hint="Empty for no quota.".to_owned() error=field_error(error, "quota")/>
                 </div>
                 <div>
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Saving…" } else { "Save changes" }}
-                    </button>
-                    <span class="small muted status-inline" role="status">{saved}</span>
+                    <button type="submit" class="btn btn-primary">"Save changes"</button>
+                    <span class="small muted status-inline" role="status">
+                        {(saved && !refused).then_some("Saved. The next verification uses the new settings.")}
+                    </span>
                 </div>
             </ActionForm>
         </section>
     }
 }
 
-#[component]
-fn RotateDialog(id: String, rotate: ServerAction<RotateKey>, on_close: Callback<()>) -> impl IntoView {
-    let grace = RwSignal::new("24h".to_owned());
-    let pending = rotate.pending();
-    view! {
-        <Dialog labelled_by="rotate-title" on_close>
-            <h2 id="rotate-title">"Rotate this key"</h2>
-            <p>"A new key with the same settings is created and shown once. How long should the current key keep working?"</p>
-            <FormAlert message=error_message(rotate)/>
-            <fieldset class="field">
-                <legend>"Grace period for the old key"</legend>
-                <div class="grace-options">
-                    {GRACE_CHOICES.iter().map(|(value, label, _)| {
-                        let v = value.to_string();
-                        view! {
-                            <label class="radio">
-                                <input type="radio" name="grace" value=*value checked=*value == "24h"
-                                    on:change=move |_| grace.set(v.clone())/>
-                                {*label}
-                            </label>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
-            <div class="dialog-actions">
-                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="btn btn-primary" disabled=move || pending.get()
-                    on:click=move |_| { rotate.dispatch(RotateKey { id: id.clone(), grace: grace.get_untracked() }); }>
-                    {move || if pending.get() { "Rotating…" } else { "Rotate key" }}
-                </button>
-            </div>
-        </Dialog>
-    }
-}
-
 /// The key's last hour, per minute, and its latest answers.
-#[component]
-fn Activity(activity: Resource<Result<KeyActivity, AppError>>) -> impl IntoView {
-    view! {
-        <section class="card section" aria-labelledby="activity-title">
-            <h2 id="activity-title">"Activity"</h2>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading activity…"</p> }>
-                {move || activity.get().map(|r| match r {
-                    Ok(a) => view! { <ActivityView a/> }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
-        </section>
-    }
-}
-
 #[component]
 fn ActivityView(a: KeyActivity) -> impl IntoView {
     let total_valid: i64 = a.valid.iter().sum();

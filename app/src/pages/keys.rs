@@ -1,15 +1,19 @@
 //! `/portal/keys`: create, list and revoke API keys. The full key is shown once.
+//!
+//! Drawn on the server: every action is a plain form (in a native dialog where it needs
+//! confirming), and its answer is this page again. Only the dialog buttons and the show-once
+//! box run in the browser.
 
 use crate::api::{get_key_options, get_session, list_keys, list_pending_keys, ApproveKey, CreateKey, DenyKey, RevokeKey};
-use crate::components::dialog::ConfirmDialog;
-use crate::components::forms::error_message;
-use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnceDialog};
-use crate::components::dialog::Dialog;
-use crate::components::forms::{last_error, field_error, form_error, refresh_on_success, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField, Typed};
 use crate::components::icons::{Icon, IconKind};
+use crate::components::dialog::{confirm_buttons, NativeDialog};
+use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnce};
+use crate::error::AppError;
 use crate::format::{date, date_or, date_time};
-use keyport_core::dto::{CreatedKey, KeyOptions, KeyStatus, KeyView};
-use keyport_core::roles::{allowed, Action, Role};
+use crate::islands::OpenDialog;
+use keyport_core::dto::{KeyOptions, KeyStatus, KeyView, SessionInfo};
+use keyport_core::roles::{allowed, Action};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -23,128 +27,119 @@ pub fn status_class(s: KeyStatus) -> &'static str {
     }
 }
 
-/// The keys page.
-#[component]
-pub fn KeysPage() -> impl IntoView {
-    view! {
-        <Title text="API keys"/>
-        <KeysView/>
+/// The secret a plain form handed to this page for the key named in `?created=`, once
+/// (`(kind, secret)`); nothing in the browser.
+pub fn handed_over_key() -> Option<(String, String, String)> {
+    let id = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("created"))?;
+    #[cfg(feature = "ssr")]
+    return crate::api::ssr::take_handed_over_key(&id).map(|(kind, secret)| (id, kind, secret));
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = id;
+        None
     }
 }
 
-/// The list, the approval queue and the dialogs of the keys page, all changing in place.
-#[island(lazy)]
-fn KeysView() -> impl IntoView {
-    crate::islands::ready();
-    let create = ServerAction::<CreateKey>::new();
-    let revoke = ServerAction::<RevokeKey>::new();
-    let approve = ServerAction::<ApproveKey>::new();
-    let deny = ServerAction::<DenyKey>::new();
-    let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get(), approve.version().get(), deny.version().get()),
-        |_| list_keys(),
-    );
-    // Reloaded after a key is created or revoked, not after a refused attempt (which would
-    // rebuild the open form and lose what was typed).
-    let changed = RwSignal::new(0u32);
-    refresh_on_success(revoke, changed);
-    let options = Resource::new(move || changed.get(), |_| get_key_options());
-    let opts = move || options.get().and_then(Result::ok);
-    let at_limit = move || opts().is_some_and(|o| o.keys >= o.max_keys);
-    // Who is looking decides which buttons appear; the server applies the same table.
-    let session = Resource::new(|| (), |_| get_session());
-    let me = move || session.get().and_then(Result::ok).flatten().map(|s| (s.role, s.user.id));
-    let can_create = move || me().is_some_and(|(role, _)| allowed(role, Action::CreateKey));
+/// Everything the keys page shows, read at once on the server.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct KeysData {
+    session: SessionInfo,
+    keys: Vec<KeyView>,
+    options: KeyOptions,
+    pending: Vec<KeyView>,
+}
+
+async fn keys_data() -> Result<KeysData, AppError> {
+    let session = get_session().await?.ok_or(AppError::Unauthenticated)?;
+    let keys = list_keys().await?;
+    let options = get_key_options().await?;
     // The approval queue, for those who decide; others never ask for it.
-    let pending = Resource::new(
-        move || (session.get().and_then(Result::ok).flatten().map(|s| s.role), create.version().get(), approve.version().get(), deny.version().get()),
-        |(role, _, _, _)| async move {
-            match role {
-                Some(r) if allowed(r, Action::ApproveKeys) => list_pending_keys().await.map(Some),
-                _ => Ok(None),
-            }
-        },
-    );
-    let show_create = RwSignal::new(false);
-    let created: RwSignal<Option<CreatedKey>> = RwSignal::new(None);
-    let to_revoke: RwSignal<Option<KeyView>> = RwSignal::new(None);
+    let pending = if allowed(session.role, Action::ApproveKeys) { list_pending_keys().await? } else { Vec::new() };
+    Ok(KeysData { session, keys, options, pending })
+}
 
-    // A successful creation closes the form and opens the show-once dialog.
-    Effect::new(move |_| {
-        if let Some(Ok(k)) = create.value().get() {
-            show_create.set(false);
-            created.set(Some(k));
-            changed.update(|n| *n += 1);
-            create.value().set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = revoke.value().get() {
-            to_revoke.set(None);
-        }
-    });
+/// The keys page.
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    // Read (and cleared) before anything streams, so the cookie's removal is in the headers.
+    let handed = handed_over_key();
+    let data = Resource::new(|| (), |_| async move { keys_data().await.map_err(|e| e.to_string()) });
+    view! {
+        <Title text="API keys"/>
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
+            {move || {
+                let handed = handed.clone();
+                data.get().map(move |r| match r {
+                    Ok(d) => view! { <KeysContent data=d handed/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e}</p> }.into_any(),
+                })
+            }}
+        </Suspense>
+    }
+}
 
+#[component]
+fn KeysContent(data: KeysData, handed: Option<(String, String, String)>) -> impl IntoView {
+    let KeysData { session, keys, options, pending } = data;
+    let revoke = ServerAction::<RevokeKey>::new();
+    let can_create = allowed(session.role, Action::CreateKey);
+    let at_limit = options.keys >= options.max_keys;
+    let shown = handed.and_then(|(id, kind, secret)| {
+        let key = keys.iter().find(|k| k.id == id)?.clone();
+        let title = if kind == "rotated" { "Your new key (rotated)" } else if kind == "regenerated" { "Your regenerated key" } else { "Your new API key" };
+        Some(view! { <ShowOnce key secret api_base_url=options.api_base_url.clone() title/> })
+    });
+    let me = (session.role, session.user.id.clone());
     view! {
         <header class="page-header page-header-row">
             <div>
                 <h1>"API keys"</h1>
                 <p class="muted">"Keys authenticate your requests. Keep them secret; revoke any you no longer trust."</p>
             </div>
-            <Transition>
-                {move || can_create().then(|| view! {
-                    <div class="header-actions">
-                        {opts().map(|o| view! { <span class="small muted">{format!("{} of {} keys in use", o.keys, o.max_keys)}</span> })}
-                        <button type="button" class="btn btn-primary" disabled=at_limit
-                            title=move || at_limit().then_some("This team has as many keys as allowed. Revoke one first.")
-                            on:click=move |_| show_create.set(true)>
-                            <Icon kind=IconKind::Plus/>"Create key"
-                        </button>
-                    </div>
-                })}
-            </Transition>
+            {can_create.then(|| view! {
+                <div class="header-actions">
+                    <span class="small muted">{format!("{} of {} keys in use", options.keys, options.max_keys)}</span>
+                    {if at_limit {
+                        view! {
+                            <button type="button" class="btn btn-primary" disabled=true
+                                title="This team has as many keys as allowed. Revoke one first.">
+                                <Icon kind=IconKind::Plus/>"Create key"
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! { <OpenDialog dialog="create-key".to_owned() label="Create key".to_owned() class="btn btn-primary".to_owned()/> }.into_any()
+                    }}
+                </div>
+            })}
         </header>
-        <Transition>
-            {move || pending.get().and_then(Result::ok).flatten().filter(|p| !p.is_empty()).map(|list| view! {
-                <ApprovalQueue list approve deny/>
-            })}
-        </Transition>
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
-            {move || keys.get().zip(session.get()).map(|(result, _)| {
-                match result {
-                    Ok(list) if list.is_empty() => view! {
-                        <section class="card empty-state">
-                            <div class="empty-icon" aria-hidden="true"><Icon kind=IconKind::Key/></div>
-                            <h2>"No API keys yet"</h2>
-                            {if can_create() {
-                                view! {
-                                    <p class="muted">"Create your first key to start calling the API. It takes a few seconds."</p>
-                                    <button type="button" class="btn btn-primary" on:click=move |_| show_create.set(true)>
-                                        "Create your first key"
-                                    </button>
-                                }.into_any()
-                            } else {
-                                view! { <p class="muted">"Your role in this team can see keys but not create them. Ask an owner or admin."</p> }.into_any()
-                            }}
-                        </section>
-                    }.into_any(),
-                    Ok(list) => view! { <KeyTable list to_revoke viewer=me()/> }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-        {move || show_create.get().then(|| options.get_untracked().and_then(Result::ok)).flatten().map(|o| view! {
-            <CreateKeyDialog create options=o on_close=Callback::new(move |_| show_create.set(false))/>
-        })}
-        {move || created.get().map(|k| view! {
-            <ShowOnceDialog created=k api_base_url=opts().map(|o| o.api_base_url).unwrap_or_default()
-                on_close=Callback::new(move |_| created.set(None))/>
-        })}
-        {move || to_revoke.get().map(|k| view! { <RevokeDialog key=k revoke on_close=Callback::new(move |_| to_revoke.set(None))/> })}
+        {(!pending.is_empty()).then(|| view! { <ApprovalQueue list=pending/> })}
+        <FormAlert message=error_message(revoke)/>
+        {if keys.is_empty() {
+            view! {
+                <section class="card empty-state">
+                    <div class="empty-icon" aria-hidden="true"><Icon kind=IconKind::Key/></div>
+                    <h2>"No API keys yet"</h2>
+                    {if can_create {
+                        view! {
+                            <p class="muted">"Create your first key to start calling the API. It takes a few seconds."</p>
+                            <OpenDialog dialog="create-key".to_owned() label="Create your first key".to_owned() class="btn btn-primary".to_owned()/>
+                        }.into_any()
+                    } else {
+                        view! { <p class="muted">"Your role in this team can see keys but not create them. Ask an owner or admin."</p> }.into_any()
+                    }}
+                </section>
+            }.into_any()
+        } else {
+            view! { <KeyTable list=keys me revoke/> }.into_any()
+        }}
+        {(can_create && !at_limit).then(|| view! { <CreateKeyDialog options/> })}
+        {shown}
     }
 }
 
 #[component]
-fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Option<(Role, String)>) -> impl IntoView {
+fn KeyTable(list: Vec<KeyView>, me: (keyport_core::roles::Role, String), revoke: ServerAction<RevokeKey>) -> impl IntoView {
+    let (role, my_id) = me;
     view! {
         <div class="table-wrap card">
             <table class="keys-table">
@@ -162,10 +157,8 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                 </thead>
                 <tbody>
                     {list.into_iter().map(|k| {
-                        let revocable = viewer.as_ref().is_some_and(|(role, me)| k.manageable_by(*role, me));
+                        let revocable = k.manageable_by(role, &my_id);
                         let in_grace = k.status == KeyStatus::InGrace;
-                        let label = if in_grace { format!("Revoke old key now: {}", k.name) } else { format!("Revoke {}", k.name) };
-                        let row_key = k.clone();
                         view! {
                             <tr>
                                 <th scope="row" class="key-name">
@@ -190,12 +183,7 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
                                     {k.grace_until.filter(|_| in_grace).map(|t| view! { <span class="sub">{format!("until {}", date_time(t))}</span> })}
                                 </td>
                                 <td class="actions">
-                                    {revocable.then(|| view! {
-                                        <button type="button" class="btn btn-danger-ghost btn-sm" aria-label=label
-                                            on:click=move |_| to_revoke.set(Some(row_key.clone()))>
-                                            {if in_grace { "Revoke old key now" } else { "Revoke" }}
-                                        </button>
-                                    })}
+                                    {revocable.then(|| view! { <RevokeButton key=k.clone() revoke in_grace/> })}
                                 </td>
                             </tr>
                         }
@@ -206,12 +194,39 @@ fn KeyTable(list: Vec<KeyView>, to_revoke: RwSignal<Option<KeyView>>, viewer: Op
     }
 }
 
+/// The row's Revoke button and the dialog it opens.
 #[component]
-fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_close: Callback<()>) -> impl IntoView {
+fn RevokeButton(key: KeyView, revoke: ServerAction<RevokeKey>, in_grace: bool) -> impl IntoView {
+    let dialog = format!("revoke-{}", key.id);
+    let label = if in_grace { format!("Revoke old key now: {}", key.name) } else { format!("Revoke {}", key.name) };
+    view! {
+        <OpenDialog dialog=dialog.clone() label=(if in_grace { "Revoke old key now" } else { "Revoke" }).to_owned()
+            class="btn btn-danger-ghost btn-sm".to_owned() aria_label=label/>
+        <RevokeDialog id=dialog key revoke/>
+    }
+}
+
+/// Asks before revoking `key` (the keys list and the key's page share it).
+#[component]
+pub fn RevokeDialog(id: String, key: KeyView, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+    view! {
+        <NativeDialog id title=format!("Revoke “{}”?", key.name)>
+            <p>"Requests using " <code>{key.masked.clone()}</code> " will be refused immediately. This cannot be undone."</p>
+            <ActionForm action=revoke>
+                <input type="hidden" name="id" value=key.id.clone()/>
+                {confirm_buttons("Revoke key", "btn btn-danger")}
+            </ActionForm>
+        </NativeDialog>
+    }
+}
+
+#[component]
+fn CreateKeyDialog(options: KeyOptions) -> impl IntoView {
+    let create = ServerAction::<CreateKey>::new();
     let value = last_error(create);
+    let refused = value.get_untracked().is_some();
+    let typed = if refused { Typed::of("keys/create") } else { Typed::default() };
     let fields = &["name", "description", "environment", "scopes", "expiry", "ratelimit", "quota"];
-    let form_err = form_error(value, fields);
-    let pending = create.pending();
     let approval_hint = match (options.approval_live, options.approval_scopes.is_empty()) {
         (true, true) => Some(format!("Live keys work once {} approves them.", options.approver())),
         (true, false) => Some(format!("Live keys, and keys with {}, work once {} approves them.", options.approval_scopes.join(", "), options.approver())),
@@ -219,38 +234,35 @@ fn CreateKeyDialog(create: ServerAction<CreateKey>, options: KeyOptions, on_clos
         (false, true) => None,
     };
     let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, .. } = options;
+    let test_env = typed.get("environment").as_deref() == Some("test");
+    let selected = if typed.is_empty() { default_scopes } else { typed.all("scope") };
     view! {
-        <Dialog labelled_by="create-title" on_close>
-            <h2 id="create-title">"Create an API key"</h2>
-            <FormAlert message=form_err/>
+        <NativeDialog id="create-key".to_owned() title="Create an API key".to_owned() open=refused>
+            <FormAlert message=form_error(value, fields)/>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
-                <TextField id="key-name" name="name" label="Name" maxlength=64 error=field_error(value, "name")/>
+                <TextField id="key-name" name="name" label="Name" maxlength=64 error=field_error(value, "name") value=typed.get("name")/>
                 <TextField id="key-description" name="description" label="Description (optional)" maxlength=280 required=false
-                    error=field_error(value, "description")/>
+                    error=field_error(value, "description") value=typed.get("description")/>
                 <fieldset class="field">
                     <legend>"Environment"</legend>
                     <div class="radio-row">
-                        <label class="radio"><input type="radio" name="environment" value="live" checked/>"Live"</label>
-                        <label class="radio"><input type="radio" name="environment" value="test"/>"Test"</label>
+                        <label class="radio"><input type="radio" name="environment" value="live" checked=!test_env/>"Live"</label>
+                        <label class="radio"><input type="radio" name="environment" value="test" checked=test_env/>"Test"</label>
                     </div>
                     {approval_hint.map(|h| view! { <p class="hint">{h}</p> })}
                 </fieldset>
-                <ScopePicker id="key-scope" catalogue=scopes selected=default_scopes error=field_error(value, "scopes")/>
+                <ScopePicker id="key-scope" catalogue=scopes selected error=field_error(value, "scopes")/>
                 <div class="form-grid">
-                    <ExpiryPicker error=field_error(value, "expiry")/>
-                    <NumberField id="key-ratelimit" name="ratelimit" label="Requests per minute" value=default_ratelimit.to_string()
+                    <ExpiryPicker chosen=typed.get("expiry").filter(|e| e.len() <= 6) date=typed.get("expiry_date") error=field_error(value, "expiry")/>
+                    <NumberField id="key-ratelimit" name="ratelimit" label="Requests per minute"
+                        value=typed.get("ratelimit").unwrap_or_else(|| default_ratelimit.to_string())
                         min=1 max=max_ratelimit hint=format!("1 to {max_ratelimit}") error=field_error(value, "ratelimit")/>
                 </div>
-                <NumberField id="key-quota" name="quota" label="Monthly quota (optional)" value=String::new()
+                <NumberField id="key-quota" name="quota" label="Monthly quota (optional)" value=typed.get("quota").unwrap_or_default()
                     min=1 max=1_000_000_000 hint="Requests per calendar month; empty for no quota.".to_owned() error=field_error(value, "quota")/>
-                <div class="dialog-actions">
-                    <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating…" } else { "Create key" }}
-                    </button>
-                </div>
+                {confirm_buttons("Create key", "btn btn-primary")}
             </ActionForm>
-        </Dialog>
+        </NativeDialog>
     }
 }
 
@@ -289,39 +301,12 @@ pub fn NumberField(
 }
 
 #[component]
-fn RevokeDialog(key: KeyView, revoke: ServerAction<RevokeKey>, on_close: Callback<()>) -> impl IntoView {
-    let pending = revoke.pending();
-    let err = Signal::derive(move || match revoke.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    });
-    let id = key.id.clone();
-    view! {
-        <Dialog labelled_by="revoke-title" on_close>
-            <h2 id="revoke-title">{format!("Revoke “{}”?", key.name)}</h2>
-            <p>"Requests using " <code>{key.masked.clone()}</code> " will be refused immediately. This cannot be undone."</p>
-            <FormAlert message=err/>
-            <div class="dialog-actions">
-                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="btn btn-danger" disabled=move || pending.get()
-                    on:click=move |_| { revoke.dispatch(RevokeKey { id: id.clone() }); }>
-                    {move || if pending.get() { "Revoking…" } else { "Revoke key" }}
-                </button>
-            </div>
-        </Dialog>
-    }
-}
-
-#[component]
-fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: ServerAction<DenyKey>) -> impl IntoView {
-    let denying: RwSignal<Option<KeyView>> = RwSignal::new(None);
-    let reason = RwSignal::new(String::new());
-    let reason_err = field_error(last_error(deny), "reason");
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = deny.value().get() {
-            denying.set(None);
-        }
-    });
+fn ApprovalQueue(list: Vec<KeyView>) -> impl IntoView {
+    let approve = ServerAction::<ApproveKey>::new();
+    let deny = ServerAction::<DenyKey>::new();
+    let deny_error = last_error(deny);
+    // A refused denial (no reason given) comes back with its dialog open.
+    let refused = if deny_error.get_untracked().is_some() { Typed::of("keys/deny") } else { Typed::default() };
     view! {
         <section class="card section approval-queue" aria-labelledby="queue-title">
             <h2 id="queue-title">{format!("Waiting for approval ({})", list.len())}</h2>
@@ -329,8 +314,11 @@ fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: Se
             <FormAlert message=error_message(approve)/>
             <ul class="queue">
                 {list.into_iter().map(|k| {
-                    let id = k.id.clone();
-                    let row = k.clone();
+                    let dialog = format!("deny-{}", k.id);
+                    let open = refused.get("id").as_deref() == Some(k.id.as_str());
+                    let reason = if open { refused.get("reason") } else { None };
+                    let id = StoredValue::new(k.id.clone());
+                    let name = k.name.clone();
                     view! {
                         <li class="queue-item">
                             <div>
@@ -346,36 +334,38 @@ fn ApprovalQueue(list: Vec<KeyView>, approve: ServerAction<ApproveKey>, deny: Se
                                 </div>
                             </div>
                             <div class="queue-actions">
-                                <button type="button" class="btn btn-primary btn-sm" aria-label=format!("Approve {}", k.name)
-                                    disabled=move || approve.pending().get()
-                                    on:click=move |_| { approve.dispatch(ApproveKey { id: id.clone(), reason: String::new() }); }>"Approve"</button>
-                                <button type="button" class="btn btn-danger-ghost btn-sm" aria-label=format!("Deny {}", k.name)
-                                    on:click=move |_| { reason.set(String::new()); denying.set(Some(row.clone())); }>"Deny"</button>
+                                <ActionForm action=approve attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id.get_value()/>
+                                    <input type="hidden" name="reason" value=""/>
+                                    <button type="submit" class="btn btn-primary btn-sm" aria-label=format!("Approve {name}")>"Approve"</button>
+                                </ActionForm>
+                                <OpenDialog dialog=dialog.clone() label="Deny".to_owned() class="btn btn-danger-ghost btn-sm".to_owned()
+                                    aria_label=format!("Deny {}", k.name)/>
                             </div>
+                            <NativeDialog id=dialog.clone() title=format!("Deny “{}”?", k.name) open>
+                                {open.then(|| view! { <FormAlert message=form_error(deny_error, &["reason"])/> })}
+                                <ActionForm action=deny attr:class="form" attr:novalidate=true>
+                                    <input type="hidden" name="id" value=id.get_value()/>
+                                    <div class="field">
+                                        <label for=format!("{dialog}-reason")>"Reason (sent to the requester)"</label>
+                                        <textarea id=format!("{dialog}-reason") name="reason" rows="3" maxlength="500"
+                                            aria-describedby=format!("{dialog}-reason-error")>{reason}</textarea>
+                                        {open.then(|| {
+                                            let err = field_error(deny_error, "reason");
+                                            view! {
+                                                <p class="field-error" id=format!("{dialog}-reason-error") role="alert" hidden=move || err.get().is_none()>
+                                                    {move || err.get().unwrap_or_default()}
+                                                </p>
+                                            }
+                                        })}
+                                    </div>
+                                    {confirm_buttons("Deny key", "btn btn-danger")}
+                                </ActionForm>
+                            </NativeDialog>
                         </li>
                     }
                 }).collect_view()}
             </ul>
         </section>
-        {move || denying.get().map(|k| {
-            let id = k.id.clone();
-            view! {
-                <ConfirmDialog id="deny-title" title=format!("Deny “{}”?", k.name)
-                    confirm=("Deny key", "Denying…")
-                    pending=deny.pending().into()
-                    error=form_error(last_error(deny), &["reason"])
-                    on_confirm=Callback::new(move |_| { deny.dispatch(DenyKey { id: id.clone(), reason: reason.get_untracked() }); })
-                    on_close=Callback::new(move |_| denying.set(None))>
-                    <div class="field">
-                        <label for="deny-reason">"Reason (sent to the requester)"</label>
-                        <textarea id="deny-reason" rows="3" maxlength="500" aria-describedby="deny-reason-error"
-                            on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
-                        <p class="field-error" id="deny-reason-error" role="alert" hidden=move || reason_err.get().is_none()>
-                            {move || reason_err.get().unwrap_or_default()}
-                        </p>
-                    </div>
-                </ConfirmDialog>
-            }
-        })}
     }
 }

@@ -28,10 +28,7 @@ fn ForgotForm() -> impl IntoView {
     let request = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(request);
     let sent = leptos_router::hooks::use_query_map().read_untracked().get("sent").is_some();
-    #[cfg(feature = "ssr")]
-    let email = crate::api::ssr::remembered_form_email();
-    #[cfg(not(feature = "ssr"))]
-    let email = None::<String>;
+    let email = crate::components::forms::Typed::of("email").get("email");
     if sent {
         let to = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).unwrap_or_else(|| "that address".into());
         return view! {
@@ -75,12 +72,11 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+/// A plain form (the page loads no WASM); a refusal comes back rendered by the server.
+#[component]
 fn ResetForm(email: String, token: String) -> impl IntoView {
-    crate::islands::ready();
     let reset = ServerAction::<ResetPassword>::new();
     let error = last_error(reset);
-    let pending = reset.pending();
     view! {
         <p class="muted">"For " <strong>{email}</strong> ". Every device signed in to this account will be signed out."</p>
         <FormAlert message=form_error(error, &["password", "confirm_password"])/>
@@ -90,9 +86,7 @@ fn ResetForm(email: String, token: String) -> impl IntoView {
                 error=field_error(error, "password") hint=Some(new_password_hint())/>
             <TextField id="confirm-password" name="confirm_password" label="Repeat the new password" kind="password"
                 autocomplete="new-password" error=field_error(error, "confirm_password")/>
-            <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
-                {move || if pending.get() { "Saving…" } else { "Set new password" }}
-            </button>
+            <button type="submit" class="btn btn-primary btn-block">"Set new password"</button>
         </ActionForm>
     }
 }

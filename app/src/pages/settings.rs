@@ -3,6 +3,7 @@
 
 use crate::api::{get_account, ChangePassword, EndOtherSessions, EndSession};
 use crate::components::auth_form::new_password_hint;
+use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::OpenDialog;
 use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
@@ -125,34 +126,22 @@ fn DevicesCard(sessions: Vec<SessionView>, status: String) -> impl IntoView {
                                 // Two devices can share a name; the sign-in time tells them apart.
                                 <OpenDialog dialog=dialog.clone() label="Sign out".to_string()
                                     aria_label=format!("Sign out {device} (signed in {})", crate::format::date_time(s.created_at))/>
-                                <dialog id=dialog.clone() class="dialog native-dialog" aria-labelledby=format!("{dialog}-title")>
-                                    <h2 id=format!("{dialog}-title")>{format!("Sign out {device}?")}</h2>
+                                <NativeDialog id=dialog.clone() title=format!("Sign out {device}?")>
                                     <p>"That browser will have to sign in again with your password."</p>
                                     <ActionForm action=end_one>
                                         <input type="hidden" name="id" value=s.id.clone()/>
-                                        {confirm_buttons("Sign out")}
+                                        {confirm_buttons("Sign out", "btn btn-danger")}
                                     </ActionForm>
-                                </dialog>
+                                </NativeDialog>
                             })}
                         </li>
                     }
                 }).collect_view()}
             </ul>
         </section>
-        <dialog id="end-others-dialog" class="dialog native-dialog" aria-labelledby="end-others-title">
-            <h2 id="end-others-title">"Sign out all other devices?"</h2>
+        <NativeDialog id="end-others-dialog".to_owned() title="Sign out all other devices?".to_owned()>
             <p>"Every browser but this one will have to sign in again. If you think someone else knows your password, change it too."</p>
-            <ActionForm action=end_others>{confirm_buttons("Sign out others")}</ActionForm>
-        </dialog>
-    }
-}
-
-/// Cancel (closes the dialog, sends nothing) and the danger button that sends the form.
-fn confirm_buttons(confirm: &'static str) -> impl IntoView {
-    view! {
-        <div class="dialog-actions">
-            <button type="submit" class="btn btn-ghost" formmethod="dialog" formnovalidate=true>"Cancel"</button>
-            <button type="submit" class="btn btn-danger">{confirm}</button>
-        </div>
+            <ActionForm action=end_others>{confirm_buttons("Sign out others", "btn btn-danger")}</ActionForm>
+        </NativeDialog>
     }
 }
