@@ -86,12 +86,23 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// The product's name (`portal.app_name`), read on the server; "Keyport" in the browser,
+/// where only islands run and none shows it.
+pub fn app_name() -> String {
+    #[cfg(feature = "ssr")]
+    if let Some(svc) = leptos::prelude::use_context::<std::sync::Arc<keyport_core::Services>>() {
+        return svc.settings().app_name.clone();
+    }
+    "Keyport".to_owned()
+}
+
 /// The page's `<title>` for a page title `t` (which may hold user text, a key's name). Every
 /// title passes through here. leptos_meta 0.8 writes the title into the server's HTML without
 /// escaping it, so the server escapes it here; in the browser the title is set as text, which
 /// needs no escaping (escaping there would show the entities).
 pub fn page_title(t: &str) -> String {
-    let full = if t.is_empty() { "Keyport".to_owned() } else { format!("{t} · Keyport") };
+    let name = app_name();
+    let full = if t.is_empty() { name } else { format!("{t} · {name}") };
     if cfg!(feature = "ssr") {
         escape_html(&full)
     } else {

@@ -10,6 +10,7 @@ pub mod operator_token;
 pub mod outbox_email;
 pub mod password_reset;
 pub mod session;
+pub mod setting;
 pub mod team;
 pub mod usage_minute;
 pub mod usage_minute_detail;

@@ -4,6 +4,7 @@ pub mod dto;
 pub mod histogram;
 pub mod key;
 pub mod roles;
+pub mod settings;
 pub mod usage_report;
 pub mod validate;
 

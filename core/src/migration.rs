@@ -18,6 +18,7 @@ mod m0013_session_devices;
 pub mod m0014_team_minutes;
 mod m0015_password_resets;
 mod m0016_security_review;
+mod m0017_settings;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_team_minutes::Migration),
             Box::new(m0015_password_resets::Migration),
             Box::new(m0016_security_review::Migration),
+            Box::new(m0017_settings::Migration),
         ]
     }
 }

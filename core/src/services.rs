@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod demo;
 pub mod keys;
 pub mod mail;
+pub mod provider;
 pub mod teams;
 pub mod usage;
 
@@ -12,6 +13,7 @@ pub mod usage;
 pub use accounts::{account, auth, passwords, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::outbox;
+pub use provider::settings;
 pub use teams::{audit, invitations, members};
 pub use usage::{alerts, analytics, rollup, traffic};
 
@@ -111,8 +113,11 @@ pub struct Services {
     pub secret: ServerSecret,
     /// The clock (a manual one in tests).
     pub clock: Arc<dyn Clock>,
-    /// Operator tunables.
+    /// Operator tunables from the environment: the first defaults of the live settings, and
+    /// what no setting changes.
     pub config: ServiceConfig,
+    /// The settings in effect (see [`Services::settings`]).
+    pub(crate) settings: settings::SettingsCache,
     /// Password hashing, off the async threads and capped.
     pub passwords: passwords::PasswordHasher,
     /// Throttles sign-in attempts per account and per address before any hashing.
@@ -151,6 +156,7 @@ impl Services {
             secret,
             clock,
             passwords: passwords::PasswordHasher::new(config.password_hash_concurrency),
+            settings: settings::SettingsCache::new(&config),
             config,
             login_limiter: ratelimit::FixedWindowLimiter::default(),
             signup_limiter: ratelimit::FixedWindowLimiter::default(),

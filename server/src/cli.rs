@@ -38,7 +38,7 @@ pub enum Command {
     Serve {
         /// Load the demo into a fresh install if it is not there yet, and keep its traffic
         /// flowing while the portal runs.
-        #[arg(long, env = "KEYPORT_DEMO")]
+        #[arg(long, env = "KEYPORT_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
         demo: bool,
     },
     /// Apply database migrations and exit.
@@ -51,6 +51,13 @@ pub enum Command {
     },
     /// Fill a fresh install with a demo account, team, keys and 30 days of traffic.
     Demo,
+    /// Settings changed while Keyport runs: branding, sign-up, key policies (stored in the
+    /// database, in effect on every node within a second).
+    Settings {
+        /// Setting action.
+        #[command(subcommand)]
+        action: SettingAction,
+    },
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
@@ -81,6 +88,45 @@ pub enum KeyAction {
         reason: String,
     },
 }
+
+/// Setting actions.
+#[derive(Subcommand, Debug)]
+pub enum SettingAction {
+    /// Every setting, its value in effect and whether it is stored or the default.
+    List,
+    /// One setting's value in effect.
+    Get {
+        /// The setting (e.g. portal.app_name).
+        key: String,
+    },
+    /// Checks and stores a value; a refused one changes nothing (exit status 2).
+    Set {
+        /// The setting (e.g. custom.primary_color).
+        key: String,
+        /// Its new value.
+        value: String,
+        /// Store it encrypted under a key derived from the server secret (shown as <encrypted>).
+        #[arg(long)]
+        encrypted: bool,
+    },
+    /// Removes a stored value: the default applies again.
+    Unset {
+        /// The setting.
+        key: String,
+    },
+}
+
+/// A command refused for its input (exit status 2), with a message that names what is wrong.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Operator token actions.
 #[derive(Subcommand, Debug)]
@@ -113,7 +159,7 @@ pub async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyport: {e}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<Refused>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }
@@ -174,6 +220,11 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             // The requester's email goes out now, not with the next server start.
             svc.deliver_due_emails().await?;
         }
+        Command::Settings { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            run_settings(&svc, action).await?;
+        }
         Command::Demo => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
@@ -186,6 +237,48 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             let t = svc.create_operator_token(&name).await?;
             eprintln!("Created operator token {} ({name}). It is shown once; store it now:", t.id);
             println!("{}", t.token);
+        }
+    }
+    Ok(())
+}
+
+/// `keyport settings …`: a refused key or value is a `Refused` (exit status 2).
+async fn run_settings(svc: &Services, action: SettingAction) -> Result<(), Box<dyn std::error::Error>> {
+    use keyport_core::services::audit::RequestMeta;
+    use keyport_core::CoreError;
+    let refused = |e: CoreError| -> Box<dyn std::error::Error> {
+        match e {
+            CoreError::Invalid(f) => Box::new(Refused(format!("{}: {}", f.field, f.message))),
+            e => Box::new(e),
+        }
+    };
+    let meta = RequestMeta::new("cli", "keyport settings");
+    match action {
+        SettingAction::List => {
+            for s in svc.list_settings().await? {
+                let value = if s.value.contains('\n') || s.value.len() > 60 { format!("({} bytes)", s.value.len()) } else { s.value };
+                println!("{:<30} {:<40} {:<8} {}", s.key, value, s.source, s.about);
+            }
+        }
+        SettingAction::Get { key } => {
+            let view = svc.list_settings().await?.into_iter().find(|s| s.key == key);
+            match view {
+                Some(s) => println!("{}", s.value),
+                // Only an unknown key has no row: the check says so, listing the known ones.
+                None => return Err(Box::new(Refused(keyport_core::settings::check(&key, "").err().map(|e| e.to_string()).unwrap_or(key)))),
+            }
+        }
+        SettingAction::Set { key, value, encrypted } => {
+            let stored = svc.set_setting(&key, &value, encrypted, "cli", &meta).await.map_err(refused)?;
+            let shown = if encrypted { "<encrypted>".to_owned() } else { stored };
+            println!("{key} = {shown} (in effect on every node within a second)");
+        }
+        SettingAction::Unset { key } => {
+            if svc.unset_setting(&key, "cli", &meta).await.map_err(refused)? {
+                println!("{key} is back to its default: {}", svc.settings().get(&key).unwrap_or_default());
+            } else {
+                println!("{key} was not set; its default applies: {}", svc.settings().get(&key).unwrap_or_default());
+            }
         }
     }
     Ok(())

@@ -125,6 +125,37 @@ pub fn csp(nonce: &str) -> String {
     )
 }
 
+/// With `portal.enabled=false`, every portal page and server function answers 503 with a page
+/// that says so (and where to get help); `/v1`, health and static files keep answering.
+pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    if !(path.starts_with("/portal") || path.starts_with("/api/")) {
+        return next.run(req).await;
+    }
+    let live = svc.settings();
+    if live.portal_enabled {
+        return next.run(req).await;
+    }
+    let help = match &live.support_email {
+        Some(e) => format!("<p>Questions? Write to <a href=\"mailto:{0}\">{0}</a>.</p>", html_escape(e)),
+        None => String::new(),
+    };
+    let name = html_escape(&live.app_name);
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Portal unavailable · {name}</title></head><body>\
+         <h1>The {name} portal is unavailable</h1><p>The provider has switched the developer portal off for now. \
+         API requests with your keys keep working.</p>{help}</body></html>"
+    );
+    let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::response::Html(body)).into_response();
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
+    res
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 /// The CSP of the operator API's JSON answers: nothing to load, run or frame. Built once.
 const API_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
 

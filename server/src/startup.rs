@@ -145,6 +145,8 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
     } else {
         tracing::info!("no SMTP configured: emails are delivered to this log (the outbox page lists them, without their one-time links)");
     }
+    // The operator's stored settings, before the first request (a worker keeps them fresh).
+    services.reload_settings().await.map_err(|e| StartError::Io(std::io::Error::other(format!("reading the settings: {e}"))))?;
     Ok(Arc::new(services))
 }
 
@@ -219,7 +221,8 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx.clone()));
         let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), stop_rx.clone()));
-        let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, stop_rx));
+        let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, stop_rx.clone()));
+        let settings = tokio::spawn(workers::reload_settings(self.services.clone(), stop_rx));
         tracing::info!(url = %self.base_url, "keyport is listening");
         let listener = self.listener.tap_io(|tcp| {
             // Without this, small responses wait ~40 ms for Nagle's algorithm.
@@ -232,6 +235,7 @@ impl Application {
         let _ = worker.await;
         let _ = mailer.await;
         let _ = sync.await;
+        let _ = settings.await;
         // Unspent quota units go back, so a restart loses none of a key's monthly quota.
         if let Err(e) = self.services.release_quota_leases().await {
             tracing::error!(error = %e, "could not hand back leased quota units");
@@ -288,6 +292,7 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))
+        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::portal_switch))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

@@ -81,6 +81,19 @@ pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>)
     }
 }
 
+/// Puts settings changed on any node into effect on this one, within half a second.
+pub async fn reload_settings(svc: Arc<Services>, stop: watch::Receiver<bool>) {
+    every(Duration::from_millis(500), stop, |_| {
+        let svc = svc.clone();
+        async move {
+            if let Err(e) = svc.reload_settings().await {
+                tracing::warn!(error = %e, "reloading settings failed; will retry");
+            }
+        }
+    })
+    .await;
+}
+
 /// Applies key changes made on other nodes to this node's verification cache, every
 /// `interval`; prunes the change log about hourly.
 pub async fn sync_key_cache(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<bool>) {

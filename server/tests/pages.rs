@@ -163,3 +163,44 @@ fn full_keys(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_pages_send_visitors_without_a_session_to_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/portal", "/portal/keys"] {
+        let res = app.page(path).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{path}");
+        assert_eq!(res.headers()["location"], "/portal/login");
+    }
+    assert_eq!(app.page("/portal/login").await.status(), StatusCode::OK);
+    app.signed_in().await;
+    let res = app.page("/portal").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Usage this month"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_name_titles_the_pages_and_a_switched_off_portal_answers_503_while_v1_works() {
+    let app = spawn_app().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    let token = app.operator_token().await;
+    app.signed_in().await;
+    let key = app.create_key("still works", "live", "never").await;
+    app.services.set_setting("portal.app_name", "Acme <Developers>", false, "cli", &meta).await.unwrap();
+    let html = app.page("/portal/login").await.text().await.unwrap();
+    assert!(html.contains("<title>Sign in · Acme &lt;Developers&gt;</title>"), "{}", &html[..html.len().min(600)]);
+
+    app.services.set_setting("custom.support_email", "help@acme.example", false, "cli", &meta).await.unwrap();
+    app.services.set_setting("portal.enabled", "false", false, "cli", &meta).await.unwrap();
+    for path in ["/portal", "/portal/login", "/portal/keys"] {
+        let res = app.page(path).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("unavailable") && body.contains("help@acme.example") && body.contains("Acme &lt;Developers&gt;"), "{body}");
+    }
+    assert_eq!(app.call("keys/list", &[]).await.status(), StatusCode::SERVICE_UNAVAILABLE, "server functions too");
+    assert_eq!(app.verify(&token, key.secret.expose()).await["code"], "VALID", "/v1 keeps answering");
+    assert_eq!(app.client().get(format!("{}/healthz", app.base)).send().await.unwrap().status(), StatusCode::OK);
+    app.services.set_setting("portal.enabled", "true", false, "cli", &meta).await.unwrap();
+    assert_eq!(app.page("/portal").await.status(), StatusCode::OK, "back on");
+}

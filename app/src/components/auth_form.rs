@@ -7,11 +7,11 @@ use leptos_router::components::Redirect;
 
 /// The centred card of the sign-in and sign-up pages, with the brand and a heading.
 #[component]
-pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+pub fn AuthCard(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
         <main class="auth-page">
             <div class="auth-card">
-                <div class="brand brand-lg"><span class="brand-mark" aria-hidden="true">"K"</span>"Keyport"</div>
+                <div class="brand brand-lg"><span class="brand-mark" aria-hidden="true">"K"</span>{crate::format::app_name()}</div>
                 <h1>{title}</h1>
                 {children()}
             </div>

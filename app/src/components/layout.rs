@@ -34,7 +34,7 @@ pub fn PortalLayout() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/portal">
                     <span class="brand-mark" aria-hidden="true">"K"</span>
-                    <span>"Keyport"</span>
+                    <span>{crate::format::app_name()}</span>
                 </a>
                 <div class="topbar-right">
                     <Suspense fallback=|| view! { <span class="muted small" role="status">"Loading account…"</span> }>

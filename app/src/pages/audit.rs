@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 24] = [
+pub const ACTIONS: [(&str, &str); 25] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -32,6 +32,7 @@ pub const ACTIONS: [(&str, &str); 24] = [
     ("password.changed", "Password changed"),
     ("sessions.ended", "Devices signed out"),
     ("password.reset", "Password reset by email"),
+    ("setting.changed", "Setting changed"),
 ];
 
 /// A label for a stored action name.
@@ -170,7 +171,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 24);
+        assert_eq!(ACTIONS.len(), 25);
     }
 
     #[test]

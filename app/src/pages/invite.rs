@@ -20,7 +20,7 @@ pub fn InvitePage() -> impl IntoView {
     let preview = Resource::new(token, preview_invitation);
     view! {
         <Title text="Invitation"/>
-        <AuthCard title="Join a team on Keyport">
+        <AuthCard title=format!("Join a team on {}", crate::format::app_name())>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Checking your invitation…"</p> }>
                 {move || preview.get().map(|r| match r {
                     Ok(p) => view! { <Invitation preview=p token=token()/> }.into_any(),

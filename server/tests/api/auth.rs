@@ -125,18 +125,4 @@ async fn repeated_failed_sign_ins_are_throttled_before_hashing() {
     assert_eq!(app.login(&e, PASSWORD).await.status(), StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn portal_pages_send_visitors_without_a_session_to_sign_in() {
-    let app = spawn_app().await;
-    for path in ["/portal", "/portal/keys"] {
-        let res = app.page(path).await;
-        assert_eq!(res.status(), StatusCode::FOUND, "{path}");
-        assert_eq!(res.headers()["location"], "/portal/login");
-    }
-    assert_eq!(app.page("/portal/login").await.status(), StatusCode::OK);
-    app.signed_in().await;
-    let res = app.page("/portal").await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().contains("Usage this month"));
-}
 

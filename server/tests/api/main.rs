@@ -13,6 +13,7 @@ mod smtp;
 mod keys;
 mod review;
 mod security;
+mod settings;
 mod teams;
 mod usage;
 mod verify;

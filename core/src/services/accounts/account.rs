@@ -130,7 +130,7 @@ impl Services {
                     "The password of your Keyport account {} was changed on {when}, from {}.\n\n\
                      Every other device was signed out. If you did not make this change, reset your \
                      password at once and tell your team's owner: {}/portal/forgot\n",
-                    caller.user.email, meta.ip, self.config.base_url
+                    caller.user.email, meta.ip, self.settings().base_url
                 ),
                 link: None,
             },

@@ -259,15 +259,25 @@ impl Services {
     /// granted (`granted`: its scopes, for a key that already works in `env`; `None` for a
     /// new key).
     pub fn approval_needed(&self, env: Environment, granted: Option<&[String]>, wanted: &[String]) -> bool {
-        let live = env == Environment::Live && self.config.approval_live && granted.is_none();
-        live || wanted.iter().any(|s| self.config.approval_scopes.contains(s) && !granted.is_some_and(|g| g.contains(s)))
+        let live = env == Environment::Live && self.settings().approval_live && granted.is_none();
+        live || wanted.iter().any(|s| self.settings().approval_scopes.contains(s) && !granted.is_some_and(|g| g.contains(s)))
+    }
+
+    /// Refuses an expiry past the provider's longest key lifetime (`keys.max_lifetime_days`).
+    fn within_lifetime(&self, expires_at: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> Result<(), CoreError> {
+        let Some(days) = self.settings().max_lifetime_days else { return Ok(()) };
+        // A date choice lasts to the end of its day: one day of slack.
+        match expires_at {
+            Some(t) if t <= now + chrono::Duration::days(days + 1) => Ok(()),
+            _ => Err(crate::validate::FieldError::new("expiry", format!("Keys may live at most {days} days here: choose an expiry within that.")).into()),
+        }
     }
 
     fn ratelimit_or_default(&self, input: &str) -> Result<i64, CoreError> {
         if input.trim().is_empty() {
-            return Ok(Ord::min(self.config.default_ratelimit_per_minute, self.config.max_ratelimit_per_minute));
+            return Ok(Ord::min(self.config.default_ratelimit_per_minute, self.settings().max_ratelimit_per_minute));
         }
-        Ok(parse_ratelimit(input, self.config.max_ratelimit_per_minute)?)
+        Ok(parse_ratelimit(input, self.settings().max_ratelimit_per_minute)?)
     }
 
     /// What the create form offers: the scope catalogue, defaults and limits.
@@ -275,15 +285,15 @@ impl Services {
         caller.require(Action::ViewKeys)?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, self.now())).count(&self.db).await?;
         Ok(KeyOptions {
-            scopes: self.config.scopes.clone(),
-            default_scopes: self.config.default_scopes.clone(),
-            default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, self.config.max_ratelimit_per_minute),
-            max_ratelimit: self.config.max_ratelimit_per_minute,
-            max_keys: self.config.max_active_keys,
+            scopes: self.settings().scopes.clone(),
+            default_scopes: self.settings().default_scopes.clone(),
+            default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, self.settings().max_ratelimit_per_minute),
+            max_ratelimit: self.settings().max_ratelimit_per_minute,
+            max_keys: self.settings().max_active_keys,
             keys: live,
             api_base_url: self.config.api_base_url.clone(),
-            approval_live: self.config.approval_live,
-            approval_scopes: self.config.approval_scopes.clone(),
+            approval_live: self.settings().approval_live,
+            approval_scopes: self.settings().approval_scopes.clone(),
             approval_by_operator: self.config.approval_by == crate::services::ApprovalBy::Operator,
         })
     }
@@ -295,9 +305,10 @@ impl Services {
         let name = KeyName::parse(input.name)?;
         let description = parse_key_description(input.description)?;
         let env = parse_environment(input.environment)?;
-        let scopes = parse_scopes(input.scopes, &self.config.scopes)?;
+        let scopes = parse_scopes(input.scopes, &self.settings().scopes)?;
         let now = self.now();
         let expires_at = Expiry::parse(input.expiry)?.at(now)?;
+        self.within_lifetime(expires_at, now)?;
         let ratelimit = self.ratelimit_or_default(input.ratelimit)?;
         let quota = parse_quota(input.quota)?;
         let needs_approval = self.approval_needed(env, None, &scopes);
@@ -307,7 +318,7 @@ impl Services {
         // count below (on PostgreSQL the count alone would not see the other's insert).
         crate::services::members::lock_team(&txn, &caller.team.id).await?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
-        if live >= self.config.max_active_keys {
+        if live >= self.settings().max_active_keys {
             return Err(CoreError::Conflict(format!(
                 "This team already has {live} keys, the most allowed. Revoke a key you no longer need, then create the new one."
             )));
@@ -407,8 +418,8 @@ impl Services {
     pub async fn update_key(&self, caller: &Caller, key_id: &str, edit: KeyEdit<'_>, meta: &RequestMeta) -> Result<KeyView, CoreError> {
         let name = KeyName::parse(edit.name)?;
         let description = parse_key_description(edit.description)?;
-        let wanted = parse_scopes(edit.scopes, &self.config.scopes)?;
-        let ratelimit = parse_ratelimit(edit.ratelimit, self.config.max_ratelimit_per_minute)?;
+        let wanted = parse_scopes(edit.scopes, &self.settings().scopes)?;
+        let ratelimit = parse_ratelimit(edit.ratelimit, self.settings().max_ratelimit_per_minute)?;
         let quota = parse_quota(edit.quota)?;
         // The policy is applied to the key as it is inside the transaction that changes it, so
         // a decision, a rotation or another edit landing meanwhile cannot be overtaken.
@@ -616,7 +627,7 @@ impl Services {
                 key.environment,
                 if asked.is_empty() { "none" } else { asked },
                 caller.team.name,
-                self.config.base_url
+                self.settings().base_url
             );
             let email = crate::services::outbox::NewEmail {
                 team_id: Some(&caller.team.id),
@@ -743,7 +754,7 @@ impl Services {
                 (true, false) => "not changed: the scopes you asked for were denied, and it keeps the ones it had".to_owned(),
             };
             let why = if reason.is_empty() { String::new() } else { format!("\nReason: {reason}\n") };
-            let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.config.base_url, m.id);
+            let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.settings().base_url, m.id);
             let email = crate::services::outbox::NewEmail {
                 team_id: Some(&team_id),
                 kind: "key_decision",

@@ -130,7 +130,7 @@ impl Services {
     fn rendered_body(&self, email: &outbox_email::Model) -> String {
         match &email.link_path {
             Some(path) => {
-                let link = format!("{}{path}{}", self.config.base_url, self.secret.email_link_token(&email.id));
+                let link = format!("{}{path}{}", self.settings().base_url, self.secret.email_link_token(&email.id));
                 email.body.replace(LINK_PLACEHOLDER, &link)
             }
             None => email.body.clone(),

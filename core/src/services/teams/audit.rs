@@ -88,11 +88,13 @@ pub enum AuditAction {
     SessionsEnded,
     /// A person set a new password through an emailed reset link.
     PasswordReset,
+    /// The provider changed a setting (site-wide: no team).
+    SettingChanged,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -117,6 +119,7 @@ impl AuditAction {
         AuditAction::PasswordChanged,
         AuditAction::SessionsEnded,
         AuditAction::PasswordReset,
+        AuditAction::SettingChanged,
     ];
 
     /// The stable name stored and shown.
@@ -146,6 +149,7 @@ impl AuditAction {
             AuditAction::PasswordChanged => "password.changed",
             AuditAction::SessionsEnded => "sessions.ended",
             AuditAction::PasswordReset => "password.reset",
+            AuditAction::SettingChanged => "setting.changed",
         }
     }
 }
@@ -167,6 +171,11 @@ pub struct AuditEntry<'a> {
 }
 
 impl<'a> AuditEntry<'a> {
+    /// A site-wide change by the provider (`actor`: `cli` or an admin's email) to `setting`.
+    pub fn site(actor: &'a str, action: AuditAction, setting: &'a str) -> Self {
+        Self { team_id: None, actor_user_id: None, actor_email: Some(actor), action, object: Some(("setting", setting)), detail: None }
+    }
+
     /// The same entry with a description.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 impl Services {
     /// Sends the quota warnings due. Returns how many (team, level) warnings went out.
     pub async fn check_quota_alerts(&self) -> Result<usize, CoreError> {
-        let quota = self.config.monthly_quota;
+        let quota = self.settings().monthly_quota;
         if quota <= 0 {
             return Ok(0);
         }
@@ -77,7 +77,7 @@ impl Services {
                      The count starts again on {resets}. See where the requests come from on the usage page:\n{}/portal/usage?range=month\n",
                     thousands(used),
                     thousands(quota),
-                    self.config.base_url.trim_end_matches('/'),
+                    self.settings().base_url.trim_end_matches('/'),
                 );
                 let email = NewEmail { team_id: Some(&team_id), kind: "quota_alert", to, subject: subject.clone(), body, link: None };
                 self.enqueue_email(&txn, email).await?;

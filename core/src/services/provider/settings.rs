@@ -1,0 +1,333 @@
+//! Live settings: the environment's defaults with the operator's stored values on top, read
+//! by every request from memory and reloaded from the database by every node (a small table,
+//! read whole every half second), so a change is in effect everywhere within a second and
+//! without a restart.
+
+use crate::entity::setting;
+use crate::error::CoreError;
+use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
+use crate::services::{ServiceConfig, Services};
+use crate::settings::{check, parse_bool, spec, SettingError, SETTINGS};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// Who may create an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignupMode {
+    /// Anyone.
+    Open,
+    /// Only someone following an invitation.
+    InviteOnly,
+    /// Nobody: accounts come from the provider.
+    Closed,
+}
+
+/// The settings in effect, typed. Built from the environment's defaults and the stored
+/// values; replaced whole when they change.
+#[derive(Clone, Debug)]
+pub struct LiveSettings {
+    /// Portal pages answer; `false` makes them a 503 "portal unavailable" page.
+    pub portal_enabled: bool,
+    /// The product's name in titles, the header and emails.
+    pub app_name: String,
+    /// The portal's public URL (no trailing slash).
+    pub base_url: String,
+    /// HTML for the dashboard (sanitized where it is shown).
+    pub welcome_html: Option<String>,
+    /// The operator's style sheet (checked when stored).
+    pub portal_css: Option<String>,
+    /// The logo's address.
+    pub logo_url: Option<String>,
+    /// The brand colour, `#rrggbb` or `#rgb`.
+    pub primary_color: Option<String>,
+    /// Where developers get help.
+    pub support_email: Option<String>,
+    /// Who may sign up.
+    pub signup_mode: SignupMode,
+    /// Only these email domains may sign up (empty: any).
+    pub allowed_email_domains: Vec<String>,
+    /// The permissions keys can be granted.
+    pub scopes: Vec<String>,
+    /// The scopes pre-selected for a new key (always among `scopes`).
+    pub default_scopes: Vec<String>,
+    /// The highest rate limit a key may have.
+    pub max_ratelimit_per_minute: i64,
+    /// The most working keys per team.
+    pub max_active_keys: u64,
+    /// Live keys need approval.
+    pub approval_live: bool,
+    /// Keys with these scopes need approval.
+    pub approval_scopes: Vec<String>,
+    /// The longest a new key may live, in days.
+    pub max_lifetime_days: Option<i64>,
+    /// Verifications per team per calendar month.
+    pub monthly_quota: i64,
+}
+
+impl LiveSettings {
+    /// The environment's defaults.
+    pub fn defaults(config: &ServiceConfig) -> Self {
+        Self {
+            portal_enabled: true,
+            app_name: "Keyport".into(),
+            base_url: config.base_url.clone(),
+            welcome_html: None,
+            portal_css: None,
+            logo_url: None,
+            primary_color: None,
+            support_email: None,
+            signup_mode: SignupMode::Open,
+            allowed_email_domains: Vec::new(),
+            scopes: config.scopes.clone(),
+            default_scopes: config.default_scopes.clone(),
+            max_ratelimit_per_minute: config.max_ratelimit_per_minute,
+            max_active_keys: config.max_active_keys,
+            approval_live: config.approval_live,
+            approval_scopes: config.approval_scopes.clone(),
+            max_lifetime_days: None,
+            monthly_quota: config.monthly_quota,
+        }
+    }
+
+    /// The defaults with `stored` (checked values by key) on top. A value that no longer
+    /// passes its check (stored by an older version, say) is left out, with a warning.
+    pub fn build(config: &ServiceConfig, stored: &BTreeMap<String, String>) -> Self {
+        let mut s = Self::defaults(config);
+        for (key, value) in stored {
+            match check(key, value) {
+                Ok(v) => s.apply(key, &v),
+                Err(e) => tracing::warn!(error = %e, "a stored setting is not valid any more; using the default"),
+            }
+        }
+        s.default_scopes.retain(|d| s.scopes.contains(d));
+        s
+    }
+
+    fn apply(&mut self, key: &str, v: &str) {
+        let list = |v: &str| v.split(", ").filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        let opt = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        let int = |v: &str| v.parse::<i64>().unwrap_or_default();
+        match key {
+            "portal.enabled" => self.portal_enabled = parse_bool(v).unwrap_or(true),
+            "portal.app_name" => self.app_name = v.to_owned(),
+            "portal.base_url" => self.base_url = v.to_owned(),
+            "custom.portal_welcome_html" => self.welcome_html = opt(v),
+            "custom.portal_css" => self.portal_css = opt(v),
+            "custom.logo_url" => self.logo_url = opt(v),
+            "custom.primary_color" => self.primary_color = opt(v),
+            "custom.support_email" => self.support_email = opt(v),
+            "signup.mode" => {
+                self.signup_mode = match v {
+                    "invite_only" => SignupMode::InviteOnly,
+                    "closed" => SignupMode::Closed,
+                    _ => SignupMode::Open,
+                }
+            }
+            "signup.allowed_email_domains" => self.allowed_email_domains = list(v),
+            "keys.scopes" => self.scopes = list(v),
+            "keys.default_scopes" => self.default_scopes = list(v),
+            "keys.max_ratelimit" => self.max_ratelimit_per_minute = int(v),
+            "keys.max_per_team" => self.max_active_keys = u64::try_from(int(v)).unwrap_or(1),
+            "keys.approval_live" => self.approval_live = parse_bool(v).unwrap_or(false),
+            "keys.approval_scopes" => self.approval_scopes = list(v),
+            "keys.max_lifetime_days" => self.max_lifetime_days = Some(int(v)).filter(|d| *d > 0),
+            "plan.monthly_quota" => self.monthly_quota = int(v),
+            _ => {}
+        }
+    }
+
+    /// The value of `key` in effect, as `keyport settings get` prints it.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let join = |l: &[String]| l.join(", ");
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        Some(match key {
+            "portal.enabled" => self.portal_enabled.to_string(),
+            "portal.app_name" => self.app_name.clone(),
+            "portal.base_url" => self.base_url.clone(),
+            "custom.portal_welcome_html" => opt(&self.welcome_html),
+            "custom.portal_css" => opt(&self.portal_css),
+            "custom.logo_url" => opt(&self.logo_url),
+            "custom.primary_color" => opt(&self.primary_color),
+            "custom.support_email" => opt(&self.support_email),
+            "signup.mode" => match self.signup_mode {
+                SignupMode::Open => "open",
+                SignupMode::InviteOnly => "invite_only",
+                SignupMode::Closed => "closed",
+            }
+            .to_owned(),
+            "signup.allowed_email_domains" => join(&self.allowed_email_domains),
+            "keys.scopes" => join(&self.scopes),
+            "keys.default_scopes" => join(&self.default_scopes),
+            "keys.max_ratelimit" => self.max_ratelimit_per_minute.to_string(),
+            "keys.max_per_team" => self.max_active_keys.to_string(),
+            "keys.approval_live" => self.approval_live.to_string(),
+            "keys.approval_scopes" => join(&self.approval_scopes),
+            "keys.max_lifetime_days" => self.max_lifetime_days.unwrap_or(0).to_string(),
+            "plan.monthly_quota" => self.monthly_quota.to_string(),
+            _ => return None,
+        })
+    }
+}
+
+/// The settings in effect on this node, and what the database held when they were built.
+pub struct SettingsCache {
+    current: RwLock<Arc<LiveSettings>>,
+    stored: RwLock<BTreeMap<String, (String, bool)>>,
+}
+
+impl SettingsCache {
+    /// Starts from the environment's defaults (until the first load from the database).
+    pub fn new(config: &ServiceConfig) -> Self {
+        Self { current: RwLock::new(Arc::new(LiveSettings::defaults(config))), stored: RwLock::new(BTreeMap::new()) }
+    }
+}
+
+/// One setting as `keyport settings list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingView {
+    /// The setting.
+    pub key: &'static str,
+    /// The value in effect (`<encrypted>` for an encrypted one).
+    pub value: String,
+    /// `default` (the environment's) or `stored`.
+    pub source: &'static str,
+    /// What it changes.
+    pub about: &'static str,
+}
+
+const SEALED: &str = "setting";
+
+impl Services {
+    /// The settings in effect now (cheap: one lock and a reference count).
+    pub fn settings(&self) -> Arc<LiveSettings> {
+        self.settings.current.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Reads the stored settings and, if they changed, puts the new ones in effect. Returns
+    /// whether anything changed. Run at start and every half second by a worker.
+    pub async fn reload_settings(&self) -> Result<bool, CoreError> {
+        let rows = setting::Entity::find().all(&self.db).await?;
+        let stored: BTreeMap<String, (String, bool)> = rows.into_iter().map(|r| (r.key, (r.value, r.encrypted))).collect();
+        if self.settings.stored.read().is_ok_and(|s| *s == stored) {
+            return Ok(false);
+        }
+        let plain: BTreeMap<String, String> = stored
+            .iter()
+            .filter_map(|(k, (v, encrypted))| {
+                if !*encrypted {
+                    return Some((k.clone(), v.clone()));
+                }
+                match self.secret.open(SEALED, k.as_bytes(), v).and_then(|b| String::from_utf8(b).ok()) {
+                    Some(v) => Some((k.clone(), v)),
+                    None => {
+                        tracing::warn!(key = %k, "an encrypted setting does not open with this server secret; using the default");
+                        None
+                    }
+                }
+            })
+            .collect();
+        let live = Arc::new(LiveSettings::build(&self.config, &plain));
+        if let Ok(mut c) = self.settings.current.write() {
+            *c = live;
+        }
+        if let Ok(mut s) = self.settings.stored.write() {
+            *s = stored;
+        }
+        Ok(true)
+    }
+
+    /// Every setting with the value in effect and where it comes from.
+    pub async fn list_settings(&self) -> Result<Vec<SettingView>, CoreError> {
+        self.reload_settings().await?;
+        let live = self.settings();
+        let stored = self.settings.stored.read().map(|s| s.clone()).unwrap_or_default();
+        Ok(SETTINGS
+            .iter()
+            .map(|spec| {
+                let (value, source) = match stored.get(spec.key) {
+                    Some((_, true)) => ("<encrypted>".to_owned(), "stored"),
+                    Some(_) => (live.get(spec.key).unwrap_or_default(), "stored"),
+                    None => (live.get(spec.key).unwrap_or_default(), "default"),
+                };
+                SettingView { key: spec.key, value, source, about: spec.about }
+            })
+            .collect())
+    }
+
+    /// Checks and stores a setting (sealed under the server secret when `encrypted`), audits
+    /// the change, and puts it in effect on this node at once (other nodes within a second).
+    /// Returns the value as stored. A refused value changes nothing.
+    pub async fn set_setting(&self, key: &str, value: &str, encrypted: bool, actor: &str, meta: &RequestMeta) -> Result<String, CoreError> {
+        let checked = check(key, value).map_err(setting_error)?;
+        self.reload_settings().await?;
+        self.check_together(key, &checked)?;
+        let stored_value = if encrypted { self.secret.seal(SEALED, key.as_bytes(), checked.as_bytes()) } else { checked.clone() };
+        let txn = self.begin_write().await?;
+        let row = setting::ActiveModel {
+            key: Set(key.to_owned()),
+            value: Set(stored_value),
+            encrypted: Set(encrypted),
+            updated_at: Set(self.now()),
+            updated_by: Set(actor.to_owned()),
+        };
+        if setting::Entity::find_by_id(key).one(&txn).await?.is_some() {
+            row.update(&txn).await?;
+        } else {
+            row.insert(&txn).await?;
+        }
+        let shown = if encrypted { "<encrypted>".to_owned() } else { short(&checked) };
+        self.audit(&txn, meta, AuditEntry::site(actor, AuditAction::SettingChanged, key).with_detail(format!("{key} = {shown}"))).await?;
+        txn.commit().await?;
+        self.reload_settings().await?;
+        Ok(checked)
+    }
+
+    /// Removes a stored setting, so the environment's default applies again. Returns whether
+    /// one was stored.
+    pub async fn unset_setting(&self, key: &str, actor: &str, meta: &RequestMeta) -> Result<bool, CoreError> {
+        if spec(key).is_none() {
+            return Err(setting_error(check(key, "").unwrap_err()));
+        }
+        let txn = self.begin_write().await?;
+        let gone = setting::Entity::delete_by_id(key).exec(&txn).await?.rows_affected > 0;
+        if gone {
+            self.audit(&txn, meta, AuditEntry::site(actor, AuditAction::SettingChanged, key).with_detail(format!("{key} back to the default"))).await?;
+        }
+        txn.commit().await?;
+        self.reload_settings().await?;
+        Ok(gone)
+    }
+
+    /// Settings that must agree with each other: the default scopes and the scopes needing
+    /// approval are among the scopes keys can have.
+    fn check_together(&self, key: &str, value: &str) -> Result<(), CoreError> {
+        let live = self.settings();
+        let list = |v: &str| v.split(", ").filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        let catalogue = if key == "keys.scopes" { list(value) } else { live.scopes.clone() };
+        let must_fit = |k: &str, scopes: &[String]| match scopes.iter().find(|s| !catalogue.contains(s)) {
+            Some(s) => Err(setting_error(SettingError { key: k.to_owned(), message: format!("{s} is not in keys.scopes ({})", catalogue.join(", ")) })),
+            None => Ok(()),
+        };
+        match key {
+            "keys.default_scopes" | "keys.approval_scopes" => must_fit(key, &list(value)),
+            "keys.scopes" if catalogue.is_empty() => Err(setting_error(SettingError { key: key.to_owned(), message: "keys need at least one scope".into() })),
+            "keys.scopes" => must_fit("keys.approval_scopes", &live.approval_scopes),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn setting_error(e: SettingError) -> CoreError {
+    CoreError::Invalid(crate::validate::FieldError::new(&e.key, e.message))
+}
+
+/// A value short enough for an audit line.
+fn short(v: &str) -> String {
+    let one_line: String = v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if one_line.chars().count() > 80 {
+        format!("{}… ({} bytes)", one_line.chars().take(80).collect::<String>(), v.len())
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,321 @@
+//! The settings an operator changes while Keyport runs (`keyport settings set KEY VALUE`):
+//! what each one is, and how a value is checked before it is stored. The environment gives
+//! the first defaults; a stored value wins over it on every node.
+
+use std::fmt;
+
+/// What kind of value a setting holds, and so how it is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false` (also `on`/`off`, `yes`/`no`, `1`/`0`).
+    Bool,
+    /// One line of text, at most this many characters.
+    Text(usize),
+    /// An `https://` (or `http://` for a local install) address without spaces.
+    Url,
+    /// An `https://` address or a path on this host (`/logo.svg`): something an `<img>` loads.
+    ImageUrl,
+    /// A colour, `#rgb` or `#rrggbb`.
+    Color,
+    /// An email address.
+    Email,
+    /// A whole number in a range.
+    Int(i64, i64),
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// Scope names (`payments:read`), separated by commas or spaces.
+    Scopes,
+    /// Email domains (`example.com`), separated by commas or spaces; empty for any.
+    Domains,
+    /// HTML shown on a page after sanitizing; at most this many bytes.
+    Html(usize),
+    /// A style sheet served as its own file; at most this many bytes, nothing that loads or
+    /// runs anything.
+    Css(usize),
+}
+
+/// One setting.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// Its name, `area.name`.
+    pub key: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// What it changes, in a sentence.
+    pub about: &'static str,
+}
+
+/// Every setting, in the order `keyport settings list` shows them.
+pub const SETTINGS: &[Spec] = &[
+    Spec { key: "portal.enabled", kind: Kind::Bool, about: "false: every portal page answers 503 \"portal unavailable\"; /v1 keeps answering" },
+    Spec { key: "portal.app_name", kind: Kind::Text(60), about: "the name in page titles, the header and emails" },
+    Spec { key: "portal.base_url", kind: Kind::Url, about: "the portal's public address, for links in emails" },
+    Spec { key: "custom.portal_welcome_html", kind: Kind::Html(20_000), about: "HTML on the dashboard (sanitized to a safe subset)" },
+    Spec { key: "custom.portal_css", kind: Kind::Css(50_000), about: "a style sheet added to every page (nothing that loads or runs anything)" },
+    Spec { key: "custom.logo_url", kind: Kind::ImageUrl, about: "the logo in the header and emails" },
+    Spec { key: "custom.primary_color", kind: Kind::Color, about: "the brand colour of buttons and links; text on it is chosen for contrast" },
+    Spec { key: "custom.support_email", kind: Kind::Email, about: "where developers get help: the footer, error pages and emails" },
+    Spec { key: "signup.mode", kind: Kind::Choice(&["open", "invite_only", "closed"]), about: "who may create an account" },
+    Spec { key: "signup.allowed_email_domains", kind: Kind::Domains, about: "only addresses at these domains may sign up (empty: any)" },
+    Spec { key: "keys.scopes", kind: Kind::Scopes, about: "the permissions keys can be granted" },
+    Spec { key: "keys.default_scopes", kind: Kind::Scopes, about: "the scopes ticked when a key is created" },
+    Spec { key: "keys.max_ratelimit", kind: Kind::Int(1, 1_000_000), about: "the highest rate limit (requests per minute) a key may have" },
+    Spec { key: "keys.max_per_team", kind: Kind::Int(1, 100_000), about: "the most working keys a team may have" },
+    Spec { key: "keys.approval_live", kind: Kind::Bool, about: "live keys work only once approved" },
+    Spec { key: "keys.approval_scopes", kind: Kind::Scopes, about: "keys with any of these scopes work only once approved" },
+    Spec { key: "keys.max_lifetime_days", kind: Kind::Int(0, 3650), about: "the longest a new key may live, in days (0: no limit)" },
+    Spec { key: "plan.monthly_quota", kind: Kind::Int(1, 1_000_000_000_000), about: "verifications a team may make per calendar month" },
+];
+
+/// The setting named `key`, if there is one.
+pub fn spec(key: &str) -> Option<&'static Spec> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// Why a value was refused, naming the setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingError {
+    /// The setting.
+    pub key: String,
+    /// What is wrong, in a sentence a person can act on.
+    pub message: String,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+/// Checks `value` for the setting `key` and returns it as it will be stored (trimmed, lists
+/// normalised to `a, b`), or why it cannot be.
+pub fn check(key: &str, value: &str) -> Result<String, SettingError> {
+    let Some(spec) = spec(key) else {
+        return Err(SettingError { key: key.to_owned(), message: format!("no such setting (known: {})", known()) });
+    };
+    check_kind(spec.kind, value).map_err(|message| SettingError { key: key.to_owned(), message })
+}
+
+fn known() -> String {
+    SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+}
+
+fn check_kind(kind: Kind, raw: &str) -> Result<String, String> {
+    let v = raw.trim();
+    match kind {
+        Kind::Bool => parse_bool(v).map(|b| b.to_string()).ok_or_else(|| format!("expected true or false, got {v:?}")),
+        Kind::Text(max) => {
+            if v.is_empty() {
+                Err("must not be empty (unset it to go back to the default)".into())
+            } else if v.chars().count() > max {
+                Err(format!("at most {max} characters"))
+            } else if v.chars().any(char::is_control) {
+                Err("must be one line without control characters".into())
+            } else {
+                Ok(v.to_owned())
+            }
+        }
+        Kind::Url => check_url(v).map(|u| u.trim_end_matches('/').to_owned()),
+        Kind::ImageUrl => {
+            if v.starts_with('/') && !v.starts_with("//") {
+                if v.bytes().all(|b| b.is_ascii_graphic()) && !v.contains('\\') {
+                    Ok(v.to_owned())
+                } else {
+                    Err("a path must be printable ASCII without spaces".into())
+                }
+            } else {
+                check_url(v).map(str::to_owned)
+            }
+        }
+        Kind::Color => {
+            let hex = v.strip_prefix('#').unwrap_or("");
+            if (hex.len() == 3 || hex.len() == 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(format!("#{}", hex.to_ascii_lowercase()))
+            } else {
+                Err(format!("expected a colour like #4f46e5 or #46e, got {v:?}"))
+            }
+        }
+        Kind::Email => crate::validate::Email::parse(v).map(|e| e.as_str().to_owned()).map_err(|e| e.message),
+        Kind::Int(min, max) => match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+            _ => Err(format!("expected a whole number from {min} to {max}, got {v:?}")),
+        },
+        Kind::Choice(words) => {
+            if words.contains(&v) {
+                Ok(v.to_owned())
+            } else {
+                Err(format!("expected one of {}, got {v:?}", words.join(", ")))
+            }
+        }
+        Kind::Scopes => {
+            let list = split_list(v);
+            match list.iter().find(|s| !crate::validate::is_scope_name(s)) {
+                Some(bad) => Err(format!("{bad:?} is not a scope name (resource:action, lower case)")),
+                None if list.len() > 200 => Err("at most 200 scopes".into()),
+                None => Ok(list.join(", ")),
+            }
+        }
+        Kind::Domains => {
+            let list: Vec<String> = split_list(v).into_iter().map(|d| d.to_ascii_lowercase()).collect();
+            match list.iter().find(|d| !is_domain(d)) {
+                Some(bad) => Err(format!("{bad:?} is not a domain like example.com")),
+                None => Ok(list.join(", ")),
+            }
+        }
+        Kind::Html(max) => {
+            if raw.len() > max {
+                Err(format!("at most {max} bytes"))
+            } else {
+                Ok(raw.trim().to_owned())
+            }
+        }
+        Kind::Css(max) => {
+            if raw.len() > max {
+                Err(format!("at most {max} bytes"))
+            } else {
+                check_css(raw).map(|()| raw.trim().to_owned())
+            }
+        }
+    }
+}
+
+/// `true`/`false` and their usual spellings.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Some(true),
+        "false" | "off" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn check_url(v: &str) -> Result<&str, String> {
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://")).ok_or_else(|| format!("expected an https:// address, got {v:?}"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!("{v:?} has no host"));
+    }
+    if !v.bytes().all(|b| b.is_ascii_graphic()) || v.contains(['"', '\'', '<', '>', '\\']) {
+        return Err("an address must be printable ASCII without spaces or quotes".into());
+    }
+    Ok(v)
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in v.split([',', ' ', '\n', '\t']).map(str::trim).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|x| x == item) {
+            out.push(item.to_owned());
+        }
+    }
+    out
+}
+
+fn is_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Refuses what lets a style sheet load or run something: imports, addresses other than
+/// `url(/path)` on this host, legacy script hooks, and anything that ends the style element.
+pub fn check_css(css: &str) -> Result<(), String> {
+    let lower: String = css.to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    // Escapes (`\75 rl(`) could spell any of these: none are needed for a brand's colours.
+    if css.contains('\\') {
+        return Err("backslash escapes are not allowed".into());
+    }
+    for (needle, what) in [
+        ("@import", "@import is not allowed"),
+        ("@charset", "@charset is not allowed"),
+        ("@namespace", "@namespace is not allowed"),
+        ("expression(", "expression() is not allowed"),
+        ("javascript:", "javascript: is not allowed"),
+        ("vbscript:", "vbscript: is not allowed"),
+        ("behavior:", "behavior: is not allowed"),
+        ("-moz-binding", "-moz-binding is not allowed"),
+        ("</style", "</style is not allowed"),
+        ("<!--", "HTML comments are not allowed"),
+        ("<script", "<script is not allowed"),
+    ] {
+        if lower.contains(needle) {
+            return Err(what.into());
+        }
+    }
+    // Every url(...) must be a path on this host.
+    let mut rest = lower.as_str();
+    while let Some(i) = rest.find("url(") {
+        let inner = rest[i + 4..].trim_start_matches(['"', '\'']);
+        if !inner.starts_with('/') || inner.starts_with("//") {
+            return Err("url() may only name a path on this host, like url(/brand/bg.png)".into());
+        }
+        rest = &rest[i + 4..];
+    }
+    if lower.contains("image-set(") || lower.contains("src(") {
+        return Err("image-set() and src() are not allowed; use url(/path)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_refuses_what_it_cannot_hold_and_names_the_setting() {
+        for (key, bad) in [
+            ("custom.primary_color", "blue"),
+            ("custom.primary_color", "#12345"),
+            ("custom.logo_url", "javascript:alert(1)"),
+            ("custom.logo_url", "//evil.example/x.png"),
+            ("portal.base_url", "ftp://example.com"),
+            ("portal.base_url", "https://"),
+            ("custom.support_email", "not an address"),
+            ("keys.max_ratelimit", "0"),
+            ("keys.max_ratelimit", "ten"),
+            ("portal.enabled", "maybe"),
+            ("signup.mode", "sometimes"),
+            ("keys.scopes", "Payments"),
+            ("signup.allowed_email_domains", "not a domain"),
+            ("portal.app_name", ""),
+            ("portal.app_name", "two\nlines"),
+            ("no.such", "x"),
+        ] {
+            let e = check(key, bad).expect_err(&format!("{key}={bad:?} refused"));
+            assert_eq!(e.key, key);
+            assert!(e.to_string().starts_with(&format!("{key}: ")), "{e}");
+        }
+    }
+
+    #[test]
+    fn good_values_come_back_normalised() {
+        assert_eq!(check("custom.primary_color", " #4F46E5 ").unwrap(), "#4f46e5");
+        assert_eq!(check("portal.enabled", "off").unwrap(), "false");
+        assert_eq!(check("keys.scopes", "a:read, b:write a:read").unwrap(), "a:read, b:write");
+        assert_eq!(check("portal.base_url", "https://dev.example.com/").unwrap(), "https://dev.example.com");
+        assert_eq!(check("custom.logo_url", "/brand/logo.svg").unwrap(), "/brand/logo.svg");
+        assert_eq!(check("signup.allowed_email_domains", "Example.com acme.io").unwrap(), "example.com, acme.io");
+        assert_eq!(check("signup.allowed_email_domains", "").unwrap(), "");
+        assert_eq!(check("plan.monthly_quota", "1000000").unwrap(), "1000000");
+    }
+
+    #[test]
+    fn style_sheets_that_load_or_run_something_are_refused() {
+        for css in [
+            "@import url(https://evil.example/x.css);",
+            "body { background: url(https://evil.example/x.png) }",
+            "body { background: url('//evil.example/x.png') }",
+            "body { background: url(javascript:alert(1)) }",
+            "body { width: expression(alert(1)) }",
+            "a { behavior: url(/x.htc) }",
+            "</style><script>alert(1)</script>",
+            "body { background: \\75 rl(https://evil.example) }",
+            "body { background: image-set('https://evil.example/x.png' 1x) }",
+            "body { background: url(data:image/svg+xml;base64,PHN2Zz4=) }",
+        ] {
+            assert!(check("custom.portal_css", css).is_err(), "{css}");
+        }
+        assert!(check("custom.portal_css", ".header { background: #123456; } .logo { background: url(/brand/bg.png) }").is_ok());
+    }
+}
