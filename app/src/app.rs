@@ -21,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="stylesheet" id="keyport" href=crate::assets::stylesheet_href(&options)/>
+                {crate::branding::stylesheet_href().map(|href| view! { <link rel="stylesheet" href=href/> })}
                 {islands_script(options)}
                 <MetaTags/>
             </head>
@@ -54,9 +55,12 @@ fn islands_script(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let name = crate::format::app_name();
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Title formatter=|t: String| crate::format::page_title(&t)/>
+        // The name is read here, where the request's context is: leptos_meta may run the
+        // formatter later, outside it.
+        <Title formatter=move |t: String| crate::format::page_title(&t, &name)/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/portal"/> }/>

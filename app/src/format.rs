@@ -100,9 +100,8 @@ pub fn app_name() -> String {
 /// title passes through here. leptos_meta 0.8 writes the title into the server's HTML without
 /// escaping it, so the server escapes it here; in the browser the title is set as text, which
 /// needs no escaping (escaping there would show the entities).
-pub fn page_title(t: &str) -> String {
-    let name = app_name();
-    let full = if t.is_empty() { name } else { format!("{t} · {name}") };
+pub fn page_title(t: &str, name: &str) -> String {
+    let full = if t.is_empty() { name.to_owned() } else { format!("{t} · {name}") };
     if cfg!(feature = "ssr") {
         escape_html(&full)
     } else {

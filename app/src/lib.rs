@@ -5,6 +5,7 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod assets;
+pub mod branding;
 pub mod format;
 pub mod islands;
 pub mod pages;

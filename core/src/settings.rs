@@ -258,6 +258,70 @@ pub fn check_css(css: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An `#rgb` or `#rrggbb` colour as red, green and blue.
+fn rgb(hex: &str) -> Option<[f64; 3]> {
+    let h = hex.strip_prefix('#')?;
+    let full: String = match h.len() {
+        3 => h.chars().flat_map(|c| [c, c]).collect(),
+        6 => h.to_owned(),
+        _ => return None,
+    };
+    let byte = |i: usize| u8::from_str_radix(&full[i..i + 2], 16).ok().map(f64::from);
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// WCAG relative luminance of a colour.
+fn luminance(c: [f64; 3]) -> f64 {
+    let lin = |v: f64| {
+        let s = v / 255.0;
+        if s <= 0.03928 { s / 12.92 } else { ((s + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+}
+
+/// WCAG contrast ratio of two colours (1 to 21).
+pub fn contrast(a: &str, b: &str) -> Option<f64> {
+    let (la, lb) = (luminance(rgb(a)?), luminance(rgb(b)?));
+    Some((la.max(lb) + 0.05) / (la.min(lb) + 0.05))
+}
+
+fn hex(c: [f64; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0].round() as u8, c[1].round() as u8, c[2].round() as u8)
+}
+
+/// `c` moved towards `to` by `t` (0 to 1).
+fn mix(c: [f64; 3], to: [f64; 3], t: f64) -> [f64; 3] {
+    [c[0] + (to[0] - c[0]) * t, c[1] + (to[1] - c[1]) * t, c[2] + (to[2] - c[2]) * t]
+}
+
+/// The brand style sheet for a primary colour: the colour, a darker one for hover, a soft
+/// one for backgrounds, the text colour on it (white or black, whichever contrasts more: at
+/// least 4.58:1)
+/// and a shade of it dark enough for text on white (links) at 4.5:1.
+pub fn brand_palette(primary: &str) -> Option<String> {
+    let c = rgb(primary)?;
+    let black = [21.0, 26.0, 45.0];
+    let white = [255.0; 3];
+    // One of white and black always reaches 4.58:1 against any colour.
+    let on = if contrast(&hex(c), "#ffffff")? >= contrast(&hex(c), "#000000")? { "#ffffff" } else { "#000000" };
+    let mut text = c;
+    for _ in 0..40 {
+        if contrast(&hex(text), "#ffffff")? >= 4.5 {
+            break;
+        }
+        text = mix(text, black, 0.08);
+    }
+    let dark = mix(text, black, 0.15);
+    let soft = mix(c, white, 0.9);
+    Some(format!(
+        ":root {{ --primary: {}; --primary-dark: {}; --primary-soft: {}; --on-primary: {on}; --primary-text: {}; }}\n",
+        hex(c),
+        hex(dark),
+        hex(soft),
+        hex(text)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +362,21 @@ mod tests {
         assert_eq!(check("signup.allowed_email_domains", "Example.com acme.io").unwrap(), "example.com, acme.io");
         assert_eq!(check("signup.allowed_email_domains", "").unwrap(), "");
         assert_eq!(check("plan.monthly_quota", "1000000").unwrap(), "1000000");
+    }
+
+    #[test]
+    fn a_brand_colour_gets_text_colours_with_enough_contrast() {
+        for colour in ["#4f46e5", "#ffeb3b", "#00ff00", "#111111", "#ff0000", "#777", "#ffffff", "#e0e0ff"] {
+            let css = brand_palette(colour).unwrap();
+            let var = |name: &str| css.split(&format!("--{name}: ")).nth(1).unwrap().split(';').next().unwrap().to_owned();
+            let primary = var("primary");
+            let on = var("on-primary");
+            let text = var("primary-text");
+            assert!(contrast(&primary, &on).unwrap() >= 4.5, "{colour}: text on it {on}");
+            assert!(contrast(&text, "#ffffff").unwrap() >= 4.5, "{colour}: links {text}");
+        }
+        assert_eq!(brand_palette("blue"), None);
+        assert!((contrast("#000000", "#ffffff").unwrap() - 21.0).abs() < 0.01);
     }
 
     #[test]

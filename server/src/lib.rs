@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod brand;
 pub mod exports;
 pub mod mail;
 pub mod middleware;

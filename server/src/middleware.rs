@@ -134,7 +134,12 @@ pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: 
     }
     let live = svc.settings();
     if live.portal_enabled {
-        return next.run(req).await;
+        let mut res = next.run(req).await;
+        // A logo on another host may load (the CSP names that host for images, nothing more).
+        if let Some(origin) = live.logo_url.as_deref().and_then(image_origin) {
+            res.extensions_mut().insert(ImageOrigin(origin));
+        }
+        return res;
     }
     let help = match &live.support_email {
         Some(e) => format!("<p>Questions? Write to <a href=\"mailto:{0}\">{0}</a>.</p>", html_escape(e)),
@@ -150,6 +155,18 @@ pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: 
     let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::response::Html(body)).into_response();
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
     res
+}
+
+/// An extra origin the page's CSP allows images from (the provider's logo host).
+#[derive(Clone)]
+pub struct ImageOrigin(String);
+
+/// `https://host[:port]` of an image address on another host, if it is a plain one.
+fn image_origin(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let plain = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+    plain.then(|| format!("https://{}", host.to_ascii_lowercase()))
 }
 
 fn html_escape(s: &str) -> String {
@@ -182,13 +199,18 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     });
     let mut res = next.run(req).await;
     let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+    let image_origin = res.extensions().get::<ImageOrigin>().map(|o| o.0.clone());
     let h = res.headers_mut();
     if form_post {
         tidy_form_redirect(h, referer.as_ref());
     }
     match &nonce {
         Some(n) => {
-            if let Ok(v) = HeaderValue::from_str(&csp(n)) {
+            let mut policy = csp(n);
+            if let Some(o) = image_origin {
+                policy = policy.replace("img-src 'self' data:", &format!("img-src 'self' data: {o}"));
+            }
+            if let Ok(v) = HeaderValue::from_str(&policy) {
                 h.insert(header::CONTENT_SECURITY_POLICY, v);
             }
         }

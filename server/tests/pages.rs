@@ -204,3 +204,47 @@ async fn the_app_name_titles_the_pages_and_a_switched_off_portal_answers_503_whi
     app.services.set_setting("portal.enabled", "true", false, "cli", &meta).await.unwrap();
     assert_eq!(app.page("/portal").await.status(), StatusCode::OK, "back on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branding_reaches_every_page_and_nothing_it_carries_can_run() {
+    let app = spawn_app().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    let set = |k: &'static str, v: &'static str| {
+        let svc = app.services.clone();
+        let meta = meta.clone();
+        async move { svc.set_setting(k, v, false, "cli", &meta).await.unwrap() }
+    };
+    set("portal.app_name", "Acme Developers").await;
+    set("custom.primary_color", "#ffeb3b").await;
+    set("custom.logo_url", "https://cdn.acme.example/logo.svg").await;
+    set("custom.support_email", "help@acme.example").await;
+    set("custom.portal_css", ".topbar { border-bottom: 3px solid #ffeb3b; }").await;
+    set("custom.portal_welcome_html", "<p>Welcome to <strong>Acme</strong>.</p><script>alert(1)</script><img src=x onerror=alert(2)><a href=\"javascript:alert(3)\">x</a>").await;
+
+    let login = app.page("/portal/login").await;
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' data: https://cdn.acme.example;"), "the logo's host may serve images, nothing else: {csp}");
+    let html = login.text().await.unwrap();
+    assert!(html.contains("src=\"https://cdn.acme.example/logo.svg\"") && html.contains("Acme Developers"), "logo and name on the sign-in page");
+    assert!(html.contains("mailto:help@acme.example"), "the support address is on the page");
+    let href = html.split("href=\"/portal/brand.css?v=").nth(1).expect("pages link the brand style sheet").split('"').next().unwrap().to_owned();
+
+    let css = app.client().get(format!("{}/portal/brand.css?v={href}", app.base)).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    let css = css.text().await.unwrap();
+    assert!(css.contains("--primary: #ffeb3b;") && css.contains("--on-primary: #000000;"), "dark text on a light brand colour: {css}");
+    assert!(css.contains(".topbar { border-bottom: 3px solid #ffeb3b; }"), "the custom CSS is served: {css}");
+
+    app.signed_in().await;
+    let dashboard = app.page("/portal").await.text().await.unwrap();
+    assert!(dashboard.contains("<p>Welcome to <strong>Acme</strong>.</p>"), "the welcome is on the dashboard");
+    for bad in ["<script>alert(1)", "onerror=", "javascript:alert(3)"] {
+        assert!(!dashboard.contains(bad), "{bad} was removed");
+    }
+    // A style sheet that could load or run something is refused when stored, and the one
+    // served stays as it was.
+    let refused = app.services.set_setting("custom.portal_css", "</style><script>alert(1)</script>", false, "cli", &meta).await;
+    assert!(refused.is_err());
+    let css = app.client().get(format!("{}/portal/brand.css", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!css.contains("<script"));
+}

@@ -11,12 +11,30 @@ pub fn AuthCard(#[prop(into)] title: String, children: Children) -> impl IntoVie
     view! {
         <main class="auth-page">
             <div class="auth-card">
-                <div class="brand brand-lg"><span class="brand-mark" aria-hidden="true">"K"</span>{crate::format::app_name()}</div>
+                <div class="brand brand-lg"><BrandMark/><span>{crate::format::app_name()}</span></div>
                 <h1>{title}</h1>
                 {children()}
             </div>
+            <SupportLine/>
         </main>
     }
+}
+
+/// The provider's logo (named by the app name) or, without one, the lettered mark.
+#[component]
+pub fn BrandMark() -> impl IntoView {
+    match crate::branding::logo_url() {
+        Some(src) => view! { <img class="brand-logo" src=src alt="" height="28"/> }.into_any(),
+        None => view! { <span class="brand-mark" aria-hidden="true">"K"</span> }.into_any(),
+    }
+}
+
+/// Where to get help, when the provider named an address.
+#[component]
+pub fn SupportLine() -> impl IntoView {
+    crate::branding::support_email().map(|e| view! {
+        <footer class="support-line small muted">"Need help? Write to " <a href=format!("mailto:{e}")>{e.clone()}</a> "."</footer>
+    })
 }
 
 /// Sends a visitor who is already signed in to the dashboard.

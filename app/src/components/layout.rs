@@ -1,6 +1,7 @@
 //! The signed-in frame: navigation, team, account menu. Redirects to sign-in without a session.
 
 use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
+use crate::components::auth_form::{BrandMark, SupportLine};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::{OpenDialog, SubmitOnChange};
 use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
@@ -33,7 +34,7 @@ pub fn PortalLayout() -> impl IntoView {
         <div class="portal">
             <header class="topbar">
                 <a class="brand" href="/portal">
-                    <span class="brand-mark" aria-hidden="true">"K"</span>
+                    <BrandMark/>
                     <span>{crate::format::app_name()}</span>
                 </a>
                 <div class="topbar-right">
@@ -63,6 +64,7 @@ pub fn PortalLayout() -> impl IntoView {
             </nav>
             <main class="content" id="main">
                 <Outlet/>
+                <SupportLine/>
             </main>
         </div>
     }

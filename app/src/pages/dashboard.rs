@@ -21,6 +21,10 @@ pub fn DashboardPage() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p class="muted">"Your keys and how much you use them, at a glance."</p>
         </header>
+        // The provider's welcome, sanitized on the server.
+        {crate::branding::welcome_html().map(|html| view! {
+            <section class="card section welcome" aria-label="Welcome" inner_html=html></section>
+        })}
         <div class="grid">
             <section class="card" aria-labelledby="keys-title">
                 <h2 id="keys-title" class="card-title">"Your API keys"</h2>

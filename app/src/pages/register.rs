@@ -10,12 +10,18 @@ use leptos_router::components::A;
 /// The sign-up page.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    let (open, notice) = crate::branding::signup_notice();
     view! {
         <Title text="Create your account"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Create your account">
-            <p class="muted">"Get an API key in under a minute."</p>
-            <RegisterForm/>
+            {if open {
+                view! { <p class="muted">"Get an API key in under a minute."</p> }.into_any()
+            } else {
+                ().into_any()
+            }}
+            {notice.map(|n| view! { <p class="alert alert-info" role="note">{n}</p> })}
+            {open.then(|| view! { <RegisterForm/> })}
             <p class="auth-switch">"Already have an account? " <A href="/portal/login">"Sign in"</A></p>
         </AuthCard>
     }

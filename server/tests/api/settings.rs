@@ -84,3 +84,22 @@ async fn a_key_lifetime_limit_refuses_keys_that_live_longer() {
     let res = app.call("keys/create", &[("name", "short"), ("environment", "live"), ("expiry", "30")]).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn sign_up_follows_the_mode_and_the_allowed_domains_while_invitations_still_work() {
+    let app = spawn_app().await;
+    let meta = RequestMeta::default();
+    let svc = app.services.clone();
+    svc.set_setting("signup.mode", "invite_only", false, "cli", &meta).await.unwrap();
+    let res = app.register(&crate::helpers::email(), crate::helpers::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("by invitation"));
+    svc.set_setting("signup.mode", "closed", false, "cli", &meta).await.unwrap();
+    assert!(app.register(&crate::helpers::email(), crate::helpers::PASSWORD).await.text().await.unwrap().contains("closed"));
+    svc.set_setting("signup.mode", "open", false, "cli", &meta).await.unwrap();
+    svc.set_setting("signup.allowed_email_domains", "acme.example", false, "cli", &meta).await.unwrap();
+    let res = app.register("someone@example.com", crate::helpers::PASSWORD).await;
+    assert!(res.text().await.unwrap().contains("acme.example only"));
+    let res = app.register(&format!("dev-{}@acme.example", keyport_core::crypto::random_base62(8).to_lowercase()), crate::helpers::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "an address at the allowed domain signs up");
+}

@@ -76,6 +76,7 @@ impl Services {
     #[instrument(skip_all)]
     pub async fn register(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
         let email = Email::parse(email)?;
+        self.signup_allowed(&email)?;
         let password = Password::parse(password)?;
         self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
@@ -103,6 +104,24 @@ impl Services {
 
     /// Inserts a user and their personal team on `db` (the caller's transaction). An address
     /// that already has an account is a field error on `email`.
+    /// Whether the provider lets this address sign up on its own (`signup.mode`,
+    /// `signup.allowed_email_domains`); an invitation is the way in otherwise.
+    fn signup_allowed(&self, email: &Email) -> Result<(), CoreError> {
+        use crate::services::settings::SignupMode;
+        let live = self.settings();
+        let refuse = |m: String| Err(crate::validate::FieldError::new("email", m).into());
+        match live.signup_mode {
+            SignupMode::Open => {}
+            SignupMode::InviteOnly => return refuse(format!("{} accounts are by invitation: ask a team that uses it to invite you.", live.app_name)),
+            SignupMode::Closed => return refuse(format!("Sign-up for {} is closed.", live.app_name)),
+        }
+        let domain = email.as_str().rsplit('@').next().unwrap_or("");
+        if !live.allowed_email_domains.is_empty() && !live.allowed_email_domains.iter().any(|d| d == domain) {
+            return refuse(format!("Sign-up is open to addresses at {} only.", live.allowed_email_domains.join(", ")));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
         &self,
         db: &C,

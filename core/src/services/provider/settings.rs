@@ -174,12 +174,19 @@ impl LiveSettings {
 pub struct SettingsCache {
     current: RwLock<Arc<LiveSettings>>,
     stored: RwLock<BTreeMap<String, (String, bool)>>,
+    /// One reload at a time: a reload that read the table before a change committed must not
+    /// put its older copy in effect after the change's own reload.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl SettingsCache {
     /// Starts from the environment's defaults (until the first load from the database).
     pub fn new(config: &ServiceConfig) -> Self {
-        Self { current: RwLock::new(Arc::new(LiveSettings::defaults(config))), stored: RwLock::new(BTreeMap::new()) }
+        Self {
+            current: RwLock::new(Arc::new(LiveSettings::defaults(config))),
+            stored: RwLock::new(BTreeMap::new()),
+            reloading: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
@@ -207,6 +214,7 @@ impl Services {
     /// Reads the stored settings and, if they changed, puts the new ones in effect. Returns
     /// whether anything changed. Run at start and every half second by a worker.
     pub async fn reload_settings(&self) -> Result<bool, CoreError> {
+        let _one_at_a_time = self.settings.reloading.lock().await;
         let rows = setting::Entity::find().all(&self.db).await?;
         let stored: BTreeMap<String, (String, bool)> = rows.into_iter().map(|r| (r.key, (r.value, r.encrypted))).collect();
         if self.settings.stored.read().is_ok_and(|s| *s == stored) {
