@@ -19,6 +19,7 @@ pub mod m0014_team_minutes;
 mod m0015_password_resets;
 mod m0016_security_review;
 mod m0017_settings;
+mod m0018_token_scopes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_password_resets::Migration),
             Box::new(m0016_security_review::Migration),
             Box::new(m0017_settings::Migration),
+            Box::new(m0018_token_scopes::Migration),
         ]
     }
 }

@@ -136,7 +136,33 @@ pub enum TokenAction {
         /// A name to recognise the token by (e.g. gateway).
         #[arg(long)]
         name: String,
+        /// What it may call: verify, usage, leaks, embed, admin (comma-separated).
+        #[arg(long, default_value = "verify,usage,leaks,admin")]
+        scopes: String,
+        /// How long it works: 90d, 12h, 2w (default: until revoked).
+        #[arg(long)]
+        expires: Option<String>,
     },
+    /// Every token: name, scopes, created, last used, expiry (never the token).
+    List,
+    /// Revoke a token: refused on every node within a second.
+    Revoke {
+        /// The token's id (tok_…).
+        id: String,
+    },
+}
+
+/// `90d`, `12h`, `2w` as a duration.
+fn parse_lifetime(s: &str) -> Result<chrono::Duration, Refused> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| Refused(format!("--expires: expected a number and a unit like 90d, 12h or 2w, got {s:?}")))?;
+    match unit {
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        "w" => Ok(chrono::Duration::weeks(n)),
+        _ => Err(Refused(format!("--expires: the unit is h, d or w, got {s:?}"))),
+    }
 }
 
 fn init_tracing(filter: &str) {
@@ -231,12 +257,38 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             load_demo(&svc, &base, settings.monthly_quota).await?;
             println!("Start the portal (keyport serve, or make run) to sign in.");
         }
-        Command::Tokens { action: TokenAction::Create { name } } => {
+        Command::Tokens { action } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
-            let t = svc.create_operator_token(&name).await?;
-            eprintln!("Created operator token {} ({name}). It is shown once; store it now:", t.id);
-            println!("{}", t.token);
+            let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+                match e {
+                    keyport_core::CoreError::Invalid(f) => Box::new(Refused(format!("--{}: {}", f.field, f.message))),
+                    keyport_core::CoreError::NotFound => Box::new(Refused("no token has that id (see keyport tokens list)".into())),
+                    e => Box::new(e),
+                }
+            };
+            match action {
+                TokenAction::Create { name, scopes, expires } => {
+                    let lifetime = expires.as_deref().map(parse_lifetime).transpose()?;
+                    let t = svc.create_operator_token_with(&name, &scopes, lifetime).await.map_err(refused)?;
+                    eprintln!("Created operator token {} ({name}). It is shown once; store it now:", t.id);
+                    println!("{}", t.token);
+                }
+                TokenAction::List => {
+                    let when = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned());
+                    for t in svc.list_operator_tokens().await? {
+                        let state = if t.revoked_at.is_some() { "revoked" } else if t.expires_at.is_some_and(|e| e <= svc.now()) { "expired" } else { "live" };
+                        println!(
+                            "{}  {:<20} {:<7} scopes {:<28} created {}  last used {:<16}  expires {}",
+                            t.id, t.name, state, t.scopes, when(Some(t.created_at), ""), when(t.last_used_at, "never"), when(t.expires_at, "never")
+                        );
+                    }
+                }
+                TokenAction::Revoke { id } => {
+                    svc.revoke_operator_token(&id).await.map_err(refused)?;
+                    println!("Revoked {id}; every node refuses it within a second.");
+                }
+            }
         }
     }
     Ok(())

@@ -72,24 +72,39 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let ok = match bearer(&parts.headers) {
-            Some(t) => match state.services.check_operator_token(t).await {
-                Ok(ok) => ok,
+        use keyport_core::services::tokens::{TokenCheck, TokenScope};
+        let scope = match parts.uri.path() {
+            p if p.ends_with("/keys/verify") => TokenScope::Verify,
+            p if p.ends_with("/keys/leaked") => TokenScope::Leaks,
+            p if p.ends_with("/usage") => TokenScope::Usage,
+            p if p.contains("/embed") => TokenScope::Embed,
+            _ => TokenScope::Admin,
+        };
+        let check = match bearer(&parts.headers) {
+            Some(t) => match state.services.check_operator_token(t, scope).await {
+                Ok(c) => c,
                 Err(e) => {
                     tracing::error!(error = %e, "operator token lookup failed");
                     return Err(json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again shortly."));
                 }
             },
-            None => false,
+            None => TokenCheck::Refused,
         };
-        if !ok {
-            let mut res = json_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Send a valid operator token as `Authorization: Bearer <token>`.",
-            );
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return Err(res);
+        match check {
+            TokenCheck::Allowed => {}
+            TokenCheck::MissingScope => {
+                let msg = format!("This operator token lacks the `{}` scope this route needs.", scope.as_str());
+                return Err(json_error(StatusCode::FORBIDDEN, "missing_scope", &msg));
+            }
+            TokenCheck::Refused => {
+                let mut res = json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Send a valid operator token as `Authorization: Bearer <token>`.",
+                );
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return Err(res);
+            }
         }
         Ok(Operator)
     }

@@ -81,13 +81,17 @@ pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>)
     }
 }
 
-/// Puts settings changed on any node into effect on this one, within half a second.
+/// Puts settings and operator tokens changed on any node into effect on this one, within
+/// half a second.
 pub async fn reload_settings(svc: Arc<Services>, stop: watch::Receiver<bool>) {
     every(Duration::from_millis(500), stop, |_| {
         let svc = svc.clone();
         async move {
             if let Err(e) = svc.reload_settings().await {
                 tracing::warn!(error = %e, "reloading settings failed; will retry");
+            }
+            if let Err(e) = svc.reload_operator_tokens().await {
+                tracing::warn!(error = %e, "reloading operator tokens failed; will retry");
             }
         }
     })

@@ -11,6 +11,11 @@ pub struct Model {
     pub token_hash: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Comma-separated: `verify`, `usage`, `leaks`, `embed`, `admin`.
+    pub scopes: String,
+    pub expires_at: Option<DateTimeUtc>,
+    /// Written at most once a minute per token.
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

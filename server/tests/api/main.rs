@@ -14,6 +14,7 @@ mod keys;
 mod review;
 mod security;
 mod settings;
+mod tokens;
 mod teams;
 mod usage;
 mod verify;
