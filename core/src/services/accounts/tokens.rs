@@ -102,12 +102,20 @@ struct LiveToken {
 /// The live tokens of this node, by the SHA-256 of the token.
 pub struct TokenCache {
     live: RwLock<Arc<HashMap<[u8; 32], Arc<LiveToken>>>>,
-    reload: tokio::sync::Mutex<Instant>,
+    /// Held while the tokens are read again, by the worker or for a miss.
+    reload: tokio::sync::Mutex<()>,
+    /// When an unknown token last made this node read the table (the worker's reads do not
+    /// count: a token made just after one must still work at once).
+    last_miss_reload: tokio::sync::Mutex<Instant>,
 }
 
 impl Default for TokenCache {
     fn default() -> Self {
-        Self { live: RwLock::new(Arc::new(HashMap::new())), reload: tokio::sync::Mutex::new(Instant::now() - MISS_RELOAD * 2) }
+        Self {
+            live: RwLock::new(Arc::new(HashMap::new())),
+            reload: tokio::sync::Mutex::new(()),
+            last_miss_reload: tokio::sync::Mutex::new(Instant::now() - MISS_RELOAD * 2),
+        }
     }
 }
 
@@ -222,10 +230,11 @@ impl Services {
         let mut found = self.live_token(&digest);
         if found.is_none() {
             // Perhaps made a moment ago on another node: look again, at most every 100 ms.
-            let mut last = self.tokens.reload.lock().await;
+            let mut last = self.tokens.last_miss_reload.lock().await;
             if last.elapsed() >= MISS_RELOAD {
-                self.load_operator_tokens().await?;
                 *last = Instant::now();
+                let _one_at_a_time = self.tokens.reload.lock().await;
+                self.load_operator_tokens().await?;
             }
             drop(last);
             found = self.live_token(&digest);
@@ -247,10 +256,8 @@ impl Services {
     /// every half second.
     pub async fn reload_operator_tokens(&self) -> Result<(), CoreError> {
         self.write_token_use().await?;
-        let mut last = self.tokens.reload.lock().await;
-        self.load_operator_tokens().await?;
-        *last = Instant::now();
-        Ok(())
+        let _one_at_a_time = self.tokens.reload.lock().await;
+        self.load_operator_tokens().await
     }
 
     async fn load_operator_tokens(&self) -> Result<(), CoreError> {
