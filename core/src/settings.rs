@@ -281,8 +281,12 @@ fn luminance(c: [f64; 3]) -> f64 {
 
 /// WCAG contrast ratio of two colours (1 to 21).
 pub fn contrast(a: &str, b: &str) -> Option<f64> {
-    let (la, lb) = (luminance(rgb(a)?), luminance(rgb(b)?));
-    Some((la.max(lb) + 0.05) / (la.min(lb) + 0.05))
+    Some(ratio(rgb(a)?, rgb(b)?))
+}
+
+fn ratio(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 fn hex(c: [f64; 3]) -> String {
@@ -303,10 +307,10 @@ pub fn brand_palette(primary: &str) -> Option<String> {
     let black = [21.0, 26.0, 45.0];
     let white = [255.0; 3];
     // One of white and black always reaches 4.58:1 against any colour.
-    let on = if contrast(&hex(c), "#ffffff")? >= contrast(&hex(c), "#000000")? { "#ffffff" } else { "#000000" };
+    let on = if ratio(c, white) >= ratio(c, [0.0; 3]) { "#ffffff" } else { "#000000" };
     let mut text = c;
     for _ in 0..40 {
-        if contrast(&hex(text), "#ffffff")? >= 4.5 {
+        if ratio(text, white) >= 4.5 {
             break;
         }
         text = mix(text, black, 0.08);

@@ -260,13 +260,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
         Command::Tokens { action } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
-            let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
-                match e {
-                    keyport_core::CoreError::Invalid(f) => Box::new(Refused(format!("--{}: {}", f.field, f.message))),
-                    keyport_core::CoreError::NotFound => Box::new(Refused("no token has that id (see keyport tokens list)".into())),
-                    e => Box::new(e),
-                }
-            };
+            let refused = |e| refusal(e, "--", "no token has that id (see keyport tokens list)");
             match action {
                 TokenAction::Create { name, scopes, expires } => {
                     let lifetime = expires.as_deref().map(parse_lifetime).transpose()?;
@@ -294,16 +288,20 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
     Ok(())
 }
 
+/// A command's input refused by a service as a `Refused` (exit status 2): the field (after
+/// `prefix`, `--` for an option) and the message, or `not_found`; other errors as they are.
+fn refusal(e: keyport_core::CoreError, prefix: &str, not_found: &str) -> Box<dyn std::error::Error> {
+    match e {
+        keyport_core::CoreError::Invalid(f) => Box::new(Refused(format!("{prefix}{}: {}", f.field, f.message))),
+        keyport_core::CoreError::NotFound => Box::new(Refused(not_found.to_owned())),
+        e => Box::new(e),
+    }
+}
+
 /// `keyport settings …`: a refused key or value is a `Refused` (exit status 2).
 async fn run_settings(svc: &Services, action: SettingAction) -> Result<(), Box<dyn std::error::Error>> {
     use keyport_core::services::audit::RequestMeta;
-    use keyport_core::CoreError;
-    let refused = |e: CoreError| -> Box<dyn std::error::Error> {
-        match e {
-            CoreError::Invalid(f) => Box::new(Refused(format!("{}: {}", f.field, f.message))),
-            e => Box::new(e),
-        }
-    };
+    let refused = |e| refusal(e, "", "no such setting");
     let meta = RequestMeta::new("cli", "keyport settings");
     match action {
         SettingAction::List => {

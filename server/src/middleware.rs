@@ -142,10 +142,10 @@ pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: 
         return res;
     }
     let help = match &live.support_email {
-        Some(e) => format!("<p>Questions? Write to <a href=\"mailto:{0}\">{0}</a>.</p>", html_escape(e)),
+        Some(e) => format!("<p>Questions? Write to <a href=\"mailto:{0}\">{0}</a>.</p>", keyport_app::format::escape_html(e)),
         None => String::new(),
     };
-    let name = html_escape(&live.app_name);
+    let name = keyport_app::format::escape_html(&live.app_name);
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Portal unavailable · {name}</title></head><body>\
@@ -169,9 +169,6 @@ fn image_origin(url: &str) -> Option<String> {
     plain.then(|| format!("https://{}", host.to_ascii_lowercase()))
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
 
 /// The CSP of the operator API's JSON answers: nothing to load, run or frame. Built once.
 const API_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
