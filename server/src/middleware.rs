@@ -127,7 +127,8 @@ pub fn csp(nonce: &str) -> String {
 
 /// With `portal.enabled=false`, every portal page and server function answers 503 with a page
 /// that says so (and where to get help); `/v1`, health and static files keep answering.
-pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: Request<Body>, next: Next) -> Response {
+/// `stylesheet` is the portal's own style sheet, so the page looks like the portal.
+pub async fn portal_switch(State((svc, stylesheet)): State<(Arc<keyport_core::Services>, Arc<str>)>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path();
     if !(path.starts_with("/portal") || path.starts_with("/api/")) {
         return next.run(req).await;
@@ -148,9 +149,10 @@ pub async fn portal_switch(State(svc): State<Arc<keyport_core::Services>>, req: 
     let name = keyport_app::format::escape_html(&live.app_name);
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Portal unavailable · {name}</title></head><body>\
+         <link rel=\"stylesheet\" href=\"{css}\"><title>Portal unavailable · {name}</title></head><body><main class=\"auth-page\"><div class=\"auth-card\">\
          <h1>The {name} portal is unavailable</h1><p>The provider has switched the developer portal off for now. \
-         API requests with your keys keep working.</p>{help}</body></html>"
+         API requests with your keys keep working.</p>{help}</div></main></body></html>",
+        css = keyport_app::format::escape_html(&stylesheet)
     );
     let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::response::Html(body)).into_response();
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("300"));

@@ -294,7 +294,10 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))
-        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::portal_switch))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.services.clone(), Arc::<str>::from(keyport_app::assets::stylesheet_href(&state.leptos_options))),
+            middleware::portal_switch,
+        ))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
