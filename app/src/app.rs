@@ -6,6 +6,10 @@ use crate::pages::{
     placeholder::{BillingPage, DocsPage}, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage,
 };
 use crate::components::layout::PortalLayout;
+use crate::pages::admin::{
+    activity::{AdminAuditPage, AdminOutboxPage}, config::{AdminSettingsPage, AdminTokensPage}, developers::{DeveloperPage, DevelopersPage},
+    keys::{AdminKeysPage, ApprovalsPage}, teams::{TeamPage as AdminTeamPage, TeamsPage}, AdminHome, AdminLayout,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -80,6 +84,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("docs") view=DocsPage/>
                     <Route path=path!("billing") view=BillingPage/>
                     <Route path=path!("settings") view=SettingsPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=AdminHome/>
+                    <Route path=path!("developers") view=DevelopersPage/>
+                    <Route path=path!("developers/:id") view=DeveloperPage/>
+                    <Route path=path!("teams") view=TeamsPage/>
+                    <Route path=path!("teams/:id") view=AdminTeamPage/>
+                    <Route path=path!("keys") view=AdminKeysPage/>
+                    <Route path=path!("approvals") view=ApprovalsPage/>
+                    <Route path=path!("outbox") view=AdminOutboxPage/>
+                    <Route path=path!("audit") view=AdminAuditPage/>
+                    <Route path=path!("settings") view=AdminSettingsPage/>
+                    <Route path=path!("tokens") view=AdminTokensPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,6 +4,8 @@ use crate::key::{Environment, PlainKey};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
+
 /// The signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
@@ -96,6 +98,9 @@ pub struct AuditEventView {
     pub ip: String,
     /// Client user agent.
     pub user_agent: String,
+    /// Done by the provider's admin on the team's behalf.
+    #[serde(default)]
+    pub by_provider: bool,
 }
 
 /// Where an outgoing email stands.
@@ -215,6 +220,9 @@ pub struct SessionInfo {
     pub role: crate::roles::Role,
     /// Every team the user belongs to, personal first.
     pub teams: Vec<TeamMembership>,
+    /// Whether the user is an operator admin (the header links to the console).
+    #[serde(default)]
+    pub site_admin: bool,
 }
 
 /// The lifecycle state of a key, as shown in lists.
@@ -516,11 +524,13 @@ pub enum VerifyCode {
     RateLimited,
     /// The key's monthly quota is used up.
     UsageExceeded,
+    /// The provider suspended the key's team: none of its keys work until reactivated.
+    TeamSuspended,
 }
 
 impl VerifyCode {
     /// Every code, in a fixed order (usage counts are kept per code in this order).
-    pub const ALL: [VerifyCode; 10] = [
+    pub const ALL: [VerifyCode; VerifyCode::COUNT] = [
         VerifyCode::Valid,
         VerifyCode::InvalidFormat,
         VerifyCode::NotFound,
@@ -531,7 +541,11 @@ impl VerifyCode {
         VerifyCode::InsufficientScopes,
         VerifyCode::RateLimited,
         VerifyCode::UsageExceeded,
+        VerifyCode::TeamSuspended,
     ];
+
+    /// How many codes there are.
+    pub const COUNT: usize = 11;
 
     /// The code's place in [`VerifyCode::ALL`].
     pub fn index(self) -> usize {
@@ -551,6 +565,7 @@ impl VerifyCode {
             VerifyCode::InsufficientScopes => "INSUFFICIENT_SCOPES",
             VerifyCode::RateLimited => "RATE_LIMITED",
             VerifyCode::UsageExceeded => "USAGE_EXCEEDED",
+            VerifyCode::TeamSuspended => "TEAM_SUSPENDED",
         }
     }
 }

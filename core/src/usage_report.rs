@@ -175,7 +175,7 @@ pub struct UsagePoint {
     /// Start of the period.
     pub at: DateTime<Utc>,
     /// Verifications per answer code, in [`VerifyCode::ALL`] order.
-    pub codes: [i64; 10],
+    pub codes: [i64; VerifyCode::COUNT],
     /// Requests the backend reported serving (`POST /v1/usage`).
     pub requests: i64,
     /// Of those, answered 4xx.
@@ -331,6 +331,6 @@ mod tests {
         let csv = r.to_csv();
         assert_eq!(csv.lines().count(), 3);
         assert!(csv.starts_with("period_start_utc,valid,invalid_format,"));
-        assert!(csv.lines().nth(1).unwrap().ends_with(",7,0,0,0,0,0,0,0,0,0,4,1,0,,12.3,"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",7,0,0,0,0,0,0,0,0,0,0,4,1,0,,12.3,"), "{csv}");
     }
 }

@@ -58,12 +58,35 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingAction,
     },
+    /// Operator admins: portal accounts that may open the admin console (/admin).
+    Admin {
+        /// Admin action.
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
         #[command(subcommand)]
         action: KeyAction,
     },
+}
+
+/// Operator admin actions.
+#[derive(Subcommand, Debug)]
+pub enum AdminAction {
+    /// Make the account with this email an operator admin (it must have signed up).
+    Grant {
+        /// The account's email address.
+        email: String,
+    },
+    /// Take the operator admin role away from this account.
+    Revoke {
+        /// The account's email address.
+        email: String,
+    },
+    /// List the operator admins.
+    List,
 }
 
 /// Operator key actions.
@@ -256,6 +279,27 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
             load_demo(&svc, &base, settings.monthly_quota).await?;
             println!("Start the portal (keyport serve, or make run) to sign in.");
+        }
+        Command::Admin { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport admin");
+            let refused = |e| refusal(e, "", "no such account");
+            match action {
+                AdminAction::Grant { email } => match svc.set_site_admin("cli", &email, true, &meta).await.map_err(refused)? {
+                    true => println!("{email} is now an operator admin: the console is at {base}/admin."),
+                    false => println!("{email} already was an operator admin."),
+                },
+                AdminAction::Revoke { email } => match svc.set_site_admin("cli", &email, false, &meta).await.map_err(refused)? {
+                    true => println!("{email} is no longer an operator admin (refused at /admin from the next request)."),
+                    false => println!("{email} was not an operator admin."),
+                },
+                AdminAction::List => {
+                    for email in svc.site_admins().await? {
+                        println!("{email}");
+                    }
+                }
+            }
         }
         Command::Tokens { action } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

@@ -27,6 +27,9 @@ pub struct AuditQuery {
     /// Last day (`YYYY-MM-DD`, UTC), or empty.
     #[serde(default)]
     pub to: String,
+    /// One team's rows only (the admin console's export), or empty.
+    #[serde(default)]
+    pub team: String,
 }
 
 /// The signed-in caller of a download, or the response refusing it.
@@ -75,6 +78,17 @@ pub async fn audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Que
     let filter = AuditFilter { action: q.action, actor: q.actor, from: q.from, to: q.to };
     let rows = svc.list_audit(&caller, &filter).await.map(|rows| to_csv(&rows));
     csv_or_error(rows, "attachment; filename=\"keyport-audit.csv\"", "Only owners and admins can export the audit trail.")
+}
+
+/// `GET /admin/audit.csv`: the whole audit trail as CSV, for operator admins; anyone else
+/// gets 404, like every console page.
+pub async fn admin_audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
+    let hidden = || json_error(StatusCode::NOT_FOUND, "not_found", "Not found.");
+    let Ok(caller) = caller_of(&svc, &headers).await else { return hidden() };
+    let Ok(admin) = svc.require_admin(&caller).await else { return hidden() };
+    let filter = AuditFilter { action: q.action, actor: q.actor, from: q.from, to: q.to };
+    let rows = svc.admin_audit(&admin, &filter, &q.team).await.map(|rows| to_csv(&rows));
+    csv_or_error(rows, "attachment; filename=\"keyport-audit-all.csv\"", "")
 }
 
 /// Query of the usage export: the same choices as the usage page.

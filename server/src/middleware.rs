@@ -126,15 +126,18 @@ pub fn csp(nonce: &str) -> String {
 }
 
 /// With `portal.enabled=false`, every portal page and server function answers 503 with a page
-/// that says so (and where to get help); `/v1`, health and static files keep answering.
+/// that says so (and where to get help); `/v1`, the admin console, health and static files keep
+/// answering.
 /// `stylesheet` is the portal's own style sheet, so the page looks like the portal.
 pub async fn portal_switch(State((svc, stylesheet)): State<(Arc<keyport_core::Services>, Arc<str>)>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path();
-    if !(path.starts_with("/portal") || path.starts_with("/api/")) {
+    // The admin console keeps working while the portal is off: it is where it is turned on.
+    let console = path.starts_with("/admin") || path.starts_with("/api/admin/");
+    if !(console || path.starts_with("/portal") || path.starts_with("/api/")) {
         return next.run(req).await;
     }
     let live = svc.settings();
-    if live.portal_enabled {
+    if live.portal_enabled || console {
         let mut res = next.run(req).await;
         // A logo on another host may load (the CSP names that host for images, nothing more).
         if let Some(origin) = live.logo_url.as_deref().and_then(image_origin) {

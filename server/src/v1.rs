@@ -182,7 +182,7 @@ pub struct VerifyResponse<'a> {
     /// Whether the request may proceed.
     pub valid: bool,
     /// `VALID`, `INVALID_FORMAT`, `NOT_FOUND`, `REVOKED`, `DISABLED`, `EXPIRED`,
-    /// `INSUFFICIENT_SCOPES`, `RATE_LIMITED` or `USAGE_EXCEEDED`.
+    /// `TEAM_SUSPENDED`, `INSUFFICIENT_SCOPES`, `RATE_LIMITED` or `USAGE_EXCEEDED`.
     pub code: &'static str,
     /// The key's id, when it exists.
     pub key_id: Option<&'a str>,

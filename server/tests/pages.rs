@@ -248,3 +248,54 @@ async fn branding_reaches_every_page_and_nothing_it_carries_can_run() {
     let css = app.client().get(format!("{}/portal/brand.css", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(!css.contains("<script"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_are_not_found_for_everyone_but_an_operator_admin_who_sees_them_all() {
+    use keyport_core::services::audit::RequestMeta;
+    let app = spawn_app().await;
+    let customer = app.new_user().await;
+    app.act_as(&customer);
+    let key = create(&app, &[("name", "<b>Customer key</b>"), ("environment", "test"), ("expiry", "never")]).await;
+    let admin = app.new_user().await;
+    let pages = [
+        "/admin".to_owned(),
+        "/admin/developers".into(),
+        format!("/admin/developers/{}", customer.id),
+        "/admin/teams".into(),
+        format!("/admin/teams/{}", customer.team_id),
+        "/admin/keys".into(),
+        "/admin/approvals".into(),
+        "/admin/outbox".into(),
+        "/admin/audit".into(),
+        "/admin/settings".into(),
+        "/admin/tokens".into(),
+    ];
+    for who in [None, Some(&customer), Some(&admin)] {
+        app.set_session_cookie(who.map(|u| u.cookie.clone()));
+        for path in &pages {
+            let res = app.page(path).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path} for {:?}", who.map(|u| &u.email));
+            let html = res.text().await.unwrap();
+            assert!(html.contains("Page not found"), "{path}");
+            assert!(!html.contains("Admin console") && !html.contains("Customer key"), "{path}: nothing of the console shows");
+            assert!(!html.contains(&customer.email), "{path}: no customer data");
+        }
+    }
+    app.services.set_site_admin("cli", &admin.email, true, &RequestMeta::default()).await.unwrap();
+    app.act_as(&admin);
+    for path in &pages {
+        let res = app.page(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path} for the admin");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Admin console"), "{path}");
+        assert!(!html.contains("<b>Customer key</b>"), "{path}: names are escaped");
+    }
+    let team = app.page(&format!("/admin/teams/{}", customer.team_id)).await.text().await.unwrap();
+    assert!(team.contains(&key.key.masked) && team.contains(&customer.email), "the team page lists keys (masked) and members");
+    let dev = app.page(&format!("/admin/developers/{}", customer.id)).await.text().await.unwrap();
+    assert!(dev.contains(&key.key.masked) && !dev.contains(key.secret.expose()), "a developer's keys, masked");
+    // The portal's header links to the console, for admins only.
+    assert!(app.page("/portal").await.text().await.unwrap().contains("href=\"/admin\""));
+    app.act_as(&customer);
+    assert!(!app.page("/portal").await.text().await.unwrap().contains("href=\"/admin\""));
+}

@@ -154,37 +154,77 @@ pub mod ssr {
         remember_form("email", &[("email", email)]);
     }
 
-    /// The cookie that hands a key's secret, created by a plain form, to the page the browser
-    /// is sent to next: sealed under the server secret and bound to the session, five
-    /// minutes at most, and cleared by the page that shows it.
-    const NEW_KEY_COOKIE: &str = "__Host-keyport_new_key";
+    /// The cookie that hands a secret made by a plain form (a key, an operator token) to the
+    /// page the browser is sent to next: sealed under the server secret and bound to the
+    /// session, five minutes at most, and cleared by the page that shows it.
+    const HANDOVER_COOKIE: &str = "__Host-keyport_new_key";
+
+    /// Seals `payload` for the next page of this session under `purpose`, when the request
+    /// is a plain form: returns whether it did (a script's call gets its answer instead).
+    fn hand_over(purpose: &str, payload: &str) -> bool {
+        let (Ok(svc), Some(token)) = (services(), session_token()) else { return false };
+        if !crate::error::plain_form_post() {
+            return false;
+        }
+        let sealed = svc.secret.seal(purpose, &keyport_core::crypto::sha256(&token), payload.as_bytes());
+        set_cookie(&format!("{HANDOVER_COOKIE}={sealed}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"));
+        true
+    }
+
+    /// What was handed over under `purpose` in this session, once: the cookie is cleared on
+    /// this response.
+    fn take_handed_over(purpose: &str) -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        let sealed = cookie(&parts.headers, HANDOVER_COOKIE)?.to_owned();
+        set_cookie(&format!("{HANDOVER_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        let token = session_token_from(&parts.headers)?;
+        let plain = services().ok()?.secret.open(purpose, &keyport_core::crypto::sha256(&token), &sealed)?;
+        String::from_utf8(plain).ok()
+    }
+
     const NEW_KEY_PURPOSE: &str = "new-key";
 
     /// Hands `created` over to the next page, when it came from a plain form: returns whether
     /// it did (a script's call gets the key in its answer instead).
     pub fn hand_over_key(created: &keyport_core::dto::CreatedKey, kind: &str) -> bool {
-        let (Ok(svc), Some(token)) = (services(), session_token()) else { return false };
-        if !crate::error::plain_form_post() {
-            return false;
-        }
-        let plain = format!("{}\n{kind}\n{}", created.key.id, created.secret.expose());
-        let sealed = svc.secret.seal(NEW_KEY_PURPOSE, &keyport_core::crypto::sha256(&token), plain.as_bytes());
-        set_cookie(&format!("{NEW_KEY_COOKIE}={sealed}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"));
-        true
+        hand_over(NEW_KEY_PURPOSE, &format!("{}\n{kind}\n{}", created.key.id, created.secret.expose()))
     }
 
     /// The secret handed over for key `id` (and how it was made: `new`, `rotated`,
     /// `regenerated`), once: the cookie is cleared on this response.
     pub fn take_handed_over_key(id: &str) -> Option<(String, String)> {
-        let parts = use_context::<http::request::Parts>()?;
-        let sealed = cookie(&parts.headers, NEW_KEY_COOKIE)?.to_owned();
-        set_cookie(&format!("{NEW_KEY_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
-        let token = session_token_from(&parts.headers)?;
-        let plain = services().ok()?.secret.open(NEW_KEY_PURPOSE, &keyport_core::crypto::sha256(&token), &sealed)?;
-        let plain = String::from_utf8(plain).ok()?;
+        let plain = take_handed_over(NEW_KEY_PURPOSE)?;
         let mut parts = plain.splitn(3, '\n');
         let (key_id, kind, secret) = (parts.next()?, parts.next()?, parts.next()?);
         (key_id == id).then(|| (kind.to_owned(), secret.to_owned()))
+    }
+
+    const NEW_TOKEN_PURPOSE: &str = "new-operator-token";
+
+    /// Hands a new operator token (`id`, `token`) over to the next page, like a key.
+    pub fn hand_over_token(id: &str, token: &str) -> bool {
+        hand_over(NEW_TOKEN_PURPOSE, &format!("{id}\n{token}"))
+    }
+
+    /// The operator token handed over for `id`, once.
+    pub fn take_handed_over_token(id: &str) -> Option<String> {
+        let plain = take_handed_over(NEW_TOKEN_PURPOSE)?;
+        let (token_id, token) = plain.split_once('\n')?;
+        (token_id == id).then(|| token.to_owned())
+    }
+
+    /// The signed-in operator admin, or `NotFound` for anyone else, signed in or not: the
+    /// console does not admit it exists.
+    pub async fn require_admin() -> Result<keyport_core::services::admin::Admin, AppError> {
+        let hidden = || {
+            let e = AppError::NotFound;
+            e.set_status();
+            e
+        };
+        let svc = services()?;
+        let Some(token) = session_token() else { return Err(hidden()) };
+        let Some(caller) = svc.authenticate(&token).await? else { return Err(hidden()) };
+        svc.require_admin(&caller).await.map_err(|_| hidden())
     }
 
     /// Refuses a new password whose repeat differs, as an error on `confirm_password`.
@@ -205,11 +245,13 @@ pub mod ssr {
 }
 
 mod account;
+mod admin;
 mod keys;
 mod team;
 mod usage;
 
 pub use account::*;
+pub use admin::*;
 pub use keys::*;
 pub use team::*;
 pub use usage::*;

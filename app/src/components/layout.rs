@@ -91,6 +91,7 @@ fn AccountMenu(info: SessionInfo) -> impl IntoView {
             <noscript><button type="submit" class="btn btn-ghost btn-sm">"Switch"</button></noscript>
         </ActionForm>
         <OpenDialog dialog="new-team-dialog".to_string() label="New team".to_string()/>
+        {info.site_admin.then(|| view! { <a class="btn btn-ghost btn-sm" href="/admin">"Admin console"</a> })}
         <span class="user-email">{info.user.email}</span>
         <CreateTeamDialog/>
     }

@@ -19,7 +19,7 @@ const ANSWER_GROUPS: [(&str, &str, &[VerifyCode]); 5] = [
     (
         "Key not usable",
         "s-unusable",
-        &[VerifyCode::Revoked, VerifyCode::Expired, VerifyCode::Disabled, VerifyCode::PendingApproval, VerifyCode::InvalidFormat, VerifyCode::NotFound],
+        &[VerifyCode::Revoked, VerifyCode::Expired, VerifyCode::Disabled, VerifyCode::PendingApproval, VerifyCode::InvalidFormat, VerifyCode::NotFound, VerifyCode::TeamSuspended],
     ),
 ];
 

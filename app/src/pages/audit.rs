@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 25] = [
+pub const ACTIONS: [(&str, &str); 31] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -33,6 +33,12 @@ pub const ACTIONS: [(&str, &str); 25] = [
     ("sessions.ended", "Devices signed out"),
     ("password.reset", "Password reset by email"),
     ("setting.changed", "Setting changed"),
+    ("admin.granted", "Admin role granted"),
+    ("admin.revoked", "Admin role taken away"),
+    ("developer.suspended", "Developer suspended"),
+    ("developer.reactivated", "Developer reactivated"),
+    ("team.suspended", "Team suspended"),
+    ("team.reactivated", "Team reactivated"),
 ];
 
 /// A label for a stored action name.
@@ -142,7 +148,7 @@ pub fn AuditPage() -> impl IntoView {
                                 {list.into_iter().map(|e| view! {
                                     <tr>
                                         <td><LocalTime at=e.at/></td>
-                                        <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
+                                        <td>{e.actor.unwrap_or_else(|| "—".into())}{e.by_provider.then(|| view! { " " <span class="badge badge-test" title="Done by the provider's admin for this team">"Provider"</span> })}</td>
                                         <th scope="row">{action_label(&e.action).to_owned()}</th>
                                         <td class="wrap">
                                             {e.detail.map(|d| view! { <span>{d}</span> })}
@@ -171,7 +177,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 25);
+        assert_eq!(ACTIONS.len(), 31);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// A short, secret-free description (`member → admin`, `to a@b.c as viewer`).
     pub detail: Option<String>,
+    /// Done by the provider's admin on the team's behalf (shown as such in the team's trail).
+    pub by_provider: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,10 @@ pub struct Model {
     pub personal: bool,
     pub description: Option<String>,
     pub created_at: DateTimeUtc,
+    /// When the provider suspended the team (its keys verify as `TEAM_SUSPENDED`).
+    pub suspended_at: Option<DateTimeUtc>,
+    /// The reason the provider gave.
+    pub suspended_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

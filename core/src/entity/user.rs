@@ -10,6 +10,14 @@ pub struct Model {
     pub email: String,
     pub password_hash: String,
     pub created_at: DateTimeUtc,
+    /// An operator admin: may open the admin console (`keyport admin grant`).
+    pub site_admin: bool,
+    /// When the provider suspended the account (it cannot sign in while set).
+    pub suspended_at: Option<DateTimeUtc>,
+    /// The reason the provider gave, shown when sign-in is refused.
+    pub suspended_reason: Option<String>,
+    /// Answers to the operator's extra sign-up questions, as a JSON object.
+    pub signup_answers: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

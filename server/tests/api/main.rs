@@ -4,6 +4,7 @@
 mod audit;
 mod delivery;
 mod account;
+mod admin;
 mod auth;
 mod helpers;
 mod invitations;

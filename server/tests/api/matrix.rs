@@ -47,6 +47,7 @@ impl Fixture {
             user: UserView { id: actor.id.clone(), email: actor.email.clone() },
             team: TeamView { id: self.team.clone(), name: "Matrix".into() },
             role: Role::Owner,
+            as_provider: false,
         };
         let meta = keyport_core::services::audit::RequestMeta::default();
         let input = keyport_core::services::keys::KeyInput { name: "Mine", environment: "test", expiry: "never", ..Default::default() };

@@ -49,7 +49,7 @@ fn reset_link_refused() -> CoreError {
 fn audit_entry<'a>(caller: &'a Caller, action: AuditAction, detail: Option<String>) -> AuditEntry<'a> {
     // Account events belong to the person, not to a team: the audit page shows them to the
     // admins of every team the person is in, like sign-ins.
-    AuditEntry { team_id: None, actor_user_id: Some(&caller.user.id), actor_email: Some(&caller.user.email), action, object: None, detail }
+    AuditEntry { team_id: None, actor_user_id: Some(&caller.user.id), actor_email: Some(&caller.user.email), action, object: None, detail, by_provider: false }
 }
 
 impl Services {
@@ -283,7 +283,7 @@ impl Services {
         active.update(&txn).await?;
         end_every_session(&txn, &u.id).await?;
         let token = self.insert_session(&txn, &u.id, meta).await?;
-        let entry = AuditEntry { team_id: None, actor_user_id: Some(&u.id), actor_email: Some(&u.email), action: AuditAction::PasswordReset, object: None, detail: None };
+        let entry = AuditEntry { team_id: None, actor_user_id: Some(&u.id), actor_email: Some(&u.email), action: AuditAction::PasswordReset, object: None, detail: None, by_provider: false };
         self.audit(&txn, meta, entry).await?;
         txn.commit().await?;
         tracing::info!(user_id = %u.id, "password reset; every session ended");

@@ -32,6 +32,8 @@ pub struct Caller {
     pub team: TeamView,
     /// The caller's role in the team.
     pub role: Role,
+    /// The provider's admin acting in this team on its behalf (audited as such).
+    pub as_provider: bool,
 }
 
 impl Caller {
@@ -44,6 +46,7 @@ impl Caller {
             action,
             object: Some(object),
             detail: None,
+            by_provider: self.as_provider,
         }
     }
 
@@ -137,6 +140,10 @@ impl Services {
             email: Set(email.as_str().to_owned()),
             password_hash: Set(password_hash),
             created_at: Set(now),
+            site_admin: Set(false),
+            suspended_at: Set(None),
+            suspended_reason: Set(None),
+            signup_answers: Set(None),
         }
         .insert(db)
         .await
@@ -148,6 +155,7 @@ impl Services {
             user: UserView { id: user_id, email: email.as_str().to_owned() },
             team: TeamView { id: team_id, name: team_name },
             role: Role::Owner,
+            as_provider: false,
         })
     }
 
@@ -184,10 +192,15 @@ impl Services {
                 action: AuditAction::SignInFailed,
                 object: None,
                 detail: None,
+                by_provider: false,
             };
             self.audit(&self.db, meta, entry).await?;
             return Err(invalid_credentials());
         };
+        if user.suspended_at.is_some() {
+            // Said only to someone who knows the password: nobody else learns of the suspension.
+            return Err(CoreError::Conflict(self.suspended_message(user.suspended_reason.as_deref())));
+        }
         if let Some(prev) = previous {
             self.logout(prev).await?;
         }
@@ -200,6 +213,7 @@ impl Services {
             action: AuditAction::SignIn,
             object: None,
             detail: None,
+            by_provider: false,
         };
         self.audit(&txn, meta, entry).await?;
         txn.commit().await?;
@@ -235,6 +249,9 @@ impl Services {
         let Some(u) = user::Entity::find_by_id(s.user_id.clone()).one(&self.db).await? else {
             return Ok(None);
         };
+        if u.suspended_at.is_some() {
+            return Ok(None);
+        }
         self.touch_session(&s).await?;
         self.caller_for(&u.id, &u.email, s.active_team_id.as_deref()).await
     }
@@ -272,6 +289,7 @@ impl Services {
             team: TeamView { id: t.id, name: t.name },
             // An unknown stored role grants the least, never the most.
             role: Role::parse(&m.role).unwrap_or(Role::Viewer),
+            as_provider: false,
         }))
     }
 

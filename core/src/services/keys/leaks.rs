@@ -75,6 +75,7 @@ impl Services {
                 action: AuditAction::KeyLeakRevoked,
                 object: Some(("key", &key_id)),
                 detail: Some(detail),
+                by_provider: false,
             };
             self.audit(&txn, meta, entry).await?;
             for owner in &owners {

@@ -93,7 +93,7 @@ fn may_manage(caller: &Caller, m: &api_key::Model) -> Result<(), CoreError> {
 }
 
 /// Keys (or changes to keys) that wait for a decision.
-fn waiting_for_approval() -> Condition {
+pub(crate) fn waiting_for_approval() -> Condition {
     Condition::all()
         .add(api_key::Column::RevokedAt.is_null())
         .add(api_key::Column::ReplacedBy.is_null())
@@ -739,6 +739,7 @@ impl Services {
                 action,
                 object: Some(("key", &m.id)),
                 detail: None,
+                by_provider: true,
             },
         };
         let what = match (&asked, change) {

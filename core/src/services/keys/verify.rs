@@ -1,6 +1,7 @@
 //! The hot path: is this key valid and within its limits?
 //!
-//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → state (revoked,
+//! Order of checks: format (no I/O) → existence (cache, DB on a miss) → team suspended by the
+//! provider → state (revoked,
 //! rotation grace over or denied; pending approval; disabled; expired) → scopes → rate limit (by cost) → monthly quota.
 //! A refused check consumes nothing from the later ones (and a quota refusal gives back the
 //! rate-limit units it took).
@@ -35,6 +36,8 @@ pub struct CachedKey {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Whether the key is switched off.
     pub disabled: bool,
+    /// Whether the provider suspended the key's team.
+    pub team_suspended: bool,
     /// `pending` or `denied` when an approval decides whether the key works.
     pub approval: Option<&'static str>,
     /// After a rotation: when the key stops working.
@@ -221,7 +224,9 @@ impl Services {
         };
         let now = self.now();
         let minute = now.timestamp() - now.timestamp().rem_euclid(60);
-        let state_refusal = if key.revoked_at.is_some() || key.grace_until.is_some_and(|g| g <= now) || key.approval == Some("denied") {
+        let state_refusal = if key.team_suspended {
+            Some(VerifyCode::TeamSuspended)
+        } else if key.revoked_at.is_some() || key.grace_until.is_some_and(|g| g <= now) || key.approval == Some("denied") {
             Some(VerifyCode::Revoked)
         } else if key.approval == Some("pending") {
             Some(VerifyCode::PendingApproval)
@@ -285,6 +290,13 @@ impl Services {
         let synced_before = self.verifier.synced_to.load(Ordering::Acquire);
         let hash = hex::encode(digest);
         let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(&hash)).one(&self.db).await?;
+        let team_suspended = match &found {
+            Some(m) => crate::entity::team::Entity::find_by_id(m.team_id.clone())
+                .one(&self.db)
+                .await?
+                .is_some_and(|t| t.suspended_at.is_some()),
+            None => false,
+        };
         let entry = match found {
             Some(m) if constant_time_eq(&m.key_hash, &hash) => Entry::Found(Arc::new(CachedKey {
                 id: m.id.as_str().into(),
@@ -294,6 +306,7 @@ impl Services {
                 expires_at: m.expires_at,
                 revoked_at: m.revoked_at,
                 disabled: m.disabled_at.is_some(),
+                team_suspended,
                 approval: crate::services::keys::approval_state(m.approval.as_deref()),
                 grace_until: m.grace_until,
                 scopes: {

@@ -216,25 +216,39 @@ impl Services {
             .limit(100)
             .all(&self.db)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| OutboxEmailView {
-                status: match (&r.sent_at, &r.failed_at, r.transport.as_deref()) {
-                    (Some(_), _, Some("log")) => OutboxStatus::Logged,
-                    (Some(_), _, _) => OutboxStatus::Sent,
-                    (None, Some(_), _) => OutboxStatus::Failed,
-                    (None, None, _) if r.attempts > 0 => OutboxStatus::Retrying,
-                    _ => OutboxStatus::Queued,
-                },
-                id: r.id,
-                to: r.to_address,
-                subject: r.subject,
-                body: r.body,
-                created_at: r.created_at,
-                sent_at: r.sent_at,
-                attempts: r.attempts as i64,
-                last_error: r.last_error,
-            })
-            .collect())
+        Ok(rows.into_iter().map(email_view).collect())
+    }
+
+    /// Every email, of every team and none, newest first (the provider's admin console).
+    pub(crate) async fn all_outbox(&self, limit: u64) -> Result<Vec<OutboxEmailView>, CoreError> {
+        let rows = outbox_email::Entity::find()
+            .order_by_desc(outbox_email::Column::CreatedAt)
+            .order_by_desc(outbox_email::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(email_view).collect())
     }
 }
+
+/// A stored email as pages show it.
+fn email_view(r: outbox_email::Model) -> OutboxEmailView {
+    OutboxEmailView {
+        status: match (&r.sent_at, &r.failed_at, r.transport.as_deref()) {
+            (Some(_), _, Some("log")) => OutboxStatus::Logged,
+            (Some(_), _, _) => OutboxStatus::Sent,
+            (None, Some(_), _) => OutboxStatus::Failed,
+            (None, None, _) if r.attempts > 0 => OutboxStatus::Retrying,
+            _ => OutboxStatus::Queued,
+        },
+        id: r.id,
+        to: r.to_address,
+        subject: r.subject,
+        body: r.body,
+        created_at: r.created_at,
+        sent_at: r.sent_at,
+        attempts: r.attempts as i64,
+        last_error: r.last_error,
+    }
+}
+

@@ -1,3 +1,5 @@
-//! The provider who runs Keyport: the settings they change while it runs.
+//! The provider who runs Keyport: the settings they change while it runs and the admin
+//! console.
 
+pub mod admin;
 pub mod settings;

@@ -90,11 +90,23 @@ pub enum AuditAction {
     PasswordReset,
     /// The provider changed a setting (site-wide: no team).
     SettingChanged,
+    /// A person was made an operator admin (site-wide).
+    AdminGranted,
+    /// A person's operator admin role was taken away (site-wide).
+    AdminRevoked,
+    /// The provider suspended a developer's account.
+    DeveloperSuspended,
+    /// The provider reactivated a suspended account.
+    DeveloperReactivated,
+    /// The provider suspended a team (its keys stop working).
+    TeamSuspended,
+    /// The provider reactivated a suspended team.
+    TeamReactivated,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -120,6 +132,12 @@ impl AuditAction {
         AuditAction::SessionsEnded,
         AuditAction::PasswordReset,
         AuditAction::SettingChanged,
+        AuditAction::AdminGranted,
+        AuditAction::AdminRevoked,
+        AuditAction::DeveloperSuspended,
+        AuditAction::DeveloperReactivated,
+        AuditAction::TeamSuspended,
+        AuditAction::TeamReactivated,
     ];
 
     /// The stable name stored and shown.
@@ -150,6 +168,12 @@ impl AuditAction {
             AuditAction::SessionsEnded => "sessions.ended",
             AuditAction::PasswordReset => "password.reset",
             AuditAction::SettingChanged => "setting.changed",
+            AuditAction::AdminGranted => "admin.granted",
+            AuditAction::AdminRevoked => "admin.revoked",
+            AuditAction::DeveloperSuspended => "developer.suspended",
+            AuditAction::DeveloperReactivated => "developer.reactivated",
+            AuditAction::TeamSuspended => "team.suspended",
+            AuditAction::TeamReactivated => "team.reactivated",
         }
     }
 }
@@ -168,12 +192,14 @@ pub struct AuditEntry<'a> {
     pub object: Option<(&'static str, &'a str)>,
     /// A short description for people (never a secret).
     pub detail: Option<String>,
+    /// Done by the provider's admin on the team's behalf.
+    pub by_provider: bool,
 }
 
 impl<'a> AuditEntry<'a> {
     /// A site-wide change by the provider (`actor`: `cli` or an admin's email) to `setting`.
     pub fn site(actor: &'a str, action: AuditAction, setting: &'a str) -> Self {
-        Self { team_id: None, actor_user_id: None, actor_email: Some(actor), action, object: Some(("setting", setting)), detail: None }
+        Self { team_id: None, actor_user_id: None, actor_email: Some(actor), action, object: Some(("setting", setting)), detail: None, by_provider: false }
     }
 
     /// The same entry with a description.
@@ -223,6 +249,7 @@ impl Services {
             user_agent: Set(meta.user_agent.clone()),
             created_at: Set(self.now()),
             detail: Set(e.detail.map(|d| d.chars().take(500).collect())),
+            by_provider: Set(e.by_provider),
         }
         .insert(db)
         .await?;
@@ -235,21 +262,6 @@ impl Services {
     /// events (sign-ins) of its current members, narrowed by `filter`.
     pub async fn list_audit(&self, caller: &Caller, filter: &AuditFilter) -> Result<Vec<AuditEventView>, CoreError> {
         caller.require(Action::ViewAudit)?;
-        let from = AuditFilter::day("from", &filter.from)?;
-        let to = AuditFilter::day("to", &filter.to)?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(FieldError::new("to", "The end date is before the start date.").into());
-            }
-        }
-        let action = filter.action.trim();
-        if !action.is_empty() && !AuditAction::ALL.iter().any(|a| a.as_str() == action) {
-            return Err(FieldError::new("action", "Choose an action from the list.").into());
-        }
-        let actor = filter.actor.trim().to_lowercase();
-        if actor.chars().count() > 320 {
-            return Err(FieldError::new("actor", "That is longer than any email address.").into());
-        }
         // A member's account events (sign-ins, password changes) belong to this team's trail
         // only from the moment they joined it: what they did before is not the team's business.
         let member_then = Query::select()
@@ -265,11 +277,33 @@ impl Services {
                     .lte(Expr::col((audit_event::Entity, audit_event::Column::CreatedAt))),
             )
             .to_owned();
-        let mut q = audit_event::Entity::find().filter(
+        let q = audit_event::Entity::find().filter(
             Condition::any().add(audit_event::Column::TeamId.eq(&caller.team.id)).add(
                 Condition::all().add(audit_event::Column::TeamId.is_null()).add(Expr::exists(member_then)),
             ),
         );
+        self.audit_rows(q, filter).await
+    }
+
+    /// The rows of `q` that pass `filter` (checked first: a bad filter is a field error),
+    /// newest first, at most a page.
+    pub(crate) async fn audit_rows(&self, q: sea_orm::Select<audit_event::Entity>, filter: &AuditFilter) -> Result<Vec<AuditEventView>, CoreError> {
+        let from = AuditFilter::day("from", &filter.from)?;
+        let to = AuditFilter::day("to", &filter.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(FieldError::new("to", "The end date is before the start date.").into());
+            }
+        }
+        let action = filter.action.trim();
+        if !action.is_empty() && !AuditAction::ALL.iter().any(|a| a.as_str() == action) {
+            return Err(FieldError::new("action", "Choose an action from the list.").into());
+        }
+        let actor = filter.actor.trim().to_lowercase();
+        if actor.chars().count() > 320 {
+            return Err(FieldError::new("actor", "That is longer than any email address.").into());
+        }
+        let mut q = q;
         if !action.is_empty() {
             q = q.filter(audit_event::Column::Action.eq(action));
         }
@@ -289,22 +323,25 @@ impl Services {
             .limit(AUDIT_PAGE_LIMIT)
             .all(&self.db)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEventView {
-                id: r.id,
-                at: r.created_at,
-                actor: r.actor_email,
-                action: r.action,
-                object: match (r.object_type, r.object_id) {
-                    (Some(t), Some(id)) => Some(format!("{t} {id}")),
-                    _ => None,
-                },
-                detail: r.detail,
-                ip: r.ip,
-                user_agent: r.user_agent,
-            })
-            .collect())
+        Ok(rows.into_iter().map(event_view).collect())
+    }
+}
+
+/// An audit row as pages show it.
+pub(crate) fn event_view(r: audit_event::Model) -> AuditEventView {
+    AuditEventView {
+        id: r.id,
+        at: r.created_at,
+        actor: r.actor_email,
+        action: r.action,
+        object: match (r.object_type, r.object_id) {
+            (Some(t), Some(id)) => Some(format!("{t} {id}")),
+            _ => None,
+        },
+        detail: r.detail,
+        ip: r.ip,
+        user_agent: r.user_agent,
+        by_provider: r.by_provider,
     }
 }
 
@@ -319,7 +356,10 @@ pub fn to_csv(rows: &[AuditEventView]) -> String {
     for r in rows {
         let cols = [
             r.at.to_rfc3339(),
-            r.actor.clone().unwrap_or_default(),
+            match (&r.actor, r.by_provider) {
+                (Some(a), true) => format!("{a} (provider)"),
+                (a, _) => a.clone().unwrap_or_default(),
+            },
             r.action.clone(),
             r.object.clone().unwrap_or_default(),
             r.detail.clone().unwrap_or_default(),

@@ -361,6 +361,7 @@ impl Services {
             action: AuditAction::InvitationAccepted,
             object: Some(("invitation", &inv.id)),
             detail: Some(format!("joined as {}", role.as_str())),
+            by_provider: false,
         };
         self.audit(txn, meta, entry).await?;
         let team = team::Entity::find_by_id(inv.team_id.clone()).one(txn).await?.ok_or(CoreError::NotFound)?;
@@ -402,7 +403,7 @@ impl Services {
         let token = self.insert_session(&txn, &account.user.id, meta).await?;
         txn.commit().await?;
         tracing::info!(user_id = %account.user.id, team_id = %team.id, "account created from an invitation");
-        let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer) };
+        let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer), as_provider: false };
         Ok((caller, token))
     }
 }

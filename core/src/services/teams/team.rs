@@ -30,6 +30,8 @@ pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
         personal: Set(personal),
         description: Set(description),
         created_at: Set(now),
+        suspended_at: Set(None),
+        suspended_reason: Set(None),
     }
     .insert(db)
     .await?;
@@ -140,6 +142,7 @@ impl Services {
             team: caller.team.clone(),
             role: caller.role,
             teams: self.teams_of(caller).await?,
+            site_admin: self.is_admin(caller).await?,
         })
     }
 }

@@ -34,14 +34,14 @@ struct Pending {
     valid: i64,
     refused: i64,
     cost: i64,
-    codes: [i64; 10],
+    codes: [i64; VerifyCode::COUNT],
     endpoints: HashMap<Box<str>, i64>,
     last_used: DateTime<Utc>,
 }
 
 impl Pending {
     fn new(team_id: Arc<str>, now: DateTime<Utc>) -> Self {
-        Self { team_id, valid: 0, refused: 0, cost: 0, codes: [0; 10], endpoints: HashMap::new(), last_used: now }
+        Self { team_id, valid: 0, refused: 0, cost: 0, codes: [0; VerifyCode::COUNT], endpoints: HashMap::new(), last_used: now }
     }
 
     fn add(&mut self, other: &Pending) {

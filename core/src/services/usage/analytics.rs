@@ -25,7 +25,7 @@ pub(crate) struct Figures {
     pub valid: i64,
     pub refused: i64,
     pub cost: i64,
-    pub codes: [i64; 10],
+    pub codes: [i64; VerifyCode::COUNT],
     /// Verifications naming the endpoint (endpoint rows only).
     pub verifications: i64,
     pub requests: i64,
@@ -831,9 +831,9 @@ mod tests {
 
     #[test]
     fn counts_survive_storing() {
-        let c = [5, 0, 0, 0, 0, 0, 0, 0, 3, 0];
+        let c = [5, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0];
         assert_eq!(encode_counts(&c), "5,0,0,0,0,0,0,0,3");
-        let mut back = [0i64; 10];
+        let mut back = [0i64; VerifyCode::COUNT];
         add_encoded(&mut back, &encode_counts(&c));
         assert_eq!(back, c);
         add_encoded(&mut back, "");

@@ -1,0 +1,247 @@
+//! Server functions of the provider's admin console. Each starts with
+//! [`ssr::require_admin`]: anyone but an operator admin gets 404, signed in or not.
+
+#[allow(unused_imports)]
+use super::*;
+use keyport_core::dto::admin::{AdminKey, CreatedToken, DeveloperDetail, DeveloperRow, SettingRow, TeamDetail, TeamRow, TokenRow};
+
+/// The signed-in operator admin's email (the console's frame shows only for them).
+#[server(endpoint = "admin/me")]
+pub async fn admin_me() -> Result<String, AppError> {
+    Ok(ssr::require_admin().await?.email)
+}
+
+/// Developers, newest first: `q` part of the email, `status` (`active`, `suspended`, `admin`)
+/// and `since` (signed up on or after, `YYYY-MM-DD`); empty fields do not filter.
+#[server(endpoint = "admin/developers")]
+pub async fn admin_developers(q: String, status: String, since: String) -> Result<Vec<DeveloperRow>, AppError> {
+    use keyport_core::services::admin::DeveloperFilter;
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_developers(&admin, &DeveloperFilter { query: q, status, since }).await?)
+}
+
+/// One developer.
+#[server(endpoint = "admin/developer")]
+pub async fn admin_developer(id: String) -> Result<DeveloperDetail, AppError> {
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_developer(&admin, &id).await?)
+}
+
+/// Suspends a developer (their sessions end; sign-in is refused with the reason).
+#[server(endpoint = "admin/developer/suspend")]
+pub async fn admin_suspend_developer(id: String, reason: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.suspend_developer(&admin, &id, &reason, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("admin/developer/suspend", &[("reason", &reason)]))?;
+    ssr::redirect(&format!("/admin/developers/{id}?done=suspended"));
+    Ok(())
+}
+
+/// Lets a suspended developer sign in again.
+#[server(endpoint = "admin/developer/reactivate")]
+pub async fn admin_reactivate_developer(id: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.reactivate_developer(&admin, &id, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/admin/developers/{id}?done=reactivated"));
+    Ok(())
+}
+
+/// Grants (`grant` = `true`) or takes away the operator admin role of the account `email`.
+#[server(endpoint = "admin/site-admin")]
+pub async fn admin_set_site_admin(email: String, grant: bool, back: Option<String>) -> Result<bool, AppError> {
+    let admin = ssr::require_admin().await?;
+    let changed = ssr::services()?.admin_set_site_admin(&admin, &email, grant, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("admin/site-admin", &[("email", &email)]))?;
+    // Back to a console page (a developer's), never elsewhere.
+    let back = back.filter(|b| b.starts_with("/admin/") && !b.starts_with("//")).unwrap_or_else(|| "/admin/developers".into());
+    ssr::redirect(&format!("{back}?done={}", if grant { "granted" } else { "revoked" }));
+    Ok(changed)
+}
+
+/// Teams, newest first: `q` part of the name, `status` (`active`, `suspended`).
+#[server(endpoint = "admin/teams")]
+pub async fn admin_teams(q: String, status: String) -> Result<Vec<TeamRow>, AppError> {
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_teams(&admin, &q, &status).await?)
+}
+
+/// One team.
+#[server(endpoint = "admin/team")]
+pub async fn admin_team(id: String) -> Result<TeamDetail, AppError> {
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_team(&admin, &id).await?)
+}
+
+/// Suspends a team: its keys verify as `TEAM_SUSPENDED` until it is reactivated.
+#[server(endpoint = "admin/team/suspend")]
+pub async fn admin_suspend_team(id: String, reason: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.set_team_suspended(&admin, &id, Some(&reason), &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form("admin/team/suspend", &[("reason", &reason)]))?;
+    ssr::redirect(&format!("/admin/teams/{id}?done=suspended"));
+    Ok(())
+}
+
+/// Reactivates a suspended team.
+#[server(endpoint = "admin/team/reactivate")]
+pub async fn admin_reactivate_team(id: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.set_team_suspended(&admin, &id, None, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/admin/teams/{id}?done=reactivated"));
+    Ok(())
+}
+
+/// Keys of every team by status (`live`, `pending`, `disabled`, `revoked`, or all).
+#[server(endpoint = "admin/keys")]
+pub async fn admin_keys(status: String) -> Result<Vec<AdminKey>, AppError> {
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_keys(&admin, &status).await?)
+}
+
+/// Creates a key for a team on its behalf; shown once to the admin on the team's page.
+#[server(endpoint = "admin/keys/create")]
+#[allow(clippy::too_many_arguments)]
+pub async fn admin_create_key(
+    team_id: String,
+    name: String,
+    environment: String,
+    expiry: String,
+    expiry_date: Option<String>,
+    scope: Option<Vec<String>>,
+    ratelimit: Option<String>,
+    quota: Option<String>,
+) -> Result<CreatedKey, AppError> {
+    use keyport_core::services::keys::KeyInput;
+    let admin = ssr::require_admin().await?;
+    ssr::no_store();
+    let scopes = scope.unwrap_or_default().join(" ");
+    let expiry = if expiry == "date" { expiry_date.unwrap_or_default() } else { expiry };
+    let (ratelimit, quota) = (ratelimit.unwrap_or_default(), quota.unwrap_or_default());
+    let input = KeyInput { name: &name, description: "", environment: &environment, scopes: &scopes, expiry: &expiry, ratelimit: &ratelimit, quota: &quota };
+    let created = ssr::services()?.admin_create_key(&admin, &team_id, input, &ssr::request_meta()).await.inspect_err(|_| {
+        ssr::remember_form("admin/keys/create", &[("name", &name), ("environment", &environment), ("expiry", &expiry), ("ratelimit", &ratelimit), ("quota", &quota)]);
+    })?;
+    ssr::forget_form();
+    if !ssr::hand_over_key(&created, "new") {
+        return Ok(created);
+    }
+    ssr::redirect(&format!("/admin/teams/{team_id}?created={}", created.key.id));
+    Ok(CreatedKey { secret: keyport_core::key::PlainKey::new(String::new()), ..created })
+}
+
+/// Disables, enables or revokes (`act`) a key of any team on its behalf; `back` is the
+/// console page to return to.
+#[server(endpoint = "admin/keys/act")]
+pub async fn admin_key_act(key_id: String, act: String, back: Option<String>) -> Result<KeyView, AppError> {
+    use keyport_core::services::admin::KeyAct;
+    let admin = ssr::require_admin().await?;
+    let Some(what) = KeyAct::parse(&act) else {
+        return Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("act", "Choose disable, enable or revoke.")).into());
+    };
+    let key = ssr::services()?.admin_key_act(&admin, &key_id, what, &ssr::request_meta()).await?;
+    let back = back.filter(|b| b.starts_with("/admin") && !b.starts_with("//")).unwrap_or_else(|| "/admin/keys".into());
+    ssr::redirect(&back);
+    Ok(key)
+}
+
+/// Approves (`decision` = `approve`) or denies (`deny`, with a reason) a waiting key.
+#[server(endpoint = "admin/keys/decide")]
+pub async fn admin_decide_key(key_id: String, decision: String, reason: String) -> Result<KeyView, AppError> {
+    let admin = ssr::require_admin().await?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("decision", "Approve or deny.")).into()),
+    };
+    let key = ssr::services()?.admin_decide_key(&admin, &key_id, approve, &reason, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form(&format!("admin/keys/decide/{key_id}"), &[("reason", &reason)]))?;
+    ssr::redirect("/admin/approvals?done=decided");
+    Ok(key)
+}
+
+/// Every email Keyport sent or will send, newest first.
+#[server(endpoint = "admin/outbox")]
+pub async fn admin_outbox() -> Result<Vec<OutboxEmailView>, AppError> {
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_outbox(&admin).await?)
+}
+
+/// The whole audit trail, narrowed like a team's and, with `team`, to one team.
+#[server(endpoint = "admin/audit")]
+pub async fn admin_audit(action: String, actor: String, from: String, to: String, team: String) -> Result<Vec<AuditEventView>, AppError> {
+    use keyport_core::services::audit::AuditFilter;
+    let admin = ssr::require_admin().await?;
+    Ok(ssr::services()?.admin_audit(&admin, &AuditFilter { action, actor, from, to }, &team).await?)
+}
+
+/// Every setting with its value in effect.
+#[server(endpoint = "admin/settings")]
+pub async fn admin_settings() -> Result<Vec<SettingRow>, AppError> {
+    ssr::require_admin().await?;
+    let rows = ssr::services()?.list_settings().await?;
+    Ok(rows.into_iter().map(|s| SettingRow { key: s.key.into(), value: s.value, source: s.source.into(), about: s.about.into() }).collect())
+}
+
+/// Checks and stores a setting (the CLI's validation); a refused value changes nothing.
+#[server(endpoint = "admin/settings/set")]
+pub async fn admin_set_setting(key: String, value: String, encrypted: Option<String>) -> Result<String, AppError> {
+    let admin = ssr::require_admin().await?;
+    let encrypted = encrypted.is_some_and(|v| !v.is_empty());
+    let stored = ssr::services()?.set_setting(&key, &value, encrypted, &admin.email, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form(&format!("admin/settings/set/{key}"), &[("value", &value)]))?;
+    ssr::forget_form();
+    ssr::redirect(&format!("/admin/settings?saved={key}"));
+    Ok(stored)
+}
+
+/// Removes a stored setting: the default applies again.
+#[server(endpoint = "admin/settings/unset")]
+pub async fn admin_unset_setting(key: String) -> Result<bool, AppError> {
+    let admin = ssr::require_admin().await?;
+    let was = ssr::services()?.unset_setting(&key, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/admin/settings?saved={key}"));
+    Ok(was)
+}
+
+/// Operator tokens (never the tokens themselves).
+#[server(endpoint = "admin/tokens")]
+pub async fn admin_tokens() -> Result<Vec<TokenRow>, AppError> {
+    ssr::require_admin().await?;
+    let rows = ssr::services()?.list_operator_tokens().await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| TokenRow { id: t.id, name: t.name, scopes: t.scopes, created_at: t.created_at, last_used_at: t.last_used_at, expires_at: t.expires_at, revoked_at: t.revoked_at })
+        .collect())
+}
+
+/// Creates an operator token (`expires`: `never` or a number of days), shown once.
+#[server(endpoint = "admin/tokens/create")]
+pub async fn admin_create_token(name: String, scope: Option<Vec<String>>, expires: String) -> Result<CreatedToken, AppError> {
+    ssr::require_admin().await?;
+    ssr::no_store();
+    let lifetime = match expires.as_str() {
+        "never" => None,
+        days => match days.parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => Some(chrono::Duration::days(d)),
+            _ => return Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("expires", "Choose when the token expires.")).into()),
+        },
+    };
+    let scopes = scope.unwrap_or_default().join(",");
+    let t = ssr::services()?.create_operator_token_with(&name, &scopes, lifetime).await
+        .inspect_err(|_| ssr::remember_form("admin/tokens/create", &[("name", &name)]))?;
+    ssr::forget_form();
+    if ssr::hand_over_token(&t.id, &t.token) {
+        ssr::redirect(&format!("/admin/tokens?created={}", t.id));
+        return Ok(CreatedToken { id: t.id, token: String::new() });
+    }
+    Ok(CreatedToken { id: t.id, token: t.token })
+}
+
+/// Revokes an operator token: refused on every node within a second.
+#[server(endpoint = "admin/tokens/revoke")]
+pub async fn admin_revoke_token(id: String) -> Result<(), AppError> {
+    ssr::require_admin().await?;
+    ssr::services()?.revoke_operator_token(&id).await?;
+    ssr::redirect("/admin/tokens?done=revoked");
+    Ok(())
+}
