@@ -20,6 +20,7 @@ mod m0015_password_resets;
 mod m0016_security_review;
 mod m0017_settings;
 mod m0018_token_scopes;
+mod m0019_email_html;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_security_review::Migration),
             Box::new(m0017_settings::Migration),
             Box::new(m0018_token_scopes::Migration),
+            Box::new(m0019_email_html::Migration),
         ]
     }
 }

@@ -60,7 +60,13 @@ async fn an_invitation_travels_over_smtp_and_its_link_signs_up_a_new_member_with
     .await;
     let stored = outbox_email::Entity::find().one(&app.services.db).await.unwrap().unwrap();
     assert_eq!(stored.transport.as_deref(), Some("smtp"));
-    assert!(!stored.body.contains(&token) && stored.body.contains(keyport_core::services::outbox::LINK_PLACEHOLDER));
+    let placeholder = keyport_core::services::outbox::LINK_PLACEHOLDER;
+    let html = stored.html_body.as_deref().expect("an HTML part");
+    assert!(!stored.body.contains(&token) && stored.body.contains(placeholder));
+    assert!(!html.contains(&token) && html.contains(placeholder));
+    // Both parts got the link on the way out.
+    assert!(mail.is_multipart());
+    assert!(mail.part("text/html").unwrap().contains(&format!("href=\"{}/portal/invite/{token}\"", app.base)));
 
     // The link, in a fresh browser: see the invitation, sign up, and land in the team.
     app.set_session_cookie(None);
