@@ -37,6 +37,12 @@ impl Received {
         value
     }
 
+    /// A header's value with its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded, as a
+    /// mail client shows it.
+    pub fn decoded_header(&self, name: &str) -> Option<String> {
+        self.header(name).map(|v| decode_words(&v))
+    }
+
     /// The plain-text body (the text/plain part of a multipart message), decoded.
     pub fn text(&self) -> String {
         if self.is_multipart() {
@@ -49,6 +55,11 @@ impl Received {
     /// Whether it is multipart/alternative.
     pub fn is_multipart(&self) -> bool {
         self.header("Content-Type").unwrap_or_default().to_lowercase().starts_with("multipart/alternative")
+    }
+
+    /// The content types of its parts, in order (empty for a single-part message).
+    pub fn part_types(&self) -> Vec<String> {
+        self.parts().into_iter().map(|(t, _)| t).collect()
     }
 
     /// The decoded body of the part of type `mime` (`text/html`).
@@ -89,6 +100,28 @@ pub fn token_in(text: &str) -> Option<String> {
     let start = text.find("/portal/invite/")? + "/portal/invite/".len();
     let token: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!token.is_empty()).then_some(token)
+}
+
+/// A header value with its encoded words decoded (base64 and Q, UTF-8).
+fn decode_words(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let parts: Vec<&str> = rest[start + 2..].splitn(3, '?').collect();
+        let Some(end) = parts.get(2).and_then(|p| p.find("?=")) else { break };
+        let between = &rest[..start];
+        // Whitespace between two encoded words is not part of the text (RFC 2047, 6.2).
+        if !(after_word && between.trim().is_empty()) {
+            out.push_str(between);
+        }
+        let text = &parts[2][..end];
+        out.push_str(&if parts[1].eq_ignore_ascii_case("b") { decode(text, "base64") } else { decode_qp(&text.replace('_', " ")) });
+        after_word = true;
+        rest = &parts[2][end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A body decoded from its transfer encoding.

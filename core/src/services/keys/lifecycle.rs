@@ -4,7 +4,7 @@
 use crate::services::audit::{AuditAction, RequestMeta};
 use crate::services::auth::Caller;
 use crate::services::outbox::NewEmail;
-use crate::services::templates::{EmailContent, KeyApproval, KeyDecision};
+use crate::services::templates::{EmailContent, KeyApproval, KeyCreated, KeyDecision};
 use crate::services::Services;
 use crate::crypto::{new_id, random_base62};
 use crate::dto::{CreatedKey, KeyDates, KeyOptions, KeyStatus, KeyView};
@@ -361,7 +361,21 @@ impl Services {
             self.ask_for_approval(&txn, caller, &model, &model.scopes).await?;
         }
         self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
+        // To its creator, so a key made with a stolen session does not go unnoticed. What
+        // the key is, never the key: no part of the secret is in the email.
+        let created = KeyCreated {
+            name: model.name.clone(),
+            environment: model.environment.clone(),
+            scopes: scopes.clone(),
+            team: caller.team.name.clone(),
+            expires: model.expires_at.map(|t| t.format("%d %b %Y %H:%M").to_string()),
+            pending_approval: needs_approval,
+            key_url: format!("{}/portal/keys/{}", self.settings().base_url, model.id),
+        };
+        let email = NewEmail { team_id: Some(&caller.team.id), to: &caller.user.email, content: EmailContent::KeyCreated(created) };
+        self.enqueue_email(&txn, email).await?;
         txn.commit().await?;
+        self.wake_outbox();
         // A lookup of this hash before it existed may have cached "not found".
         self.verifier.invalidate(&secret.hash);
         tracing::info!(key_id = %model.id, "key created");

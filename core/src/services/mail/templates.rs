@@ -465,9 +465,6 @@ mod tests {
             assert!(r.text.contains("Acme <b>&</b>"), "{kind}: the text part names the app as it is:\n{}", r.text);
             assert!(r.text.contains("help@acme.example") && r.text.contains("https://dev.acme.example"), "{kind}: footer\n{}", r.text);
             assert!(!r.text.contains("<p ") && !r.text.contains("<a "), "{kind}: no markup in the text part");
-            if std::env::var("DUMP_EMAILS").is_ok() {
-                eprintln!("=== {kind}: {}\n{}\n{}", r.subject, r.text, r.html);
-            }
             assert!(r.html.contains("Acme &lt;b&gt;&amp;&lt;/b&gt;") && !r.html.contains("<b>&</b>"), "{kind}: the name is escaped in HTML");
             assert!(r.html.contains("src=\"https://cdn.acme.example/logo.png\""), "{kind}: the logo");
             assert!(r.html.contains("#ffcc00") && r.html.contains("mailto:help@acme.example"), "{kind}: colour and support");

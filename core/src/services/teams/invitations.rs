@@ -387,7 +387,9 @@ impl Services {
         })?;
         let team = self.join_by_invitation(&txn, &inv, &account.user.id, &account.user.email, meta).await?;
         let token = self.insert_session(&txn, &account.user.id, meta).await?;
+        self.queue_welcome(&txn, &account).await?;
         txn.commit().await?;
+        self.wake_outbox();
         tracing::info!(user_id = %account.user.id, team_id = %team.id, "account created from an invitation");
         let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer) };
         Ok((caller, token))
