@@ -20,6 +20,7 @@ mod m0015_password_resets;
 mod m0016_security_review;
 mod m0017_settings;
 mod m0018_token_scopes;
+mod m0019_email_html;
 mod m0020_site_admin;
 
 /// All migrations in order.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_security_review::Migration),
             Box::new(m0017_settings::Migration),
             Box::new(m0018_token_scopes::Migration),
+            Box::new(m0019_email_html::Migration),
             Box::new(m0020_site_admin::Migration),
         ]
     }

@@ -12,7 +12,7 @@ pub mod usage;
 // path names the capability, whichever domain folder holds it.
 pub use accounts::{account, auth, passwords, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
-pub use mail::outbox;
+pub use mail::{outbox, templates};
 pub use provider::{admin, settings};
 pub use teams::{audit, invitations, members};
 pub use usage::{alerts, analytics, rollup, traffic};

@@ -298,16 +298,31 @@ fn mix(c: [f64; 3], to: [f64; 3], t: f64) -> [f64; 3] {
     [c[0] + (to[0] - c[0]) * t, c[1] + (to[1] - c[1]) * t, c[2] + (to[2] - c[2]) * t]
 }
 
-/// The brand style sheet for a primary colour: the colour, a darker one for hover, a soft
-/// one for backgrounds, the text colour on it (white or black, whichever contrasts more: at
-/// least 4.58:1)
-/// and a shade of it dark enough for text on white (links) at 4.5:1.
-pub fn brand_palette(primary: &str) -> Option<String> {
+/// The primary colour when the operator set none (the portal style sheet's `--primary`).
+pub const DEFAULT_PRIMARY_COLOR: &str = "#4f46e5";
+
+/// The colours derived from a primary colour, each `#rrggbb`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrandColors {
+    /// The colour itself.
+    pub primary: String,
+    /// A darker one, for hover.
+    pub dark: String,
+    /// A soft one, for backgrounds.
+    pub soft: String,
+    /// The text colour on it: white or black, whichever contrasts more (at least 4.58:1).
+    pub on_primary: &'static str,
+    /// A shade of it dark enough for text on white (links), at 4.5:1.
+    pub text: String,
+}
+
+/// The brand colours for a primary colour (`#rgb` or `#rrggbb`).
+pub fn brand_colors(primary: &str) -> Option<BrandColors> {
     let c = rgb(primary)?;
     let black = [21.0, 26.0, 45.0];
     let white = [255.0; 3];
     // One of white and black always reaches 4.58:1 against any colour.
-    let on = if ratio(c, white) >= ratio(c, [0.0; 3]) { "#ffffff" } else { "#000000" };
+    let on_primary = if ratio(c, white) >= ratio(c, [0.0; 3]) { "#ffffff" } else { "#000000" };
     let mut text = c;
     for _ in 0..40 {
         if ratio(text, white) >= 4.5 {
@@ -317,12 +332,16 @@ pub fn brand_palette(primary: &str) -> Option<String> {
     }
     let dark = mix(text, black, 0.15);
     let soft = mix(c, white, 0.9);
+    Some(BrandColors { primary: hex(c), dark: hex(dark), soft: hex(soft), on_primary, text: hex(text) })
+}
+
+/// The brand style sheet for a primary colour: the colours of [`brand_colors`] as the
+/// portal's custom properties.
+pub fn brand_palette(primary: &str) -> Option<String> {
+    let b = brand_colors(primary)?;
     Some(format!(
-        ":root {{ --primary: {}; --primary-dark: {}; --primary-soft: {}; --on-primary: {on}; --primary-text: {}; }}\n",
-        hex(c),
-        hex(dark),
-        hex(soft),
-        hex(text)
+        ":root {{ --primary: {}; --primary-dark: {}; --primary-soft: {}; --on-primary: {}; --primary-text: {}; }}\n",
+        b.primary, b.dark, b.soft, b.on_primary, b.text
     ))
 }
 

@@ -146,7 +146,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_SITE_ROOT / LEPTOS_SITE_ROOT", "built site directory (default: target/site)"),
     ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
     ("KEYPORT_SMTP_URL", "smtp://user:pass@host:587?tls=required or smtps://… (default: emails go to the log and the outbox page)"),
-    ("KEYPORT_MAIL_FROM", "sender of Keyport's emails (default: Keyport <keyport@localhost>)"),
+    ("KEYPORT_MAIL_FROM", "sender address of emails, which go out under the portal's name (portal.app_name) (default: keyport@localhost)"),
     ("KEYPORT_SCOPES", "permissions keys can have, comma-separated (default: payments:read,payments:write,invoices:read,invoices:write)"),
     ("KEYPORT_DEFAULT_SCOPES", "scopes pre-selected for new keys (default: payments:read,invoices:read)"),
     ("KEYPORT_MAX_RATELIMIT", "highest requests per minute a key may have, 1-1000 (default: 1000)"),

@@ -1,12 +1,12 @@
 //! Email delivery over SMTP (lettre), for the outbox worker.
 
 use crate::config::ConfigError;
-use keyport_core::services::outbox::Mailer;
+use keyport_core::services::outbox::{Mailer, OutgoingEmail};
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-/// Sends plain-text emails through the SMTP server named by `KEYPORT_SMTP_URL`.
+/// Sends emails (text, with HTML as its alternative) through the SMTP server named by `KEYPORT_SMTP_URL`.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -31,15 +31,16 @@ impl Mailer for SmtpMailer {
         "smtp"
     }
 
-    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
-        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient: {e}"))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
-            .map_err(|e| format!("could not build the message: {e}"))?;
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+        let to: Mailbox = email.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        // The configured address, under the portal's name: "Acme" <noreply@acme.example>.
+        let from = Mailbox::new(Some(email.from_name.clone()), self.from.email.clone());
+        let builder = Message::builder().from(from).to(to).subject(email.subject.as_str());
+        let message = match &email.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(email.text.clone(), html.clone())),
+            None => builder.header(ContentType::TEXT_PLAIN).body(email.text.clone()),
+        }
+        .map_err(|e| format!("could not build the message: {e}"))?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }

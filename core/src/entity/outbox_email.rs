@@ -10,8 +10,13 @@ pub struct Model {
     pub kind: String,
     pub to_address: String,
     pub subject: String,
+    /// The plain-text part (what the outbox page shows).
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// The HTML part, with the same placeholder for a one-time link. `None` for an email
+    /// queued before emails had one (it goes as text only).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub html_body: Option<String>,
     /// For an email with a one-time link: the portal path the link starts with
     /// (`/portal/invite/`). The body holds [`LINK_PLACEHOLDER`](crate::services::outbox::LINK_PLACEHOLDER)
     /// where the link goes; the token is derived from the server secret and the email's id

@@ -77,11 +77,27 @@ async fn each_recorded_action_has_exactly_one_row_and_no_secret_in_the_trail_or_
     assert!(rows[5..].iter().all(|r| r.team_id.as_deref() == Some(team.as_str())));
 
     let everything = format!("{rows:?}");
+    // Every email (the key-created one included) is written and delivered before the logs
+    // are read: both parts of each are in the outbox rows, its text in the log.
+    app.eventually("every email is delivered", || async {
+        let mails = keyport_core::entity::outbox_email::Entity::find().all(&app.services.db).await.unwrap();
+        mails.iter().any(|m| m.kind == "key_created") && mails.iter().all(|m| m.sent_at.is_some())
+    })
+    .await;
+    let mails = keyport_core::entity::outbox_email::Entity::find().all(&app.services.db).await.unwrap();
+    assert!(mails.iter().all(|m| m.html_body.is_some()), "each email has its HTML part");
+    let created_mail = mails.iter().find(|m| m.kind == "key_created").unwrap();
+    assert!(created_mail.body.contains("\"Audited\"") && created_mail.to_address == email, "the key-created email names the key, to its creator");
+    let mails = format!("{mails:?}");
     let logs = crate::helpers::captured_logs();
     assert!(logs.contains("invitation sent"), "the log capture works");
-    for secret in [wrong, PASSWORD, invitee_password, key.secret.expose()] {
+    // The part of the key the portal never shows again (between the masked start and end).
+    let full = key.secret.expose();
+    let hidden = &full[key.key.masked.find('…').unwrap()..full.len() - 4];
+    for secret in [wrong, PASSWORD, invitee_password, full, hidden] {
         assert!(!everything.contains(secret), "audit trail leaks a secret");
         assert!(!logs.contains(secret), "the logs leak a secret");
+        assert!(!mails.contains(secret), "an email (text or HTML part, stored) holds a secret");
     }
     assert!(!everything.contains(&token), "the invitation token is not in the trail");
 }

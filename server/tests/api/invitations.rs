@@ -4,7 +4,7 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp, User, PASSWORD};
 use crate::smtp::SmtpSink;
 use keyport_core::entity::outbox_email;
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 async fn invite(app: &TestApp, email: &str, role: &str) -> reqwest::Response {
@@ -43,8 +43,8 @@ async fn an_invitation_travels_over_smtp_and_its_link_signs_up_a_new_member_with
     assert_eq!(inv["role"], "viewer");
     assert!(inv.get("token").is_none(), "the token is only in the email");
 
-    let mail = sink.wait_for(1).await.remove(0);
-    assert_eq!(mail.to, [invitee.clone()]);
+    // The owner's welcome, then the invitation.
+    let mail = sink.wait_for(2).await.into_iter().find(|m| m.to == [invitee.clone()]).expect("the invitation");
     assert_eq!(mail.header("Subject").unwrap(), format!("{} invited you to Acme Payments on Keyport", owner.email));
     let text = mail.text();
     assert!(text.contains("> Welcome aboard!") && text.contains("as viewer"), "{text}");
@@ -53,14 +53,17 @@ async fn an_invitation_travels_over_smtp_and_its_link_signs_up_a_new_member_with
     assert!(text.contains(&format!("{}/portal/invite/{token}", app.base)));
 
     // The stored copy never held the link.
-    app.eventually("the outbox records the delivery", || async {
-        let rows = outbox_email::Entity::find().all(&app.services.db).await.unwrap();
-        rows.len() == 1 && rows[0].sent_at.is_some()
-    })
-    .await;
-    let stored = outbox_email::Entity::find().one(&app.services.db).await.unwrap().unwrap();
+    let invitation = || outbox_email::Entity::find().filter(outbox_email::Column::Kind.eq("invitation")).one(&app.services.db);
+    app.eventually("the outbox records the delivery", || async { invitation().await.unwrap().is_some_and(|r| r.sent_at.is_some()) }).await;
+    let stored = invitation().await.unwrap().unwrap();
     assert_eq!(stored.transport.as_deref(), Some("smtp"));
-    assert!(!stored.body.contains(&token) && stored.body.contains(keyport_core::services::outbox::LINK_PLACEHOLDER));
+    let placeholder = keyport_core::services::outbox::LINK_PLACEHOLDER;
+    let html = stored.html_body.as_deref().expect("an HTML part");
+    assert!(!stored.body.contains(&token) && stored.body.contains(placeholder));
+    assert!(!html.contains(&token) && html.contains(placeholder));
+    // Both parts got the link on the way out.
+    assert!(mail.is_multipart());
+    assert!(mail.part("text/html").unwrap().contains(&format!("href=\"{}/portal/invite/{token}\"", app.base)));
 
     // The link, in a fresh browser: see the invitation, sign up, and land in the team.
     app.set_session_cookie(None);
@@ -194,7 +197,7 @@ async fn invitations_are_validated_and_change_nothing_when_refused() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "one pending invitation per address");
     let pending: Value = app.call("invitations/list", &[]).await.json().await.unwrap();
     assert_eq!(pending.as_array().unwrap().len(), 1);
-    let emails = outbox_email::Entity::find().all(&app.services.db).await.unwrap();
+    let emails = outbox_email::Entity::find().filter(outbox_email::Column::Kind.eq("invitation")).all(&app.services.db).await.unwrap();
     assert_eq!(emails.len(), 1, "refused invitations sent no email");
     let _: &User = &admin;
 }

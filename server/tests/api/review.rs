@@ -74,7 +74,8 @@ async fn with_smtp_no_one_time_link_reaches_the_log_the_outbox_or_the_database()
     let invitee = crate::helpers::email();
     assert_eq!(app.call("invitations/create", &[("email", &invitee), ("role", "admin"), ("message", "")]).await.status(), StatusCode::OK);
     assert_eq!(app.call("account/forgot", &[("email", &owner.email)]).await.status(), StatusCode::OK);
-    let mails = sink.wait_for(2).await;
+    // The owner's welcome, the invitation and the reset.
+    let mails = sink.wait_for(3).await;
     let invite_token = mails.iter().find_map(|m| m.invitation_token()).expect("an invitation link");
     let reset = mails.iter().map(|m| m.text()).find(|t| t.contains("/portal/reset/")).expect("a reset link");
     let start = reset.find("/portal/reset/").unwrap() + "/portal/reset/".len();
@@ -85,7 +86,7 @@ async fn with_smtp_no_one_time_link_reaches_the_log_the_outbox_or_the_database()
     assert_eq!(app.page(&format!("/portal/invite/{invite_token}")).await.status(), StatusCode::OK);
     assert_eq!(app.page(&format!("/portal/reset/{reset_token}")).await.status(), StatusCode::OK);
     app.eventually("both deliveries are recorded", || async {
-        outbox_email::Entity::find().all(&app.services.db).await.unwrap().iter().filter(|m| m.sent_at.is_some()).count() == 2
+        outbox_email::Entity::find().all(&app.services.db).await.unwrap().iter().filter(|m| m.sent_at.is_some()).count() == 3
     })
     .await;
     let stored = format!("{:?}", outbox_email::Entity::find().all(&app.services.db).await.unwrap());

@@ -37,18 +37,56 @@ impl Received {
         value
     }
 
-    /// The body, decoded from quoted-printable or base64 when the message says so.
+    /// A header's value with its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded, as a
+    /// mail client shows it.
+    pub fn decoded_header(&self, name: &str) -> Option<String> {
+        self.header(name).map(|v| decode_words(&v))
+    }
+
+    /// The plain-text body (the text/plain part of a multipart message), decoded.
     pub fn text(&self) -> String {
-        let body = self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        match self.header("Content-Transfer-Encoding").unwrap_or_default().to_lowercase().as_str() {
-            "quoted-printable" => decode_qp(body),
-            "base64" => {
-                use base64::Engine;
-                let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
-            }
-            _ => body.to_owned(),
+        if self.is_multipart() {
+            return self.part("text/plain").expect("a text/plain part");
         }
+        let body = self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        decode(body, &self.header("Content-Transfer-Encoding").unwrap_or_default())
+    }
+
+    /// Whether it is multipart/alternative.
+    pub fn is_multipart(&self) -> bool {
+        self.header("Content-Type").unwrap_or_default().to_lowercase().starts_with("multipart/alternative")
+    }
+
+    /// The content types of its parts, in order (empty for a single-part message).
+    pub fn part_types(&self) -> Vec<String> {
+        self.parts().into_iter().map(|(t, _)| t).collect()
+    }
+
+    /// The decoded body of the part of type `mime` (`text/html`).
+    pub fn part(&self, mime: &str) -> Option<String> {
+        self.parts().into_iter().find(|(t, _)| t == mime).map(|(_, b)| b)
+    }
+
+    /// (content type without parameters, decoded body) of each part.
+    fn parts(&self) -> Vec<(String, String)> {
+        let content_type = self.header("Content-Type").unwrap_or_default();
+        let Some(boundary) = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
+            return Vec::new();
+        };
+        let boundary = format!("--{}", boundary.trim_matches('"'));
+        let body = self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        body.split(boundary.as_str())
+            .skip(1)
+            .filter(|p| !p.starts_with("--"))
+            .filter_map(|p| {
+                let p = p.strip_prefix("\r\n").unwrap_or(p);
+                let (head, content) = p.split_once("\r\n\r\n")?;
+                let part = Received { to: Vec::new(), data: format!("{head}\r\n\r\n") };
+                let mime = part.header("Content-Type")?.split(';').next()?.trim().to_lowercase();
+                let content = content.strip_suffix("\r\n").unwrap_or(content);
+                Some((mime, decode(content, &part.header("Content-Transfer-Encoding").unwrap_or_default())))
+            })
+            .collect()
     }
 
     /// The invitation token in the body's `/portal/invite/<token>` link.
@@ -62,6 +100,41 @@ pub fn token_in(text: &str) -> Option<String> {
     let start = text.find("/portal/invite/")? + "/portal/invite/".len();
     let token: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!token.is_empty()).then_some(token)
+}
+
+/// A header value with its encoded words decoded (base64 and Q, UTF-8).
+fn decode_words(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let parts: Vec<&str> = rest[start + 2..].splitn(3, '?').collect();
+        let Some(end) = parts.get(2).and_then(|p| p.find("?=")) else { break };
+        let between = &rest[..start];
+        // Whitespace between two encoded words is not part of the text (RFC 2047, 6.2).
+        if !(after_word && between.trim().is_empty()) {
+            out.push_str(between);
+        }
+        let text = &parts[2][..end];
+        out.push_str(&if parts[1].eq_ignore_ascii_case("b") { decode(text, "base64") } else { decode_qp(&text.replace('_', " ")) });
+        after_word = true;
+        rest = &parts[2][end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A body decoded from its transfer encoding.
+fn decode(body: &str, encoding: &str) -> String {
+    match encoding.to_lowercase().as_str() {
+        "quoted-printable" => decode_qp(body),
+        "base64" => {
+            use base64::Engine;
+            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
+        }
+        _ => body.to_owned(),
+    }
 }
 
 fn decode_qp(s: &str) -> String {

@@ -351,6 +351,8 @@ async fn a_leak_report_revokes_real_keys_tells_the_owners_and_reveals_nothing() 
     let mut emails = Vec::new();
     for _ in 0..100 {
         emails = app.call("outbox/list", &[]).await.json::<Vec<Value>>().await.unwrap();
+        // Only the leak report, not the key-created emails before it.
+        emails.retain(|e| e["subject"].as_str().unwrap().contains("found in public"));
         if emails.iter().any(|e| e["status"] == "logged") {
             break;
         }

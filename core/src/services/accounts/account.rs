@@ -3,7 +3,8 @@
 
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::services::auth::{Caller, SessionToken};
-use crate::services::outbox::{NewEmail, LINK_PLACEHOLDER};
+use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, PasswordChanged, PasswordReset};
 use crate::services::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{AccountView, SessionView};
@@ -118,24 +119,14 @@ impl Services {
         end_every_session(&txn, &caller.user.id).await?;
         let token = self.insert_session(&txn, &caller.user.id, meta).await?;
         self.audit(&txn, meta, audit_entry(caller, AuditAction::PasswordChanged, None)).await?;
-        let when = self.now().format("%-d %b %Y at %H:%M UTC");
-        self.enqueue_email(
-            &txn,
-            NewEmail {
-                team_id: None,
-                kind: "password_changed",
-                to: &caller.user.email,
-                subject: "Your Keyport password was changed".into(),
-                body: format!(
-                    "The password of your Keyport account {} was changed on {when}, from {}.\n\n\
-                     Every other device was signed out. If you did not make this change, reset your \
-                     password at once and tell your team's owner: {}/portal/forgot\n",
-                    caller.user.email, meta.ip, self.settings().base_url
-                ),
-                link: None,
-            },
-        )
-        .await?;
+        let changed = PasswordChanged {
+            email: caller.user.email.clone(),
+            when: self.now().format("%-d %b %Y at %H:%M UTC").to_string(),
+            ip: meta.ip.to_string(),
+            forgot_url: format!("{}/portal/forgot", self.settings().base_url),
+        };
+        let email = NewEmail { team_id: None, to: &caller.user.email, content: EmailContent::PasswordChanged(changed) };
+        self.enqueue_email(&txn, email).await?;
         txn.commit().await?;
         self.wake_outbox();
         tracing::info!("password changed; other sessions ended");
@@ -203,23 +194,8 @@ impl Services {
         let txn = self.begin_write().await?;
         // Only the newest link works.
         void_reset_links(&txn, &u.id).await?;
-        let queued = self.enqueue_email(
-            &txn,
-            NewEmail {
-                team_id: None,
-                kind: "password_reset",
-                to: &u.email,
-                subject: "Reset your Keyport password".into(),
-                body: format!(
-                    "Someone (hopefully you) asked to reset the password of your Keyport account {}, from {}.\n\n\
-                     Choose a new password here within {RESET_TTL_MINUTES} minutes; the link works once:\n{LINK_PLACEHOLDER}\n\n\
-                     If you did not ask, ignore this email: your password stays as it is.\n",
-                    u.email, meta.ip
-                ),
-                link: Some("/portal/reset/"),
-            },
-        )
-        .await?;
+        let reset = PasswordReset { email: u.email.clone(), ip: meta.ip.to_string(), minutes: RESET_TTL_MINUTES };
+        let queued = self.enqueue_email(&txn, NewEmail { team_id: None, to: &u.email, content: EmailContent::PasswordReset(reset) }).await?;
         let token = queued.token.ok_or_else(|| CoreError::Internal("a reset email without its link".into()))?;
         password_reset::ActiveModel {
             id: Set(new_id("pwr")),

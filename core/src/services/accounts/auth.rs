@@ -1,5 +1,7 @@
 //! Sign-up, sign-in, sessions.
 
+use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, Welcome};
 use crate::services::Services;
 use crate::crypto::{new_id, random_token, sha256_hex};
 use crate::dto::{TeamView, UserView};
@@ -86,9 +88,24 @@ impl Services {
         let txn = self.begin_write().await?;
         let caller = self.create_account(&txn, &email, hash).await?;
         let token = self.insert_session(&txn, &caller.user.id, meta).await?;
+        self.queue_welcome(&txn, &caller).await?;
         txn.commit().await?;
+        self.wake_outbox();
         tracing::info!(user_id = %caller.user.id, "account created");
         Ok((caller, token))
+    }
+
+    /// Queues the welcome email to a new account, inside the transaction that creates it.
+    pub(crate) async fn queue_welcome<C: sea_orm::ConnectionTrait>(&self, db: &C, account: &Caller) -> Result<(), CoreError> {
+        let base = self.settings().base_url.trim_end_matches('/').to_owned();
+        let welcome = Welcome {
+            email: account.user.email.clone(),
+            team: account.team.name.clone(),
+            keys_url: format!("{base}/portal/keys"),
+            docs_url: format!("{base}/portal/docs"),
+        };
+        self.enqueue_email(db, NewEmail { team_id: None, to: &account.user.email, content: EmailContent::Welcome(welcome) }).await?;
+        Ok(())
     }
 
     /// Refuses an account creation from an address that made too many this hour, before any

@@ -4,6 +4,7 @@
 
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, KeyLeaked};
 use crate::services::Services;
 use crate::entity::{api_key, membership, team, user};
 use crate::error::CoreError;
@@ -78,22 +79,16 @@ impl Services {
                 by_provider: false,
             };
             self.audit(&txn, meta, entry).await?;
+            let leaked = KeyLeaked {
+                name: name.clone(),
+                masked: masked.clone(),
+                team: team_name.clone(),
+                where_found: where_found.clone(),
+                revoked_at: now.format("%d %b %Y %H:%M").to_string(),
+                keys_url: format!("{}/portal/keys", self.settings().base_url),
+            };
             for owner in &owners {
-                let body = format!(
-                    "Hello,\n\nThe API key \"{name}\" ({masked}) of the team \"{team_name}\" was reported as found in public:\n{where_found}\n\n\
-                     Keyport revoked it at {} UTC, so requests using it are refused from now on. Create a new key from the \
-                     API keys page and update the applications that used the old one. Check where the key was published and \
-                     remove it there too.\n",
-                    now.format("%d %b %Y %H:%M")
-                );
-                let email = NewEmail {
-                    team_id: Some(&team_id),
-                    kind: "key_leaked",
-                    to: owner,
-                    subject: format!("Key \"{name}\" was found in public and revoked"),
-                    body,
-                    link: None,
-                };
+                let email = NewEmail { team_id: Some(&team_id), to: owner, content: EmailContent::KeyLeaked(leaked.clone()) };
                 self.enqueue_email(&txn, email).await?;
             }
             txn.commit().await?;

@@ -3,6 +3,8 @@
 
 use crate::services::audit::{AuditAction, RequestMeta};
 use crate::services::auth::Caller;
+use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, KeyApproval, KeyCreated, KeyDecision};
 use crate::services::Services;
 use crate::crypto::{new_id, random_base62};
 use crate::dto::{CreatedKey, KeyDates, KeyOptions, KeyStatus, KeyView};
@@ -359,7 +361,21 @@ impl Services {
             self.ask_for_approval(&txn, caller, &model, &model.scopes).await?;
         }
         self.audit(&txn, meta, caller.entry(AuditAction::KeyCreated, ("key", &model.id)).with_detail(model.name.clone())).await?;
+        // To its creator, so a key made with a stolen session does not go unnoticed. What
+        // the key is, never the key: no part of the secret is in the email.
+        let created = KeyCreated {
+            name: model.name.clone(),
+            environment: model.environment.clone(),
+            scopes: scopes.clone(),
+            team: caller.team.name.clone(),
+            expires: model.expires_at.map(|t| t.format("%d %b %Y %H:%M").to_string()),
+            pending_approval: needs_approval,
+            key_url: format!("{}/portal/keys/{}", self.settings().base_url, model.id),
+        };
+        let email = NewEmail { team_id: Some(&caller.team.id), to: &caller.user.email, content: EmailContent::KeyCreated(created) };
+        self.enqueue_email(&txn, email).await?;
         txn.commit().await?;
+        self.wake_outbox();
         // A lookup of this hash before it existed may have cached "not found".
         self.verifier.invalidate(&secret.hash);
         tracing::info!(key_id = %model.id, "key created");
@@ -619,24 +635,16 @@ impl Services {
             .filter(|id| *id != caller.user.id)
             .collect();
         let deciders = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
+        let approval = KeyApproval {
+            requester: caller.user.email.clone(),
+            name: key.name.clone(),
+            environment: key.environment.clone(),
+            scopes: asked.split_whitespace().map(str::to_owned).collect(),
+            team: caller.team.name.clone(),
+            review_url: format!("{}/portal/keys", self.settings().base_url),
+        };
         for d in deciders {
-            let body = format!(
-                "Hello,\n\n{} asked for the key \"{}\" ({}, scopes: {}) in the team \"{}\". It needs the approval of an owner or admin other than the requester: until then the key does not work, or, for a change, keeps the scopes it had.\n\nReview it here:\n{}/portal/keys\n",
-                caller.user.email,
-                key.name,
-                key.environment,
-                if asked.is_empty() { "none" } else { asked },
-                caller.team.name,
-                self.settings().base_url
-            );
-            let email = crate::services::outbox::NewEmail {
-                team_id: Some(&caller.team.id),
-                kind: "key_approval",
-                to: &d.email,
-                subject: format!("Key \"{}\" is waiting for your approval", key.name),
-                body,
-                link: None,
-            };
+            let email = NewEmail { team_id: Some(&caller.team.id), to: &d.email, content: EmailContent::KeyApproval(approval.clone()) };
             self.enqueue_email(db, email).await?;
         }
         Ok(())
@@ -748,22 +756,16 @@ impl Services {
         };
         self.audit(&txn, meta, entry.with_detail(if reason.is_empty() { what.clone() } else { format!("{what}: {reason}") })).await?;
         if let Some(r) = &requester {
-            let verdict = match (change, approve) {
-                (false, true) => "approved; it works from now on".to_owned(),
-                (false, false) => "denied; it will not work".to_owned(),
-                (true, true) => format!("changed as you asked; it now has the scopes {}", asked.as_deref().unwrap_or("")),
-                (true, false) => "not changed: the scopes you asked for were denied, and it keeps the ones it had".to_owned(),
+            let decision = KeyDecision {
+                name: name.clone(),
+                approved: approve,
+                change,
+                scopes: asked.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+                reason: (!reason.is_empty()).then(|| reason.to_owned()),
+                decided_by: decided_by.to_owned(),
+                key_url: format!("{}/portal/keys/{}", self.settings().base_url, m.id),
             };
-            let why = if reason.is_empty() { String::new() } else { format!("\nReason: {reason}\n") };
-            let body = format!("Hello,\n\nYour key \"{name}\" was {verdict}.\n{why}\nDecided by {decided_by}.\n{}/portal/keys/{}\n", self.settings().base_url, m.id);
-            let email = crate::services::outbox::NewEmail {
-                team_id: Some(&team_id),
-                kind: "key_decision",
-                to: &r.email,
-                subject: format!("Your key \"{name}\" was {}", if approve { "approved" } else { "denied" }),
-                body,
-                link: None,
-            };
+            let email = NewEmail { team_id: Some(&team_id), to: &r.email, content: EmailContent::KeyDecision(decision) };
             self.enqueue_email(&txn, email).await?;
         }
         txn.commit().await?;

@@ -3,6 +3,7 @@
 //! server log and the team's owners and admins read the message on the outbox page.
 
 use crate::services::auth::Caller;
+use crate::services::templates::{self, Brand, EmailContent};
 use crate::services::Services;
 use crate::crypto::new_id;
 use crate::dto::{OutboxEmailView, OutboxStatus};
@@ -24,14 +25,30 @@ const CLAIM_SECONDS: i64 = 120;
 /// it, so no admin can read (and use) a link meant for someone else.
 pub const LINK_PLACEHOLDER: &str = "[one-time link: sent only to the recipient]";
 
+/// One email as it leaves: what a [`Mailer`] sends. It may hold a one-time link, so it has
+/// no `Debug`.
+pub struct OutgoingEmail {
+    /// The sender's name (the portal's app name); the address is the transport's own.
+    pub from_name: String,
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part (absent for an email queued before emails had one).
+    pub html: Option<String>,
+}
+
 /// Sends one email. The SMTP implementation lives in the server; tests and local installs
 /// without SMTP use [`LogMailer`].
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
     /// A short name recorded with each delivery (`smtp`, `log`).
     fn transport(&self) -> &'static str;
-    /// Sends a plain-text message. The error text is stored, so it must not contain the body.
-    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+    /// Sends a message: text, with HTML as its alternative when there is one. The error text
+    /// is stored, so it must not contain the body.
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), String>;
 }
 
 /// "Delivers" to the server log, so a local install without SMTP is fully usable.
@@ -42,30 +59,26 @@ impl Mailer for LogMailer {
     fn transport(&self) -> &'static str {
         "log"
     }
-    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
-        // Without SMTP the log is the delivery: a local install reads its links here.
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+        // Without SMTP the log is the delivery: a local install reads its links here. The
+        // text part only: the HTML says the same, and would drown the log.
         // A target of its own, so a log filter can keep these lines whatever else it drops
         // (`KEYPORT_LOG=warn,keyport::email=info`).
+        let (to, subject, body) = (&email.to, &email.subject, &email.text);
         tracing::info!(target: "keyport::email", %subject, "email to {to} (no SMTP configured; this log is its delivery):\n{body}");
         Ok(())
     }
 }
 
-/// An email to queue.
+/// An email to queue: to whom, and which email with what facts (its templates write it).
 pub struct NewEmail<'a> {
     /// The team it concerns (its owners and admins see it on the outbox page).
     pub team_id: Option<&'a str>,
-    /// What kind of email (`invitation`).
-    pub kind: &'static str,
     /// Recipient address.
     pub to: &'a str,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body; [`LINK_PLACEHOLDER`] marks where a one-time link goes.
-    pub body: String,
-    /// For an email carrying a one-time link: the portal path the link starts with
-    /// (`/portal/invite/`); the token is returned by [`Services::enqueue_email`].
-    pub link: Option<&'static str>,
+    /// Which email, with its facts. An email with a one-time link (see
+    /// [`EmailContent::link_path`]) gets its token from [`Services::enqueue_email`].
+    pub content: EmailContent,
 }
 
 /// A queued email: its id and, for an email with a one-time link, the link's token (to be
@@ -94,24 +107,28 @@ impl std::fmt::Debug for LinkToken {
 }
 
 impl Services {
-    /// Queues an email on `db` (the transaction of the change that causes it). The worker is
-    /// woken once the transaction has committed and the caller calls [`Services::wake_outbox`].
-    /// An email with a link must hold [`LINK_PLACEHOLDER`] in its body.
+    /// Queues an email on `db` (the transaction of the change that causes it), written from
+    /// its templates in the branding in effect. The worker is woken once the transaction has
+    /// committed and the caller calls [`Services::wake_outbox`].
     pub async fn enqueue_email<C: ConnectionTrait>(&self, db: &C, e: NewEmail<'_>) -> Result<Queued, CoreError> {
         let now = self.now();
         let id = new_id("eml");
-        if e.link.is_some() != e.body.contains(LINK_PLACEHOLDER) {
+        let link = e.content.link_path();
+        let rendered = templates::render(&Brand::from_settings(&self.settings()), &e.content)?;
+        // The link goes in at delivery only: both parts must have its place, or neither.
+        if link.is_some() != rendered.text.contains(LINK_PLACEHOLDER) || link.is_some() != rendered.html.contains(LINK_PLACEHOLDER) {
             return Err(CoreError::Internal("an email's link and its placeholder disagree".into()));
         }
-        let token = e.link.map(|_| LinkToken(self.secret.email_link_token(&id)));
+        let token = link.map(|_| LinkToken(self.secret.email_link_token(&id)));
         outbox_email::ActiveModel {
             id: Set(id.clone()),
             team_id: Set(e.team_id.map(str::to_owned)),
-            kind: Set(e.kind.to_owned()),
+            kind: Set(e.content.kind().to_owned()),
             to_address: Set(e.to.to_owned()),
-            subject: Set(e.subject),
-            body: Set(e.body),
-            link_path: Set(e.link.map(str::to_owned)),
+            subject: Set(rendered.subject),
+            body: Set(rendered.text),
+            html_body: Set(Some(rendered.html)),
+            link_path: Set(link.map(str::to_owned)),
             created_at: Set(now),
             next_attempt_at: Set(now),
             claimed_until: Set(None),
@@ -126,14 +143,24 @@ impl Services {
         Ok(Queued { id, token })
     }
 
-    /// The message the recipient gets: the stored body with its one-time link put in.
-    fn rendered_body(&self, email: &outbox_email::Model) -> String {
-        match &email.link_path {
-            Some(path) => {
-                let link = format!("{}{path}{}", self.settings().base_url, self.secret.email_link_token(&email.id));
-                email.body.replace(LINK_PLACEHOLDER, &link)
-            }
-            None => email.body.clone(),
+    /// The message the recipient gets: the stored parts with the one-time link put in (in
+    /// the HTML part escaped, as every other value there), from the app's name.
+    fn outgoing(&self, email: &outbox_email::Model) -> OutgoingEmail {
+        let live = self.settings();
+        let link = email.link_path.as_ref().map(|path| format!("{}{path}{}", live.base_url, self.secret.email_link_token(&email.id)));
+        let put_link = |part: &str, link: &str| part.replace(LINK_PLACEHOLDER, link);
+        OutgoingEmail {
+            from_name: live.app_name.clone(),
+            to: email.to_address.clone(),
+            subject: email.subject.clone(),
+            text: match &link {
+                Some(l) => put_link(&email.body, l),
+                None => email.body.clone(),
+            },
+            html: email.html_body.as_ref().map(|h| match &link {
+                Some(l) => put_link(h, &templates::escape_html(l)),
+                None => h.clone(),
+            }),
         }
     }
 
@@ -175,7 +202,7 @@ impl Services {
             if claimed.rows_affected != 1 {
                 continue;
             }
-            let result = self.mailer.send(&email.to_address, &email.subject, &self.rendered_body(&email)).await;
+            let result = self.mailer.send(&self.outgoing(&email)).await;
             let attempts = email.attempts + 1;
             let mut am: outbox_email::ActiveModel = email.clone().into();
             am.attempts = Set(attempts);

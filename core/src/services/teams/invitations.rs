@@ -3,7 +3,8 @@
 
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::services::auth::{Caller, SessionToken};
-use crate::services::outbox::{NewEmail, LINK_PLACEHOLDER};
+use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, Invitation};
 use crate::services::Services;
 use crate::crypto::{new_id, sha256_hex};
 use crate::dto::{InvitationPreview, InvitationState, InvitationView, TeamView};
@@ -76,33 +77,19 @@ fn refusal(state: InvitationState) -> CoreError {
 }
 
 impl Services {
-    /// The invitation email's subject and body.
-    #[allow(clippy::too_many_arguments)]
-    fn invitation_email(&self, team: &str, inviter: &str, to: &str, role: Role, message: Option<&str>, expires: DateTime<Utc>) -> (String, String) {
-        let link = LINK_PLACEHOLDER;
-        let mut body = format!("Hello,\n\n{inviter} invited you to join the team \"{team}\" on Keyport as {}.\n\n", role.label().to_lowercase());
-        if let Some(m) = message {
-            body.push_str("Their message:\n");
-            for line in m.lines() {
-                body.push_str("> ");
-                body.push_str(line);
-                body.push('\n');
-            }
-            body.push('\n');
-        }
-        body.push_str(&format!(
-            "Accept the invitation here:\n{link}\n\nThe link works once, only for {to}, and expires on {} UTC.\nIf you did not expect this invitation, you can ignore this email.\n",
-            expires.format("%d %b %Y %H:%M")
-        ));
-        (format!("{inviter} invited you to {team} on Keyport"), body)
-    }
-
     /// Queues the invitation email inside `txn`, after checking the throttles. Returns the
     /// hash of the link's token (the token itself is only ever in the delivered message).
     async fn send_invitation<C: ConnectionTrait>(&self, txn: &C, caller: &Caller, to: &str, role: Role, message: Option<&str>, expires: DateTime<Utc>) -> Result<String, CoreError> {
         self.check_invitation_throttle(txn, &caller.team.id, to).await?;
-        let (subject, body) = self.invitation_email(&caller.team.name, &caller.user.email, to, role, message, expires);
-        let email = NewEmail { team_id: Some(&caller.team.id), kind: "invitation", to, subject, body, link: Some("/portal/invite/") };
+        let content = EmailContent::Invitation(Invitation {
+            inviter: caller.user.email.clone(),
+            team: caller.team.name.clone(),
+            role: role.label().to_lowercase(),
+            to: to.to_owned(),
+            message: message.map(|m| m.lines().map(str::to_owned).collect()),
+            expires: expires.format("%d %b %Y %H:%M").to_string(),
+        });
+        let email = NewEmail { team_id: Some(&caller.team.id), to, content };
         let queued = self.enqueue_email(txn, email).await?;
         let token = queued.token.ok_or_else(|| CoreError::Internal("an invitation email without its link".into()))?;
         Ok(sha256_hex(token.expose()))
@@ -401,7 +388,9 @@ impl Services {
         })?;
         let team = self.join_by_invitation(&txn, &inv, &account.user.id, &account.user.email, meta).await?;
         let token = self.insert_session(&txn, &account.user.id, meta).await?;
+        self.queue_welcome(&txn, &account).await?;
         txn.commit().await?;
+        self.wake_outbox();
         tracing::info!(user_id = %account.user.id, team_id = %team.id, "account created from an invitation");
         let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer), as_provider: false };
         Ok((caller, token))

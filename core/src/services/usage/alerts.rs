@@ -4,6 +4,7 @@
 //! warning go out once, also with several nodes checking.
 
 use crate::services::outbox::NewEmail;
+use crate::services::templates::{EmailContent, QuotaAlert};
 use crate::services::usage::month_start;
 use crate::services::Services;
 use crate::dto::thousands;
@@ -66,20 +67,17 @@ impl Services {
                 .collect();
             let addresses: Vec<String> = user::Entity::find().filter(user::Column::Id.is_in(managers)).all(&txn).await?.into_iter().map(|u| u.email).collect();
             let resets = month_start(month + chrono::Duration::days(32)).format("%d %b %Y");
-            let (subject, what) = if level == 100 {
-                (format!("\"{team_name}\" has used its monthly quota"), "has used all of".to_owned())
-            } else {
-                (format!("\"{team_name}\" has used 80% of its monthly quota"), format!("has used {}% of", used * 100 / quota))
+            let alert = QuotaAlert {
+                team: team_name,
+                level: level.into(),
+                percent: used * 100 / quota,
+                used: thousands(used),
+                quota: thousands(quota),
+                resets: resets.to_string(),
+                usage_url: format!("{}/portal/usage?range=month", self.settings().base_url.trim_end_matches('/')),
             };
             for to in &addresses {
-                let body = format!(
-                    "Hello,\n\nThe team \"{team_name}\" {what} its monthly quota: {} of {} requests this month (UTC).\n\n\
-                     The count starts again on {resets}. See where the requests come from on the usage page:\n{}/portal/usage?range=month\n",
-                    thousands(used),
-                    thousands(quota),
-                    self.settings().base_url.trim_end_matches('/'),
-                );
-                let email = NewEmail { team_id: Some(&team_id), kind: "quota_alert", to, subject: subject.clone(), body, link: None };
+                let email = NewEmail { team_id: Some(&team_id), to, content: EmailContent::QuotaAlert(alert.clone()) };
                 self.enqueue_email(&txn, email).await?;
             }
             txn.commit().await?;
