@@ -76,6 +76,9 @@ pub struct ServiceConfig {
     pub approval_by: ApprovalBy,
     /// Accounts one client address may create per hour.
     pub signups_per_address_per_hour: u64,
+    /// Server function calls a session may make per minute (the first default of
+    /// `portal.ratelimit_per_minute`).
+    pub portal_ratelimit_per_minute: i64,
     /// How long per-minute usage rows are kept (once rolled into hours).
     pub minute_retention: chrono::Duration,
     /// How long hourly usage rows are kept (once rolled into days); days are kept for ever.
@@ -99,6 +102,7 @@ impl Default for ServiceConfig {
             approval_scopes: Vec::new(),
             approval_by: ApprovalBy::Operator,
             signups_per_address_per_hour: 20,
+            portal_ratelimit_per_minute: 120,
             minute_retention: chrono::Duration::days(7),
             hour_retention: chrono::Duration::days(90),
         }
@@ -122,6 +126,8 @@ pub struct Services {
     pub passwords: passwords::PasswordHasher,
     /// Throttles sign-in attempts per account and per address before any hashing.
     pub login_limiter: ratelimit::FixedWindowLimiter,
+    /// Server function calls per session and per address, per minute (pruned each minute).
+    pub portal_limiter: ratelimit::FixedWindowLimiter,
     /// Account creations per client address, per hour (pruned hourly).
     pub signup_limiter: ratelimit::FixedWindowLimiter,
     /// The key verification cache and rate limiter.
@@ -160,6 +166,7 @@ impl Services {
             config,
             login_limiter: ratelimit::FixedWindowLimiter::default(),
             signup_limiter: ratelimit::FixedWindowLimiter::default(),
+            portal_limiter: ratelimit::FixedWindowLimiter::default(),
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
             quota: quota::QuotaLeases::default(),

@@ -50,6 +50,11 @@ pub const SETTINGS: &[Spec] = &[
     Spec { key: "portal.enabled", kind: Kind::Bool, about: "false: every portal page answers 503 \"portal unavailable\"; /v1 keeps answering" },
     Spec { key: "portal.app_name", kind: Kind::Text(60), about: "the name in page titles, the header and emails" },
     Spec { key: "portal.base_url", kind: Kind::Url, about: "the portal's public address, for links in emails" },
+    Spec {
+        key: "portal.ratelimit_per_minute",
+        kind: Kind::Int(1, 1_000_000),
+        about: "portal calls per session per minute (5x per address; key creation and invitations 1/12 of it)",
+    },
     Spec { key: "custom.portal_welcome_html", kind: Kind::Html(20_000), about: "HTML on the dashboard (sanitized to a safe subset)" },
     Spec { key: "custom.portal_css", kind: Kind::Css(50_000), about: "a style sheet added to every page (nothing that loads or runs anything)" },
     Spec { key: "custom.logo_url", kind: Kind::ImageUrl, about: "the logo in the header and emails" },

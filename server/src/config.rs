@@ -57,6 +57,9 @@ pub struct Settings {
     pub approval_by: String,
     /// Accounts one client address may create per hour (sign-up and invitation sign-up).
     pub signups_per_address_per_hour: u64,
+    /// Portal server-function calls per session per minute: the first default of the
+    /// `portal.ratelimit_per_minute` setting.
+    pub portal_ratelimit_per_minute: i64,
     /// Serve `POST /v1/bench/echo`, the bare route `make bench` compares verify with.
     pub bench_routes: bool,
     /// Days per-minute usage is kept (after it is rolled into hours).
@@ -123,6 +126,7 @@ impl Default for Settings {
             approval_scopes: Vec::new(),
             approval_by: "operator".into(),
             signups_per_address_per_hour: 20,
+            portal_ratelimit_per_minute: 120,
             bench_routes: false,
             minute_retention_days: 7,
             hour_retention_days: 90,
@@ -155,6 +159,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_APPROVAL_SCOPES", "comma-separated scopes whose keys wait for approval (default: none)"),
     ("KEYPORT_APPROVAL_BY", "who approves keys that need it: operator (keyport keys approve; default) or team (another owner or admin)"),
     ("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", "accounts one client address may create per hour (default: 20)"),
+    ("KEYPORT_PORTAL_RATELIMIT_PER_MINUTE", "portal calls per session per minute, the default of portal.ratelimit_per_minute (default: 120)"),
     ("KEYPORT_BENCH_ROUTES", "true: serve POST /v1/bench/echo, the bare route make bench compares verify with (default: false)"),
     ("KEYPORT_MINUTE_RETENTION_DAYS", "days per-minute usage is kept once rolled into hours (default: 7)"),
     ("KEYPORT_HOUR_RETENTION_DAYS", "days hourly usage is kept once rolled into days (default: 90)"),
@@ -262,6 +267,9 @@ impl Settings {
         if let Some(v) = first(&["KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR"]) {
             self.signups_per_address_per_hour = num("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", v)?;
         }
+        if let Some(v) = first(&["KEYPORT_PORTAL_RATELIMIT_PER_MINUTE"]) {
+            self.portal_ratelimit_per_minute = num("KEYPORT_PORTAL_RATELIMIT_PER_MINUTE", v)?;
+        }
         if let Some(v) = first(&["KEYPORT_MINUTE_RETENTION_DAYS"]) {
             self.minute_retention_days = num("KEYPORT_MINUTE_RETENTION_DAYS", v)?;
         }
@@ -296,6 +304,9 @@ impl Settings {
         }
         if keyport_core::services::ApprovalBy::parse(&self.approval_by).is_none() {
             return Err(ConfigError(format!("approval_by must be operator or team, got {:?}", self.approval_by)));
+        }
+        if !(1..=1_000_000).contains(&self.portal_ratelimit_per_minute) {
+            return Err(ConfigError("portal_ratelimit_per_minute must be from 1 to 1000000".into()));
         }
         if self.signups_per_address_per_hour < 1 {
             return Err(ConfigError("signups_per_address_per_hour must be at least 1".into()));

@@ -162,6 +162,52 @@ pub async fn portal_switch(State((svc, stylesheet)): State<(Arc<keyport_core::Se
     res
 }
 
+/// Counts every server function call (`POST /api/…`) per session and per client address
+/// before it runs; over the limit it answers 429 with `Retry-After`: to the portal's own
+/// calls the error the UI shows ("Try again in N seconds"), to a plain form a page saying
+/// the same with a way back.
+pub async fn portal_limits(State((svc, stylesheet)): State<(Arc<keyport_core::Services>, Arc<str>)>, req: Request<Body>, next: Next) -> Response {
+    let Some(endpoint) = req.uri().path().strip_prefix("/api/") else {
+        return next.run(req).await;
+    };
+    let ip = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let session = keyport_app::api::ssr::session_token_from(req.headers());
+    let Err(retry_after) = svc.check_portal_call(session.as_deref(), &ip, endpoint) else {
+        return next.run(req).await;
+    };
+    tracing::info!(endpoint, retry_after, "portal call refused: too many in a minute");
+    let plain_form = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let mut res = if plain_form {
+        // Back to the page the form was on, if it is one of ours.
+        let back = req
+            .headers()
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+            .and_then(|r| r.find('/').map(|i| r[i..].to_owned()))
+            .filter(|p| p.starts_with("/portal") || p.starts_with("/admin"))
+            .unwrap_or_else(|| "/portal".into());
+        let back = back.split('?').next().unwrap_or("/portal").to_owned();
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <link rel=\"stylesheet\" href=\"{css}\"><title>Too many requests</title></head><body><main class=\"auth-page\"><div class=\"auth-card\">\
+             <h1>Too many requests</h1><p role=\"alert\">You did that too often in the last minute. Try again in {retry_after} seconds.</p>\
+             <p><a class=\"btn btn-primary\" href=\"{back}\">Go back</a></p></div></main></body></html>",
+            css = keyport_app::format::escape_html(&stylesheet),
+            back = keyport_app::format::escape_html(&back),
+        );
+        (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(body)).into_response()
+    } else {
+        let error = keyport_app::error::AppError::TooManyAttempts { retry_after };
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 /// An extra origin the page's CSP allows images from (the provider's logo host).
 #[derive(Clone)]
 pub struct ImageOrigin(String);

@@ -135,6 +135,7 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         approval_scopes: settings.approval_scopes.clone(),
         approval_by: keyport_core::services::ApprovalBy::parse(&settings.approval_by).unwrap_or_default(),
         signups_per_address_per_hour: settings.signups_per_address_per_hour,
+        portal_ratelimit_per_minute: settings.portal_ratelimit_per_minute,
         minute_retention: chrono::Duration::days(settings.minute_retention_days),
         hour_retention: chrono::Duration::days(settings.hour_retention_days),
         ..ServiceConfig::default()
@@ -294,6 +295,10 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         )
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.services.clone(), Arc::<str>::from(keyport_app::assets::stylesheet_href(&state.leptos_options))),
+            middleware::portal_limits,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.security.clone(), middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(
             (state.services.clone(), Arc::<str>::from(keyport_app::assets::stylesheet_href(&state.leptos_options))),

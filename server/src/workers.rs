@@ -52,6 +52,7 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 let now = svc.now().timestamp();
                 svc.verifier.prune(now);
                 svc.login_limiter.prune(now, 60);
+                svc.portal_limiter.prune(now, 60);
                 svc.signup_limiter.prune(now, keyport_core::services::auth::SIGNUP_WINDOW_SECONDS);
             }
         }

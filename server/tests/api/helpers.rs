@@ -171,6 +171,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         usage_flush_ms: 50,
         // Every test's users sign up from 127.0.0.1; the throttle's own test sets it back.
         signups_per_address_per_hour: 100_000,
+        // Likewise every call comes from one address; the portal limit's own test sets it.
+        portal_ratelimit_per_minute: 100_000,
         database_url: url,
         ..Settings::default()
     };

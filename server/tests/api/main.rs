@@ -11,6 +11,7 @@ mod helpers;
 mod invitations;
 mod matrix;
 mod members;
+mod portal_limits;
 mod smtp;
 mod keys;
 mod review;

@@ -91,6 +91,21 @@ impl FixedWindowLimiter {
         decide(&mut entry)
     }
 
+    /// [`check`](Self::check), except that an identifier not tracked yet is refused (`None`)
+    /// while `max_tracked` identifiers are: memory stays bounded whatever callers send.
+    pub fn check_bounded(&self, id: &str, limit: u64, window_secs: i64, now: i64, max_tracked: usize) -> Option<RateDecision> {
+        let slot = self.slot(id);
+        if self.windows.len() >= max_tracked && !self.windows.contains_key(&slot) {
+            return None;
+        }
+        Some(self.check_slot(slot, limit, window_secs, now))
+    }
+
+    /// Gives back one unit of `id` taken in the window of `now`.
+    pub fn refund(&self, id: &str, window_secs: i64, now: i64) {
+        self.refund_slot(self.slot(id), 1, window_secs, now);
+    }
+
     /// Gives back `cost` units taken in the window of `now` (a later check refused the request).
     pub fn refund_slot(&self, slot: u64, cost: u64, window_secs: i64, now: i64) {
         let start = now - now.rem_euclid(window_secs);
@@ -156,6 +171,16 @@ mod tests {
             .collect();
         let total: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
         assert_eq!(total, 100);
+    }
+
+    #[test]
+    fn a_full_limiter_refuses_newcomers_and_keeps_counting_those_it_knows() {
+        let l = FixedWindowLimiter::default();
+        assert!(l.check_bounded("a", 5, 60, 0, 2).is_some_and(|d| d.allowed));
+        assert!(l.check_bounded("b", 5, 60, 0, 2).is_some_and(|d| d.allowed));
+        assert_eq!(l.check_bounded("c", 5, 60, 0, 2), None, "no room for a third");
+        assert!(l.check_bounded("a", 5, 60, 1, 2).is_some_and(|d| d.allowed && d.remaining == 3));
+        assert_eq!(l.len(), 2);
     }
 
     #[test]

@@ -2,4 +2,5 @@
 //! console.
 
 pub mod admin;
+pub mod portal_limits;
 pub mod settings;

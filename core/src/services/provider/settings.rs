@@ -63,6 +63,9 @@ pub struct LiveSettings {
     pub max_lifetime_days: Option<i64>,
     /// Verifications per team per calendar month.
     pub monthly_quota: i64,
+    /// Server function calls per session per minute (five times that per address; key
+    /// creation and invitations a twelfth).
+    pub portal_ratelimit_per_minute: i64,
 }
 
 impl LiveSettings {
@@ -87,6 +90,7 @@ impl LiveSettings {
             approval_scopes: config.approval_scopes.clone(),
             max_lifetime_days: None,
             monthly_quota: config.monthly_quota,
+            portal_ratelimit_per_minute: config.portal_ratelimit_per_minute,
         }
     }
 
@@ -128,6 +132,7 @@ impl LiveSettings {
             "keys.scopes" => self.scopes = list(v),
             "keys.default_scopes" => self.default_scopes = list(v),
             "keys.max_ratelimit" => self.max_ratelimit_per_minute = int(v),
+            "portal.ratelimit_per_minute" => self.portal_ratelimit_per_minute = int(v),
             "keys.max_per_team" => self.max_active_keys = u64::try_from(int(v)).unwrap_or(1),
             "keys.approval_live" => self.approval_live = parse_bool(v).unwrap_or(false),
             "keys.approval_scopes" => self.approval_scopes = list(v),
