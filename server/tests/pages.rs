@@ -366,3 +366,22 @@ async fn the_sign_up_forms_ask_the_providers_questions_labelled_escaped_and_mark
     assert!(html.contains("<label for=\"signup_company\">Company") && tag_with_id(&html, "signup_company").contains(" required"), "the invitation asks too");
     assert!(html.contains("&lt;b&gt;Team size&lt;/b&gt;"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_developers_answers_by_label_and_links_the_export() {
+    use keyport_core::services::audit::RequestMeta;
+    let app = spawn_app().await;
+    let admin = app.new_user().await;
+    app.services.set_site_admin("cli", &admin.email, true, &RequestMeta::default()).await.unwrap();
+    app.services.set_setting("signup.fields", r#"[{"name":"company","label":"<b>Company</b>","required":true}]"#, false, "cli", &RequestMeta::default()).await.unwrap();
+    let res = app.call("register", &[("email", &helpers::email()), ("password", helpers::PASSWORD), ("signup[company]", "<script>alert(1)</script>")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = app.call("session", &[]).await.json().await.unwrap();
+    let id = me["user"]["id"].as_str().unwrap().to_owned();
+    app.act_as(&admin);
+    let html = app.page(&format!("/admin/developers/{id}")).await.text().await.unwrap();
+    assert!(html.contains("<dt>&lt;b&gt;Company&lt;/b&gt;") && html.contains("<dd>&lt;script&gt;alert(1)&lt;/script&gt;"), "labelled, escaped");
+    assert!(!html.contains("<script>alert"));
+    let list = app.page("/admin/developers?status=active&q=dev").await.text().await.unwrap();
+    assert!(list.contains("href=\"/admin/developers.csv?q=dev&amp;status=active\""), "the export link carries the filters");
+}
