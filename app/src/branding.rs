@@ -55,6 +55,14 @@ pub fn welcome_html() -> Option<String> {
     None
 }
 
+/// The extra questions the sign-up forms ask (`signup.fields`), in order.
+pub fn signup_fields() -> Vec<keyport_core::signup::SignupField> {
+    #[cfg(feature = "ssr")]
+    return live().map(|l| l.signup_fields.clone()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    Vec::new()
+}
+
 /// What the sign-up page says about who may sign up, and whether it shows the form.
 pub fn signup_notice() -> (bool, Option<String>) {
     #[cfg(feature = "ssr")]

@@ -5,6 +5,7 @@ pub mod histogram;
 pub mod key;
 pub mod roles;
 pub mod settings;
+pub mod signup;
 pub mod usage_report;
 pub mod validate;
 

@@ -32,6 +32,8 @@ pub enum Kind {
     /// A style sheet served as its own file; at most this many bytes, nothing that loads or
     /// runs anything.
     Css(usize),
+    /// The extra sign-up questions: a JSON array (see [`crate::signup`]).
+    SignupFields,
 }
 
 /// One setting.
@@ -62,6 +64,11 @@ pub const SETTINGS: &[Spec] = &[
     Spec { key: "custom.support_email", kind: Kind::Email, about: "where developers get help: the footer, error pages and emails" },
     Spec { key: "signup.mode", kind: Kind::Choice(&["open", "invite_only", "closed"]), about: "who may create an account" },
     Spec { key: "signup.allowed_email_domains", kind: Kind::Domains, about: "only addresses at these domains may sign up (empty: any)" },
+    Spec {
+        key: "signup.fields",
+        kind: Kind::SignupFields,
+        about: "extra questions on the sign-up form, a JSON array of {\"name\", \"label\", \"required\", \"type\": \"text\" or \"choice\", \"choices\"}",
+    },
     Spec { key: "keys.scopes", kind: Kind::Scopes, about: "the permissions keys can be granted" },
     Spec { key: "keys.default_scopes", kind: Kind::Scopes, about: "the scopes ticked when a key is created" },
     Spec { key: "keys.max_ratelimit", kind: Kind::Int(1, 1_000_000), about: "the highest rate limit (requests per minute) a key may have" },
@@ -181,6 +188,14 @@ fn check_kind(kind: Kind, raw: &str) -> Result<String, String> {
                 Err(format!("at most {max} bytes"))
             } else {
                 check_css(raw).map(|()| raw.trim().to_owned())
+            }
+        }
+        Kind::SignupFields => {
+            // Far more than ten questions of the largest size need.
+            if raw.len() > 32_000 {
+                Err("at most 32000 bytes".into())
+            } else {
+                crate::signup::parse_fields(v).map(|f| crate::signup::fields_json(&f))
             }
         }
     }
@@ -390,6 +405,51 @@ mod tests {
         assert_eq!(check("signup.allowed_email_domains", "Example.com acme.io").unwrap(), "example.com, acme.io");
         assert_eq!(check("signup.allowed_email_domains", "").unwrap(), "");
         assert_eq!(check("plan.monthly_quota", "1000000").unwrap(), "1000000");
+    }
+
+    #[test]
+    fn sign_up_questions_are_checked_strictly_and_stored_as_compact_json() {
+        let good = r#"[ {"name":"company","label":" Company ","required":true},
+            {"name":"use_case","label":"What will you build?","type":"choice","choices":["Payments","Invoicing","Other"]} ]"#;
+        assert_eq!(
+            check("signup.fields", good).unwrap(),
+            r#"[{"name":"company","label":"Company","required":true,"type":"text"},{"name":"use_case","label":"What will you build?","required":false,"type":"choice","choices":["Payments","Invoicing","Other"]}]"#
+        );
+        assert_eq!(check("signup.fields", "").unwrap(), "[]");
+        assert_eq!(check("signup.fields", "[]").unwrap(), "[]");
+        let q = |body: &str| format!("[{{\"name\":\"company\",\"label\":\"Company\"{body}}}]");
+        let eleven = format!("[{}]", (0..11).map(|i| format!("{{\"name\":\"q{i}\",\"label\":\"Q\"}}")).collect::<Vec<_>>().join(","));
+        let many_choices = q(&format!(",\"type\":\"choice\",\"choices\":[{}]", (0..21).map(|i| format!("\"c{i}\"")).collect::<Vec<_>>().join(",")));
+        for (bad, says) in [
+            ("not json".to_owned(), "JSON array"),
+            (r#"{"name":"company"}"#.to_owned(), "JSON array"),
+            (r#"["company"]"#.to_owned(), "question 1: expected an object"),
+            (r#"[{"label":"Company"}]"#.to_owned(), "name is missing"),
+            (r#"[{"name":"Company","label":"Company"}]"#.to_owned(), "the name \"Company\" must be"),
+            (r#"[{"name":"1st","label":"First"}]"#.to_owned(), "the name \"1st\""),
+            (r#"[{"name":"has-dash","label":"X"}]"#.to_owned(), "has-dash"),
+            (format!(r#"[{{"name":"{}","label":"X"}}]"#, "a".repeat(33)), "must be a lower-case letter"),
+            (r#"[{"name":"company","label":"A"},{"name":"company","label":"B"}]"#.to_owned(), "question 2 (\"company\"): this name is used twice"),
+            (r#"[{"name":"company"}]"#.to_owned(), "label is missing"),
+            (q("").replace("Company\"", "  \""), "label must not be empty"),
+            (q("").replace("Company", &"x".repeat(81)), "label must be at most 80"),
+            (q("").replace("Company", "two\\nlines"), "label must be one line"),
+            (q(r#","required":"yes""#), "required must be true or false"),
+            (q(r#","type":"number""#), "type must be"),
+            (q(r#","type":"choice""#), "needs choices"),
+            (q(r#","type":"choice","choices":[]"#), "1 to 20"),
+            (many_choices, "1 to 20"),
+            (q(r#","type":"choice","choices":["A","A"]"#), "listed twice"),
+            (q(r#","type":"choice","choices":[""]"#), "must not be empty"),
+            (q(r#","type":"choice","choices":[1]"#), "every choice must be text"),
+            (q(r#","choices":["A"]"#), "only for"),
+            (q(r#","placeholder":"x""#), "unknown member \"placeholder\""),
+            (eleven, "at most 10 questions"),
+        ] {
+            let e = check("signup.fields", &bad).expect_err(&bad);
+            assert_eq!(e.key, "signup.fields");
+            assert!(e.message.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

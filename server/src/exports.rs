@@ -91,6 +91,32 @@ pub async fn admin_audit_csv(State(svc): State<Arc<Services>>, headers: HeaderMa
     csv_or_error(rows, "attachment; filename=\"keyport-audit-all.csv\"", "")
 }
 
+/// Query of the developers export: the same filters as the console's list.
+#[derive(Deserialize)]
+pub struct DevelopersQuery {
+    /// Part of the email address, or empty.
+    #[serde(default)]
+    pub q: String,
+    /// `active`, `suspended`, `admin`, or empty for everyone.
+    #[serde(default)]
+    pub status: String,
+    /// Signed up on or after this day (`YYYY-MM-DD`), or empty.
+    #[serde(default)]
+    pub since: String,
+}
+
+/// `GET /admin/developers.csv`: the developers the console's filters match, with their
+/// answers to the sign-up questions asked now, as CSV; for operator admins only (anyone else
+/// gets 404).
+pub async fn admin_developers_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Query(q): Query<DevelopersQuery>) -> Response {
+    use keyport_core::services::admin::DeveloperFilter;
+    let hidden = || json_error(StatusCode::NOT_FOUND, "not_found", "Not found.");
+    let Ok(caller) = caller_of(&svc, &headers).await else { return hidden() };
+    let Ok(admin) = svc.require_admin(&caller).await else { return hidden() };
+    let filter = DeveloperFilter { query: q.q, status: q.status, since: q.since };
+    csv_or_error(svc.admin_developers_csv(&admin, &filter).await, "attachment; filename=\"keyport-developers.csv\"", "")
+}
+
 /// Query of the usage export: the same choices as the usage page.
 #[derive(Deserialize)]
 pub struct UsageCsvQuery {

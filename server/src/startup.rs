@@ -282,6 +282,7 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .route("/healthz", get(healthz))
         .route("/portal/audit.csv", get(crate::exports::audit_csv))
         .route("/admin/audit.csv", get(crate::exports::admin_audit_csv))
+        .route("/admin/developers.csv", get(crate::exports::admin_developers_csv))
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .route("/portal/brand.css", get(crate::brand::brand_css))
         .nest("/v1", v1::router(bench_routes))

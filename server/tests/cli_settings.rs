@@ -36,12 +36,23 @@ fn settings_round_trip_through_the_cli_and_bad_values_exit_2_changing_nothing() 
         ("signup.mode", "sometimes", "signup.mode: expected one of open, invite_only, closed"),
         ("custom.portal_css", "@import url(https://evil.example/x.css);", "custom.portal_css: @import is not allowed"),
         ("portal.nonsense", "1", "portal.nonsense: no such setting"),
+        ("signup.fields", r#"[{"name":"Company","label":"Company"}]"#, "signup.fields: question 1: the name \"Company\" must be"),
+        ("signup.fields", r#"[{"name":"use_case","label":"Use","type":"choice"}]"#, "signup.fields: question 1 (\"use_case\"): a choice question needs choices"),
+        ("signup.fields", "company", "signup.fields: expected a JSON array"),
     ] {
         let o = keyport(d, &["settings", "set", key, value]);
         assert_eq!(o.status.code(), Some(2), "{key}={value}: {}", err(&o));
         assert!(err(&o).contains(says), "{key}: {}", err(&o));
     }
     assert_eq!(out(&keyport(d, &["settings", "get", "custom.primary_color"])).trim(), "#4f46e5", "nothing changed");
+    assert_eq!(out(&keyport(d, &["settings", "get", "signup.fields"])).trim(), "[]", "no questions were stored");
+    let fields = keyport(d, &["settings", "set", "signup.fields", r#"[ {"name": "company", "label": "Company", "required": true} ]"#]);
+    assert!(fields.status.success(), "{}", err(&fields));
+    assert_eq!(
+        out(&keyport(d, &["settings", "get", "signup.fields"])).trim(),
+        r#"[{"name":"company","label":"Company","required":true,"type":"text"}]"#,
+        "stored as compact JSON"
+    );
     assert_eq!(keyport(d, &["settings", "get", "portal.nonsense"]).status.code(), Some(2));
 
     let sealed = keyport(d, &["settings", "set", "portal.app_name", "Acme Developers", "--encrypted"]);

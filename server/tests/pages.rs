@@ -299,3 +299,89 @@ async fn console_pages_are_not_found_for_everyone_but_an_operator_admin_who_sees
     app.act_as(&customer);
     assert!(!app.page("/portal").await.text().await.unwrap().contains("href=\"/admin\""));
 }
+
+/// The opening tag of the element with `id` in `html`.
+fn tag_with_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no element {id}"));
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_up_forms_ask_the_providers_questions_labelled_escaped_and_marked_required() {
+    let app = spawn_app().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    let owner = app.new_user().await;
+    app.act_as(&owner);
+    let invitee = helpers::email();
+    let res = app.call("invitations/create", &[("email", &invitee), ("role", "viewer"), ("message", "")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = logged_link_tokens(&invitee, "/portal/invite/", 1).await.remove(0);
+    app.set_session_cookie(None);
+    let fields = r#"[{"name":"company","label":"Company","required":true},
+        {"name":"use_case","label":"What will you build?","type":"choice","choices":["Payments","<i>Invoicing</i>"],"required":true},
+        {"name":"size","label":"<b>Team size</b> & \"more\""}]"#;
+    app.services.set_setting("signup.fields", fields, false, "cli", &meta).await.unwrap();
+
+    let html = app.page("/portal/register").await.text().await.unwrap();
+    for (id, label) in [("signup_company", "Company"), ("signup_use_case", "What will you build?"), ("signup_size", "&lt;b&gt;Team size&lt;/b&gt; &amp; \"more\"")] {
+        assert!(html.contains(&format!("<label for=\"{id}\">{label}")), "{id} is labelled {label}");
+    }
+    assert!(!html.contains("<b>Team size") && !html.contains("<i>Invoicing"), "labels and choices are text, not markup");
+    assert!(html.contains("&lt;i&gt;Invoicing&lt;/i&gt;"), "the choice is shown escaped");
+    let company = tag_with_id(&html, "signup_company");
+    assert!(company.starts_with("<input") && company.contains("name=\"signup[company]\"") && company.contains(" required"), "{company}");
+    assert!(company.contains("aria-describedby=\"signup_company-error\""), "{company}");
+    let use_case = tag_with_id(&html, "signup_use_case");
+    assert!(use_case.starts_with("<select") && use_case.contains(" required"), "{use_case}");
+    let size = tag_with_id(&html, "signup_size");
+    assert!(!size.contains("required"), "an optional question is not required: {size}");
+    assert!(html.contains("(optional)"));
+    assert!(!html.contains("<leptos-island"), "the page stays without islands");
+
+    // Refused without JavaScript: the page shows the error at its question and what was typed
+    // (never the password).
+    let referer = format!("{}/portal/register", app.base);
+    let address = helpers::email();
+    let res = app.client().post(format!("{}/api/register", app.base))
+        .header("sec-fetch-site", "same-origin").header("accept", "text/html").header("referer", &referer)
+        .form(&[("email", address.as_str()), ("password", helpers::PASSWORD), ("signup[company]", "Acme Corp"), ("signup[use_case]", "Crypto"), ("signup[size]", "12")])
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-keyport_form=")).expect("the typed answers are remembered");
+    assert!(!cookie.contains("horse"), "the password never travels back");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let html = app.client().get(&location).header("accept", "text/html").header("cookie", &pair).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("Choose one of the answers listed.").count(), 1, "the error once, at its question");
+    assert!(tag_with_id(&html, "signup_use_case").contains("aria-invalid=\"true\""));
+    assert!(tag_with_id(&html, "signup_company").contains("value=\"Acme Corp\""));
+    assert!(tag_with_id(&html, "signup_size").contains("value=\"12\""));
+    assert!(html.contains(&format!("value=\"{address}\"")), "the address too");
+
+    // Someone invited is asked the same questions.
+    let html = app.page(&format!("/portal/invite/{token}")).await.text().await.unwrap();
+    assert!(html.contains("<label for=\"signup_company\">Company") && tag_with_id(&html, "signup_company").contains(" required"), "the invitation asks too");
+    assert!(html.contains("&lt;b&gt;Team size&lt;/b&gt;"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_developers_answers_by_label_and_links_the_export() {
+    use keyport_core::services::audit::RequestMeta;
+    let app = spawn_app().await;
+    let admin = app.new_user().await;
+    app.services.set_site_admin("cli", &admin.email, true, &RequestMeta::default()).await.unwrap();
+    app.services.set_setting("signup.fields", r#"[{"name":"company","label":"<b>Company</b>","required":true}]"#, false, "cli", &RequestMeta::default()).await.unwrap();
+    let res = app.call("register", &[("email", &helpers::email()), ("password", helpers::PASSWORD), ("signup[company]", "<script>alert(1)</script>")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = app.call("session", &[]).await.json().await.unwrap();
+    let id = me["user"]["id"].as_str().unwrap().to_owned();
+    app.act_as(&admin);
+    let html = app.page(&format!("/admin/developers/{id}")).await.text().await.unwrap();
+    assert!(html.contains("<dt>&lt;b&gt;Company&lt;/b&gt;") && html.contains("<dd>&lt;script&gt;alert(1)&lt;/script&gt;"), "labelled, escaped");
+    assert!(!html.contains("<script>alert"));
+    let list = app.page("/admin/developers?status=active&q=dev").await.text().await.unwrap();
+    assert!(list.contains("href=\"/admin/developers.csv?q=dev&amp;status=active\""), "the export link carries the filters");
+}

@@ -17,11 +17,18 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     Ok(Some(svc.session_info(&caller).await?))
 }
 
-/// Creates an account and signs it in, then sends the browser to the dashboard.
+/// Creates an account and signs it in, then sends the browser to the dashboard. `signup`
+/// holds the answers to the sign-up questions by name (`signup[company]=Acme` from a form).
 #[server(endpoint = "register")]
-pub async fn register(email: String, password: String) -> Result<(), AppError> {
+pub async fn register(email: String, password: String, signup: Option<std::collections::BTreeMap<String, String>>) -> Result<(), AppError> {
     let svc = ssr::services()?;
-    let (_, token) = svc.register(&email, &password, &ssr::request_meta()).await.inspect_err(|_| ssr::remember_form_email(&email))?;
+    let answers = signup.unwrap_or_default();
+    let (_, token) = svc.register(&email, &password, &answers, &ssr::request_meta()).await.inspect_err(|_| {
+        let answers = ssr::typed_answers(&answers);
+        let mut typed = vec![("email", email.as_str())];
+        typed.extend(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        ssr::remember_form("email", &typed);
+    })?;
     ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
     ssr::forget_form();
     ssr::redirect("/portal");

@@ -149,6 +149,12 @@ pub mod ssr {
         }
     }
 
+    /// Sign-up answers as a refused form remembers them: `signup_<name>`, the questions'
+    /// field names (the page shows each again in its field).
+    pub fn typed_answers(answers: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+        answers.iter().take(keyport_core::signup::MAX_FIELDS * 2).map(|(k, v)| (format!("signup_{k}"), v.clone())).collect()
+    }
+
     /// Remembers the address typed into a sign-in, sign-up or forgot-password form.
     pub fn remember_form_email(email: &str) {
         remember_form("email", &[("email", email)]);

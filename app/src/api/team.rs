@@ -163,11 +163,17 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Someone new creates their account with the invited address and joins in one step.
+/// Someone new creates their account with the invited address and joins in one step,
+/// answering the sign-up questions (`signup[name]`) as on the sign-up page.
 #[server(endpoint = "invitations/accept-signup")]
-pub async fn accept_invitation_signup(token: String, password: String) -> Result<(), AppError> {
+pub async fn accept_invitation_signup(token: String, password: String, signup: Option<std::collections::BTreeMap<String, String>>) -> Result<(), AppError> {
     let svc = ssr::services()?;
-    let (caller, session) = svc.accept_invitation_with_signup(&token, &password, &ssr::request_meta()).await?;
+    let answers = signup.unwrap_or_default();
+    let (caller, session) = svc.accept_invitation_with_signup(&token, &password, &answers, &ssr::request_meta()).await.inspect_err(|_| {
+        let typed = ssr::typed_answers(&answers);
+        ssr::remember_form("invitations/accept-signup", &typed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+    })?;
+    ssr::forget_form();
     svc.switch_team(&session.0, &caller, &caller.team.id).await?;
     ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());
     ssr::redirect("/portal");

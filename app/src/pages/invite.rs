@@ -3,8 +3,8 @@
 //! the same step; anyone else is told what to do.
 
 use crate::api::{preview_invitation, AcceptInvitation, AcceptInvitationSignup, Logout};
-use crate::components::auth_form::{new_password_hint, AuthCard};
-use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField};
+use crate::components::auth_form::{new_password_hint, shown_at_field, AuthCard, SignupQuestions};
+use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField, Typed};
 use crate::components::local_time::LocalTime;
 use crate::error::AppError;
 use keyport_core::dto::{InvitationPreview, InvitationState};
@@ -18,12 +18,14 @@ pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let preview = Resource::new(token, preview_invitation);
+    // Read here, not inside the Suspense: the questions for someone new signing up.
+    let fields = crate::branding::signup_fields();
     view! {
         <Title text="Invitation"/>
         <AuthCard title=format!("Join a team on {}", crate::format::app_name())>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Checking your invitation…"</p> }>
                 {move || preview.get().map(|r| match r {
-                    Ok(p) => view! { <Invitation preview=p token=token()/> }.into_any(),
+                    Ok(p) => view! { <Invitation preview=p token=token() fields=fields.clone()/> }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <p class="alert alert-error" role="alert">
                             "This invitation link is not valid. Check that you opened the whole link from the email, or ask the team to send a new invitation."
@@ -38,7 +40,7 @@ pub fn InvitePage() -> impl IntoView {
 }
 
 #[component]
-fn Invitation(preview: InvitationPreview, token: String) -> impl IntoView {
+fn Invitation(preview: InvitationPreview, token: String, fields: Vec<keyport_core::signup::SignupField>) -> impl IntoView {
     let InvitationPreview { team_name, invited_by, email, role, message, expires_at, state, signed_in_as } = preview;
     let intro = view! {
         <p>
@@ -71,7 +73,7 @@ fn Invitation(preview: InvitationPreview, token: String) -> impl IntoView {
                 </ActionForm>
             }.into_any()
             }
-            None => view! { <SignUpAndJoin token email expires_at/> }.into_any(),
+            None => view! { <SignUpAndJoin token email expires_at fields/> }.into_any(),
         },
     };
     view! { {intro} {body} }
@@ -93,14 +95,16 @@ fn JoinAsSignedIn(token: String, team: String) -> impl IntoView {
 
 /// A plain form (the page loads no WASM); a refusal comes back rendered by the server.
 #[component]
-fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chrono::Utc>, fields: Vec<keyport_core::signup::SignupField>) -> impl IntoView {
     let signup = ServerAction::<AcceptInvitationSignup>::new();
     let error = last_error(signup);
     let next = format!("/portal/login?next=/portal/invite/{token}");
+    let typed = if error.get_untracked().is_some() { Typed::of("invitations/accept-signup") } else { Typed::default() };
+    let alert = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| !shown_at_field(e, &["password"])).map(|e| e.to_string())));
     view! {
         <p class="muted small">"The link works until " <LocalTime at=expires_at/> "."</p>
         <h2 class="h3">"New to Keyport? Create your account"</h2>
-        <FormAlert message=form_error(error, &["password"])/>
+        <FormAlert message=alert/>
         <ActionForm action=signup attr:class="form" attr:novalidate=true>
             <input type="hidden" name="token" value=token/>
             <div class="field">
@@ -112,6 +116,7 @@ fn SignUpAndJoin(token: String, email: String, expires_at: chrono::DateTime<chro
             <TextField id="password" name="password" label="Choose a password" kind="password" autocomplete="new-password"
                 error=field_error(error, "password")
                 hint=Some(new_password_hint())/>
+            <SignupQuestions fields error typed/>
             <button type="submit" class="btn btn-primary btn-block">"Create account and join"</button>
         </ActionForm>
         <p class="auth-switch">"Already have an account with this address? " <a href=next>"Sign in to accept"</a></p>

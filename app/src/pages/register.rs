@@ -1,8 +1,8 @@
 //! `/portal/register`: create an account (and its personal team).
 
 use crate::api::Register;
-use crate::components::auth_form::{new_password_hint, AuthCard, CredentialFields, RedirectIfSignedIn};
-use crate::components::forms::{form_error, last_error, FormAlert};
+use crate::components::auth_form::{new_password_hint, shown_at_field, AuthCard, CredentialFields, RedirectIfSignedIn, SignupQuestions};
+use crate::components::forms::{last_error, FormAlert, Typed};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -27,17 +27,22 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
-/// The sign-up form: a plain form post, errors rendered by the server.
+/// The sign-up form: a plain form post, errors rendered by the server. The provider's extra
+/// questions (`signup.fields`) follow the email and password.
 #[component]
 fn RegisterForm() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let error = last_error(register);
     let pending = register.pending();
     let hint = new_password_hint();
+    let fields = crate::branding::signup_fields();
+    let typed = if error.get_untracked().is_some() { Typed::of("email") } else { Typed::default() };
+    let alert = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| !shown_at_field(e, &["email", "password"])).map(|e| e.to_string())));
     view! {
-        <FormAlert message=form_error(error, &["email", "password"])/>
+        <FormAlert message=alert/>
         <ActionForm action=register attr:class="form" attr:novalidate=true>
             <CredentialFields error password_autocomplete="new-password" password_hint=hint/>
+            <SignupQuestions fields error typed/>
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating account…" } else { "Create account" }}
             </button>

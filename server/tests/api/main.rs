@@ -17,6 +17,7 @@ mod keys;
 mod review;
 mod security;
 mod settings;
+mod signup_fields;
 mod tokens;
 mod teams;
 mod usage;

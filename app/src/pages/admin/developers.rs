@@ -22,6 +22,16 @@ fn status_badge(d: &DeveloperRow) -> impl IntoView {
     }
 }
 
+/// The export of the rows a filter shows (`/admin/developers.csv` with the same query).
+pub fn developers_csv_href(q: &str, status: &str, since: &str) -> String {
+    let parts: Vec<String> = [("q", q), ("status", status), ("since", since)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::pages::audit::encode(v)))
+        .collect();
+    if parts.is_empty() { "/admin/developers.csv".to_owned() } else { format!("/admin/developers.csv?{}", parts.join("&")) }
+}
+
 /// The developers list: a GET form of filters (sent on change), rows drawn on the server.
 #[component]
 pub fn DevelopersPage() -> impl IntoView {
@@ -35,10 +45,14 @@ pub fn DevelopersPage() -> impl IntoView {
         <Title text="Developers · Admin"/>
         {admin_view(rows, "Loading developers…", move |list: Vec<DeveloperRow>| {
             let (q, status, since) = (q.clone(), status.clone(), since.clone());
+            let csv = developers_csv_href(&q, &status, &since);
             view! {
-                <header class="page-header">
-                    <h1>"Developers"</h1>
-                    <p class="muted">"Everyone who signed up to the portal. Open one to see their teams, keys and devices, or to suspend them."</p>
+                <header class="page-header page-header-row">
+                    <div>
+                        <h1>"Developers"</h1>
+                        <p class="muted">"Everyone who signed up to the portal. Open one to see their teams, keys and devices, or to suspend them."</p>
+                    </div>
+                    <a class="btn btn-secondary" href=csv download="keyport-developers.csv">"Export CSV"</a>
                 </header>
                 <form class="filters" method="get" action="/admin/developers" role="search" aria-label="Filter developers">
                     <SubmitOnChange>
@@ -205,5 +219,17 @@ fn Developer(d: DeveloperDetail) -> impl IntoView {
                 </ul>
             }.into_any() }}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::developers_csv_href;
+
+    #[test]
+    fn the_export_link_carries_the_filters_of_the_list() {
+        assert_eq!(developers_csv_href("", "", ""), "/admin/developers.csv");
+        assert_eq!(developers_csv_href("a+b@x.io", "suspended", "2026-11-01"), "/admin/developers.csv?q=a%2Bb%40x.io&status=suspended&since=2026-11-01");
+        assert_eq!(developers_csv_href("", "admin", ""), "/admin/developers.csv?status=admin");
     }
 }

@@ -13,6 +13,7 @@ use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use std::collections::BTreeMap;
 use tracing::instrument;
 
 /// Sign-in attempts allowed per account, per minute.
@@ -77,16 +78,26 @@ fn invalid_credentials() -> CoreError {
 }
 
 impl Services {
-    /// Creates an account with a personal team and signs it in.
+    /// Creates an account with a personal team and signs it in. `answers` are the answers to
+    /// the sign-up questions (`signup.fields`) by question name; a missing required one or a
+    /// bad one is a field error on `signup_<name>`, and nothing is created.
     #[instrument(skip_all)]
-    pub async fn register(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        answers: &BTreeMap<String, String>,
+        meta: &RequestMeta,
+    ) -> Result<(Caller, SessionToken), CoreError> {
         let email = Email::parse(email)?;
         self.signup_allowed(&email)?;
         let password = Password::parse(password)?;
+        // After the password: refusals come in the order the form asks.
+        let answers = self.signup_answers(answers)?;
         self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
         let txn = self.begin_write().await?;
-        let caller = self.create_account(&txn, &email, hash).await?;
+        let caller = self.create_account(&txn, &email, hash, answers).await?;
         let token = self.insert_session(&txn, &caller.user.id, meta).await?;
         self.queue_welcome(&txn, &caller).await?;
         txn.commit().await?;
@@ -122,8 +133,16 @@ impl Services {
         Ok(())
     }
 
-    /// Inserts a user and their personal team on `db` (the caller's transaction). An address
-    /// that already has an account is a field error on `email`.
+    /// Checks answers to the sign-up questions asked now and returns them as the users table
+    /// stores them (a JSON object of name to answer; nothing when there is none).
+    pub(crate) fn signup_answers(&self, answers: &BTreeMap<String, String>) -> Result<Option<String>, CoreError> {
+        let checked = crate::signup::check_answers(&self.settings().signup_fields, answers)?;
+        if checked.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(serde_json::to_string(&checked).map_err(|e| CoreError::Internal(e.to_string()))?))
+    }
+
     /// Whether the provider lets this address sign up on its own (`signup.mode`,
     /// `signup.allowed_email_domains`); an invitation is the way in otherwise.
     fn signup_allowed(&self, email: &Email) -> Result<(), CoreError> {
@@ -142,11 +161,15 @@ impl Services {
         Ok(())
     }
 
+    /// Inserts a user (with their checked sign-up answers) and their personal team on `db`
+    /// (the caller's transaction). An address that already has an account is a field error on
+    /// `email`.
     pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
         &self,
         db: &C,
         email: &Email,
         password_hash: String,
+        signup_answers: Option<String>,
     ) -> Result<Caller, CoreError> {
         let now = self.now();
         let user_id = new_id("usr");
@@ -160,7 +183,7 @@ impl Services {
             site_admin: Set(false),
             suspended_at: Set(None),
             suspended_reason: Set(None),
-            signup_answers: Set(None),
+            signup_answers: Set(signup_answers),
         }
         .insert(db)
         .await

@@ -19,6 +19,8 @@ use std::collections::HashMap;
 
 /// Rows a console list shows at most (narrow it with the filters).
 pub const ADMIN_LIST_LIMIT: u64 = 200;
+/// Rows a console export holds at most (narrow it with the filters).
+pub const ADMIN_EXPORT_LIMIT: u64 = 100_000;
 
 /// A signed-in operator admin: proof that [`Services::require_admin`] passed.
 #[derive(Clone, Debug)]
@@ -161,6 +163,38 @@ impl Services {
 
     /// Developers, newest first, narrowed by `filter`.
     pub async fn admin_developers(&self, _: &Admin, filter: &DeveloperFilter) -> Result<Vec<DeveloperRow>, CoreError> {
+        let users = self.developers_matching(filter, ADMIN_LIST_LIMIT).await?;
+        self.developer_rows(users).await
+    }
+
+    /// The developers `filter` matches, as CSV (newest first, at most [`ADMIN_EXPORT_LIMIT`]):
+    /// email, sign-up and last-active times (UTC), teams, status, then one column per sign-up
+    /// question asked now, headed by its label.
+    pub async fn admin_developers_csv(&self, _: &Admin, filter: &DeveloperFilter) -> Result<String, CoreError> {
+        use crate::services::audit::csv_line;
+        let users = self.developers_matching(filter, ADMIN_EXPORT_LIMIT).await?;
+        let answers: Vec<std::collections::BTreeMap<String, String>> = users.iter().map(|u| crate::signup::stored_answers(u.signup_answers.as_deref())).collect();
+        let rows = self.developer_rows(users).await?;
+        let fields = self.settings().signup_fields.clone();
+        let mut header: Vec<String> = ["email", "signed_up_utc", "last_active_utc", "teams", "status"].map(str::to_owned).to_vec();
+        header.extend(fields.iter().map(|f| f.label.clone()));
+        let mut out = csv_line(&header);
+        for (row, answers) in rows.iter().zip(&answers) {
+            let status = if row.suspended_at.is_some() { "suspended" } else if row.site_admin { "admin" } else { "active" };
+            let mut cols = vec![
+                row.email.clone(),
+                row.created_at.to_rfc3339(),
+                row.last_active_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                row.teams.to_string(),
+                status.to_owned(),
+            ];
+            cols.extend(fields.iter().map(|f| answers.get(&f.name).cloned().unwrap_or_default()));
+            out.push_str(&csv_line(&cols));
+        }
+        Ok(out)
+    }
+
+    async fn developers_matching(&self, filter: &DeveloperFilter, limit: u64) -> Result<Vec<user::Model>, CoreError> {
         let query = search_text("q", &filter.query)?;
         let since = day("since", &filter.since)?;
         let mut q = user::Entity::find();
@@ -177,13 +211,17 @@ impl Services {
         if let Some(s) = since {
             q = q.filter(user::Column::CreatedAt.gte(s));
         }
-        let users = q.order_by_desc(user::Column::CreatedAt).limit(ADMIN_LIST_LIMIT).all(&self.db).await?;
-        self.developer_rows(users).await
+        Ok(q.order_by_desc(user::Column::CreatedAt).limit(limit).all(&self.db).await?)
     }
 
     async fn developer_rows(&self, users: Vec<user::Model>) -> Result<Vec<DeveloperRow>, CoreError> {
-        let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-        let memberships = membership::Entity::find().filter(membership::Column::UserId.is_in(ids)).all(&self.db).await?;
+        // In slices: an export's thousands of ids would pass the databases' limits on bound
+        // parameters in one `IN (…)`.
+        let mut memberships = Vec::new();
+        for ids in users.chunks(500) {
+            let ids: Vec<String> = ids.iter().map(|u| u.id.clone()).collect();
+            memberships.extend(membership::Entity::find().filter(membership::Column::UserId.is_in(ids)).all(&self.db).await?);
+        }
         let mut per_user: HashMap<&str, (i64, Option<chrono::DateTime<chrono::Utc>>)> = HashMap::new();
         for m in &memberships {
             let e = per_user.entry(m.user_id.as_str()).or_default();
@@ -262,10 +300,7 @@ impl Services {
     /// Stored sign-up answers as (label, answer), labelled by the questions asked now (a
     /// question since removed keeps its field name).
     fn signup_answer_labels(&self, stored: Option<&str>) -> Vec<(String, String)> {
-        let Some(map) = stored.and_then(|s| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok()) else {
-            return Vec::new();
-        };
-        map.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect()
+        crate::signup::labelled_answers(&self.settings().signup_fields, stored)
     }
 
     async fn with_team_names(&self, keys: Vec<api_key::Model>, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<AdminKey>, CoreError> {

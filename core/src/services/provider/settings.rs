@@ -8,6 +8,7 @@ use crate::error::CoreError;
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::services::{ServiceConfig, Services};
 use crate::settings::{check, parse_bool, spec, SettingError, SETTINGS};
+use crate::signup::SignupField;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -47,6 +48,8 @@ pub struct LiveSettings {
     pub signup_mode: SignupMode,
     /// Only these email domains may sign up (empty: any).
     pub allowed_email_domains: Vec<String>,
+    /// The extra questions the sign-up form asks, in order.
+    pub signup_fields: Vec<SignupField>,
     /// The permissions keys can be granted.
     pub scopes: Vec<String>,
     /// The scopes pre-selected for a new key (always among `scopes`).
@@ -82,6 +85,7 @@ impl LiveSettings {
             support_email: None,
             signup_mode: SignupMode::Open,
             allowed_email_domains: Vec::new(),
+            signup_fields: Vec::new(),
             scopes: config.scopes.clone(),
             default_scopes: config.default_scopes.clone(),
             max_ratelimit_per_minute: config.max_ratelimit_per_minute,
@@ -129,6 +133,7 @@ impl LiveSettings {
                 }
             }
             "signup.allowed_email_domains" => self.allowed_email_domains = list(v),
+            "signup.fields" => self.signup_fields = crate::signup::parse_fields(v).unwrap_or_default(),
             "keys.scopes" => self.scopes = list(v),
             "keys.default_scopes" => self.default_scopes = list(v),
             "keys.max_ratelimit" => self.max_ratelimit_per_minute = int(v),
@@ -162,6 +167,7 @@ impl LiveSettings {
             }
             .to_owned(),
             "signup.allowed_email_domains" => join(&self.allowed_email_domains),
+            "signup.fields" => crate::signup::fields_json(&self.signup_fields),
             "keys.scopes" => join(&self.scopes),
             "keys.default_scopes" => join(&self.default_scopes),
             "keys.max_ratelimit" => self.max_ratelimit_per_minute.to_string(),

@@ -345,13 +345,22 @@ pub(crate) fn event_view(r: audit_event::Model) -> AuditEventView {
     }
 }
 
+/// One CSV field, quoted (RFC 4180). A leading formula character (`=`, `+`, `-`, `@`, tab or
+/// carriage return) is neutralised with a `'` so spreadsheets do not evaluate it.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// One CSV line of quoted fields, ended by CRLF.
+pub fn csv_line(cols: &[String]) -> String {
+    let mut line = cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
 /// Renders audit rows as CSV (RFC 4180 quoting).
 pub fn to_csv(rows: &[AuditEventView]) -> String {
-    fn field(s: &str) -> String {
-        // A leading formula character is neutralised so spreadsheets do not evaluate it.
-        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
     let mut out = String::from("time_utc,actor,action,object,detail,ip,user_agent\r\n");
     for r in rows {
         let cols = [
@@ -366,8 +375,7 @@ pub fn to_csv(rows: &[AuditEventView]) -> String {
             r.ip.clone(),
             r.user_agent.clone(),
         ];
-        out.push_str(&cols.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(&cols));
     }
     out
 }

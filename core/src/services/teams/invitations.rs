@@ -366,21 +366,29 @@ impl Services {
         Ok(team)
     }
 
-    /// Someone new accepts: the account (with the invited address), its personal team, the
-    /// membership and a session are created together, or nothing is.
+    /// Someone new accepts: the account (with the invited address and their answers to the
+    /// sign-up questions, checked as on the sign-up page), its personal team, the membership
+    /// and a session are created together, or nothing is.
     #[instrument(skip_all)]
-    pub async fn accept_invitation_with_signup(&self, token: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
+    pub async fn accept_invitation_with_signup(
+        &self,
+        token: &str,
+        password: &str,
+        answers: &std::collections::BTreeMap<String, String>,
+        meta: &RequestMeta,
+    ) -> Result<(Caller, SessionToken), CoreError> {
         let inv = self.invitation_by_token(&self.db, token).await?;
         let state = state_of(&inv, self.now());
         if state != InvitationState::Pending {
             return Err(refusal(state));
         }
         let password = Password::parse(password)?;
+        let answers = self.signup_answers(answers)?;
         let email = Email::parse(&inv.email)?;
         self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
         let txn = self.begin_write().await?;
-        let account = self.create_account(&txn, &email, hash).await.map_err(|e| match e {
+        let account = self.create_account(&txn, &email, hash, answers).await.map_err(|e| match e {
             CoreError::Invalid(f) if f.field == "email" => CoreError::Conflict(
                 "An account with this address already exists. Sign in to accept the invitation.".into(),
             ),
