@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 fn status_badge(d: &DeveloperRow) -> impl IntoView {
-    let (class, label) = if d.suspended_at.is_some() { ("badge badge-live", "Suspended") } else { ("badge badge-ok", "Active") };
+    let (class, label) = if d.suspended_at.is_some() { ("badge badge-warn", "Suspended") } else { ("badge badge-ok", "Active") };
     view! {
         <span class=class>{label}</span>
         {d.site_admin.then(|| view! { " " <span class="badge badge-test">"Admin"</span> })}

@@ -19,7 +19,7 @@ use leptos_meta::Title;
 
 fn team_badge(t: &TeamRow) -> impl IntoView {
     if t.suspended_at.is_some() {
-        view! { <span class="badge badge-live">"Suspended"</span> }.into_any()
+        view! { <span class="badge badge-warn">"Suspended"</span> }.into_any()
     } else {
         view! { <span class="badge badge-ok">"Active"</span> }.into_any()
     }
