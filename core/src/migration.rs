@@ -22,6 +22,7 @@ mod m0017_settings;
 mod m0018_token_scopes;
 mod m0019_email_html;
 mod m0020_site_admin;
+mod m0021_embed;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_token_scopes::Migration),
             Box::new(m0019_email_html::Migration),
             Box::new(m0020_site_admin::Migration),
+            Box::new(m0021_embed::Migration),
         ]
     }
 }

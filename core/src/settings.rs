@@ -27,6 +27,9 @@ pub enum Kind {
     Scopes,
     /// Email domains (`example.com`), separated by commas or spaces; empty for any.
     Domains,
+    /// Web origins (`https://app.example.com`; `http://localhost:…` and `http://127.0.0.1:…`
+    /// for development), separated by commas or spaces; empty for none.
+    Origins,
     /// HTML shown on a page after sanitizing; at most this many bytes.
     Html(usize),
     /// A style sheet served as its own file; at most this many bytes, nothing that loads or
@@ -69,6 +72,7 @@ pub const SETTINGS: &[Spec] = &[
         kind: Kind::SignupFields,
         about: "extra questions on the sign-up form, a JSON array of {\"name\", \"label\", \"required\", \"type\": \"text\" or \"choice\", \"choices\"}",
     },
+    Spec { key: "embed.allowed_origins", kind: Kind::Origins, about: "sites that may show the portal in an iframe (empty: none)" },
     Spec { key: "keys.scopes", kind: Kind::Scopes, about: "the permissions keys can be granted" },
     Spec { key: "keys.default_scopes", kind: Kind::Scopes, about: "the scopes ticked when a key is created" },
     Spec { key: "keys.max_ratelimit", kind: Kind::Int(1, 1_000_000), about: "the highest rate limit (requests per minute) a key may have" },
@@ -176,6 +180,16 @@ fn check_kind(kind: Kind, raw: &str) -> Result<String, String> {
                 None => Ok(list.join(", ")),
             }
         }
+        Kind::Origins => {
+            let list: Vec<String> = split_list(v).into_iter().map(|o| o.to_ascii_lowercase()).collect();
+            if list.len() > 20 {
+                return Err("at most 20 origins".into());
+            }
+            match list.iter().find(|o| !is_origin(o)) {
+                Some(bad) => Err(format!("{bad:?} is not an origin like https://app.example.com (no path; http only for localhost or 127.0.0.1)")),
+                None => Ok(list.join(", ")),
+            }
+        }
         Kind::Html(max) => {
             if raw.len() > max {
                 Err(format!("at most {max} bytes"))
@@ -199,6 +213,23 @@ fn check_kind(kind: Kind, raw: &str) -> Result<String, String> {
             }
         }
     }
+}
+
+/// A web origin a page may be framed by: `https://host[:port]`, or `http://localhost[:port]`
+/// and `http://127.0.0.1[:port]` for development. Nothing else (no path, query or user).
+pub fn is_origin(o: &str) -> bool {
+    let (host_port, local_only) = match (o.strip_prefix("https://"), o.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, false),
+        (None, Some(rest)) => (rest, true),
+        _ => return false,
+    };
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (host_port, None),
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n)));
+    let host_ok = if local_only { host == "localhost" || host == "127.0.0.1" } else { host == "localhost" || host == "127.0.0.1" || is_domain(host) };
+    port_ok && host_ok
 }
 
 /// `true`/`false` and their usual spellings.
@@ -368,6 +399,16 @@ pub fn brand_palette(primary: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_origins_are_https_sites_or_local_development() {
+        assert_eq!(check("embed.allowed_origins", "https://App.example.com http://localhost:5173, http://127.0.0.1:8080").unwrap(),
+            "https://app.example.com, http://localhost:5173, http://127.0.0.1:8080");
+        assert_eq!(check("embed.allowed_origins", "").unwrap(), "");
+        for bad in ["http://app.example.com", "https://app.example.com/portal", "app.example.com", "https://", "https://a.example:0", "https://a.example:99999", "javascript:alert(1)", "https://user@a.example"] {
+            assert!(check("embed.allowed_origins", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn every_kind_refuses_what_it_cannot_hold_and_names_the_setting() {

@@ -108,7 +108,7 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
 /// A request path fit for the log: the one-time token in an invitation or reset link is
 /// replaced, so a log never holds a link someone could still use. The query is left out.
 pub fn loggable_path(path: &str) -> String {
-    for prefix in ["/portal/invite/", "/portal/reset/"] {
+    for prefix in ["/portal/invite/", "/portal/reset/", "/portal/embed/"] {
         if path.starts_with(prefix) && path.len() > prefix.len() {
             return format!("{prefix}<token>");
         }
@@ -138,10 +138,15 @@ pub async fn portal_switch(State((svc, stylesheet)): State<(Arc<keyport_core::Se
     }
     let live = svc.settings();
     if live.portal_enabled || console {
+        let framable = !console && !live.embed_allowed_origins.is_empty();
         let mut res = next.run(req).await;
         // A logo on another host may load (the CSP names that host for images, nothing more).
         if let Some(origin) = live.logo_url.as_deref().and_then(image_origin) {
             res.extensions_mut().insert(ImageOrigin(origin));
+        }
+        // The provider's sites may frame portal pages (never the admin console).
+        if framable {
+            res.extensions_mut().insert(FrameAncestors(live.embed_allowed_origins.join(" ")));
         }
         return res;
     }
@@ -208,6 +213,10 @@ pub async fn portal_limits(State((svc, stylesheet)): State<(Arc<keyport_core::Se
     res
 }
 
+/// The origins a portal page may be framed by (`embed.allowed_origins`), for its CSP.
+#[derive(Clone)]
+pub struct FrameAncestors(String);
+
 /// An extra origin the page's CSP allows images from (the provider's logo host).
 #[derive(Clone)]
 pub struct ImageOrigin(String);
@@ -248,6 +257,7 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     let mut res = next.run(req).await;
     let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let image_origin = res.extensions().get::<ImageOrigin>().map(|o| o.0.clone());
+    let frame_ancestors = res.extensions().get::<FrameAncestors>().map(|o| o.0.clone());
     let h = res.headers_mut();
     if form_post {
         tidy_form_redirect(h, referer.as_ref());
@@ -257,6 +267,9 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
             let mut policy = csp(n);
             if let Some(o) = image_origin {
                 policy = policy.replace("img-src 'self' data:", &format!("img-src 'self' data: {o}"));
+            }
+            if let Some(list) = &frame_ancestors {
+                policy = policy.replace("frame-ancestors 'none'", &format!("frame-ancestors {list}"));
             }
             if let Ok(v) = HeaderValue::from_str(&policy) {
                 h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -268,7 +281,10 @@ pub async fn security_headers(mut req: Request<Body>, next: Next) -> Response {
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // X-Frame-Options cannot name a list of sites: with embedding allowed, the CSP alone says who.
+    if frame_ancestors.is_none() {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"));
     if let Some(c) = cache {

@@ -285,6 +285,7 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .route("/admin/developers.csv", get(crate::exports::admin_developers_csv))
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .route("/portal/brand.css", get(crate::brand::brand_css))
+        .route("/portal/embed/{token}", get(crate::embed::open))
         .nest("/v1", v1::router(bench_routes))
         // The built WASM, JS and CSS: the brotli or gzip file written at build time when the
         // browser takes it (`Content-Encoding`, `Vary`), else the plain one.

@@ -21,6 +21,7 @@ pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(bench: bool) -> Router<AppState> {
     let r = Router::new()
         .route("/keys/verify", post(verify))
+        .route("/embed/sessions", post(crate::embed::create_session))
         .route("/metrics", axum::routing::get(metrics))
         // Batches of up to 1000 entries need more room than a single verify.
         .route("/keys/leaked", post(leaked).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))

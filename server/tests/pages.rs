@@ -385,3 +385,30 @@ async fn the_console_shows_a_developers_answers_by_label_and_links_the_export() 
     let list = app.page("/admin/developers?status=active&q=dev").await.text().await.unwrap();
     assert!(list.contains("href=\"/admin/developers.csv?q=dev&amp;status=active\""), "the export link carries the filters");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_pages_may_be_framed_by_exactly_the_allowed_origins_and_the_console_never() {
+    use keyport_core::services::audit::RequestMeta;
+    let app = spawn_app().await;
+    let headers = |path: &'static str| {
+        let client = app.client().clone();
+        let url = format!("{}{path}", app.base);
+        async move { client.get(url).header("accept", "text/html").send().await.unwrap().headers().clone() }
+    };
+    let before = headers("/portal/login").await;
+    assert!(before["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(before["x-frame-options"], "DENY");
+    let refused = app.services.set_setting("embed.allowed_origins", "http://evil.example", false, "cli", &RequestMeta::default()).await;
+    assert!(refused.is_err(), "plain http only for local development");
+    app.services
+        .set_setting("embed.allowed_origins", "https://App.Example.com, http://localhost:5173", false, "cli", &RequestMeta::default())
+        .await
+        .unwrap();
+    let framed = headers("/portal/login").await;
+    let csp = framed["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors https://app.example.com http://localhost:5173;") || csp.ends_with("frame-ancestors https://app.example.com http://localhost:5173"), "{csp}");
+    assert!(framed.get("x-frame-options").is_none(), "X-Frame-Options cannot name a list");
+    let console = headers("/admin").await;
+    assert!(console["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(console["x-frame-options"], "DENY");
+}

@@ -26,6 +26,10 @@ pub mod ssr {
     /// The session cookie. `__Host-` binds it to this host, path `/`, secure.
     pub const SESSION_COOKIE: &str = "__Host-keyport_session";
 
+    /// The session cookie of the portal inside the provider's frame (`SameSite=None;
+    /// Partitioned`): only sent within that frame, on the provider's site.
+    pub const EMBED_COOKIE: &str = "__Host-keyport_embed";
+
     /// The shared services, provided as context by the server.
     pub fn services() -> Result<Arc<Services>, AppError> {
         use_context::<Arc<Services>>().ok_or_else(|| {
@@ -41,7 +45,10 @@ pub mod ssr {
 
     /// The session token in a request's `Cookie` headers, if any.
     pub fn session_token_from(headers: &http::HeaderMap) -> Option<String> {
-        cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty()).map(str::to_owned)
+        cookie(headers, SESSION_COOKIE)
+            .filter(|v| !v.is_empty())
+            .or_else(|| cookie(headers, EMBED_COOKIE).filter(|v| !v.is_empty()))
+            .map(str::to_owned)
     }
 
     /// The value of the cookie `name` in a request's `Cookie` headers, if sent.
@@ -100,6 +107,7 @@ pub mod ssr {
     /// Removes the session cookie.
     pub fn clear_session_cookie() {
         set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"));
+        set_cookie(&format!("{EMBED_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=None; Partitioned; Max-Age=0"));
     }
 
     fn set_cookie(value: &str) {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 31] = [
+pub const ACTIONS: [(&str, &str); 32] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -39,6 +39,7 @@ pub const ACTIONS: [(&str, &str); 31] = [
     ("developer.reactivated", "Developer reactivated"),
     ("team.suspended", "Team suspended"),
     ("team.reactivated", "Team reactivated"),
+    ("embed.link_created", "Embedded sign-in link made"),
 ];
 
 /// A label for a stored action name.
@@ -177,7 +178,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 31);
+        assert_eq!(ACTIONS.len(), 32);
     }
 
     #[test]

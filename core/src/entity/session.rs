@@ -15,6 +15,8 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub last_seen_at: Option<DateTimeUtc>,
+    /// Opened inside the provider's page (an embed link), with the partitioned cookie.
+    pub embedded: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

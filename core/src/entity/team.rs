@@ -14,6 +14,8 @@ pub struct Model {
     pub suspended_at: Option<DateTimeUtc>,
     /// The reason the provider gave.
     pub suspended_reason: Option<String>,
+    /// The provider's id for this team (embed sessions).
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,11 @@ pub struct Model {
     pub suspended_reason: Option<String>,
     /// Answers to the operator's extra sign-up questions, as a JSON object.
     pub signup_answers: Option<String>,
+    /// The provider's id for this developer (embed sessions).
+    pub external_id: Option<String>,
+    /// Created by the provider's site (embed sessions): no password; signing out and the
+    /// password belong to the provider's site.
+    pub managed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 mod audit;
 mod delivery;
+mod embed;
 mod emails;
 mod account;
 mod admin;

@@ -184,6 +184,8 @@ impl Services {
             suspended_at: Set(None),
             suspended_reason: Set(None),
             signup_answers: Set(signup_answers),
+            external_id: Set(None),
+            managed: Set(false),
         }
         .insert(db)
         .await
@@ -347,6 +349,7 @@ impl Services {
             user_agent: Set(Some(meta.user_agent.clone()).filter(|a| !a.is_empty())),
             ip: Set(Some(meta.ip.chars().take(64).collect())),
             last_seen_at: Set(Some(now)),
+            embedded: Set(false),
         }
         .insert(db)
         .await?;

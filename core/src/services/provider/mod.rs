@@ -2,5 +2,6 @@
 //! console.
 
 pub mod admin;
+pub mod embed;
 pub mod portal_limits;
 pub mod settings;

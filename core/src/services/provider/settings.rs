@@ -66,6 +66,8 @@ pub struct LiveSettings {
     pub max_lifetime_days: Option<i64>,
     /// Verifications per team per calendar month.
     pub monthly_quota: i64,
+    /// Origins that may frame the portal (CSP `frame-ancestors`); empty: none.
+    pub embed_allowed_origins: Vec<String>,
     /// Server function calls per session per minute (five times that per address; key
     /// creation and invitations a twelfth).
     pub portal_ratelimit_per_minute: i64,
@@ -95,6 +97,7 @@ impl LiveSettings {
             max_lifetime_days: None,
             monthly_quota: config.monthly_quota,
             portal_ratelimit_per_minute: config.portal_ratelimit_per_minute,
+            embed_allowed_origins: Vec::new(),
         }
     }
 
@@ -134,6 +137,7 @@ impl LiveSettings {
             }
             "signup.allowed_email_domains" => self.allowed_email_domains = list(v),
             "signup.fields" => self.signup_fields = crate::signup::parse_fields(v).unwrap_or_default(),
+            "embed.allowed_origins" => self.embed_allowed_origins = list(v),
             "keys.scopes" => self.scopes = list(v),
             "keys.default_scopes" => self.default_scopes = list(v),
             "keys.max_ratelimit" => self.max_ratelimit_per_minute = int(v),
@@ -168,6 +172,8 @@ impl LiveSettings {
             .to_owned(),
             "signup.allowed_email_domains" => join(&self.allowed_email_domains),
             "signup.fields" => crate::signup::fields_json(&self.signup_fields),
+            "embed.allowed_origins" => join(&self.embed_allowed_origins),
+            "portal.ratelimit_per_minute" => self.portal_ratelimit_per_minute.to_string(),
             "keys.scopes" => join(&self.scopes),
             "keys.default_scopes" => join(&self.default_scopes),
             "keys.max_ratelimit" => self.max_ratelimit_per_minute.to_string(),

@@ -102,11 +102,13 @@ pub enum AuditAction {
     TeamSuspended,
     /// The provider reactivated a suspended team.
     TeamReactivated,
+    /// The provider's site asked for a link that signs a developer in to the embedded portal.
+    EmbedLinkCreated,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -138,6 +140,7 @@ impl AuditAction {
         AuditAction::DeveloperReactivated,
         AuditAction::TeamSuspended,
         AuditAction::TeamReactivated,
+        AuditAction::EmbedLinkCreated,
     ];
 
     /// The stable name stored and shown.
@@ -174,6 +177,7 @@ impl AuditAction {
             AuditAction::DeveloperReactivated => "developer.reactivated",
             AuditAction::TeamSuspended => "team.suspended",
             AuditAction::TeamReactivated => "team.reactivated",
+            AuditAction::EmbedLinkCreated => "embed.link_created",
         }
     }
 }

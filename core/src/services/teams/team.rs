@@ -32,6 +32,7 @@ pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
         created_at: Set(now),
         suspended_at: Set(None),
         suspended_reason: Set(None),
+        external_id: Set(None),
     }
     .insert(db)
     .await?;
