@@ -17,7 +17,13 @@
   if (!parentOrigin) return;
   document.documentElement.classList.add('in-frame');
   function post(message) { window.parent.postMessage(message, parentOrigin); }
-  function height() { return Math.ceil(document.documentElement.getBoundingClientRect().height); }
+  // A modal dialog lives in the top layer, outside the page's height: the frame must fit it too.
+  function height() {
+    var h = document.documentElement.getBoundingClientRect().height;
+    var open = document.querySelector('dialog[open]');
+    if (open) h = Math.max(h, open.scrollHeight + 48);
+    return Math.ceil(h);
+  }
   function start() {
     post({ type: 'keyport:ready', path: location.pathname });
     post({ type: 'keyport:navigate', path: location.pathname + location.search });
@@ -28,6 +34,7 @@
     function resize() { var h = height(); if (h !== last) { last = h; post({ type: 'keyport:resize', height: h }); } }
     resize();
     if (window.ResizeObserver) new ResizeObserver(resize).observe(document.documentElement);
+    new MutationObserver(resize).observe(document.documentElement, { subtree: true, attributes: true, attributeFilter: ['open'] });
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();

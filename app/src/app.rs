@@ -26,6 +26,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="stylesheet" id="keyport" href=crate::assets::stylesheet_href(&options)/>
                 {crate::branding::stylesheet_href().map(|href| view! { <link rel="stylesheet" href=href/> })}
+                {crate::branding::embed_origins().map(|origins| view! {
+                    <meta name="keyport-embed-origins" content=origins/>
+                    <script src="/embed-frame.js" defer=true></script>
+                })}
                 {islands_script(options)}
                 <MetaTags/>
             </head>

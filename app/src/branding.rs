@@ -30,6 +30,15 @@ pub fn stylesheet_href() -> Option<String> {
     None
 }
 
+/// The provider's sites that may frame the portal (`embed.allowed_origins`), space-separated
+/// for the frame script, if any.
+pub fn embed_origins() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    return Some(live()?.embed_allowed_origins.join(" ")).filter(|o| !o.is_empty());
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
 /// The logo's address, if set.
 pub fn logo_url() -> Option<String> {
     #[cfg(feature = "ssr")]

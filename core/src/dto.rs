@@ -223,6 +223,12 @@ pub struct SessionInfo {
     /// Whether the user is an operator admin (the header links to the console).
     #[serde(default)]
     pub site_admin: bool,
+    /// Managed by the provider's site: signing out and the password belong to that site.
+    #[serde(default)]
+    pub managed: bool,
+    /// This page is shown inside the provider's frame (an embed session).
+    #[serde(default)]
+    pub embedded: bool,
 }
 
 /// The lifecycle state of a key, as shown in lists.
@@ -621,6 +627,9 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
     /// Live sessions: the asking one first, then newest first.
     pub sessions: Vec<SessionView>,
+    /// Managed by the provider's site (embedded portal): no password here.
+    #[serde(default)]
+    pub managed: bool,
 }
 
 /// A short name for the browser and system in a user agent ("Chrome on macOS"), so people

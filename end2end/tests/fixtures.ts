@@ -16,7 +16,9 @@ export function watch(page: Page, problems: string[]) {
     // working, not the page failing; anything else (5xx, missing assets, script errors) fails.
     // The admin console answers 404 to everyone but operator admins, on purpose.
     const expectedRefusal = /status of 4(00|01|03|04|09|29)/.test(m.text()) && m.location().url.includes('/api/')
-      || /status of 404/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/admin');
+      || /status of 404/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/admin')
+      // A site not in embed.allowed_origins framing the portal is refused by the CSP, on purpose.
+      || m.text().includes('violates the following Content Security Policy directive: "frame-ancestors');
     if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

@@ -14,7 +14,9 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
         ssr::clear_session_cookie();
         return Ok(None);
     };
-    Ok(Some(svc.session_info(&caller).await?))
+    let mut info = svc.session_info(&caller).await?;
+    info.embedded = ssr::embedded_request();
+    Ok(Some(info))
 }
 
 /// Creates an account and signs it in, then sends the browser to the dashboard. `signup`

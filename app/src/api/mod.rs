@@ -51,6 +51,23 @@ pub mod ssr {
             .map(str::to_owned)
     }
 
+    /// Whether this request runs in the provider's frame: it carries the embed cookie and no
+    /// top-level session cookie.
+    pub fn embedded_request() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|p| {
+            cookie(&p.headers, SESSION_COOKIE).filter(|v| !v.is_empty()).is_none()
+                && cookie(&p.headers, EMBED_COOKIE).is_some_and(|v| !v.is_empty())
+        })
+    }
+
+    /// The `SameSite` of the short-lived cookies (a refused form, a new secret) on this
+    /// response: `Strict` at top level; in the provider's frame, where a browser keeps only
+    /// partitioned cross-site cookies, `None; Partitioned` (requests stay guarded by the CSRF
+    /// check of `Sec-Fetch-Site`).
+    fn same_site() -> &'static str {
+        if embedded_request() { "SameSite=None; Partitioned" } else { "SameSite=Strict" }
+    }
+
     /// The value of the cookie `name` in a request's `Cookie` headers, if sent.
     fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
         headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| {
@@ -135,14 +152,14 @@ pub mod ssr {
         let encoded = encoded.finish();
         // Browsers keep about 4 KB per cookie; a form this large is simply not remembered.
         if encoded.len() <= 3000 {
-            set_cookie(&format!("{FORM_COOKIE}={encoded}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=120"));
+            set_cookie(&format!("{FORM_COOKIE}={encoded}; Path=/; Secure; HttpOnly; {}; Max-Age=120", same_site()));
         }
     }
 
     /// Drops what a failed form left behind, once a form went through.
     pub fn forget_form() {
         if use_context::<http::request::Parts>().is_some_and(|p| cookie(&p.headers, FORM_COOKIE).is_some()) {
-            set_cookie(&format!("{FORM_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+            set_cookie(&format!("{FORM_COOKIE}=; Path=/; Secure; HttpOnly; {}; Max-Age=0", same_site()));
         }
     }
 
@@ -181,7 +198,7 @@ pub mod ssr {
             return false;
         }
         let sealed = svc.secret.seal(purpose, &keyport_core::crypto::sha256(&token), payload.as_bytes());
-        set_cookie(&format!("{HANDOVER_COOKIE}={sealed}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"));
+        set_cookie(&format!("{HANDOVER_COOKIE}={sealed}; Path=/; Secure; HttpOnly; {}; Max-Age=300", same_site()));
         true
     }
 
@@ -190,7 +207,7 @@ pub mod ssr {
     fn take_handed_over(purpose: &str) -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
         let sealed = cookie(&parts.headers, HANDOVER_COOKIE)?.to_owned();
-        set_cookie(&format!("{HANDOVER_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"));
+        set_cookie(&format!("{HANDOVER_COOKIE}=; Path=/; Secure; HttpOnly; {}; Max-Age=0", same_site()));
         let token = session_token_from(&parts.headers)?;
         let plain = services().ok()?.secret.open(purpose, &keyport_core::crypto::sha256(&token), &sealed)?;
         String::from_utf8(plain).ok()

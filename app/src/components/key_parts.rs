@@ -103,7 +103,10 @@ pub fn ShowOnce(
     let snippets: Vec<(String, String, String)> =
         shown.into_iter().zip(copied).map(|((lang, shown), (_, copied))| (lang.to_owned(), shown, copied)).collect();
     view! {
-        <dialog id="show-once" class="dialog native-dialog" aria-labelledby="secret-title" open=true>
+        // In the provider's frame, embed-frame.js tells the parent page a key was made (its id
+        // and name; never the key).
+        <dialog id="show-once" class="dialog native-dialog" aria-labelledby="secret-title" open=true
+            data-keyport-key-created="" data-key-id=key.id.clone() data-key-name=key.name.clone()>
             <h2 id="secret-title">{title}</h2>
             <p class="alert alert-warn">
                 <strong>"This key will never be shown again."</strong>

@@ -29,7 +29,6 @@ pub const NAV: [(&str, &str, IconKind); 8] = [
 #[component]
 pub fn PortalLayout() -> impl IntoView {
     let session = Resource::new(|| (), |_| get_session());
-    let logout = ServerAction::<Logout>::new();
     view! {
         <div class="portal">
             <header class="topbar">
@@ -45,9 +44,6 @@ pub fn PortalLayout() -> impl IntoView {
                             Err(e) => view! { <span class="alert alert-error" role="alert">{e.to_string()}</span> }.into_any(),
                         })}
                     </Suspense>
-                    <ActionForm action=logout attr:class="inline-form">
-                        <button type="submit" class="btn btn-ghost btn-sm">"Sign out"</button>
-                    </ActionForm>
                 </div>
             </header>
             <nav class="sidenav" aria-label="Portal">
@@ -94,6 +90,15 @@ fn AccountMenu(info: SessionInfo) -> impl IntoView {
         {info.site_admin.then(|| view! { <a class="btn btn-ghost btn-sm" href="/admin">"Admin console"</a> })}
         <span class="user-email">{info.user.email}</span>
         <CreateTeamDialog/>
+        // In the provider's frame, an account the provider manages signs out on the provider's site.
+        {(!(info.managed && info.embedded)).then(|| {
+            let logout = ServerAction::<Logout>::new();
+            view! {
+                <ActionForm action=logout attr:class="inline-form">
+                    <button type="submit" class="btn btn-ghost btn-sm">"Sign out"</button>
+                </ActionForm>
+            }
+        })}
     }
 }
 

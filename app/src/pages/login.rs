@@ -17,6 +17,8 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Sign in to your account">
+            // In the provider's frame, embed-frame.js tells the parent page nobody is signed in.
+            <span data-keyport-signed-out="" hidden=true></span>
             <LoginForm next/>
             <p class="auth-switch"><A href="/portal/forgot">"Forgot your password?"</A></p>
             <p class="auth-switch">"New to Keyport? " <A href="/portal/register">"Create an account"</A></p>

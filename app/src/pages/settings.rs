@@ -38,7 +38,8 @@ pub fn SettingsPage() -> impl IntoView {
                 account.get().map(move |r| match r {
                     Ok(a) => view! {
                         <AccountCard account=a.clone()/>
-                        <PasswordCard changed/>
+                        // The provider's site signs its accounts in: no password lives here.
+                        {(!a.managed).then(|| view! { <PasswordCard changed/> })}
                         <DevicesCard sessions=a.sessions status/>
                     }.into_any(),
                     Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),

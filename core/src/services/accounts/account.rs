@@ -80,7 +80,7 @@ impl Services {
             .collect::<Vec<_>>();
         // This browser first, then the others newest first.
         sessions.sort_by_key(|s| !s.current);
-        Ok(AccountView { email: u.email, created_at: u.created_at, sessions })
+        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed })
     }
 
     /// Changes the caller's password after checking the current one. Every session of the

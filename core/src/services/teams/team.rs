@@ -144,6 +144,8 @@ impl Services {
             role: caller.role,
             teams: self.teams_of(caller).await?,
             site_admin: self.is_admin(caller).await?,
+            managed: crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?.is_some_and(|u| u.managed),
+            embedded: false,
         })
     }
 }
