@@ -70,21 +70,7 @@ mod tests {
     }
 }
 
-/// Escapes text for HTML (element content and quoted attribute values).
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use keyport_core::html::escape_html;
 
 /// The product's name (`portal.app_name`), read on the server; "Keyport" in the browser,
 /// where only islands run and none shows it.

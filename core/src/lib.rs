@@ -4,6 +4,7 @@ pub mod dto;
 pub mod histogram;
 pub mod key;
 pub mod roles;
+pub mod html;
 pub mod settings;
 pub mod signup;
 pub mod usage_report;

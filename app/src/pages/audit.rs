@@ -137,34 +137,41 @@ pub fn AuditPage() -> impl IntoView {
                     <section class="card empty-state"><h2>"Nothing matches"</h2>
                     <p class="muted">"No recorded action matches these filters. Actions such as creating keys or inviting people appear here."</p></section>
                 }.into_any(),
-                Ok(list) => view! {
-                    <div class="table-wrap card">
-                        <table class="keys-table">
-                            <caption class="visually-hidden">"Audit events"</caption>
-                            <thead><tr>
-                                <th scope="col">"Time"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th>
-                                <th scope="col">"Details"</th><th scope="col" class="hide-sm">"Address"</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|e| view! {
-                                    <tr>
-                                        <td><LocalTime at=e.at/></td>
-                                        <td>{e.actor.unwrap_or_else(|| "—".into())}{e.by_provider.then(|| view! { " " <span class="badge badge-test" title="Done by the provider's admin for this team">"Provider"</span> })}</td>
-                                        <th scope="row">{action_label(&e.action).to_owned()}</th>
-                                        <td class="wrap">
-                                            {e.detail.map(|d| view! { <span>{d}</span> })}
-                                            <code class="object-id">{e.object.unwrap_or_default()}</code>
-                                        </td>
-                                        <td class="hide-sm" title=e.user_agent>{e.ip}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any(),
+                Ok(list) => view! { <AuditTable list/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// Audit rows as a table (the team's trail and the console's whole trail): time, actor
+/// (marked when the provider acted for the team), action, details, address.
+#[component]
+pub fn AuditTable(list: Vec<keyport_core::dto::AuditEventView>) -> impl IntoView {
+    view! {
+        <div class="table-wrap card">
+            <table class="keys-table">
+                <caption class="visually-hidden">"Audit events"</caption>
+                <thead><tr>
+                    <th scope="col">"Time"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th>
+                    <th scope="col">"Details"</th><th scope="col" class="hide-sm">"Address"</th>
+                </tr></thead>
+                <tbody>
+                    {list.into_iter().map(|e| view! {
+                        <tr>
+                            <td><LocalTime at=e.at/></td>
+                            <td>{e.actor.unwrap_or_else(|| "—".into())}{e.by_provider.then(|| view! { " " <span class="badge badge-test" title="Done by the provider's admin for this team">"Provider"</span> })}</td>
+                            <th scope="row">{action_label(&e.action).to_owned()}</th>
+                            <td class="wrap">
+                                {e.detail.map(|d| view! { <span>{d}</span> })}
+                                <code class="object-id">{e.object.unwrap_or_default()}</code>
+                            </td>
+                            <td class="hide-sm" title=e.user_agent>{e.ip}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

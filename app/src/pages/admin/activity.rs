@@ -4,7 +4,7 @@ use super::admin_view;
 use crate::api::{admin_audit, admin_outbox};
 use crate::components::local_time::LocalTime;
 use crate::islands::SubmitOnChange;
-use crate::pages::audit::{action_label, Filter, ACTIONS};
+use crate::pages::audit::{AuditTable, Filter, ACTIONS};
 use keyport_core::dto::{AuditEventView, OutboxEmailView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -108,28 +108,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                 {if list.is_empty() {
                     view! { <section class="card empty-state"><h2>"Nothing matches"</h2><p class="muted">"No recorded action matches these filters."</p></section> }.into_any()
                 } else {
-                    view! {
-                        <div class="table-wrap card">
-                            <table class="keys-table">
-                                <caption class="visually-hidden">"Audit events"</caption>
-                                <thead><tr>
-                                    <th scope="col">"Time"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th>
-                                    <th scope="col">"Details"</th><th scope="col" class="hide-sm">"Address"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|e| view! {
-                                        <tr>
-                                            <td><LocalTime at=e.at/></td>
-                                            <td>{e.actor.unwrap_or_else(|| "—".into())}{e.by_provider.then(|| view! { " " <span class="badge badge-test">"Provider"</span> })}</td>
-                                            <th scope="row">{action_label(&e.action).to_owned()}</th>
-                                            <td class="wrap">{e.detail.map(|d| view! { <span>{d}</span> })} <code class="object-id">{e.object.unwrap_or_default()}</code></td>
-                                            <td class="hide-sm" title=e.user_agent>{e.ip}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any()
+                    view! { <AuditTable list/> }.into_any()
                 }}
             }
         })}

@@ -330,21 +330,7 @@ fn environment() -> &'static Environment<'static> {
     })
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape_html;
 
 /// Renders an email's subject, text and HTML in `brand`.
 pub fn render(brand: &Brand, content: &EmailContent) -> Result<RenderedEmail, CoreError> {
