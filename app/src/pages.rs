@@ -15,3 +15,4 @@ pub mod reset;
 pub mod settings;
 pub mod team;
 pub mod usage;
+pub mod verify_email;

@@ -229,6 +229,10 @@ pub struct SessionInfo {
     /// This page is shown inside the provider's frame (an embed session).
     #[serde(default)]
     pub embedded: bool,
+    /// The provider asks for a confirmed address and this account has not confirmed its
+    /// yet: it cannot create live keys (the dashboard offers a new link).
+    #[serde(default)]
+    pub unverified: bool,
 }
 
 /// The lifecycle state of a key, as shown in lists.

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod email_verification;
 pub mod embed_link;
 pub mod invitation;
 pub mod key_change;

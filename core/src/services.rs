@@ -83,6 +83,9 @@ pub struct ServiceConfig {
     pub minute_retention: chrono::Duration,
     /// How long hourly usage rows are kept (once rolled into days); days are kept for ever.
     pub hour_retention: chrono::Duration,
+    /// Emails reach mailboxes (SMTP is configured): the default of
+    /// `signup.require_verification`.
+    pub mail_configured: bool,
 }
 
 impl Default for ServiceConfig {
@@ -105,6 +108,7 @@ impl Default for ServiceConfig {
             portal_ratelimit_per_minute: 120,
             minute_retention: chrono::Duration::days(7),
             hour_retention: chrono::Duration::days(90),
+            mail_configured: false,
         }
     }
 }

@@ -66,6 +66,11 @@ pub const SETTINGS: &[Spec] = &[
     Spec { key: "custom.primary_color", kind: Kind::Color, about: "the brand colour of buttons and links; text on it is chosen for contrast" },
     Spec { key: "custom.support_email", kind: Kind::Email, about: "where developers get help: the footer, error pages and emails" },
     Spec { key: "signup.mode", kind: Kind::Choice(&["open", "invite_only", "closed"]), about: "who may create an account" },
+    Spec {
+        key: "signup.require_verification",
+        kind: Kind::Bool,
+        about: "new accounts prove their address by an emailed link before they may create live keys (default: on when SMTP is configured)",
+    },
     Spec { key: "signup.allowed_email_domains", kind: Kind::Domains, about: "only addresses at these domains may sign up (empty: any)" },
     Spec {
         key: "signup.fields",

@@ -138,6 +138,7 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
         portal_ratelimit_per_minute: settings.portal_ratelimit_per_minute,
         minute_retention: chrono::Duration::days(settings.minute_retention_days),
         hour_retention: chrono::Duration::days(settings.hour_retention_days),
+        mail_configured: settings.smtp_url.is_some(),
         ..ServiceConfig::default()
     };
     let mut services = Services::new(db, secret, clock, config);

@@ -19,21 +19,64 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     Ok(Some(info))
 }
 
-/// Creates an account and signs it in, then sends the browser to the dashboard. `signup`
-/// holds the answers to the sign-up questions by name (`signup[company]=Acme` from a form).
+/// Creates an account and signs it in, then sends the browser to the dashboard; or, when
+/// the provider asks new accounts to confirm their address, to "check your email" (the same
+/// answer for every address). `signup` holds the answers to the sign-up questions by name
+/// (`signup[company]=Acme` from a form).
 #[server(endpoint = "register")]
-pub async fn register(email: String, password: String, signup: Option<std::collections::BTreeMap<String, String>>) -> Result<(), AppError> {
+pub async fn register(email: String, password: String, signup: Option<std::collections::BTreeMap<String, String>>) -> Result<bool, AppError> {
+    use keyport_core::services::auth::Registered;
     let svc = ssr::services()?;
     let answers = signup.unwrap_or_default();
-    let (_, token) = svc.register(&email, &password, &answers, &ssr::request_meta()).await.inspect_err(|_| {
+    let registered = svc.register(&email, &password, &answers, &ssr::request_meta()).await.inspect_err(|_| {
         let answers = ssr::typed_answers(&answers);
         let mut typed = vec![("email", email.as_str())];
         typed.extend(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         ssr::remember_form("email", &typed);
     })?;
-    ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-    ssr::forget_form();
-    ssr::redirect("/portal");
+    match registered {
+        Registered::SignedIn(_, token) => {
+            ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
+            ssr::forget_form();
+            ssr::redirect("/portal");
+            Ok(true)
+        }
+        Registered::CheckEmail => {
+            // The page names the address back, as the password-reset page does.
+            ssr::remember_form_email(&email);
+            ssr::redirect("/portal/register?check");
+            Ok(false)
+        }
+    }
+}
+
+/// The address a confirmation link is for, if the link still works.
+#[server(endpoint = "account/verify/check")]
+pub async fn check_verification_link(token: String) -> Result<String, AppError> {
+    ssr::no_store();
+    Ok(ssr::services()?.check_verification_link(&token).await?)
+}
+
+/// Confirms the address through its link; then to the dashboard when this browser is signed
+/// in as that account, else to sign-in.
+#[server(endpoint = "account/verify")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    let svc = ssr::services()?;
+    let (user_id, _) = svc.verify_email(&token, &ssr::request_meta()).await?;
+    let signed_in = match ssr::session_token() {
+        Some(t) => svc.authenticate(&t).await?.is_some_and(|c| c.user.id == user_id),
+        None => false,
+    };
+    ssr::redirect(if signed_in { "/portal?verified" } else { "/portal/login?verified" });
+    Ok(())
+}
+
+/// Sends the signed-in account a new confirmation link.
+#[server(endpoint = "account/verify/resend")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::services()?.resend_verification(&caller, &ssr::request_meta()).await?;
+    ssr::redirect("/portal?verification=sent");
     Ok(())
 }
 

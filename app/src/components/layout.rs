@@ -1,6 +1,6 @@
 //! The signed-in frame: navigation, team, account menu. Redirects to sign-in without a session.
 
-use crate::api::{get_session, CreateTeam, Logout, SwitchTeam};
+use crate::api::{get_session, CreateTeam, Logout, ResendVerification, SwitchTeam};
 use crate::components::auth_form::{BrandMark, SupportLine};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::{OpenDialog, SubmitOnChange};
@@ -59,11 +59,48 @@ pub fn PortalLayout() -> impl IntoView {
                 </ul>
             </nav>
             <main class="content" id="main">
+                <Suspense fallback=|| ()>
+                    {move || session.get().and_then(|r| r.ok().flatten()).map(|info| view! { <VerificationNotice unverified=info.unverified/> })}
+                </Suspense>
                 <Outlet/>
                 <SupportLine/>
             </main>
         </div>
     }
+}
+
+/// Until the account confirms its address (when the provider asks for it): what that holds
+/// back and a button for a new link; after the link or a resend, what happened.
+#[component]
+fn VerificationNotice(unverified: bool) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let verified = query.read_untracked().get("verified").is_some();
+    let sent = query.read_untracked().get("verification").is_some_and(|v| v == "sent");
+    let resend = ServerAction::<ResendVerification>::new();
+    let error = last_error(resend);
+    let alert = Signal::derive(move || error.get().map(|e| e.to_string()));
+    if verified && !unverified {
+        return view! { <p class="alert alert-ok" role="status">"Your email address is confirmed: you can create live keys now."</p> }.into_any();
+    }
+    if !unverified {
+        return ().into_any();
+    }
+    view! {
+        <section class="alert alert-info verify-notice" role="region" aria-label="Confirm your email address">
+            <p>
+                {if sent {
+                    "We sent you a new link. Open it to confirm your email address; live keys wait until then."
+                } else {
+                    "Confirm your email address to create live keys: open the link we emailed you. Test keys work meanwhile."
+                }}
+            </p>
+            <FormAlert message=alert/>
+            <ActionForm action=resend attr:class="inline-form">
+                <button type="submit" class="btn btn-secondary btn-sm">"Send a new link"</button>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
 }
 
 /// The team switcher (a plain form, submitted on change), the new-team dialog and who is

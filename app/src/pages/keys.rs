@@ -250,6 +250,7 @@ fn CreateKeyDialog(options: KeyOptions) -> impl IntoView {
                         <label class="radio"><input type="radio" name="environment" value="test" checked=test_env/>"Test"</label>
                     </div>
                     {approval_hint.map(|h| view! { <p class="hint">{h}</p> })}
+                    {move || field_error(value, "environment").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </fieldset>
                 <ScopePicker id="key-scope" catalogue=scopes selected error=field_error(value, "scopes")/>
                 <div class="form-grid">

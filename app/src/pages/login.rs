@@ -12,13 +12,16 @@ use leptos_router::components::A;
 pub fn LoginPage() -> impl IntoView {
     // Where to go afterwards (an invitation link sends people here with `next`); the server
     // only follows portal paths.
-    let next = leptos_router::hooks::use_query_map().read_untracked().get("next").unwrap_or_default();
+    let query = leptos_router::hooks::use_query_map();
+    let next = query.read_untracked().get("next").unwrap_or_default();
+    let verified = query.read_untracked().get("verified").is_some();
     view! {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Sign in to your account">
             // In the provider's frame, embed-frame.js tells the parent page nobody is signed in.
             <span data-keyport-signed-out="" hidden=true></span>
+            {verified.then(|| view! { <p class="alert alert-ok" role="status">"Your email address is confirmed. Sign in to continue."</p> })}
             <LoginForm next/>
             <p class="auth-switch"><A href="/portal/forgot">"Forgot your password?"</A></p>
             <p class="auth-switch">"New to Keyport? " <A href="/portal/register">"Create an account"</A></p>

@@ -11,6 +11,9 @@ use leptos_router::components::A;
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let (open, notice) = crate::branding::signup_notice();
+    if leptos_router::hooks::use_query_map().read_untracked().get("check").is_some() {
+        return view! { <Title text="Check your email"/> <CheckEmail/> }.into_any();
+    }
     view! {
         <Title text="Create your account"/>
         <RedirectIfSignedIn/>
@@ -23,6 +26,28 @@ pub fn RegisterPage() -> impl IntoView {
             {notice.map(|n| view! { <p class="alert alert-info" role="note">{n}</p> })}
             {open.then(|| view! { <RegisterForm/> })}
             <p class="auth-switch">"Already have an account? " <A href="/portal/login">"Sign in"</A></p>
+        </AuthCard>
+    }
+    .into_any()
+}
+
+/// After sign-up when the provider asks for a confirmed address: the same words for every
+/// address, whether it was new (a confirmation link went out) or had an account already (its
+/// owner was told someone tried).
+#[component]
+fn CheckEmail() -> impl IntoView {
+    let to = crate::components::forms::Typed::of("email")
+        .get("email")
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "your address".into());
+    view! {
+        <AuthCard title="Check your email">
+            <p class="alert alert-ok" role="status">
+                {format!("We have sent an email to {to}. Open the link in it to confirm your address; the link works once, for 24 hours.")}
+            </p>
+            <p class="muted small">"You can sign in already and look around; live keys wait until the address is confirmed. Nothing arrived? Check your spam folder, or sign in and send a new link from the dashboard."</p>
+            <p class="auth-switch"><A href="/portal/login">"Sign in"</A></p>
         </AuthCard>
     }
 }

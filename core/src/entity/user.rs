@@ -23,6 +23,8 @@ pub struct Model {
     /// Created by the provider's site (embed sessions): no password; signing out and the
     /// password belong to the provider's site.
     pub managed: bool,
+    /// When the account proved it receives mail at its address (`None`: not yet).
+    pub email_verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -114,7 +114,7 @@ impl Services {
         }
         let password = crate::crypto::random_base62(16);
         let meta = RequestMeta { ip: "127.0.0.1".into(), user_agent: "keyport demo".into() };
-        let (caller, _) = self.register(DEMO_EMAIL, &password, &Default::default(), &meta).await?;
+        let (caller, _) = self.register_confirmed(DEMO_EMAIL, &password, &meta).await?;
         self.update_team(&caller, "Acme Payments (demo)", "A demo team with thirty days of simulated traffic.", &meta).await?;
         let mut keys = Vec::new();
         for k in &KEYS {

@@ -1,7 +1,7 @@
 //! Emails as they arrive over real SMTP: multipart/alternative with a text and an HTML part,
 //! in the portal's branding, from the app's name; and no key material in any of them.
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::TestApp;
 use crate::smtp::{Received, SmtpSink};
 use keyport_core::dto::CreatedKey;
 use keyport_core::entity::{audit_event, outbox_email};
@@ -18,7 +18,7 @@ const SUPPORT: &str = "help@acme.example";
 /// yellow on which text must be black, a logo and a support address.
 async fn branded_app(sink: &SmtpSink) -> TestApp {
     let url = sink.url();
-    let app = spawn_app_with(move |s| s.smtp_url = Some(url)).await;
+    let app = crate::helpers::spawn_app_with_smtp(url).await;
     let meta = RequestMeta::default();
     for (key, value) in [("portal.app_name", APP_NAME), ("custom.primary_color", "#ffcc00"), ("custom.support_email", SUPPORT), ("custom.logo_url", LOGO)] {
         app.services.set_setting(key, value, false, "cli", &meta).await.unwrap();

@@ -149,6 +149,16 @@ pub struct User {
     pub cookie: String,
 }
 
+/// Boots a fresh app that delivers email over SMTP at `url`, with sign-ups signed in at once
+/// as they are without SMTP (SMTP turns address confirmation on by default; the verification
+/// tests keep it on).
+pub async fn spawn_app_with_smtp(url: String) -> TestApp {
+    let app = spawn_app_with(move |s| s.smtp_url = Some(url)).await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    app.services.set_setting("signup.require_verification", "false", false, "cli", &meta).await.unwrap();
+    app
+}
+
 /// Boots a fresh app after adjusting its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     capture_logs();

@@ -1,6 +1,6 @@
 //! Invitations end to end: the email over real SMTP, the link, joining; and every refusal.
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, User, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, User, PASSWORD};
 use crate::smtp::SmtpSink;
 use keyport_core::entity::outbox_email;
 use reqwest::StatusCode;
@@ -32,7 +32,7 @@ async fn session(app: &TestApp) -> Value {
 async fn an_invitation_travels_over_smtp_and_its_link_signs_up_a_new_member_with_the_invited_role() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |s| s.smtp_url = Some(url)).await;
+    let app = crate::helpers::spawn_app_with_smtp(url).await;
     let owner = app.new_user().await;
     app.act_as(&owner);
     let team: Value = app.call("teams/create", &[("name", "Acme Payments"), ("description", "")]).await.json().await.unwrap();

@@ -22,4 +22,5 @@ mod signup_fields;
 mod tokens;
 mod teams;
 mod usage;
+mod verification;
 mod verify;

@@ -68,7 +68,7 @@ async fn an_admin_reading_the_outbox_finds_no_link_to_take_an_owner_invitation()
 async fn with_smtp_no_one_time_link_reaches_the_log_the_outbox_or_the_database() {
     let sink = SmtpSink::start().await;
     let url = sink.url();
-    let app = spawn_app_with(move |s| s.smtp_url = Some(url)).await;
+    let app = crate::helpers::spawn_app_with_smtp(url).await;
     let owner = app.new_user().await;
     team_with(&app, &owner, "Mailed").await;
     let invitee = crate::helpers::email();

@@ -64,6 +64,17 @@ impl Caller {
 
 }
 
+/// What sign-up did.
+#[derive(Debug)]
+pub enum Registered {
+    /// The account was created and this browser signed in (no address confirmation asked).
+    SignedIn(Caller, SessionToken),
+    /// The provider asks new accounts to confirm their address: an email went to it, either
+    /// with the confirmation link (a new account) or saying someone tried to sign up (the
+    /// address already has an account). The form says the same either way.
+    CheckEmail,
+}
+
 /// A new session token; the cookie value. `Debug` hides it.
 pub struct SessionToken(pub String);
 
@@ -78,9 +89,15 @@ fn invalid_credentials() -> CoreError {
 }
 
 impl Services {
-    /// Creates an account with a personal team and signs it in. `answers` are the answers to
-    /// the sign-up questions (`signup.fields`) by question name; a missing required one or a
-    /// bad one is a field error on `signup_<name>`, and nothing is created.
+    /// Creates an account with a personal team. `answers` are the answers to the sign-up
+    /// questions (`signup.fields`) by question name; a missing required one or a bad one is a
+    /// field error on `signup_<name>`, and nothing is created.
+    ///
+    /// Without address confirmation (`signup.require_verification` off) the browser is signed
+    /// in at once, and an address that has an account is a field error. With it, the answer
+    /// is [`Registered::CheckEmail`] for every address after the same work, so the form tells
+    /// nobody who has an account here: a new account gets its confirmation link, the owner
+    /// of an existing one is told someone tried.
     #[instrument(skip_all)]
     pub async fn register(
         &self,
@@ -88,7 +105,7 @@ impl Services {
         password: &str,
         answers: &BTreeMap<String, String>,
         meta: &RequestMeta,
-    ) -> Result<(Caller, SessionToken), CoreError> {
+    ) -> Result<Registered, CoreError> {
         let email = Email::parse(email)?;
         self.signup_allowed(&email)?;
         let password = Password::parse(password)?;
@@ -96,8 +113,37 @@ impl Services {
         let answers = self.signup_answers(answers)?;
         self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
+        if !self.settings().require_verification {
+            let (caller, token) = self.create_signed_in(&email, hash, answers, meta, false).await?;
+            return Ok(Registered::SignedIn(caller, token));
+        }
         let txn = self.begin_write().await?;
-        let caller = self.create_account(&txn, &email, hash, answers).await?;
+        match self.create_account(&txn, &email, hash, answers, false).await {
+            Ok(caller) => {
+                self.queue_verification(&txn, &caller.user.id, &caller.user.email, meta).await?;
+                txn.commit().await?;
+                self.wake_outbox();
+                tracing::info!(user_id = %caller.user.id, "account created; its address waits for confirmation");
+            }
+            Err(CoreError::Invalid(f)) if f.field == "email" => {
+                drop(txn);
+                self.notify_signup_attempt(&email, meta).await?;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(Registered::CheckEmail)
+    }
+
+    /// Creates an account whose address counts as confirmed and signs it in (the demo's).
+    pub(crate) async fn register_confirmed(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<(Caller, SessionToken), CoreError> {
+        let email = Email::parse(email)?;
+        let hash = self.passwords.hash(&Password::parse(password)?).await?;
+        self.create_signed_in(&email, hash, None, meta, true).await
+    }
+
+    async fn create_signed_in(&self, email: &Email, hash: String, answers: Option<String>, meta: &RequestMeta, verified: bool) -> Result<(Caller, SessionToken), CoreError> {
+        let txn = self.begin_write().await?;
+        let caller = self.create_account(&txn, email, hash, answers, verified).await?;
         let token = self.insert_session(&txn, &caller.user.id, meta).await?;
         self.queue_welcome(&txn, &caller).await?;
         txn.commit().await?;
@@ -162,14 +208,16 @@ impl Services {
     }
 
     /// Inserts a user (with their checked sign-up answers) and their personal team on `db`
-    /// (the caller's transaction). An address that already has an account is a field error on
-    /// `email`.
+    /// (the caller's transaction); `verified`: the address is known to be theirs (an
+    /// invitation link reached it, the provider's site vouches for it). An address that
+    /// already has an account is a field error on `email`.
     pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
         &self,
         db: &C,
         email: &Email,
         password_hash: String,
         signup_answers: Option<String>,
+        verified: bool,
     ) -> Result<Caller, CoreError> {
         let now = self.now();
         let user_id = new_id("usr");
@@ -186,6 +234,7 @@ impl Services {
             signup_answers: Set(signup_answers),
             external_id: Set(None),
             managed: Set(false),
+            email_verified_at: Set(verified.then_some(now)),
         }
         .insert(db)
         .await

@@ -5,3 +5,4 @@ pub mod account;
 pub mod auth;
 pub mod passwords;
 pub mod tokens;
+pub mod verification;

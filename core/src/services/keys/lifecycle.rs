@@ -307,6 +307,7 @@ impl Services {
         let name = KeyName::parse(input.name)?;
         let description = parse_key_description(input.description)?;
         let env = parse_environment(input.environment)?;
+        self.require_verified_for_live(caller, env.as_str() == "live").await?;
         let scopes = parse_scopes(input.scopes, &self.settings().scopes)?;
         let now = self.now();
         let expires_at = Expiry::parse(input.expiry)?.at(now)?;

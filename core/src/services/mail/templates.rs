@@ -72,6 +72,31 @@ pub struct PasswordReset {
     pub minutes: i64,
 }
 
+/// A link that confirms a new account's address (carries a one-time link).
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyEmail {
+    /// The account.
+    pub email: String,
+    /// Where the sign-up came from.
+    pub ip: String,
+    /// How long the link works.
+    pub hours: i64,
+}
+
+/// Someone tried to sign up with the address of an existing account: to its owner, instead
+/// of telling the person at the sign-up form that the address is taken.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignupAttempt {
+    /// The account.
+    pub email: String,
+    /// Where the attempt came from.
+    pub ip: String,
+    /// The sign-in page.
+    pub login_url: String,
+    /// The page that sends a password-reset link.
+    pub forgot_url: String,
+}
+
 /// The password of an account was changed.
 #[derive(Clone, Debug, Serialize)]
 pub struct PasswordChanged {
@@ -170,6 +195,10 @@ pub enum EmailContent {
     PasswordReset(PasswordReset),
     /// See [`PasswordChanged`].
     PasswordChanged(PasswordChanged),
+    /// See [`VerifyEmail`].
+    VerifyEmail(VerifyEmail),
+    /// See [`SignupAttempt`].
+    SignupAttempt(SignupAttempt),
     /// See [`QuotaAlert`].
     QuotaAlert(QuotaAlert),
     /// See [`KeyLeaked`].
@@ -189,6 +218,8 @@ impl EmailContent {
             Self::Invitation(_) => "invitation",
             Self::PasswordReset(_) => "password_reset",
             Self::PasswordChanged(_) => "password_changed",
+            Self::VerifyEmail(_) => "verify_email",
+            Self::SignupAttempt(_) => "signup_attempt",
             Self::QuotaAlert(_) => "quota_alert",
             Self::KeyLeaked(_) => "key_leaked",
             Self::KeyApproval(_) => "key_approval",
@@ -201,6 +232,7 @@ impl EmailContent {
         match self {
             Self::Invitation(_) => Some("/portal/invite/"),
             Self::PasswordReset(_) => Some("/portal/reset/"),
+            Self::VerifyEmail(_) => Some("/portal/verify-email/"),
             _ => None,
         }
     }
@@ -212,6 +244,8 @@ impl EmailContent {
             Self::Invitation(d) => Value::from(Serde(d)),
             Self::PasswordReset(d) => Value::from(Serde(d)),
             Self::PasswordChanged(d) => Value::from(Serde(d)),
+            Self::VerifyEmail(d) => Value::from(Serde(d)),
+            Self::SignupAttempt(d) => Value::from(Serde(d)),
             Self::QuotaAlert(d) => Value::from(Serde(d)),
             Self::KeyLeaked(d) => Value::from(Serde(d)),
             Self::KeyApproval(d) => Value::from(Serde(d)),
@@ -288,6 +322,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("password_reset.html", include_str!("../../../templates/email/password_reset.html")),
     ("password_changed.txt", include_str!("../../../templates/email/password_changed.txt")),
     ("password_changed.html", include_str!("../../../templates/email/password_changed.html")),
+    ("verify_email.txt", include_str!("../../../templates/email/verify_email.txt")),
+    ("verify_email.html", include_str!("../../../templates/email/verify_email.html")),
+    ("signup_attempt.txt", include_str!("../../../templates/email/signup_attempt.txt")),
+    ("signup_attempt.html", include_str!("../../../templates/email/signup_attempt.html")),
     ("quota_alert.txt", include_str!("../../../templates/email/quota_alert.txt")),
     ("quota_alert.html", include_str!("../../../templates/email/quota_alert.html")),
     ("key_leaked.txt", include_str!("../../../templates/email/key_leaked.txt")),
@@ -403,6 +441,13 @@ mod tests {
                 email: "ann@example.com".into(),
                 when: "2 Dec 2026 at 10:00 UTC".into(),
                 ip: "127.0.0.1".into(),
+                forgot_url: "https://dev.acme.example/portal/forgot".into(),
+            }),
+            EmailContent::VerifyEmail(VerifyEmail { email: "ann@example.com".into(), ip: "127.0.0.1".into(), hours: 24 }),
+            EmailContent::SignupAttempt(SignupAttempt {
+                email: "ann@example.com".into(),
+                ip: "127.0.0.1".into(),
+                login_url: "https://dev.acme.example/portal/login".into(),
                 forgot_url: "https://dev.acme.example/portal/forgot".into(),
             }),
             EmailContent::QuotaAlert(QuotaAlert {

@@ -110,7 +110,7 @@ impl Services {
                     _ => u,
                 },
                 None => {
-                    let caller = self.create_account(&txn, &email, NO_PASSWORD.to_owned(), None).await?;
+                    let caller = self.create_account(&txn, &email, NO_PASSWORD.to_owned(), None, true).await?;
                     let u = user::Entity::find_by_id(caller.user.id).one(&txn).await?.ok_or(CoreError::NotFound)?;
                     let mut am = u.into_active_model();
                     am.managed = Set(true);

@@ -48,6 +48,9 @@ pub struct LiveSettings {
     pub signup_mode: SignupMode,
     /// Only these email domains may sign up (empty: any).
     pub allowed_email_domains: Vec<String>,
+    /// New accounts verify their address (by an emailed link) before they may create live
+    /// keys; sign-up then answers the same for every address.
+    pub require_verification: bool,
     /// The extra questions the sign-up form asks, in order.
     pub signup_fields: Vec<SignupField>,
     /// The permissions keys can be granted.
@@ -88,6 +91,7 @@ impl LiveSettings {
             signup_mode: SignupMode::Open,
             allowed_email_domains: Vec::new(),
             signup_fields: Vec::new(),
+            require_verification: config.mail_configured,
             scopes: config.scopes.clone(),
             default_scopes: config.default_scopes.clone(),
             max_ratelimit_per_minute: config.max_ratelimit_per_minute,
@@ -136,6 +140,7 @@ impl LiveSettings {
                 }
             }
             "signup.allowed_email_domains" => self.allowed_email_domains = list(v),
+            "signup.require_verification" => self.require_verification = parse_bool(v).unwrap_or(self.require_verification),
             "signup.fields" => self.signup_fields = crate::signup::parse_fields(v).unwrap_or_default(),
             "embed.allowed_origins" => self.embed_allowed_origins = list(v),
             "keys.scopes" => self.scopes = list(v),
@@ -171,6 +176,7 @@ impl LiveSettings {
             }
             .to_owned(),
             "signup.allowed_email_domains" => join(&self.allowed_email_domains),
+            "signup.require_verification" => self.require_verification.to_string(),
             "signup.fields" => crate::signup::fields_json(&self.signup_fields),
             "embed.allowed_origins" => join(&self.embed_allowed_origins),
             "portal.ratelimit_per_minute" => self.portal_ratelimit_per_minute.to_string(),

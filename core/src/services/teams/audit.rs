@@ -104,11 +104,13 @@ pub enum AuditAction {
     TeamReactivated,
     /// The provider's site asked for a link that signs a developer in to the embedded portal.
     EmbedLinkCreated,
+    /// A person proved they receive mail at their account's address.
+    EmailVerified,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -141,6 +143,7 @@ impl AuditAction {
         AuditAction::TeamSuspended,
         AuditAction::TeamReactivated,
         AuditAction::EmbedLinkCreated,
+        AuditAction::EmailVerified,
     ];
 
     /// The stable name stored and shown.
@@ -178,6 +181,7 @@ impl AuditAction {
             AuditAction::TeamSuspended => "team.suspended",
             AuditAction::TeamReactivated => "team.reactivated",
             AuditAction::EmbedLinkCreated => "embed.link_created",
+            AuditAction::EmailVerified => "email.verified",
         }
     }
 }

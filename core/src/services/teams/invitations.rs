@@ -388,7 +388,7 @@ impl Services {
         self.throttle_signup(meta)?;
         let hash = self.passwords.hash(&password).await?;
         let txn = self.begin_write().await?;
-        let account = self.create_account(&txn, &email, hash, answers).await.map_err(|e| match e {
+        let account = self.create_account(&txn, &email, hash, answers, true).await.map_err(|e| match e {
             CoreError::Invalid(f) if f.field == "email" => CoreError::Conflict(
                 "An account with this address already exists. Sign in to accept the invitation.".into(),
             ),

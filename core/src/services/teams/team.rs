@@ -146,6 +146,7 @@ impl Services {
             site_admin: self.is_admin(caller).await?,
             managed: crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?.is_some_and(|u| u.managed),
             embedded: false,
+            unverified: self.verification_pending(&caller.user.id).await?,
         })
     }
 }
