@@ -109,6 +109,10 @@ async fn an_existing_account_is_found_by_email_and_a_link_expires_after_five_min
     let url = res.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
     app.clock.advance(chrono::Duration::minutes(5) + chrono::Duration::seconds(1));
     assert_eq!(open(&app, &url).await.0, StatusCode::NOT_FOUND);
+    // The minute worker's cleanup keeps dead links a day, then deletes them.
+    assert_eq!(app.services.prune_embed_links().await.unwrap(), 0, "kept a day past expiry");
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(app.services.prune_embed_links().await.unwrap(), 2, "both links of this test");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -139,6 +139,10 @@ async fn links_expire_after_a_day_only_the_newest_works_and_new_ones_are_throttl
     app.clock.advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     assert_eq!(app.call("account/verify", &[("token", &third)]).await.status(), StatusCode::CONFLICT, "a day later the link has expired");
     assert!(user_row(&app, &e).await.unwrap().email_verified_at.is_none());
+    // A day after expiring, the minute worker's cleanup deletes the dead links.
+    app.clock.advance(chrono::Duration::hours(24));
+    assert!(app.services.prune_verification_links().await.unwrap() >= 1);
+    assert!(email_verification::Entity::find().all(&app.services.db).await.unwrap().is_empty());
     // A new one works.
     assert_eq!(app.call("account/verify/resend", &[]).await.status(), StatusCode::OK);
     let fourth = logged_link_tokens(&e, LINK, 4).await.remove(3);

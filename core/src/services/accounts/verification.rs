@@ -167,6 +167,13 @@ impl Services {
         Ok(())
     }
 
+    /// Deletes confirmation links a day past their expiry (used or not: they open nothing).
+    pub async fn prune_verification_links(&self) -> Result<u64, CoreError> {
+        let cutoff = self.now() - chrono::Duration::days(1);
+        let gone = email_verification::Entity::delete_many().filter(email_verification::Column::ExpiresAt.lt(cutoff)).exec(&self.db).await?;
+        Ok(gone.rows_affected)
+    }
+
     /// Whether the account must still confirm its address before it may create live keys.
     pub async fn verification_pending(&self, user_id: &str) -> Result<bool, CoreError> {
         if !self.settings().require_verification {
