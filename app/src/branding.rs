@@ -89,6 +89,15 @@ pub fn signup_notice() -> (bool, Option<String>) {
     (true, None)
 }
 
+/// Whether new accounts confirm their address by an emailed link (`signup.require_verification`).
+pub fn confirms_address() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(live) = live() {
+        return live.require_verification;
+    }
+    false
+}
+
 /// Sanitizes operator HTML for a portal page.
 #[cfg(feature = "ssr")]
 pub fn sanitize(html: &str) -> String {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { test, expect, uniqueEmail } from './fixtures';
+import { test, expect, uniqueEmail, register } from './fixtures';
 import { keyportBin, serverEnv } from '../playwright.config';
 
 function cli(...args: string[]) {
@@ -61,6 +61,21 @@ test('the portal inside the provider\'s page: one-time link, a key made in the f
     expect(JSON.stringify(await events())).not.toMatch(/kp_(live|test)_[0-9A-Za-z]{20,}/);
     await page.screenshot({ path: test.info().outputPath('embedded-desktop.png'), fullPage: true });
     await shown.getByRole('button', { name: /Done/ }).click();
+
+    // Meanwhile the portal at the top level knows nothing of the frame's session (its cookie
+    // is partitioned under the provider's site) and works with its own: another developer
+    // signs up in a second tab, and both stay signed in as themselves.
+    const top = await page.context().newPage();
+    await top.goto(`${portal}/portal`);
+    await expect(top).toHaveURL(/\/portal\/login/);
+    const other = await register(top);
+    await expect(top.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
+    await page.reload();
+    await expect(frame.getByRole('row', { name: /Made in the frame/ })).toBeVisible();
+    await top.goto(`${portal}/portal/settings`);
+    await expect(top.getByText(other)).toBeVisible();
+    await expect(top.getByText(email)).toHaveCount(0);
+    await top.close();
 
     // A form on the provider's page posting into the frame carries the frame's cookie but is
     // cross-site: refused, and no key is made.

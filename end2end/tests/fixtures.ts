@@ -40,7 +40,7 @@ export { expect };
  * from the server's log: without SMTP the log is the delivery, and nowhere else (not the
  * outbox page) holds the link.
  */
-export async function linkFromLog(to: string, kind: 'invite' | 'reset'): Promise<string> {
+export async function linkFromLog(to: string, kind: 'invite' | 'reset' | 'verify-email'): Promise<string> {
   let link = '';
   await expect.poll(() => {
     const chunks = fs.readFileSync(serverLog, 'utf8').split(`email to ${to} (`).slice(1);

@@ -61,6 +61,7 @@ fn RegisterForm() -> impl IntoView {
     let pending = register.pending();
     let hint = new_password_hint();
     let fields = crate::branding::signup_fields();
+    let confirms = crate::branding::confirms_address();
     let typed = if error.get_untracked().is_some() { Typed::of("email") } else { Typed::default() };
     let alert = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| !shown_at_field(e, &["email", "password"])).map(|e| e.to_string())));
     view! {
@@ -68,6 +69,7 @@ fn RegisterForm() -> impl IntoView {
         <ActionForm action=register attr:class="form" attr:novalidate=true>
             <CredentialFields error password_autocomplete="new-password" password_hint=hint/>
             <SignupQuestions fields error typed/>
+            {confirms.then(|| view! { <p class="muted small">"We will email you a link to confirm your address."</p> })}
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating account…" } else { "Create account" }}
             </button>
