@@ -85,6 +85,15 @@ async fn an_embed_link_signs_a_new_developer_into_the_provider_s_team_once_with_
     // An account made here has no password: signing in with one never works.
     let res = app.login("ada@customer.example", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Nor can one be set by a reset link: the provider's site owns the way in. The form
+    // answers as for any address, and nothing is sent.
+    assert_eq!(app.call("account/forgot", &[("email", "ada@customer.example")]).await.status(), StatusCode::OK);
+    app.call("account/forgot", &[("email", "ann-unmanaged@customer.example")]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let logs = crate::helpers::captured_logs();
+    let to_ada = logs.split("email to ").filter(|m| m.starts_with("ada@customer.example ")).collect::<Vec<_>>();
+    assert!(to_ada.iter().all(|m| !m.contains("/portal/reset/")), "no reset link for a managed account");
+    assert!(logs.contains("password reset asked for an account managed by the provider's site"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

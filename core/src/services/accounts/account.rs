@@ -191,6 +191,11 @@ impl Services {
             tracing::info!("password reset asked for an address without an account");
             return Ok(());
         };
+        if u.managed {
+            // Its way in is the provider's site (embed sessions); a password would be a second one.
+            tracing::info!(user_id = %u.id, "password reset asked for an account managed by the provider's site; nothing sent");
+            return Ok(());
+        }
         let txn = self.begin_write().await?;
         // Only the newest link works.
         void_reset_links(&txn, &u.id).await?;
