@@ -59,9 +59,26 @@ pub fn PortalLayout() -> impl IntoView {
                 </ul>
             </nav>
             <main class="content" id="main">
+                <Suspense>
+                    {move || session.get().and_then(|r| r.ok().flatten()).filter(|i| i.second_factor_required).map(|_| view! { <SecondFactorNotice/> })}
+                </Suspense>
                 <Outlet/>
                 <SupportLine/>
             </main>
+        </div>
+    }
+}
+
+/// Shown on every page of a team that requires a second factor the person has not set up:
+/// its pages refuse until then; settings, sign-out and the team switcher keep working.
+#[component]
+pub fn SecondFactorNotice() -> impl IntoView {
+    view! {
+        <div class="alert alert-warn mfa-required" role="alert">
+            <strong>"This team requires two-factor authentication."</strong>
+            " Its keys, usage and members stay hidden until you "
+            <a href="/portal/settings#mfa-title">"set up two-factor authentication"</a>
+            ". You can also switch to another team."
         </div>
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 32] = [
+pub const ACTIONS: [(&str, &str); 37] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -40,6 +40,11 @@ pub const ACTIONS: [(&str, &str); 32] = [
     ("team.suspended", "Team suspended"),
     ("team.reactivated", "Team reactivated"),
     ("embed.link_created", "Embedded sign-in link made"),
+    ("mfa.enabled", "Two-factor authentication turned on"),
+    ("mfa.disabled", "Two-factor authentication turned off"),
+    ("mfa.recovery_code_used", "Recovery code used"),
+    ("mfa.failed", "Wrong second-factor code"),
+    ("team.mfa_requirement", "Two-factor requirement changed"),
 ];
 
 /// A label for a stored action name.
@@ -185,7 +190,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 32);
+        assert_eq!(ACTIONS.len(), 37);
     }
 
     #[test]

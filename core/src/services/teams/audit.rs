@@ -104,11 +104,21 @@ pub enum AuditAction {
     TeamReactivated,
     /// The provider's site asked for a link that signs a developer in to the embedded portal.
     EmbedLinkCreated,
+    /// A person turned on two-factor authentication (TOTP, with new recovery codes).
+    MfaEnabled,
+    /// A person turned two-factor authentication off.
+    MfaDisabled,
+    /// A recovery code was used in place of a TOTP code (each works once).
+    RecoveryCodeUsed,
+    /// A wrong or reused second-factor code was entered.
+    SecondFactorFailed,
+    /// An owner changed whether the team requires two-factor authentication.
+    TeamMfaRequirement,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -141,6 +151,11 @@ impl AuditAction {
         AuditAction::TeamSuspended,
         AuditAction::TeamReactivated,
         AuditAction::EmbedLinkCreated,
+        AuditAction::MfaEnabled,
+        AuditAction::MfaDisabled,
+        AuditAction::RecoveryCodeUsed,
+        AuditAction::SecondFactorFailed,
+        AuditAction::TeamMfaRequirement,
     ];
 
     /// The stable name stored and shown.
@@ -178,6 +193,11 @@ impl AuditAction {
             AuditAction::TeamSuspended => "team.suspended",
             AuditAction::TeamReactivated => "team.reactivated",
             AuditAction::EmbedLinkCreated => "embed.link_created",
+            AuditAction::MfaEnabled => "mfa.enabled",
+            AuditAction::MfaDisabled => "mfa.disabled",
+            AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",
+            AuditAction::SecondFactorFailed => "mfa.failed",
+            AuditAction::TeamMfaRequirement => "team.mfa_requirement",
         }
     }
 }

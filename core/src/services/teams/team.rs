@@ -33,6 +33,7 @@ pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
         suspended_at: Set(None),
         suspended_reason: Set(None),
         external_id: Set(None),
+        require_mfa: Set(false),
     }
     .insert(db)
     .await?;
@@ -146,6 +147,8 @@ impl Services {
             site_admin: self.is_admin(caller).await?,
             managed: crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?.is_some_and(|u| u.managed),
             embedded: false,
+            totp_enabled: self.totp_enabled(&caller.user.id).await?,
+            second_factor_required: caller.needs_second_factor,
         })
     }
 }
