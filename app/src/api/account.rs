@@ -74,9 +74,10 @@ pub fn verify_path(next: Option<&str>) -> String {
 
 /// Where a sign-in goes once the person is identified: signed in and on (`next`), or, for an
 /// account with a second factor, to the page that asks for the code, with the challenge in
-/// its own HttpOnly cookie (no session yet).
+/// its own HttpOnly cookie (no session yet). Every sign-in method's server function or
+/// callback ends here with what `Services::begin_sign_in` answered.
 #[cfg(feature = "ssr")]
-fn continue_sign_in(step: keyport_core::services::mfa::SignInStep, next: Option<&str>) -> Result<(), AppError> {
+pub(crate) fn continue_sign_in(step: keyport_core::services::mfa::SignInStep, next: Option<&str>) -> Result<(), AppError> {
     use keyport_core::services::mfa::SignInStep;
     let svc = ssr::services()?;
     ssr::forget_form();
