@@ -2,7 +2,7 @@
 
 use crate::pages::{
     audit::AuditPage,
-    dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, not_found::NotFound,
+    dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, login_verify::LoginVerifyPage, not_found::NotFound,
     placeholder::{BillingPage, DocsPage}, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
 };
 use crate::components::layout::PortalLayout;
@@ -42,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Pages without islands (their forms are plain HTML): they load no WASM at all. The
 /// invitation and password-reset pages are these followed by their token.
-const WITHOUT_ISLANDS: [&str; 3] = ["/portal/login", "/portal/register", "/portal/forgot"];
+const WITHOUT_ISLANDS: [&str; 4] = ["/portal/login", "/portal/login/verify", "/portal/register", "/portal/forgot"];
 const WITHOUT_ISLANDS_UNDER: [&str; 3] = ["/portal/invite/", "/portal/reset/", "/portal/verify-email/"];
 
 /// The script that loads the WASM and hydrates the page's islands; on a page without
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/portal"/> }/>
                 <Route path=path!("/portal/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/login/verify") view=LoginVerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/register") view=RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/forgot") view=ForgotPage ssr=SsrMode::Async/>

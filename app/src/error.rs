@@ -22,6 +22,9 @@ pub enum AppError {
     /// Not allowed.
     #[error("You don't have permission to do that.")]
     Forbidden,
+    /// The active team requires two-factor authentication and the caller has not set it up.
+    #[error("This team requires two-factor authentication. Set it up in your account settings to see and change the team's keys, usage and members.")]
+    SecondFactorRequired,
     /// Missing, or another team's.
     #[error("We couldn't find that. It may have been removed.")]
     NotFound,
@@ -67,7 +70,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::SecondFactorRequired => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::TooManyAttempts { .. } | AppError::Throttled { .. } => 429,
@@ -100,6 +103,7 @@ impl From<keyport_core::CoreError> for AppError {
             C::Invalid(f) => AppError::Invalid { field: f.field, message: f.message },
             C::Unauthenticated => AppError::Unauthenticated,
             C::Forbidden => AppError::Forbidden,
+            C::SecondFactorRequired => AppError::SecondFactorRequired,
             C::NotFound => AppError::NotFound,
             C::Conflict(m) => AppError::Conflict(m),
             C::TooManyAttempts { retry_after } => AppError::TooManyAttempts { retry_after },

@@ -7,6 +7,7 @@ pub mod invite;
 pub mod key_detail;
 pub mod keys;
 pub mod login;
+pub mod login_verify;
 pub mod not_found;
 pub mod outbox;
 pub mod placeholder;

@@ -35,6 +35,9 @@ pub struct TeamDetails {
     pub description: Option<String>,
     /// Whether it is someone's personal team.
     pub personal: bool,
+    /// Members need a second factor (TOTP) to see or change anything of the team.
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 /// Everything the team page shows, in one answer: who is looking, the team, its members and,
@@ -233,6 +236,13 @@ pub struct SessionInfo {
     /// yet: it cannot create live keys (the dashboard offers a new link).
     #[serde(default)]
     pub unverified: bool,
+    /// The user has a second factor (TOTP) turned on.
+    #[serde(default)]
+    pub totp_enabled: bool,
+    /// The active team requires a second factor and the user has none: its pages refuse
+    /// until they set one up.
+    #[serde(default)]
+    pub second_factor_required: bool,
 }
 
 /// The lifecycle state of a key, as shown in lists.
@@ -634,6 +644,31 @@ pub struct AccountView {
     /// Managed by the provider's site (embedded portal): no password here.
     #[serde(default)]
     pub managed: bool,
+    /// Two-factor authentication (TOTP) is on.
+    #[serde(default)]
+    pub totp_enabled: bool,
+    /// Recovery codes not used yet (when TOTP is on).
+    #[serde(default)]
+    pub recovery_codes_left: i64,
+}
+
+/// A TOTP set-up in progress, as the settings page shows it: the secret for an authenticator
+/// app, as text and as a QR code of its `otpauth://` URI. The secret stays on the server
+/// (sealed); this is only ever shown to its owner.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// The secret in base32, to type into an app.
+    pub secret: String,
+    /// `otpauth://totp/<issuer>:<email>?secret=…&issuer=…`.
+    pub otpauth_uri: String,
+    /// The URI as an inline SVG QR code.
+    pub qr_svg: String,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolment(<redacted>)")
+    }
 }
 
 /// A short name for the browser and system in a user agent ("Chrome on macOS"), so people

@@ -21,6 +21,10 @@ pub enum CoreError {
     /// used invitation); the message says why, for people.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The active team requires a second factor and the caller has none yet: nothing of the
+    /// team is shown or changed until they set one up (account settings keep working).
+    #[error("second factor required")]
+    SecondFactorRequired,
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts")]
     TooManyAttempts {

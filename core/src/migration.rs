@@ -23,6 +23,7 @@ mod m0018_token_scopes;
 mod m0019_email_html;
 mod m0020_site_admin;
 mod m0021_embed;
+mod m0022_mfa;
 mod m0024_email_verification;
 
 /// All migrations in order.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_email_html::Migration),
             Box::new(m0020_site_admin::Migration),
             Box::new(m0021_embed::Migration),
+            Box::new(m0022_mfa::Migration),
             Box::new(m0024_email_verification::Migration),
         ]
     }

@@ -60,6 +60,7 @@ fn csv_or_error(result: Result<String, CoreError>, filename: &'static str, forbi
         )
             .into_response(),
         Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", forbidden),
+        Err(CoreError::SecondFactorRequired) => json_error(StatusCode::FORBIDDEN, "second_factor_required", "This team requires two-factor authentication: set it up in your account settings."),
         Err(CoreError::NotFound) => json_error(StatusCode::NOT_FOUND, "not_found", "No such key in this team."),
         Err(CoreError::Invalid(f)) => json_error(StatusCode::BAD_REQUEST, "invalid", &f.message),
         Err(e) => {

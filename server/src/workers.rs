@@ -55,6 +55,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 if let Err(e) = svc.prune_verification_links().await {
                     tracing::warn!(error = %e, "confirmation link cleanup failed; will retry");
                 }
+                if let Err(e) = svc.purge_expired_challenges().await {
+                    tracing::warn!(error = %e, "expired sign-in challenge cleanup failed; will retry");
+                }
                 let now = svc.now().timestamp();
                 svc.verifier.prune(now);
                 svc.login_limiter.prune(now, 60);

@@ -99,19 +99,54 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-/// Signs in, then sends the browser on (`next`, a portal path) or to the dashboard.
+/// The page that asks for the second factor, keeping where to go afterwards.
+pub fn verify_path(next: Option<&str>) -> String {
+    match safe_next(next) {
+        "/portal" => "/portal/login/verify".to_owned(),
+        // `safe_next` keeps printable ASCII only: escaping all but the unreserved characters
+        // is enough.
+        n => {
+            let escaped: String = n
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            format!("/portal/login/verify?next={escaped}")
+        }
+    }
+}
+
+/// Where a sign-in goes once the person is identified: signed in and on (`next`), or, for an
+/// account with a second factor, to the page that asks for the code, with the challenge in
+/// its own HttpOnly cookie (no session yet). Every sign-in method's server function or
+/// callback ends here with what `Services::begin_sign_in` answered.
+#[cfg(feature = "ssr")]
+pub(crate) fn continue_sign_in(step: keyport_core::services::mfa::SignInStep, next: Option<&str>) -> Result<(), AppError> {
+    use keyport_core::services::mfa::SignInStep;
+    let svc = ssr::services()?;
+    ssr::forget_form();
+    match step {
+        SignInStep::Session(_, token) => {
+            ssr::clear_signin_cookie();
+            ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
+            ssr::redirect(safe_next(next));
+        }
+        SignInStep::SecondFactor(challenge) => {
+            ssr::set_signin_cookie(&challenge);
+            ssr::redirect(&verify_path(next));
+        }
+    }
+    Ok(())
+}
+
+/// Signs in, then sends the browser on (`next`, a portal path) or to the dashboard; an
+/// account with two-factor authentication goes to `/portal/login/verify` first.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use keyport_core::CoreError;
     let svc = ssr::services()?;
     let previous = ssr::session_token();
     match svc.login(&email, &password, &ssr::request_meta(), previous.as_deref()).await {
-        Ok((_, token)) => {
-            ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
-            ssr::forget_form();
-            ssr::redirect(safe_next(next.as_deref()));
-            Ok(())
-        }
+        Ok(step) => continue_sign_in(step, next.as_deref()),
         Err(CoreError::Unauthenticated) => {
             ssr::remember_form_email(&email);
             let e = AppError::Invalid { field: "form".into(), message: "Email or password is incorrect.".into() };
@@ -125,6 +160,85 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             Err(e.into())
         }
     }
+}
+
+/// The second step of signing in: a code from the authenticator app (or a recovery code)
+/// for the challenge in the sign-in cookie. Right, the session opens and the browser goes on
+/// (`next`); wrong, the error is on `code`; expired or used up, the person signs in again.
+#[server(endpoint = "login/verify")]
+pub async fn verify_sign_in(code: String, next: Option<String>) -> Result<(), AppError> {
+    use keyport_core::CoreError;
+    let svc = ssr::services()?;
+    let expired = || keyport_core::validate::FieldError::new("code", "This sign-in has expired. Sign in again with your password.");
+    let Some(challenge) = ssr::signin_token() else {
+        return Err(CoreError::Invalid(expired()).into());
+    };
+    let previous = ssr::session_token();
+    match svc.complete_sign_in(&challenge, &code, &ssr::request_meta(), previous.as_deref()).await {
+        Ok((_, token)) => {
+            ssr::clear_signin_cookie();
+            ssr::set_session_cookie(&token, svc.config.session_ttl.num_seconds());
+            ssr::redirect(safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(CoreError::Unauthenticated) => {
+            ssr::clear_signin_cookie();
+            let e = AppError::Invalid { field: "code".into(), message: expired().message };
+            if let (false, Some(res)) = (crate::error::plain_form_post(), use_context::<leptos_axum::ResponseOptions>()) {
+                res.set_status(http::StatusCode::UNAUTHORIZED);
+            }
+            Err(e)
+        }
+        Err(e @ CoreError::TooManyAttempts { .. }) => {
+            // A challenge that took its last code is of no more use.
+            ssr::clear_signin_cookie();
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts setting up two-factor authentication: a new secret, kept on the server, shown on
+/// the settings page until a code confirms it.
+#[server(endpoint = "account/mfa/setup")]
+pub async fn start_totp_setup() -> Result<TotpEnrolment, AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    let enrolment = ssr::services()?.start_totp_enrolment(&caller).await?;
+    ssr::redirect("/portal/settings?mfa=setup#mfa-title");
+    Ok(enrolment)
+}
+
+/// The set-up in progress, if any (its secret and QR code).
+#[server(endpoint = "account/mfa/enrolment")]
+pub async fn get_totp_enrolment() -> Result<Option<TotpEnrolment>, AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    Ok(ssr::services()?.totp_enrolment(&caller).await?)
+}
+
+/// Confirms the set-up with a current code; answers the ten recovery codes (shown once: a
+/// plain form gets them on the next page through a sealed cookie).
+#[server(endpoint = "account/mfa/confirm")]
+pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    let codes = ssr::services()?.confirm_totp(&caller, &code, &ssr::request_meta()).await?;
+    if ssr::hand_over_recovery_codes(&codes) {
+        ssr::redirect("/portal/settings?mfa=on#mfa-title");
+        return Ok(Vec::new());
+    }
+    ssr::redirect("/portal/settings?mfa=on#mfa-title");
+    Ok(codes)
+}
+
+/// Turns two-factor authentication off, given a current code or a recovery code.
+#[server(endpoint = "account/mfa/disable")]
+pub async fn disable_totp(code: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::services()?.disable_totp(&caller, &code, &ssr::request_meta()).await?;
+    ssr::redirect("/portal/settings?mfa=off#mfa-title");
+    Ok(())
 }
 
 /// Signs out: the session dies on the server and the cookie is cleared.
@@ -203,15 +317,13 @@ pub async fn check_reset_link(token: String) -> Result<String, AppError> {
 pub async fn reset_password(token: String, password: String, confirm_password: String) -> Result<(), AppError> {
     ssr::confirmed(&password, &confirm_password)?;
     let svc = ssr::services()?;
-    let session = svc.reset_password(&token, &password, &ssr::request_meta()).await?;
-    ssr::set_session_cookie(&session, svc.config.session_ttl.num_seconds());
-    ssr::redirect("/portal");
-    Ok(())
+    let step = svc.reset_password(&token, &password, &ssr::request_meta()).await?;
+    continue_sign_in(step, None)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{safe_next, verify_path};
 
     #[test]
     fn sign_in_only_forwards_to_portal_paths() {
@@ -220,5 +332,12 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/portal", "{bad}");
         }
         assert_eq!(safe_next(None), "/portal");
+    }
+
+    #[test]
+    fn the_code_page_keeps_only_a_safe_next() {
+        assert_eq!(verify_path(None), "/portal/login/verify");
+        assert_eq!(verify_path(Some("//evil")), "/portal/login/verify");
+        assert_eq!(verify_path(Some("/portal/invite/a_b")), "/portal/login/verify?next=%2Fportal%2Finvite%2Fa_b");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use keyport_core::dto::{
-    AccountView, AuditEventView, CreatedKey, InvitationPreview, KeyActivity, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
+    AccountView, AuditEventView, CreatedKey, TotpEnrolment, InvitationPreview, KeyActivity, KeyOptions, InvitationView, KeyView, MemberView, OutboxEmailView, SessionInfo,
     TeamDetails, TeamOverview, TeamView, UsageSummary,
 };
 use keyport_core::usage_report::UsageReport;
@@ -121,6 +121,31 @@ pub mod ssr {
         ));
     }
 
+    /// The cookie of a sign-in waiting for its second factor (the password was right): the
+    /// challenge token, five minutes, readable by no script, sent to this site only.
+    pub const SIGNIN_COOKIE: &str = "__Host-keyport_signin";
+
+    /// Sets the sign-in challenge cookie on the response.
+    pub fn set_signin_cookie(token: &keyport_core::services::mfa::ChallengeToken) {
+        set_cookie(&format!(
+            "{SIGNIN_COOKIE}={}; Path=/; Secure; HttpOnly; {}; Max-Age={}",
+            token.0,
+            same_site(),
+            keyport_core::services::mfa::CHALLENGE_TTL_SECONDS
+        ));
+    }
+
+    /// Removes the sign-in challenge cookie.
+    pub fn clear_signin_cookie() {
+        set_cookie(&format!("{SIGNIN_COOKIE}=; Path=/; Secure; HttpOnly; {}; Max-Age=0", same_site()));
+    }
+
+    /// The sign-in challenge token sent by the browser, if any.
+    pub fn signin_token() -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        cookie(&parts.headers, SIGNIN_COOKIE).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
     /// Removes the session cookie.
     pub fn clear_session_cookie() {
         set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"));
@@ -228,6 +253,19 @@ pub mod ssr {
         let mut parts = plain.splitn(3, '\n');
         let (key_id, kind, secret) = (parts.next()?, parts.next()?, parts.next()?);
         (key_id == id).then(|| (kind.to_owned(), secret.to_owned()))
+    }
+
+    const RECOVERY_CODES_PURPOSE: &str = "recovery-codes";
+
+    /// Hands new recovery codes over to the settings page, which shows them once.
+    pub fn hand_over_recovery_codes(codes: &[String]) -> bool {
+        hand_over(RECOVERY_CODES_PURPOSE, &codes.join("\n"))
+    }
+
+    /// The recovery codes handed over in this session, once.
+    pub fn take_handed_over_recovery_codes() -> Option<Vec<String>> {
+        let plain = take_handed_over(RECOVERY_CODES_PURPOSE)?;
+        Some(plain.lines().map(str::to_owned).collect())
     }
 
     const NEW_TOKEN_PURPOSE: &str = "new-operator-token";

@@ -69,6 +69,24 @@ pub async fn update_team(name: String, description: String) -> Result<TeamDetail
     Ok(team)
 }
 
+/// Makes the active team require (`required=true`) or stop requiring two-factor
+/// authentication of its members (owners, who must have it on themselves).
+#[server(endpoint = "team/require-mfa")]
+pub async fn set_team_requires_mfa(required: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    let required = match required.as_str() {
+        "true" | "on" => true,
+        "false" | "off" => false,
+        _ => {
+            let e = keyport_core::validate::FieldError::new("require_mfa", "Choose whether the team requires two-factor authentication.");
+            return Err(keyport_core::CoreError::Invalid(e).into());
+        }
+    };
+    ssr::services()?.set_team_requires_mfa(&caller, required, &ssr::request_meta()).await?;
+    ssr::redirect("/portal/team?mfa=saved");
+    Ok(())
+}
+
 /// Gives a member of the active team another role.
 #[server(endpoint = "team/change-role")]
 pub async fn change_role(user_id: String, role: String) -> Result<(), AppError> {

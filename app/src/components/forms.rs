@@ -126,6 +126,41 @@ pub fn TextField(
     }
 }
 
+/// The field for a one-time code (from an authenticator app, or a recovery code), with its
+/// error line: the browser may offer the code (`one-time-code`), phones show digits when only
+/// digits fit.
+#[component]
+pub fn CodeField(
+    /// Element id; the error line gets `<id>-error`, the hint `<id>-hint`.
+    id: &'static str,
+    /// Visible label.
+    label: &'static str,
+    /// The field's error message, if any.
+    error: Signal<Option<String>>,
+    /// A hint under the field.
+    hint: &'static str,
+    /// Whether recovery codes (letters) are accepted too.
+    #[prop(default = false)]
+    recovery: bool,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = format!("{hint_id} {error_id}");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name="code" type="text" class="code-input" autocomplete="one-time-code" required=true
+                inputmode=if recovery { "text" } else { "numeric" } maxlength=if recovery { "24" } else { "7" }
+                spellcheck="false" autocapitalize="off"
+                aria-describedby=described_by aria-invalid=move || error.get().is_some().to_string()/>
+            <p class="hint" id=hint_id>{hint}</p>
+            <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
+        </div>
+    }
+}
+
 /// A text input that starts with a value (for editing), with its error line.
 #[component]
 pub fn ValueField(

@@ -62,6 +62,9 @@ pub fn PortalLayout() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || session.get().and_then(|r| r.ok().flatten()).map(|info| view! { <VerificationNotice unverified=info.unverified/> })}
                 </Suspense>
+                <Suspense>
+                    {move || session.get().and_then(|r| r.ok().flatten()).filter(|i| i.second_factor_required).map(|_| view! { <SecondFactorNotice/> })}
+                </Suspense>
                 <Outlet/>
                 <SupportLine/>
             </main>
@@ -101,6 +104,20 @@ fn VerificationNotice(unverified: bool) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Shown on every page of a team that requires a second factor the person has not set up:
+/// its pages refuse until then; settings, sign-out and the team switcher keep working.
+#[component]
+pub fn SecondFactorNotice() -> impl IntoView {
+    view! {
+        <div class="alert alert-warn mfa-required" role="alert">
+            <strong>"This team requires two-factor authentication."</strong>
+            " Its keys, usage and members stay hidden until you "
+            <a href="/portal/settings#mfa-title">"set up two-factor authentication"</a>
+            ". You can also switch to another team."
+        </div>
+    }
 }
 
 /// The team switcher (a plain form, submitted on change), the new-team dialog and who is

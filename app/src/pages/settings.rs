@@ -1,13 +1,13 @@
 //! `/portal/settings`: the signed-in person's account — change the password, see the devices
 //! that are signed in and sign out the ones they do not recognise.
 
-use crate::api::{get_account, ChangePassword, EndOtherSessions, EndSession};
+use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, StartTotpSetup};
 use crate::components::auth_form::new_password_hint;
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::OpenDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, CodeField, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
-use keyport_core::dto::{AccountView, SessionView};
+use keyport_core::dto::{AccountView, SessionView, TotpEnrolment};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -18,7 +18,9 @@ use leptos_router::components::A;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
-    let (changed, ended) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("changed").is_some(), q.get("ended")));
+    let enrolment = Resource::new(|| (), |_| get_totp_enrolment());
+    let (changed, ended, mfa) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa")));
+    let codes = new_recovery_codes(mfa.as_deref());
     let status = match ended.as_deref() {
         Some("one") => "Device signed out.".to_owned(),
         Some("0") => "No other device was signed in.".to_owned(),
@@ -35,11 +37,17 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading your account…"</p> }>
             {move || {
                 let status = status.clone();
+                let mfa = mfa.clone();
+                let codes = codes.clone();
+                let pending = enrolment.get().and_then(Result::ok).flatten();
                 account.get().map(move |r| match r {
                     Ok(a) => view! {
                         <AccountCard account=a.clone()/>
                         // The provider's site signs its accounts in: no password lives here.
                         {(!a.managed).then(|| view! { <PasswordCard changed/> })}
+                        {(!a.managed).then(|| view! {
+                            <TwoFactorCard enabled=a.totp_enabled codes_left=a.recovery_codes_left pending outcome=mfa codes/>
+                        })}
                         <DevicesCard sessions=a.sessions status/>
                     }.into_any(),
                     Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -86,6 +94,122 @@ fn PasswordCard(changed: bool) -> impl IntoView {
                 <p class="alert alert-ok" role="status">"Password changed. Every other device was signed out, and you got an email about it."</p>
             })}
         </section>
+    }
+}
+
+/// The recovery codes a confirmed set-up handed to this page, once (nothing in the browser).
+fn new_recovery_codes(outcome: Option<&str>) -> Vec<String> {
+    if outcome != Some("on") {
+        return Vec::new();
+    }
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::ssr::no_store();
+        crate::api::ssr::take_handed_over_recovery_codes().unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    Vec::new()
+}
+
+/// Two-factor authentication: set it up (QR code and secret, confirmed by a code), see the
+/// recovery codes once, or turn it off with a code.
+#[component]
+fn TwoFactorCard(enabled: bool, codes_left: i64, pending: Option<TotpEnrolment>, outcome: Option<String>, codes: Vec<String>) -> impl IntoView {
+    let status = match outcome.as_deref() {
+        Some("off") if !enabled => Some("Two-factor authentication is off."),
+        Some("on") if enabled => Some("Two-factor authentication is on. From now on, signing in asks for a code from your app."),
+        _ => None,
+    };
+    let body = if enabled {
+        view! { <TwoFactorOn codes_left codes/> }.into_any()
+    } else if let Some(p) = pending {
+        view! { <TwoFactorSetup enrolment=p/> }.into_any()
+    } else {
+        view! { <TwoFactorStart/> }.into_any()
+    };
+    view! {
+        <section class="card section" aria-labelledby="mfa-title">
+            <div class="section-head">
+                <h2 id="mfa-title">"Two-factor authentication"</h2>
+                {if enabled {
+                    view! { <span class="badge badge-ok">"On"</span> }.into_any()
+                } else {
+                    view! { <span class="badge badge-muted">"Off"</span> }.into_any()
+                }}
+            </div>
+            {status.map(|s| view! { <p class="alert alert-ok" role="status">{s}</p> })}
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn TwoFactorStart() -> impl IntoView {
+    let start = ServerAction::<StartTotpSetup>::new();
+    view! {
+        <p class="muted small">"Signing in then also asks for a 6-digit code from an authenticator app on your phone (any app that supports TOTP), so a stolen password alone is not enough."</p>
+        <FormAlert message=error_message(start)/>
+        <ActionForm action=start attr:class="form form-narrow">
+            <div><button type="submit" class="btn btn-primary">"Set up two-factor authentication"</button></div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn TwoFactorSetup(enrolment: TotpEnrolment) -> impl IntoView {
+    let confirm = ServerAction::<ConfirmTotp>::new();
+    let start = ServerAction::<StartTotpSetup>::new();
+    let error = last_error(confirm);
+    let TotpEnrolment { secret, qr_svg, .. } = enrolment;
+    // Groups of four are easier to read and type; apps ignore the spaces.
+    let grouped = secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
+    view! {
+        <ol class="steps">
+            <li>"Scan this QR code with your authenticator app."</li>
+        </ol>
+        <div class="qr-code" inner_html=qr_svg></div>
+        <p class="small">"Can't scan it? Enter this key in the app instead:"</p>
+        <p><code class="totp-secret" aria-label="Setup key">{grouped}</code></p>
+        <ol class="steps" start="2">
+            <li>"Enter the 6-digit code the app shows to finish."</li>
+        </ol>
+        <FormAlert message=form_error(error, &["code"])/>
+        <ActionForm action=confirm attr:class="form form-narrow" attr:novalidate=true>
+            <CodeField id="totp-confirm-code" label="Code from the app" error=field_error(error, "code")
+                hint="Six digits; a new one appears every 30 seconds."/>
+            <div><button type="submit" class="btn btn-primary">"Turn on two-factor authentication"</button></div>
+        </ActionForm>
+        <ActionForm action=start attr:class="inline-form">
+            <button type="submit" class="btn btn-ghost btn-sm">"Start again with a new key"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn TwoFactorOn(codes_left: i64, codes: Vec<String>) -> impl IntoView {
+    let disable = ServerAction::<DisableTotp>::new();
+    let error = last_error(disable);
+    let shown = !codes.is_empty();
+    view! {
+        {shown.then(|| view! {
+            <div class="recovery-codes" role="region" aria-labelledby="recovery-title">
+                <h3 id="recovery-title">"Your recovery codes"</h3>
+                <p class="small">"Each code signs you in once if you lose your phone. Save them somewhere safe now: they are not shown again."</p>
+                <ul class="code-list">
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+            </div>
+        })}
+        <p class="muted small">
+            {format!("Signing in asks for a code from your authenticator app. Recovery codes left: {codes_left} of 10.")}
+        </p>
+        <h3>"Turn off two-factor authentication"</h3>
+        <FormAlert message=form_error(error, &["code"])/>
+        <ActionForm action=disable attr:class="form form-narrow" attr:novalidate=true>
+            <CodeField id="totp-disable-code" label="Code from the app or a recovery code" error=field_error(error, "code")
+                hint="Turning it off needs a current code, so someone who only has your password cannot." recovery=true/>
+            <div><button type="submit" class="btn btn-danger-ghost">"Turn off two-factor authentication"</button></div>
+        </ActionForm>
     }
 }
 

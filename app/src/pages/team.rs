@@ -3,7 +3,7 @@
 
 use crate::api::{
     get_team_overview, ChangeRole, DeleteTeam, InviteMember, LeaveTeam, RemoveMember, ResendInvitation,
-    RevokeInvitation, UpdateTeam,
+    RevokeInvitation, SetTeamRequiresMfa, UpdateTeam,
 };
 use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField, Typed, ValueField};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
@@ -47,6 +47,7 @@ pub fn TeamPage() -> impl IntoView {
         invited: query.get("invited"),
         resent: query.get("resent"),
         saved: query.get("saved").is_some(),
+        mfa_saved: query.get("mfa").as_deref() == Some("saved"),
     };
     view! {
         <Title text="Team"/>
@@ -61,10 +62,12 @@ pub fn TeamPage() -> impl IntoView {
                     Ok(o) => {
                         let personal = o.team.personal;
                         let name = o.team.name.clone();
+                        let require_mfa = o.team.require_mfa;
                         view! {
                             <MembersTable list=o.members role=o.role me=o.me.id role_updated=outcome.role_updated/>
                             {o.invitations.map(|items| view! { <Invitations role=o.role items invited=outcome.invited.clone() resent=outcome.resent.clone()/> })}
                             {allowed(o.role, Action::EditTeam).then(|| view! { <TeamSettings details=o.team saved=outcome.saved/> })}
+                            {(o.role == Role::Owner).then(|| view! { <SecondFactorPolicy required=require_mfa saved=outcome.mfa_saved/> })}
                             <LeaveSection team=name.clone()/>
                             {(allowed(o.role, Action::DeleteTeam) && !personal).then(|| view! { <DeleteSection team=name/> })}
                         }.into_any()
@@ -83,6 +86,7 @@ struct Outcome {
     invited: Option<String>,
     resent: Option<String>,
     saved: bool,
+    mfa_saved: bool,
 }
 
 #[component]
@@ -294,6 +298,39 @@ fn TeamSettings(details: TeamDetails, saved: bool) -> impl IntoView {
                     <button type="submit" class="btn btn-secondary">"Save settings"</button>
                     <span class="small muted status-inline" role="status">{saved.then_some("Saved.")}</span>
                 </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The owner's switch for requiring two-factor authentication of every member.
+#[component]
+fn SecondFactorPolicy(required: bool, saved: bool) -> impl IntoView {
+    let set = ServerAction::<SetTeamRequiresMfa>::new();
+    let error = last_error(set);
+    let (label, value, class) = if required {
+        ("Stop requiring two-factor authentication", "false", "btn btn-danger-ghost")
+    } else {
+        ("Require two-factor authentication", "true", "btn btn-secondary")
+    };
+    view! {
+        <section class="card section" aria-labelledby="team-mfa-title">
+            <h2 id="team-mfa-title">"Two-factor authentication"</h2>
+            <p class="muted small">
+                {if required {
+                    "Required: members without two-factor authentication see nothing of this team until they set it up in their account settings."
+                } else {
+                    "Not required. When required, members must set up two-factor authentication before they see this team's keys, usage and members. You need it on yourself first."
+                }}
+            </p>
+            <FormAlert message=form_error(error, &["require_mfa"])/>
+            <p class="field-error" id="require-mfa-error" role="alert" hidden=move || field_error(error, "require_mfa").get().is_none()>
+                {move || field_error(error, "require_mfa").get().unwrap_or_default()}
+            </p>
+            <ActionForm action=set attr:class="inline-form">
+                <input type="hidden" name="required" value=value/>
+                <button type="submit" class=class aria-describedby="require-mfa-error">{label}</button>
+                <span class="small muted status-inline" role="status">{saved.then_some("Saved.")}</span>
             </ActionForm>
         </section>
     }

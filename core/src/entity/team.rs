@@ -16,6 +16,8 @@ pub struct Model {
     pub suspended_reason: Option<String>,
     /// The provider's id for this team (embed sessions).
     pub external_id: Option<String>,
+    /// Members must have a second factor (TOTP) to see or change anything of the team.
+    pub require_mfa: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

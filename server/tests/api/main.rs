@@ -11,6 +11,7 @@ mod auth;
 mod helpers;
 mod invitations;
 mod matrix;
+mod mfa;
 mod members;
 mod portal_limits;
 mod smtp;

@@ -17,6 +17,8 @@ enum Outcome {
     Allowed,
     Forbidden,
     Hidden,
+    /// Refused because the team requires a second factor the caller has not set up.
+    SecondFactor,
     Other(StatusCode),
 }
 
@@ -25,6 +27,8 @@ struct Fixture {
     owner: User,
     /// A member whose role and membership the ManageMembers probes change (then restore).
     target: User,
+    /// Teams made for a probe require a second factor too.
+    require_mfa: bool,
 }
 
 /// Who tries.
@@ -48,6 +52,7 @@ impl Fixture {
             team: TeamView { id: self.team.clone(), name: "Matrix".into() },
             role: Role::Owner,
             as_provider: false,
+            needs_second_factor: false,
         };
         let meta = keyport_core::services::audit::RequestMeta::default();
         let input = keyport_core::services::keys::KeyInput { name: "Mine", environment: "test", expiry: "never", ..Default::default() };
@@ -82,14 +87,18 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
     let c = actor.cookie.as_str();
     let mut out = Vec::new();
     let owner_email = fx.owner.email.as_str();
-    let text = |r: reqwest::Response| async move { (r.status(), r.text().await.unwrap()) };
+    let text = |r: reqwest::Response| async move {
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        (refused_for_second_factor(status, &body), body)
+    };
     // Every action is listed: a new `Action` without probes does not compile.
     match action {
         Action::ViewKeys => {
             let key = fx.owner_key(app).await;
             let (s, body) = text(app.call_as(c, "keys/list", &[]).await).await;
             out.push(("keys/list", s, body.contains(&key)));
-            out.push(("keys/get", app.call_as(c, "keys/get", &[("id", &key)]).await.status(), true));
+            out.push(("keys/get", st(app.call_as(c, "keys/get", &[("id", &key)]).await).await, true));
             let (s, _) = text(app.call_as(c, "keys/options", &[]).await).await;
             // The options are the operator's, the same for everyone; a non-member sees their own team's count.
             out.push(("keys/options", s, false));
@@ -99,9 +108,9 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             // The team has keys from other probes; a non-member's own team has none.
             out.push(("usage/summary", s, !body.contains("\"active_keys\":0")));
             let key = fx.owner_key(app).await;
-            out.push(("keys/activity", app.call_as(c, "keys/activity", &[("id", &key)]).await.status(), true));
+            out.push(("keys/activity", st(app.call_as(c, "keys/activity", &[("id", &key)]).await).await, true));
             let form = [("range", "24h"), ("granularity", "hour"), ("key", key.as_str()), ("env", "")];
-            out.push(("usage/report", app.call_as(c, "usage/report", &form).await.status(), true));
+            out.push(("usage/report", st(app.call_as(c, "usage/report", &form).await).await, true));
         }
         Action::ViewMembers => {
             let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;
@@ -137,9 +146,9 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
         }
         Action::ManageMembers => {
             let role = [("user_id", fx.target.id.as_str()), ("role", "viewer")];
-            out.push(("team/change-role", app.call_as(c, "team/change-role", &role).await.status(), true));
+            out.push(("team/change-role", st(app.call_as(c, "team/change-role", &role).await).await, true));
             fx.restore_target(app).await;
-            out.push(("team/remove", app.call_as(c, "team/remove", &[("user_id", &fx.target.id)]).await.status(), true));
+            out.push(("team/remove", st(app.call_as(c, "team/remove", &[("user_id", &fx.target.id)]).await).await, true));
             fx.restore_target(app).await;
         }
         Action::ManageInvitations => {
@@ -153,26 +162,29 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let (s, body) = text(app.call_as(c, "outbox/list", &[]).await).await;
             out.push(("outbox/list", s, body.contains("invited you to Matrix")));
             app.clock.advance(chrono::Duration::minutes(2));
-            out.push(("invitations/resend", app.call_as(c, "invitations/resend", &[("id", &inv)]).await.status(), true));
-            out.push(("invitations/revoke", app.call_as(c, "invitations/revoke", &[("id", &inv)]).await.status(), true));
+            out.push(("invitations/resend", st(app.call_as(c, "invitations/resend", &[("id", &inv)]).await).await, true));
+            out.push(("invitations/revoke", st(app.call_as(c, "invitations/revoke", &[("id", &inv)]).await).await, true));
         }
         Action::ApproveKeys => {
             let key = fx.owner_key(app).await;
             make_pending(app, &key).await;
             let (s, body) = text(app.call_as(c, "keys/pending", &[]).await).await;
             out.push(("keys/pending", s, body.contains(&key)));
-            out.push(("keys/approve", app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await.status(), true));
+            out.push(("keys/approve", st(app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await).await, true));
             let key = fx.owner_key(app).await;
             make_pending(app, &key).await;
-            out.push(("keys/deny", app.call_as(c, "keys/deny", &[("id", &key), ("reason", "no")]).await.status(), true));
+            out.push(("keys/deny", st(app.call_as(c, "keys/deny", &[("id", &key), ("reason", "no")]).await).await, true));
             let key = fx.owner_key(app).await;
             make_change_pending(app, &key).await;
-            out.push(("keys/approve (a scope change)", app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await.status(), true));
+            out.push(("keys/approve (a scope change)", st(app.call_as(c, "keys/approve", &[("id", &key), ("reason", "")]).await).await, true));
         }
         Action::DeleteTeam => {
             // A team of its own, so deleting it leaves the others' fixture alone.
             let res = app.call_as(&fx.owner.cookie, "teams/create", &[("name", "Doomed"), ("description", "")]).await;
             let doomed = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+            if fx.require_mfa {
+                crate::mfa::require_mfa(app, &doomed, true).await;
+            }
             app.call_as(&fx.owner.cookie, "teams/switch", &[("team_id", &fx.team)]).await;
             let role = membership::Entity::find_by_id((fx.team.clone(), actor.id.clone())).one(&app.services.db).await.unwrap().map(|m| m.role);
             if let Some(role) = &role {
@@ -181,7 +193,7 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
                 }
                 app.call_as(c, "teams/switch", &[("team_id", &doomed)]).await;
             }
-            let status = app.call_as(c, "team/delete", &[("name", "Doomed")]).await.status();
+            let status = st(app.call_as(c, "team/delete", &[("name", "Doomed")]).await).await;
             let survives = membership::Entity::find_by_id((doomed.clone(), fx.owner.id.clone())).one(&app.services.db).await.unwrap().is_some();
             out.push(("team/delete", status, !survives));
             app.call_as(c, "teams/switch", &[("team_id", &fx.team)]).await;
@@ -223,16 +235,37 @@ async fn ask_as_someone_else(app: &TestApp, key: &str, column: keyport_core::ent
         .unwrap();
 }
 
+/// The answer's status, or [`SECOND_FACTOR`] for the refusal of a team that requires a second
+/// factor the caller lacks (a 403 whose body says so).
+async fn st(r: reqwest::Response) -> StatusCode {
+    let status = r.status();
+    let body = r.text().await.unwrap_or_default();
+    refused_for_second_factor(status, &body)
+}
+
+/// Stands for "403 because of the team's second-factor requirement" in the matrix.
+fn second_factor() -> StatusCode {
+    StatusCode::from_u16(499).unwrap()
+}
+
+fn refused_for_second_factor(status: StatusCode, body: &str) -> StatusCode {
+    if status == StatusCode::FORBIDDEN && (body.trim() == "\"SecondFactorRequired\"" || body.contains("\"second_factor_required\"")) {
+        second_factor()
+    } else {
+        status
+    }
+}
+
 /// Every lifecycle call on one key, revocation last.
 async fn lifecycle(app: &TestApp, cookie: &str, key: &str) -> Vec<(&'static str, StatusCode)> {
     let edit = [("id", key), ("name", "Edited"), ("description", ""), ("scopes", "payments:read"), ("ratelimit", "30"), ("quota", "")];
     vec![
-        ("keys/update", app.call_as(cookie, "keys/update", &edit).await.status()),
-        ("keys/disable", app.call_as(cookie, "keys/disable", &[("id", key)]).await.status()),
-        ("keys/enable", app.call_as(cookie, "keys/enable", &[("id", key)]).await.status()),
-        ("keys/regenerate", app.call_as(cookie, "keys/regenerate", &[("id", key)]).await.status()),
-        ("keys/rotate", app.call_as(cookie, "keys/rotate", &[("id", key), ("grace", "1h")]).await.status()),
-        ("keys/revoke", app.call_as(cookie, "keys/revoke", &[("id", key)]).await.status()),
+        ("keys/update", st(app.call_as(cookie, "keys/update", &edit).await).await),
+        ("keys/disable", st(app.call_as(cookie, "keys/disable", &[("id", key)]).await).await),
+        ("keys/enable", st(app.call_as(cookie, "keys/enable", &[("id", key)]).await).await),
+        ("keys/regenerate", st(app.call_as(cookie, "keys/regenerate", &[("id", key)]).await).await),
+        ("keys/rotate", st(app.call_as(cookie, "keys/rotate", &[("id", key), ("grace", "1h")]).await).await),
+        ("keys/revoke", st(app.call_as(cookie, "keys/revoke", &[("id", key)]).await).await),
     ]
 }
 
@@ -244,26 +277,61 @@ fn outcome(status: StatusCode, leaked: bool, who: Who) -> Outcome {
         (StatusCode::OK, _) => Outcome::Allowed,
         (StatusCode::FORBIDDEN, _) => Outcome::Forbidden,
         (StatusCode::NOT_FOUND, _) => Outcome::Hidden,
+        (s, _) if s == second_factor() => Outcome::SecondFactor,
         (s, _) => Outcome::Other(s),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says() {
+    let app = matrix_app().await;
+    let (fx, actors) = fixture(&app, false).await;
+    check_matrix(&app, &fx, &actors, |_| false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_team_requiring_two_factor_members_without_it_are_refused_every_action_and_with_it_get_the_table() {
+    let app = matrix_app().await;
+    let (fx, actors) = fixture(&app, true).await;
+    // The owner turns it on (they must have it themselves), through the real switch.
+    crate::mfa::enrol_user(&app, &fx.owner).await;
+    assert_eq!(app.call_as(&fx.owner.cookie, "team/require-mfa", &[("required", "true")]).await.status(), StatusCode::OK);
+    // Without a second factor, every member but the owner is refused every call of every
+    // action, whatever their role; the owner and the non-member get what the table says.
+    let owner_id = fx.owner.id.clone();
+    check_matrix(&app, &fx, &actors, |(who, u)| matches!(who, Who::In(_)) && u.id != owner_id).await;
+    // With one, exactly the table again. (A fresh non-member: the leak checks read the
+    // non-member's own team, which the first pass filled.)
+    let mut actors = actors;
+    for (who, user) in actors.iter_mut() {
+        match who {
+            Who::In(_) if user.id != owner_id => crate::mfa::enrol_user(&app, user).await,
+            Who::In(_) => {}
+            Who::Outsider => *user = app.new_user().await,
+        }
+    }
+    check_matrix(&app, &fx, &actors, |_| false).await;
+}
+
+async fn matrix_app() -> TestApp {
     // Probes create many keys; the per-team limit has its own test.
-    let app = spawn_app_with(|s| {
+    spawn_app_with(|s| {
         s.max_keys_per_team = 1000;
         s.approval_by = "team".into();
     })
-    .await;
+    .await
+}
+
+/// The team "Matrix", its owner, a member of each other role and a non-member.
+async fn fixture(app: &TestApp, require_mfa: bool) -> (Fixture, Vec<(Who, User)>) {
     let owner = app.new_user().await;
     app.act_as(&owner);
     let team: Value = app.call("teams/create", &[("name", "Matrix"), ("description", "")]).await.json().await.unwrap();
     let team = team["id"].as_str().unwrap().to_owned();
     let owner = User { cookie: app.session_cookie().unwrap(), ..owner };
     let target = app.new_user().await;
-    let fx = Fixture { team: team.clone(), owner: owner.clone(), target };
-    fx.restore_target(&app).await;
+    let fx = Fixture { team: team.clone(), owner: owner.clone(), target, require_mfa };
+    fx.restore_target(app).await;
 
     let mut actors = Vec::new();
     for role in Role::ALL {
@@ -280,17 +348,24 @@ async fn every_role_and_a_non_member_get_exactly_what_the_permission_table_says(
     actors.push((Who::Outsider, outsider.clone()));
     app.act_as(&outsider);
     assert_eq!(app.call("teams/switch", &[("team_id", &team)]).await.status(), StatusCode::NOT_FOUND);
+    (fx, actors)
+}
 
+/// Tries every action as every actor; `refused` tells who is expected to be refused for the
+/// team's second-factor requirement rather than get what the table says.
+async fn check_matrix(app: &TestApp, fx: &Fixture, actors: &[(Who, User)], refused: impl Fn(&(Who, User)) -> bool) {
     let mut failures = Vec::new();
     let mut checked = 0;
     for action in Action::ALL {
-        for (who, user) in &actors {
+        for actor in actors {
+            let (who, user) = actor;
             let expected = match who {
+                _ if refused(actor) => Outcome::SecondFactor,
                 Who::In(role) if allowed(*role, action) => Outcome::Allowed,
                 Who::In(_) => Outcome::Forbidden,
                 Who::Outsider => Outcome::Hidden,
             };
-            for (call, status, leaked) in probes(&app, &fx, action, user).await {
+            for (call, status, leaked) in probes(app, fx, action, user).await {
                 checked += 1;
                 let got = outcome(status, leaked, *who);
                 if got != expected {

@@ -80,7 +80,9 @@ impl Services {
             .collect::<Vec<_>>();
         // This browser first, then the others newest first.
         sessions.sort_by_key(|s| !s.current);
-        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed })
+        let totp_enabled = self.totp_enabled(&u.id).await?;
+        let recovery_codes_left = if totp_enabled { self.recovery_codes_left(&u.id).await? as i64 } else { 0 };
+        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed, totp_enabled, recovery_codes_left })
     }
 
     /// Changes the caller's password after checking the current one. Every session of the
@@ -242,7 +244,7 @@ impl Services {
     /// Sets a new password through a reset link: the link is used up, every session of the
     /// account ends, and this browser is signed in with a new one.
     #[instrument(skip_all)]
-    pub async fn reset_password(&self, token: &str, new: &str, meta: &RequestMeta) -> Result<SessionToken, CoreError> {
+    pub async fn reset_password(&self, token: &str, new: &str, meta: &RequestMeta) -> Result<crate::services::mfa::SignInStep, CoreError> {
         self.live_reset(&self.db, token).await?;
         let new_password = Password::parse(new)?;
         let hash = self.passwords.hash(&new_password).await?;
@@ -263,12 +265,22 @@ impl Services {
         active.password_hash = Set(hash);
         active.update(&txn).await?;
         end_every_session(&txn, &u.id).await?;
-        let token = self.insert_session(&txn, &u.id, meta).await?;
         let entry = AuditEntry { team_id: None, actor_user_id: Some(&u.id), actor_email: Some(&u.email), action: AuditAction::PasswordReset, object: None, detail: None, by_provider: false };
         self.audit(&txn, meta, entry).await?;
+        // An emailed link proves the address, not the second factor: with one, the code is
+        // still asked for before a session opens.
+        let second_factor = self.totp_enabled(&u.id).await?;
+        if second_factor {
+            let challenge = self.insert_challenge(&txn, &u.id).await?;
+            txn.commit().await?;
+            tracing::info!(user_id = %u.id, "password reset; every session ended; second factor asked for");
+            return Ok(crate::services::mfa::SignInStep::SecondFactor(challenge));
+        }
+        let token = self.insert_session(&txn, &u.id, meta).await?;
         txn.commit().await?;
         tracing::info!(user_id = %u.id, "password reset; every session ended");
-        Ok(token)
+        let caller = self.caller_of_user(&u).await?.ok_or(CoreError::Unauthenticated)?;
+        Ok(crate::services::mfa::SignInStep::Session(caller, token))
     }
 
     /// Deletes sessions past their end (they already let nobody in). Returns how many.

@@ -9,6 +9,7 @@ use crate::entity::{membership, session, team, user};
 use crate::error::{unique_violation_as, CoreError};
 use crate::roles::{allowed, Action, Role};
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
+pub use crate::services::mfa::{ChallengeToken, SignInStep};
 use crate::validate::{Email, FieldError, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -37,6 +38,10 @@ pub struct Caller {
     pub role: Role,
     /// The provider's admin acting in this team on its behalf (audited as such).
     pub as_provider: bool,
+    /// The active team requires a second factor and the user has none: every team action
+    /// ([`Caller::require`], [`Caller::require_team`]) is refused with
+    /// `SecondFactorRequired` until they set one up.
+    pub needs_second_factor: bool,
 }
 
 impl Caller {
@@ -53,8 +58,10 @@ impl Caller {
         }
     }
 
-    /// Refuses with `Forbidden` unless the caller's role allows `action`.
+    /// Refuses with `Forbidden` unless the caller's role allows `action`, and with
+    /// `SecondFactorRequired` while the team requires a second factor the caller lacks.
     pub fn require(&self, action: Action) -> Result<(), CoreError> {
+        self.require_team()?;
         if allowed(self.role, action) {
             Ok(())
         } else {
@@ -62,6 +69,14 @@ impl Caller {
         }
     }
 
+    /// Refuses with `SecondFactorRequired` while the active team requires a second factor
+    /// the caller lacks: for reads of the team that any member may make.
+    pub fn require_team(&self) -> Result<(), CoreError> {
+        if self.needs_second_factor {
+            return Err(CoreError::SecondFactorRequired);
+        }
+        Ok(())
+    }
 }
 
 /// What sign-up did.
@@ -247,11 +262,14 @@ impl Services {
             team: TeamView { id: team_id, name: team_name },
             role: Role::Owner,
             as_provider: false,
+            needs_second_factor: false,
         })
     }
 
     /// Signs in with email and password. Unknown email and wrong password give the same
-    /// error after the same work. `previous` is the session being replaced, if any.
+    /// error after the same work. `previous` is the session being replaced, if any. An
+    /// account with a second factor gets a challenge rather than a session
+    /// ([`Services::begin_sign_in`]).
     #[instrument(skip_all)]
     pub async fn login(
         &self,
@@ -259,7 +277,7 @@ impl Services {
         password: &str,
         meta: &RequestMeta,
         previous: Option<&str>,
-    ) -> Result<(Caller, SessionToken), CoreError> {
+    ) -> Result<SignInStep, CoreError> {
         let email = Email::parse(email)?;
         let password = Password::for_login(password)?;
         let now = self.now().timestamp();
@@ -288,29 +306,13 @@ impl Services {
             self.audit(&self.db, meta, entry).await?;
             return Err(invalid_credentials());
         };
-        if user.suspended_at.is_some() {
-            // Said only to someone who knows the password: nobody else learns of the suspension.
-            return Err(CoreError::Conflict(self.suspended_message(user.suspended_reason.as_deref())));
-        }
-        if let Some(prev) = previous {
-            self.logout(prev).await?;
-        }
-        let txn = self.begin_write().await?;
-        let token = self.insert_session(&txn, &user.id, meta).await?;
-        let entry = AuditEntry {
-            team_id: None,
-            actor_user_id: Some(&user.id),
-            actor_email: Some(&user.email),
-            action: AuditAction::SignIn,
-            object: None,
-            detail: None,
-            by_provider: false,
-        };
-        self.audit(&txn, meta, entry).await?;
-        txn.commit().await?;
-        let caller = self.caller_for(&user.id, &user.email, None).await?.ok_or(CoreError::Unauthenticated)?;
-        tracing::info!(user_id = %user.id, "signed in");
-        Ok((caller, token))
+        // Suspension is said only to someone who knows the password (begin_sign_in checks it).
+        self.begin_sign_in(&user, meta, previous).await
+    }
+
+    /// The caller for a user who just signed in: in their first team.
+    pub(crate) async fn caller_of_user(&self, user: &user::Model) -> Result<Option<Caller>, CoreError> {
+        self.caller_for(&user.id, &user.email, None).await
     }
 
     /// Ends a session server-side; the token is dead from now on.
@@ -375,12 +377,15 @@ impl Services {
                 .exec(&self.db)
                 .await?;
         }
+        // Looked up only for the teams that ask for it.
+        let needs_second_factor = t.require_mfa && !self.totp_enabled(user_id).await?;
         Ok(Some(Caller {
             user: UserView { id: user_id.to_owned(), email: email.to_owned() },
             team: TeamView { id: t.id, name: t.name },
             // An unknown stored role grants the least, never the most.
             role: Role::parse(&m.role).unwrap_or(Role::Viewer),
             as_provider: false,
+            needs_second_factor,
         }))
     }
 

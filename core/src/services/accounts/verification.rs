@@ -142,6 +142,7 @@ impl Services {
                         team: crate::dto::TeamView { id: t.id, name: t.name },
                         role: crate::roles::Role::Owner,
                         as_provider: false,
+                        needs_second_factor: false,
                     }));
                 }
             }

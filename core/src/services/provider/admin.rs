@@ -438,6 +438,8 @@ impl Services {
             team: TeamView { id: team.id.clone(), name: team.name.clone() },
             role: Role::Owner,
             as_provider: true,
+            // The provider's own console is not subject to a team's sign-in policy.
+            needs_second_factor: false,
         }
     }
 

@@ -106,11 +106,21 @@ pub enum AuditAction {
     EmbedLinkCreated,
     /// A person proved they receive mail at their account's address.
     EmailVerified,
+    /// A person turned on two-factor authentication (TOTP, with new recovery codes).
+    MfaEnabled,
+    /// A person turned two-factor authentication off.
+    MfaDisabled,
+    /// A recovery code was used in place of a TOTP code (each works once).
+    RecoveryCodeUsed,
+    /// A wrong or reused second-factor code was entered.
+    SecondFactorFailed,
+    /// An owner changed whether the team requires two-factor authentication.
+    TeamMfaRequirement,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -144,6 +154,11 @@ impl AuditAction {
         AuditAction::TeamReactivated,
         AuditAction::EmbedLinkCreated,
         AuditAction::EmailVerified,
+        AuditAction::MfaEnabled,
+        AuditAction::MfaDisabled,
+        AuditAction::RecoveryCodeUsed,
+        AuditAction::SecondFactorFailed,
+        AuditAction::TeamMfaRequirement,
     ];
 
     /// The stable name stored and shown.
@@ -182,6 +197,11 @@ impl AuditAction {
             AuditAction::TeamReactivated => "team.reactivated",
             AuditAction::EmbedLinkCreated => "embed.link_created",
             AuditAction::EmailVerified => "email.verified",
+            AuditAction::MfaEnabled => "mfa.enabled",
+            AuditAction::MfaDisabled => "mfa.disabled",
+            AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",
+            AuditAction::SecondFactorFailed => "mfa.failed",
+            AuditAction::TeamMfaRequirement => "team.mfa_requirement",
         }
     }
 }

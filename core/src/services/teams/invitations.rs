@@ -400,7 +400,7 @@ impl Services {
         txn.commit().await?;
         self.wake_outbox();
         tracing::info!(user_id = %account.user.id, team_id = %team.id, "account created from an invitation");
-        let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer), as_provider: false };
+        let caller = Caller { user: account.user, team, role: Role::parse(&inv.role).unwrap_or(Role::Viewer), as_provider: false, needs_second_factor: false };
         Ok((caller, token))
     }
 }

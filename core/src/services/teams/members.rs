@@ -164,6 +164,7 @@ impl Services {
             changed.push("description".to_owned());
         }
         let personal = current.personal;
+        let require_mfa = current.require_mfa;
         if !changed.is_empty() {
             let mut am: team::ActiveModel = current.into();
             am.name = Set(name.as_str().to_owned());
@@ -173,7 +174,7 @@ impl Services {
             self.audit(&txn, meta, entry).await?;
         }
         txn.commit().await?;
-        Ok(crate::dto::TeamDetails { id: caller.team.id.clone(), name: name.as_str().to_owned(), description, personal })
+        Ok(crate::dto::TeamDetails { id: caller.team.id.clone(), name: name.as_str().to_owned(), description, personal, require_mfa })
     }
 
     /// Deletes the active team: every membership ends, every key is revoked (verification
@@ -249,7 +250,8 @@ impl Services {
 
     /// The active team's name, description and kind.
     pub async fn team_details(&self, caller: &Caller) -> Result<crate::dto::TeamDetails, CoreError> {
+        caller.require_team()?;
         let t = team::Entity::find_by_id(caller.team.id.clone()).one(&self.db).await?.ok_or(CoreError::NotFound)?;
-        Ok(crate::dto::TeamDetails { id: t.id, name: t.name, description: t.description, personal: t.personal })
+        Ok(crate::dto::TeamDetails { id: t.id, name: t.name, description: t.description, personal: t.personal, require_mfa: t.require_mfa })
     }
 }

@@ -33,6 +33,7 @@ pub(crate) async fn insert_team_with_owner<C: ConnectionTrait>(
         suspended_at: Set(None),
         suspended_reason: Set(None),
         external_id: Set(None),
+        require_mfa: Set(false),
     }
     .insert(db)
     .await?;
@@ -147,6 +148,8 @@ impl Services {
             managed: crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?.is_some_and(|u| u.managed),
             embedded: false,
             unverified: self.verification_pending(&caller.user.id).await?,
+            totp_enabled: self.totp_enabled(&caller.user.id).await?,
+            second_factor_required: caller.needs_second_factor,
         })
     }
 }
