@@ -630,6 +630,29 @@ pub struct AccountView {
     /// Managed by the provider's site (embedded portal): no password here.
     #[serde(default)]
     pub managed: bool,
+    /// The account has a password of its own (an account made by single sign-on has none).
+    #[serde(default)]
+    pub has_password: bool,
+    /// Sign-in providers' identities linked to the account, oldest first.
+    #[serde(default)]
+    pub identities: Vec<IdentityView>,
+}
+
+/// An identity at a sign-in provider linked to the caller's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityView {
+    /// Its id (to remove it).
+    pub id: String,
+    /// `google`, `github` or `oidc`.
+    pub provider: String,
+    /// What people call the provider ("Google").
+    pub provider_label: String,
+    /// The address the provider gave.
+    pub email: String,
+    /// When it was linked.
+    pub linked_at: DateTime<Utc>,
+    /// Whether removing it is refused because it is the account's last way in.
+    pub last_way_in: bool,
 }
 
 /// A short name for the browser and system in a user agent ("Chrome on macOS"), so people

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod embed_link;
+pub mod identity;
 pub mod invitation;
 pub mod key_change;
 pub mod key_quota_usage;
@@ -12,6 +13,7 @@ pub mod outbox_email;
 pub mod password_reset;
 pub mod session;
 pub mod setting;
+pub mod sso_used_state;
 pub mod team;
 pub mod usage_minute;
 pub mod usage_minute_detail;

@@ -23,6 +23,8 @@ mod m0018_token_scopes;
 mod m0019_email_html;
 mod m0020_site_admin;
 mod m0021_embed;
+// m0022 is taken by the second factor (TOTP) work.
+mod m0023_sso;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -52,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_email_html::Migration),
             Box::new(m0020_site_admin::Migration),
             Box::new(m0021_embed::Migration),
+            Box::new(m0023_sso::Migration),
         ]
     }
 }

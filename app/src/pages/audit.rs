@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 32] = [
+pub const ACTIONS: [(&str, &str); 34] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -40,6 +40,8 @@ pub const ACTIONS: [(&str, &str); 32] = [
     ("team.suspended", "Team suspended"),
     ("team.reactivated", "Team reactivated"),
     ("embed.link_created", "Embedded sign-in link made"),
+    ("identity.linked", "Sign-in provider linked"),
+    ("identity.unlinked", "Sign-in provider removed"),
 ];
 
 /// A label for a stored action name.
@@ -185,7 +187,7 @@ mod tests {
         for a in keyport_core::services::audit::AuditAction::ALL {
             assert!(ACTIONS.iter().any(|(n, _)| *n == a.as_str()), "{a:?} has no label");
         }
-        assert_eq!(ACTIONS.len(), 32);
+        assert_eq!(ACTIONS.len(), 34);
     }
 
     #[test]

@@ -80,7 +80,9 @@ impl Services {
             .collect::<Vec<_>>();
         // This browser first, then the others newest first.
         sessions.sort_by_key(|s| !s.current);
-        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed })
+        let has_password = crate::services::sso::has_password(&u.password_hash);
+        let identities = self.identities(&caller.user.id, has_password).await?;
+        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed, has_password, identities })
     }
 
     /// Changes the caller's password after checking the current one. Every session of the

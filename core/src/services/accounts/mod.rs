@@ -4,4 +4,5 @@
 pub mod account;
 pub mod auth;
 pub mod passwords;
+pub mod sso;
 pub mod tokens;

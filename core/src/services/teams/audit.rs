@@ -104,11 +104,15 @@ pub enum AuditAction {
     TeamReactivated,
     /// The provider's site asked for a link that signs a developer in to the embedded portal.
     EmbedLinkCreated,
+    /// A sign-in provider's identity was linked to an account (single sign-on).
+    IdentityLinked,
+    /// A person removed a sign-in provider's identity from their account.
+    IdentityUnlinked,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -141,6 +145,8 @@ impl AuditAction {
         AuditAction::TeamSuspended,
         AuditAction::TeamReactivated,
         AuditAction::EmbedLinkCreated,
+        AuditAction::IdentityLinked,
+        AuditAction::IdentityUnlinked,
     ];
 
     /// The stable name stored and shown.
@@ -178,6 +184,8 @@ impl AuditAction {
             AuditAction::TeamSuspended => "team.suspended",
             AuditAction::TeamReactivated => "team.reactivated",
             AuditAction::EmbedLinkCreated => "embed.link_created",
+            AuditAction::IdentityLinked => "identity.linked",
+            AuditAction::IdentityUnlinked => "identity.unlinked",
         }
     }
 }
