@@ -3,6 +3,7 @@
 use crate::api::Login;
 use crate::components::auth_form::{AuthCard, CredentialFields, RedirectIfSignedIn};
 use crate::components::forms::{form_error, last_error, FormAlert};
+use crate::components::sso::{sso_error_message, SsoButtons};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -12,13 +13,16 @@ use leptos_router::components::A;
 pub fn LoginPage() -> impl IntoView {
     // Where to go afterwards (an invitation link sends people here with `next`); the server
     // only follows portal paths.
-    let next = leptos_router::hooks::use_query_map().read_untracked().get("next").unwrap_or_default();
+    let (next, sso_error) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("next").unwrap_or_default(), q.get("sso_error")));
+    let sso_error = sso_error.as_deref().and_then(sso_error_message);
     view! {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
         <AuthCard title="Sign in to your account">
             // In the provider's frame, embed-frame.js tells the parent page nobody is signed in.
             <span data-keyport-signed-out="" hidden=true></span>
+            {sso_error.map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
+            <SsoButtons next=next.clone()/>
             <LoginForm next/>
             <p class="auth-switch"><A href="/portal/forgot">"Forgot your password?"</A></p>
             <p class="auth-switch">"New to Keyport? " <A href="/portal/register">"Create an account"</A></p>
