@@ -14,6 +14,7 @@ mod matrix;
 mod members;
 mod portal_limits;
 mod smtp;
+mod sso;
 mod keys;
 mod review;
 mod security;
