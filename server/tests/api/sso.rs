@@ -453,3 +453,31 @@ async fn a_provider_switched_off_or_moved_is_followed_at_once() {
     other.set("next", json!({ "sub": "moved", "email": email(), "email_verified": true })).await;
     assert_eq!(Browser::new(&app).sign_in("oidc").await.location, "/portal");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_made_by_single_sign_on_can_set_a_password_by_email_and_then_drop_its_identity() {
+    use keyport_core::entity::outbox_email;
+    use sea_orm::PaginatorTrait;
+    let (app, p) = app_with_sso().await;
+    let address = email();
+    p.set("default", json!({ "sub": "acme-later-password", "email": address, "email_verified": true })).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in("oidc").await.location, "/portal");
+    assert_eq!(app.call("account/forgot", &[("email", &address)]).await.status(), StatusCode::OK);
+    let sent = outbox_email::Entity::find()
+        .filter(outbox_email::Column::ToAddress.eq(&address))
+        .filter(outbox_email::Column::Kind.eq("password_reset"))
+        .count(&app.services.db)
+        .await
+        .unwrap();
+    let token = crate::helpers::logged_link_tokens(&address, "/portal/reset/", sent as usize).await.pop().expect("a reset email");
+    let res = app.call("account/reset", &[("token", &token), ("password", PASSWORD), ("confirm_password", PASSWORD)]).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let cookie = app.session_cookie().expect("the reset signs in");
+    let account: Value = app.call_as(&cookie, "account", &[]).await.json().await.unwrap();
+    assert_eq!(account["has_password"], true);
+    assert_eq!(account["identities"][0]["last_way_in"], false, "the password is another way in now");
+    let id = account["identities"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.call_as(&cookie, "account/identities/remove", &[("id", &id)]).await.status(), StatusCode::OK);
+    assert_eq!(app.login(&address, PASSWORD).await.status(), StatusCode::OK);
+}
