@@ -34,8 +34,11 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  for (const k of KEYS) settings('unset', k);
-  provider?.kill();
+  try {
+    for (const k of KEYS) settings('unset', k);
+  } finally {
+    provider?.kill();
+  }
 });
 
 test('the provider button on the sign-in page signs a new developer in, and settings list the identity', async ({ page }) => {
