@@ -38,8 +38,8 @@ if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null; then
 fi
 
 if [ "${1:-}" = "--browser" ]; then
-  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-    step "Installing Playwright (the test runner only; it drives Debian's Chromium)"
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/oauth2-mock-server ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    step "Installing Playwright (the test runner only; it drives Debian's Chromium) and the mock OpenID provider of the SSO tests"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
   if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then

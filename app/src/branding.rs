@@ -39,6 +39,14 @@ pub fn embed_origins() -> Option<String> {
     None
 }
 
+/// The single sign-on providers offered now, as (name in URLs, label on the button).
+pub fn sso_providers() -> Vec<(String, String)> {
+    #[cfg(feature = "ssr")]
+    return live().map(|l| l.sso.providers().into_iter().map(|(p, label)| (p.to_owned(), label)).collect()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    Vec::new()
+}
+
 /// The logo's address, if set.
 pub fn logo_url() -> Option<String> {
     #[cfg(feature = "ssr")]

@@ -1,6 +1,7 @@
 //! Reusable, presentational pieces.
 
 pub mod auth_form;
+pub mod sso;
 pub mod charts;
 pub mod dialog;
 pub mod forms;

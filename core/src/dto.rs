@@ -650,6 +650,12 @@ pub struct AccountView {
     /// Recovery codes not used yet (when TOTP is on).
     #[serde(default)]
     pub recovery_codes_left: i64,
+    /// The account has a password of its own (an account made by single sign-on has none).
+    #[serde(default)]
+    pub has_password: bool,
+    /// Sign-in providers' identities linked to the account, oldest first.
+    #[serde(default)]
+    pub identities: Vec<IdentityView>,
 }
 
 /// A TOTP set-up in progress, as the settings page shows it: the secret for an authenticator
@@ -669,6 +675,23 @@ impl std::fmt::Debug for TotpEnrolment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TotpEnrolment(<redacted>)")
     }
+}
+
+/// An identity at a sign-in provider linked to the caller's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityView {
+    /// Its id (to remove it).
+    pub id: String,
+    /// `google`, `github` or `oidc`.
+    pub provider: String,
+    /// What people call the provider ("Google").
+    pub provider_label: String,
+    /// The address the provider gave.
+    pub email: String,
+    /// When it was linked.
+    pub linked_at: DateTime<Utc>,
+    /// Whether removing it is refused because it is the account's last way in.
+    pub last_way_in: bool,
 }
 
 /// A short name for the browser and system in a user agent ("Chrome on macOS"), so people

@@ -24,6 +24,7 @@ mod m0019_email_html;
 mod m0020_site_admin;
 mod m0021_embed;
 mod m0022_mfa;
+mod m0023_sso;
 mod m0024_email_verification;
 
 /// All migrations in order.
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_site_admin::Migration),
             Box::new(m0021_embed::Migration),
             Box::new(m0022_mfa::Migration),
+            Box::new(m0023_sso::Migration),
             Box::new(m0024_email_verification::Migration),
         ]
     }

@@ -10,7 +10,7 @@ pub mod usage;
 
 // Every service module by its short name too (`services::verify`, `services::audit`), so a
 // path names the capability, whichever domain folder holds it.
-pub use accounts::{account, auth, mfa, passwords, tokens};
+pub use accounts::{account, auth, mfa, passwords, sso, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::{outbox, templates};
 pub use provider::{admin, embed, settings};

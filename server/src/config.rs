@@ -66,6 +66,9 @@ pub struct Settings {
     pub minute_retention_days: i64,
     /// Days hourly usage is kept (after it is rolled into days; days are kept for ever).
     pub hour_retention_days: i64,
+    /// For tests only: where a fake of GitHub answers instead of `https://github.com` and
+    /// `https://api.github.com` (`{url}/login/oauth/…` and `{url}/api/…`).
+    pub github_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -130,6 +133,7 @@ impl Default for Settings {
             bench_routes: false,
             minute_retention_days: 7,
             hour_retention_days: 90,
+            github_url: None,
         }
     }
 }
@@ -163,6 +167,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_BENCH_ROUTES", "true: serve POST /v1/bench/echo, the bare route make bench compares verify with (default: false)"),
     ("KEYPORT_MINUTE_RETENTION_DAYS", "days per-minute usage is kept once rolled into hours (default: 7)"),
     ("KEYPORT_HOUR_RETENTION_DAYS", "days hourly usage is kept once rolled into days (default: 90)"),
+    ("KEYPORT_GITHUB_URL", "for tests only: a fake of GitHub to sign in with instead of github.com and api.github.com"),
     ("KEYPORT_API_BASE_URL", "your API's URL, for the code snippets shown with a new key (default: https://api.example.com)"),
 ];
 
@@ -275,6 +280,9 @@ impl Settings {
         }
         if let Some(v) = first(&["KEYPORT_HOUR_RETENTION_DAYS"]) {
             self.hour_retention_days = num("KEYPORT_HOUR_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = first(&["KEYPORT_GITHUB_URL"]) {
+            self.github_url = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = first(&["KEYPORT_API_BASE_URL"]) {
             self.api_base_url = v;

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod brand;
 pub mod embed;
+pub mod sso;
 pub mod exports;
 pub mod mail;
 pub mod middleware;

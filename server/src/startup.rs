@@ -33,6 +33,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// Origin and CSP settings.
     pub security: Arc<SecurityConfig>,
+    /// Single sign-on's HTTP client and discovery cache.
+    pub sso: Arc<crate::sso::Sso>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -187,6 +189,7 @@ impl Application {
             leptos_options: Arc::new(leptos_options(&settings, addr)),
             services: services.clone(),
             security: Arc::new(SecurityConfig { origin: base_url.clone() }),
+            sso: Arc::new(crate::sso::Sso::new(settings.github_url.as_deref())),
         };
         Ok(Self {
             listener,
@@ -287,6 +290,8 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .route("/portal/brand.css", get(crate::brand::brand_css))
         .route("/portal/embed/{token}", get(crate::embed::open))
+        .route("/portal/sso/{provider}/start", get(crate::sso::start))
+        .route("/portal/sso/{provider}/callback", get(crate::sso::callback))
         .nest("/v1", v1::router(bench_routes))
         // The built WASM, JS and CSS: the brotli or gzip file written at build time when the
         // browser takes it (`Content-Encoding`, `Vary`), else the plain one.

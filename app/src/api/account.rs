@@ -273,6 +273,18 @@ pub async fn change_password(current_password: String, new_password: String, con
     Ok(())
 }
 
+/// Removes one of the caller's sign-in providers' identities (never the last way in).
+#[server(endpoint = "account/identities/remove")]
+pub async fn remove_identity(id: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    if id.is_empty() || id.len() > 64 {
+        return Err(AppError::Invalid { field: "id".into(), message: "No such sign-in provider on your account.".into() });
+    }
+    ssr::services()?.unlink_identity(&caller, &id, &ssr::request_meta()).await?;
+    ssr::redirect("/portal/settings?unlinked");
+    Ok(())
+}
+
 /// Signs out one other device of the caller.
 #[server(endpoint = "account/sessions/end")]
 pub async fn end_session(id: String) -> Result<(), AppError> {

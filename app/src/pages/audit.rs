@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 38] = [
+pub const ACTIONS: [(&str, &str); 40] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -46,6 +46,8 @@ pub const ACTIONS: [(&str, &str); 38] = [
     ("mfa.recovery_code_used", "Recovery code used"),
     ("mfa.failed", "Wrong second-factor code"),
     ("team.mfa_requirement", "Two-factor requirement changed"),
+    ("identity.linked", "Sign-in provider linked"),
+    ("identity.unlinked", "Sign-in provider removed"),
 ];
 
 /// A label for a stored action name.

@@ -3,6 +3,7 @@
 use crate::api::Login;
 use crate::components::auth_form::{AuthCard, CredentialFields, RedirectIfSignedIn};
 use crate::components::forms::{form_error, last_error, FormAlert};
+use crate::components::sso::{sso_error_message, SsoButtons};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -13,8 +14,8 @@ pub fn LoginPage() -> impl IntoView {
     // Where to go afterwards (an invitation link sends people here with `next`); the server
     // only follows portal paths.
     let query = leptos_router::hooks::use_query_map();
-    let next = query.read_untracked().get("next").unwrap_or_default();
-    let verified = query.read_untracked().get("verified").is_some();
+    let (next, sso_error, verified) = query.with_untracked(|q| (q.get("next").unwrap_or_default(), q.get("sso_error"), q.get("verified").is_some()));
+    let sso_error = sso_error.as_deref().and_then(sso_error_message);
     view! {
         <Title text="Sign in"/>
         <RedirectIfSignedIn/>
@@ -22,6 +23,8 @@ pub fn LoginPage() -> impl IntoView {
             // In the provider's frame, embed-frame.js tells the parent page nobody is signed in.
             <span data-keyport-signed-out="" hidden=true></span>
             {verified.then(|| view! { <p class="alert alert-ok" role="status">"Your email address is confirmed. Sign in to continue."</p> })}
+            {sso_error.map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
+            <SsoButtons next=next.clone()/>
             <LoginForm next/>
             <p class="auth-switch"><A href="/portal/forgot">"Forgot your password?"</A></p>
             <p class="auth-switch">"New to Keyport? " <A href="/portal/register">"Create an account"</A></p>

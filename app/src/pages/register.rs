@@ -3,6 +3,7 @@
 use crate::api::Register;
 use crate::components::auth_form::{new_password_hint, shown_at_field, AuthCard, CredentialFields, RedirectIfSignedIn, SignupQuestions};
 use crate::components::forms::{last_error, FormAlert, Typed};
+use crate::components::sso::SsoButtons;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -24,7 +25,7 @@ pub fn RegisterPage() -> impl IntoView {
                 ().into_any()
             }}
             {notice.map(|n| view! { <p class="alert alert-info" role="note">{n}</p> })}
-            {open.then(|| view! { <RegisterForm/> })}
+            {open.then(|| view! { <SsoButtons/> <RegisterForm/> })}
             <p class="auth-switch">"Already have an account? " <A href="/portal/login">"Sign in"</A></p>
         </AuthCard>
     }

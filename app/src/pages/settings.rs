@@ -1,13 +1,13 @@
 //! `/portal/settings`: the signed-in person's account — change the password, see the devices
 //! that are signed in and sign out the ones they do not recognise.
 
-use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, StartTotpSetup};
+use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, RemoveIdentity, StartTotpSetup};
 use crate::components::auth_form::new_password_hint;
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::OpenDialog;
 use crate::components::forms::{error_message, field_error, form_error, last_error, CodeField, FormAlert, TextField};
 use crate::components::local_time::LocalTime;
-use keyport_core::dto::{AccountView, SessionView, TotpEnrolment};
+use keyport_core::dto::{AccountView, IdentityView, SessionView, TotpEnrolment};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -19,7 +19,8 @@ use leptos_router::components::A;
 pub fn SettingsPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
     let enrolment = Resource::new(|| (), |_| get_totp_enrolment());
-    let (changed, ended, mfa) = leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa")));
+    let (changed, ended, mfa, unlinked) = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa"), q.get("unlinked").is_some()));
     let codes = new_recovery_codes(mfa.as_deref());
     let status = match ended.as_deref() {
         Some("one") => "Device signed out.".to_owned(),
@@ -44,7 +45,10 @@ pub fn SettingsPage() -> impl IntoView {
                     Ok(a) => view! {
                         <AccountCard account=a.clone()/>
                         // The provider's site signs its accounts in: no password lives here.
-                        {(!a.managed).then(|| view! { <PasswordCard changed/> })}
+                        {(!a.managed && a.has_password).then(|| view! { <PasswordCard changed/> })}
+                        {(!a.managed && (!a.identities.is_empty() || !a.has_password)).then(|| view! {
+                            <IdentitiesCard identities=a.identities.clone() has_password=a.has_password unlinked/>
+                        })}
                         {(!a.managed).then(|| view! {
                             <TwoFactorCard enabled=a.totp_enabled codes_left=a.recovery_codes_left pending outcome=mfa codes/>
                         })}
@@ -139,6 +143,61 @@ fn TwoFactorCard(enabled: bool, codes_left: i64, pending: Option<TotpEnrolment>,
             </div>
             {status.map(|s| view! { <p class="alert alert-ok" role="status">{s}</p> })}
             {body}
+        </section>
+    }
+}
+
+/// The sign-in providers linked to the account, each removable unless it is the last way in.
+#[component]
+fn IdentitiesCard(identities: Vec<IdentityView>, has_password: bool, unlinked: bool) -> impl IntoView {
+    let remove = ServerAction::<RemoveIdentity>::new();
+    view! {
+        <section class="card section" aria-labelledby="identities-title">
+            <h2 id="identities-title">"Sign-in providers"</h2>
+            <p class="muted small">
+                {if has_password {
+                    "You can sign in with your password or with any provider below."
+                } else {
+                    "Your account has no password: you sign in with a provider below. To set a password, use “Forgot your password?” on the sign-in page."
+                }}
+            </p>
+            <FormAlert message=error_message(remove)/>
+            {unlinked.then(|| view! { <p class="alert alert-ok" role="status">"Sign-in provider removed."</p> })}
+            {identities.is_empty().then(|| view! { <p class="muted small">"No provider is linked."</p> })}
+            <ul class="identity-list">
+                {identities.into_iter().map(|i| {
+                    let id = i.id.clone();
+                    let dialog = format!("remove-identity-{id}");
+                    let title = format!("Remove {}?", i.provider_label);
+                    let label = format!("Remove {} ({})", i.provider_label, i.email);
+                    view! {
+                        <li class="identity">
+                            <div>
+                                <strong>{i.provider_label.clone()}</strong>
+                                <div class="small muted">{i.email.clone()} " · Linked " <LocalTime at=i.linked_at/></div>
+                            </div>
+                            {if i.last_way_in {
+                                view! {
+                                    <p class="small muted" id=format!("{dialog}-why")>
+                                        "This is the only way into your account, so it cannot be removed. Set a password or link another provider first."
+                                    </p>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <OpenDialog dialog=dialog.clone() label="Remove".to_string() aria_label=label/>
+                                    <NativeDialog id=dialog.clone() title=title>
+                                        <p>"You will no longer be able to sign in with it. You can link it again by signing in with it while signed out, if your addresses match."</p>
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="id" value=id.clone()/>
+                                            {confirm_buttons("Remove", "btn btn-danger")}
+                                        </ActionForm>
+                                    </NativeDialog>
+                                }.into_any()
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

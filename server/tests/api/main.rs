@@ -15,6 +15,7 @@ mod mfa;
 mod members;
 mod portal_limits;
 mod smtp;
+mod sso;
 mod keys;
 mod review;
 mod security;

@@ -305,7 +305,7 @@ async fn in_a_team_requiring_two_factor_members_without_it_are_refused_every_act
     let mut actors = actors;
     for (who, user) in actors.iter_mut() {
         match who {
-            Who::In(_) if user.id != owner_id => crate::mfa::enrol_user(&app, user).await,
+            Who::In(_) if user.id != owner_id => { crate::mfa::enrol_user(&app, user).await; }
             Who::In(_) => {}
             Who::Outsider => *user = app.new_user().await,
         }

@@ -359,9 +359,9 @@ pub async fn require_mfa(app: &TestApp, team: &str, required: bool) {
         .unwrap();
 }
 
-/// Sets up TOTP for `user` through the settings' server functions.
-pub async fn enrol_user(app: &TestApp, user: &User) {
-    enrol(app, &user.cookie).await;
+/// Sets up TOTP for `user` through the settings' server functions; returns the secret.
+pub async fn enrol_user(app: &TestApp, user: &User) -> Vec<u8> {
+    enrol(app, &user.cookie).await.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,7 +82,9 @@ impl Services {
         sessions.sort_by_key(|s| !s.current);
         let totp_enabled = self.totp_enabled(&u.id).await?;
         let recovery_codes_left = if totp_enabled { self.recovery_codes_left(&u.id).await? as i64 } else { 0 };
-        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed, totp_enabled, recovery_codes_left })
+        let has_password = crate::services::sso::has_password(&u.password_hash);
+        let identities = self.identities(&caller.user.id, has_password).await?;
+        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed, totp_enabled, recovery_codes_left, has_password, identities })
     }
 
     /// Changes the caller's password after checking the current one. Every session of the

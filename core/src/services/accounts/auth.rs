@@ -206,7 +206,7 @@ impl Services {
 
     /// Whether the provider lets this address sign up on its own (`signup.mode`,
     /// `signup.allowed_email_domains`); an invitation is the way in otherwise.
-    fn signup_allowed(&self, email: &Email) -> Result<(), CoreError> {
+    pub(crate) fn signup_allowed(&self, email: &Email) -> Result<(), CoreError> {
         use crate::services::settings::SignupMode;
         let live = self.settings();
         let refuse = |m: String| Err(crate::validate::FieldError::new("email", m).into());
@@ -351,7 +351,7 @@ impl Services {
 
     /// The caller in their chosen team, or in their first team when they chose none or are no
     /// longer a member of the chosen one.
-    async fn caller_for(&self, user_id: &str, email: &str, chosen: Option<&str>) -> Result<Option<Caller>, CoreError> {
+    pub(crate) async fn caller_for(&self, user_id: &str, email: &str, chosen: Option<&str>) -> Result<Option<Caller>, CoreError> {
         let mine = membership::Entity::find().filter(membership::Column::UserId.eq(user_id));
         let chosen_membership = match chosen {
             Some(team_id) => mine.clone().filter(membership::Column::TeamId.eq(team_id)).one(&self.db).await?,

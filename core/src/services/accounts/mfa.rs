@@ -188,6 +188,12 @@ impl Services {
     /// `previous` (the session this browser had) ends.
     #[instrument(skip_all, fields(user_id = %user.id))]
     pub async fn begin_sign_in(&self, user: &user::Model, meta: &RequestMeta, previous: Option<&str>) -> Result<SignInStep, CoreError> {
+        self.begin_sign_in_with(user, meta, previous, None).await
+    }
+
+    /// [`Services::begin_sign_in`], with how the person proved who they are for the audit
+    /// row of the session (`with Google`).
+    pub async fn begin_sign_in_with(&self, user: &user::Model, meta: &RequestMeta, previous: Option<&str>, how: Option<String>) -> Result<SignInStep, CoreError> {
         if user.suspended_at.is_some() {
             return Err(CoreError::Conflict(self.suspended_message(user.suspended_reason.as_deref())));
         }
@@ -196,7 +202,7 @@ impl Services {
             tracing::info!("password accepted; second factor asked for");
             return Ok(SignInStep::SecondFactor(token));
         }
-        let (caller, token) = self.open_session(user, meta, previous, None).await?;
+        let (caller, token) = self.open_session(user, meta, previous, how).await?;
         Ok(SignInStep::Session(caller, token))
     }
 

@@ -5,5 +5,6 @@ pub mod account;
 pub mod auth;
 pub mod mfa;
 pub mod passwords;
+pub mod sso;
 pub mod tokens;
 pub mod verification;

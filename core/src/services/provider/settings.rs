@@ -74,6 +74,74 @@ pub struct LiveSettings {
     /// Server function calls per session per minute (five times that per address; key
     /// creation and invitations a twelfth).
     pub portal_ratelimit_per_minute: i64,
+    /// Single sign-on (`oauth.*`).
+    pub sso: SsoSettings,
+}
+
+/// The `oauth.*` settings. `Debug` leaves the client secrets out.
+#[derive(Clone, Default)]
+pub struct SsoSettings {
+    /// `oauth.enabled`: the master switch.
+    pub enabled: bool,
+    /// Google (an OpenID Connect provider at `https://accounts.google.com`).
+    pub google: SsoClient,
+    /// GitHub (OAuth 2 and its user API).
+    pub github: SsoClient,
+    /// A generic OpenID Connect provider.
+    pub oidc: SsoClient,
+    /// Its button label.
+    pub oidc_name: String,
+    /// Its issuer URL.
+    pub oidc_issuer: String,
+}
+
+/// One provider's client registration.
+#[derive(Clone, Default)]
+pub struct SsoClient {
+    /// Offered at all.
+    pub enabled: bool,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for SsoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoSettings").field("enabled", &self.enabled).field("providers", &self.providers()).finish_non_exhaustive()
+    }
+}
+
+/// The providers single sign-on knows, by the name in their URLs.
+pub const SSO_PROVIDERS: [&str; 3] = ["google", "github", "oidc"];
+
+impl SsoSettings {
+    /// The client of `provider` when it is offered now: switched on (with the master switch)
+    /// and configured completely.
+    pub fn client(&self, provider: &str) -> Option<&SsoClient> {
+        let c = match provider {
+            "google" => &self.google,
+            "github" => &self.github,
+            "oidc" if !self.oidc_issuer.is_empty() => &self.oidc,
+            _ => return None,
+        };
+        (self.enabled && c.enabled && !c.client_id.is_empty() && !c.client_secret.is_empty()).then_some(c)
+    }
+
+    /// The providers offered now, as (name in URLs, label on the button), in a fixed order.
+    pub fn providers(&self) -> Vec<(&'static str, String)> {
+        SSO_PROVIDERS.iter().filter(|p| self.client(p).is_some()).map(|p| (*p, self.label(p))).collect()
+    }
+
+    /// What people call `provider`.
+    pub fn label(&self, provider: &str) -> String {
+        match provider {
+            "google" => "Google".into(),
+            "github" => "GitHub".into(),
+            _ if !self.oidc_name.is_empty() => self.oidc_name.clone(),
+            _ => "single sign-on".into(),
+        }
+    }
 }
 
 impl LiveSettings {
@@ -102,6 +170,7 @@ impl LiveSettings {
             monthly_quota: config.monthly_quota,
             portal_ratelimit_per_minute: config.portal_ratelimit_per_minute,
             embed_allowed_origins: Vec::new(),
+            sso: SsoSettings::default(),
         }
     }
 
@@ -152,6 +221,18 @@ impl LiveSettings {
             "keys.approval_scopes" => self.approval_scopes = list(v),
             "keys.max_lifetime_days" => self.max_lifetime_days = Some(int(v)).filter(|d| *d > 0),
             "plan.monthly_quota" => self.monthly_quota = int(v),
+            "oauth.enabled" => self.sso.enabled = parse_bool(v).unwrap_or(false),
+            "oauth.google.enabled" => self.sso.google.enabled = parse_bool(v).unwrap_or(false),
+            "oauth.google.client_id" => self.sso.google.client_id = v.to_owned(),
+            "oauth.google.client_secret" => self.sso.google.client_secret = v.to_owned(),
+            "oauth.github.enabled" => self.sso.github.enabled = parse_bool(v).unwrap_or(false),
+            "oauth.github.client_id" => self.sso.github.client_id = v.to_owned(),
+            "oauth.github.client_secret" => self.sso.github.client_secret = v.to_owned(),
+            "oauth.oidc.enabled" => self.sso.oidc.enabled = parse_bool(v).unwrap_or(false),
+            "oauth.oidc.name" => self.sso.oidc_name = v.to_owned(),
+            "oauth.oidc.issuer" => self.sso.oidc_issuer = v.to_owned(),
+            "oauth.oidc.client_id" => self.sso.oidc.client_id = v.to_owned(),
+            "oauth.oidc.client_secret" => self.sso.oidc.client_secret = v.to_owned(),
             _ => {}
         }
     }
@@ -188,6 +269,25 @@ impl LiveSettings {
             "keys.approval_scopes" => join(&self.approval_scopes),
             "keys.max_lifetime_days" => self.max_lifetime_days.unwrap_or(0).to_string(),
             "plan.monthly_quota" => self.monthly_quota.to_string(),
+            "oauth.enabled" => self.sso.enabled.to_string(),
+            "oauth.google.enabled" => self.sso.google.enabled.to_string(),
+            "oauth.google.client_id" => self.sso.google.client_id.clone(),
+            "oauth.github.enabled" => self.sso.github.enabled.to_string(),
+            "oauth.github.client_id" => self.sso.github.client_id.clone(),
+            "oauth.oidc.enabled" => self.sso.oidc.enabled.to_string(),
+            "oauth.oidc.name" => self.sso.oidc_name.clone(),
+            "oauth.oidc.issuer" => self.sso.oidc_issuer.clone(),
+            "oauth.oidc.client_id" => self.sso.oidc.client_id.clone(),
+            // A secret is never printed back, even one stored without --encrypted (and the
+            // console's form, which leaves an encrypted value's field empty, never posts it back).
+            "oauth.google.client_secret" | "oauth.github.client_secret" | "oauth.oidc.client_secret" => {
+                let set = match key {
+                    "oauth.google.client_secret" => &self.sso.google.client_secret,
+                    "oauth.github.client_secret" => &self.sso.github.client_secret,
+                    _ => &self.sso.oidc.client_secret,
+                };
+                if set.is_empty() { String::new() } else { "<encrypted>".into() }
+            }
             _ => return None,
         })
     }

@@ -116,11 +116,15 @@ pub enum AuditAction {
     SecondFactorFailed,
     /// An owner changed whether the team requires two-factor authentication.
     TeamMfaRequirement,
+    /// A sign-in provider's identity was linked to an account (single sign-on).
+    IdentityLinked,
+    /// A person removed a sign-in provider's identity from their account.
+    IdentityUnlinked,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -159,6 +163,8 @@ impl AuditAction {
         AuditAction::RecoveryCodeUsed,
         AuditAction::SecondFactorFailed,
         AuditAction::TeamMfaRequirement,
+        AuditAction::IdentityLinked,
+        AuditAction::IdentityUnlinked,
     ];
 
     /// The stable name stored and shown.
@@ -202,6 +208,8 @@ impl AuditAction {
             AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",
             AuditAction::SecondFactorFailed => "mfa.failed",
             AuditAction::TeamMfaRequirement => "team.mfa_requirement",
+            AuditAction::IdentityLinked => "identity.linked",
+            AuditAction::IdentityUnlinked => "identity.unlinked",
         }
     }
 }
