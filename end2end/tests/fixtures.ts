@@ -17,6 +17,8 @@ export function watch(page: Page, problems: string[]) {
     // The admin console answers 404 to everyone but operator admins, on purpose.
     const expectedRefusal = /status of 4(00|01|03|04|09|29)/.test(m.text()) && m.location().url.includes('/api/')
       || /status of 404/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/admin')
+      // A one-time link opened again (used, replaced or expired) answers 409 with its message.
+      || /status of 409/.test(m.text()) && /^\/portal\/(invite|reset|verify-email)\//.test(new URL(m.location().url).pathname)
       // A site not in embed.allowed_origins framing the portal is refused by the CSP, on purpose.
       || m.text().includes('violates the following Content Security Policy directive: "frame-ancestors');
     if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
