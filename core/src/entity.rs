@@ -1,5 +1,6 @@
 //! SeaORM entities. They stay inside `core`; services return wire types.
 
+pub mod api_document;
 pub mod api_key;
 pub mod audit_event;
 pub mod email_verification;

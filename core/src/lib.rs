@@ -21,6 +21,8 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod migration;
 #[cfg(feature = "server")]
+pub mod openapi;
+#[cfg(feature = "server")]
 pub mod services;
 
 #[cfg(feature = "server")]

@@ -26,6 +26,7 @@ mod m0021_embed;
 mod m0022_mfa;
 mod m0023_sso;
 mod m0024_email_verification;
+mod m0025_api_documents;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_mfa::Migration),
             Box::new(m0023_sso::Migration),
             Box::new(m0024_email_verification::Migration),
+            Box::new(m0025_api_documents::Migration),
         ]
     }
 }

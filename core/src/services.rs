@@ -13,7 +13,7 @@ pub mod usage;
 pub use accounts::{account, auth, mfa, passwords, sso, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::{outbox, templates};
-pub use provider::{admin, embed, settings};
+pub use provider::{admin, docs, embed, settings};
 pub use teams::{audit, invitations, members};
 pub use usage::{alerts, analytics, rollup, traffic};
 

@@ -64,6 +64,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The API's OpenAPI document shown in the portal's docs: import, history, rollback.
+    Docs {
+        /// Document action.
+        #[command(subcommand)]
+        action: DocsAction,
+    },
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
@@ -109,6 +115,25 @@ pub enum KeyAction {
         /// Why (sent to the requester).
         #[arg(long)]
         reason: String,
+    },
+}
+
+/// API document actions.
+#[derive(Subcommand, Debug)]
+pub enum DocsAction {
+    /// Checks an OpenAPI 3.0 or 3.1 document (YAML or JSON) and puts it in effect as the next
+    /// version; a refused one changes nothing (exit status 2, with where and why).
+    Import {
+        /// The document's file.
+        file: std::path::PathBuf,
+    },
+    /// Every imported version, newest first; `*` marks the one in effect.
+    List,
+    /// Puts the version before the one in effect back (or the one given with --to).
+    Rollback {
+        /// The version to put back in effect.
+        #[arg(long)]
+        to: Option<i64>,
     },
 }
 
@@ -273,6 +298,54 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
             run_settings(&svc, action).await?;
+        }
+        Command::Docs { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport docs");
+            let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+                match e {
+                    keyport_core::CoreError::Conflict(m) => Box::new(Refused(m)),
+                    keyport_core::CoreError::Invalid(f) if f.field == "document" => Box::new(Refused(format!("the document was refused {}; nothing changed", f.message))),
+                    e => refusal(e, "--", "no such version"),
+                }
+            };
+            match action {
+                DocsAction::Import { file } => {
+                    let size = std::fs::metadata(&file).map_err(|e| Refused(format!("{}: {e}", file.display())))?.len();
+                    if size > keyport_core::openapi::MAX_DOCUMENT_BYTES as u64 {
+                        return Err(Box::new(Refused(format!("{}: {size} bytes; the most accepted is 5 MB; nothing changed", file.display()))));
+                    }
+                    let bytes = std::fs::read(&file).map_err(|e| Refused(format!("{}: {e}", file.display())))?;
+                    let v = svc.import_document(&bytes, "cli", &meta).await.map_err(refused)?;
+                    println!("Imported version {}: {} {} (OpenAPI {}, {} operations); in effect on every node now.", v.version, v.title, v.api_version, v.openapi, v.operations);
+                }
+                DocsAction::List => {
+                    let versions = svc.document_versions().await?;
+                    if versions.is_empty() {
+                        println!("No document imported yet: keyport docs import FILE.");
+                    }
+                    for v in versions {
+                        println!(
+                            "{} v{:<4} {}  {} {}  OpenAPI {}  {} operations  {} {} bytes  by {}",
+                            if v.active { "*" } else { " " },
+                            v.version,
+                            v.created_at.format("%Y-%m-%d %H:%M"),
+                            v.title,
+                            v.api_version,
+                            v.openapi,
+                            v.operations,
+                            v.format,
+                            v.bytes,
+                            v.created_by
+                        );
+                    }
+                }
+                DocsAction::Rollback { to } => {
+                    let v = svc.rollback_document(to, "cli", &meta).await.map_err(refused)?;
+                    println!("Version {} ({} {}) is in effect again.", v.version, v.title, v.api_version);
+                }
+            }
         }
         Command::Demo => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

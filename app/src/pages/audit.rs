@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 40] = [
+pub const ACTIONS: [(&str, &str); 42] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -41,6 +41,8 @@ pub const ACTIONS: [(&str, &str); 40] = [
     ("team.reactivated", "Team reactivated"),
     ("embed.link_created", "Embedded sign-in link made"),
     ("email.verified", "Email address verified"),
+    ("docs.imported", "API document imported"),
+    ("docs.rolled_back", "API document rolled back"),
     ("mfa.enabled", "Two-factor authentication turned on"),
     ("mfa.disabled", "Two-factor authentication turned off"),
     ("mfa.recovery_code_used", "Recovery code used"),

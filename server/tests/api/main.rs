@@ -3,6 +3,7 @@
 
 mod audit;
 mod delivery;
+mod docs;
 mod embed;
 mod emails;
 mod account;

@@ -2,6 +2,7 @@
 //! console.
 
 pub mod admin;
+pub mod docs;
 pub mod embed;
 pub mod portal_limits;
 pub mod settings;

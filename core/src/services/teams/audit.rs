@@ -106,6 +106,10 @@ pub enum AuditAction {
     EmbedLinkCreated,
     /// A person proved they receive mail at their account's address.
     EmailVerified,
+    /// The operator imported a version of the API's OpenAPI document (site-wide).
+    DocsImported,
+    /// The operator put an earlier version of the document back in effect (site-wide).
+    DocsRolledBack,
     /// A person turned on two-factor authentication (TOTP, with new recovery codes).
     MfaEnabled,
     /// A person turned two-factor authentication off.
@@ -124,7 +128,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -158,6 +162,8 @@ impl AuditAction {
         AuditAction::TeamReactivated,
         AuditAction::EmbedLinkCreated,
         AuditAction::EmailVerified,
+        AuditAction::DocsImported,
+        AuditAction::DocsRolledBack,
         AuditAction::MfaEnabled,
         AuditAction::MfaDisabled,
         AuditAction::RecoveryCodeUsed,
@@ -203,6 +209,8 @@ impl AuditAction {
             AuditAction::TeamReactivated => "team.reactivated",
             AuditAction::EmbedLinkCreated => "embed.link_created",
             AuditAction::EmailVerified => "email.verified",
+            AuditAction::DocsImported => "docs.imported",
+            AuditAction::DocsRolledBack => "docs.rolled_back",
             AuditAction::MfaEnabled => "mfa.enabled",
             AuditAction::MfaDisabled => "mfa.disabled",
             AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",
