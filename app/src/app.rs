@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    placeholder::{BillingPage, DocsPage}, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
+    docs::DocsPage, placeholder::BillingPage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
 };
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod dashboard;
+pub mod docs;
 pub mod invite;
 pub mod key_detail;
 pub mod keys;

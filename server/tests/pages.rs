@@ -412,3 +412,51 @@ async fn portal_pages_may_be_framed_by_exactly_the_allowed_origins_and_the_conso
     assert!(console["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     assert_eq!(console["x-frame-options"], "DENY");
 }
+
+/// The shared OpenAPI fixtures, read where they live (never copied into the repository).
+fn openapi_fixtures() -> std::path::PathBuf {
+    [
+        std::env::var("KEYPORT_FIXTURES").ok().map(std::path::PathBuf::from),
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")),
+        Some(std::path::PathBuf::from("/work/shared/fixtures")),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.join("openapi"))
+    .find(|p| p.is_dir())
+    .expect("the shared OpenAPI fixtures (../shared/fixtures/openapi, or set KEYPORT_FIXTURES)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_draws_every_operation_of_each_real_document_and_keeps_its_text_inert() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    let empty = app.page("/portal/docs").await.text().await.unwrap();
+    assert!(empty.contains("No API reference yet"), "an empty state before any import");
+
+    let mut files: Vec<_> = std::fs::read_dir(openapi_fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json"))).collect();
+    files.sort();
+    let mut drawn = 0;
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        app.services.import_document(&bytes, "cli", &meta).await.unwrap_or_else(|e| panic!("{}: {e:?}", f.display()));
+        let res = app.page("/portal/docs").await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", f.display());
+        let page = res.text().await.unwrap();
+        let doc = keyport_core::openapi::check_document(&bytes).unwrap();
+        for op in keyport_core::openapi::reference(&doc.json).groups.iter().flat_map(|g| &g.operations) {
+            assert!(page.contains(&format!("id=\"{}\"", op.anchor)), "{}: {} {} is on the page", f.display(), op.method, op.path);
+            assert!(page.contains(&format!("href=\"#{}\"", op.anchor)), "{}: and in the contents", f.display());
+            drawn += 1;
+        }
+    }
+    assert!(drawn > 100, "{drawn} operations drawn");
+
+    // Script in a description is text.
+    let hostile = "openapi: 3.1.0\ninfo: {title: '<script>alert(1)</script>', version: '1', description: '<img src=x onerror=alert(2)>'}\npaths:\n  /x:\n    get: {summary: '<b>bold</b>', responses: {'200': {description: '<script>alert(3)</script>'}}}\n";
+    app.services.import_document(hostile.as_bytes(), "cli", &meta).await.unwrap();
+    let page = app.page("/portal/docs").await.text().await.unwrap();
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>bold"), "nothing from the document is markup");
+    assert!(page.contains("&lt;script&gt;alert(3)&lt;/script&gt;"));
+}

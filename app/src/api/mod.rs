@@ -315,12 +315,14 @@ pub mod ssr {
 
 mod account;
 mod admin;
+mod docs;
 mod keys;
 mod team;
 mod usage;
 
 pub use account::*;
 pub use admin::*;
+pub use docs::*;
 pub use keys::*;
 pub use team::*;
 pub use usage::*;

@@ -15,12 +15,6 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
     }
 }
 
-/// `/portal/docs`.
-#[component]
-pub fn DocsPage() -> impl IntoView {
-    view! { <NotYet title="Docs" what="The API reference, authentication guide and copy-paste examples will live here. Your API keys already work: send them as described by your API provider."/> }
-}
-
 /// `/portal/billing`.
 #[component]
 pub fn BillingPage() -> impl IntoView {
