@@ -106,6 +106,16 @@ pub fn confirms_address() -> bool {
     false
 }
 
+/// CommonMark from the operator's API document as HTML safe for a portal page: rendered by
+/// pulldown-cmark (raw HTML in it is sanitized like the rest), links made `nofollow`.
+#[cfg(feature = "ssr")]
+pub fn markdown(text: &str) -> String {
+    let mut html = String::new();
+    let parser = pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    sanitize(&html)
+}
+
 /// Sanitizes operator HTML for a portal page.
 #[cfg(feature = "ssr")]
 pub fn sanitize(html: &str) -> String {

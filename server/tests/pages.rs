@@ -458,5 +458,11 @@ async fn the_docs_page_draws_every_operation_of_each_real_document_and_keeps_its
     app.services.import_document(hostile.as_bytes(), "cli", &meta).await.unwrap();
     let page = app.page("/portal/docs").await.text().await.unwrap();
     assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>bold"), "nothing from the document is markup");
-    assert!(page.contains("&lt;script&gt;alert(3)&lt;/script&gt;"));
+    // Descriptions are CommonMark, drawn as HTML with anything that could run removed.
+    let markdown = "openapi: 3.1.0\ninfo: {title: Md, version: '1', description: \"Use **bold** and [a link](https://example.com) and `code`.\\n\\n<script>alert(4)</script><a href='javascript:alert(5)'>x</a>\"}\npaths:\n  /y:\n    get: {description: \"- one\\n- two\", responses: {'200': {description: ok}}}\n";
+    app.services.import_document(markdown.as_bytes(), "cli", &meta).await.unwrap();
+    let page = app.page("/portal/docs").await.text().await.unwrap();
+    assert!(page.contains("<strong>bold</strong>") && page.contains("<code>code</code>") && page.contains("<li>one</li>"), "rendered CommonMark");
+    assert!(page.contains("href=\"https://example.com\"") && page.contains("nofollow"));
+    assert!(!page.contains("alert(4)") && !page.contains("javascript:alert(5)"), "nothing that runs");
 }

@@ -40,7 +40,8 @@ fn Reference(r: ApiReference) -> impl IntoView {
                 {server.map(|s| view! { " · " <code>{s}</code> })}
             </p>
         </header>
-        {description.map(|d| view! { <p class="docs-intro">{d}</p> })}
+        // Sanitized HTML, rendered from CommonMark on the server.
+        {description.map(|d| view! { <div class="docs-intro docs-md" inner_html=d></div> })}
         <div class="docs">
             <nav class="docs-nav card" aria-label="API reference contents">
                 {contents.into_iter().map(|g| view! {
@@ -61,7 +62,7 @@ fn Reference(r: ApiReference) -> impl IntoView {
                     view! {
                     <section class="docs-group" aria-label=label>
                         <h2>{g.name}</h2>
-                        {g.description.map(|d| view! { <p class="muted">{d}</p> })}
+                        {g.description.map(|d| view! { <div class="muted docs-md" inner_html=d></div> })}
                         {g.operations.into_iter().map(|o| view! { <Operation o/> }).collect_view()}
                     </section>
                 }}).collect_view()}
@@ -82,7 +83,7 @@ fn Operation(o: OperationView) -> impl IntoView {
                 {deprecated.then(|| view! { " " <span class="badge badge-muted">"Deprecated"</span> })}
             </h3>
             <p class="docs-route"><span class=format!("method method-{}", method.to_lowercase())>{method.clone()}</span> " " <code>{path}</code></p>
-            {description.map(|d| view! { <p class="docs-text">{d}</p> })}
+            {description.map(|d| view! { <div class="docs-text docs-md" inner_html=d></div> })}
             {(!parameters.is_empty()).then(|| view! {
                 <h4>"Parameters"</h4>
                 <div class="table-wrap">
@@ -94,7 +95,7 @@ fn Operation(o: OperationView) -> impl IntoView {
                                     <td><code>{p.name}</code>{p.required.then(|| view! { " " <span class="badge badge-muted">"required"</span> })}</td>
                                     <td>{p.location}</td>
                                     <td><code>{p.type_label}</code></td>
-                                    <td class="docs-text">{p.description.unwrap_or_default()}</td>
+                                    <td class="docs-text docs-md" inner_html=p.description.unwrap_or_default()></td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

@@ -10,7 +10,8 @@ pub struct ApiReference {
     pub title: String,
     /// `info.version`.
     pub version: String,
-    /// `info.description`, as written (shown as text).
+    /// `info.description`: CommonMark, as written; the server turns it into sanitized HTML
+    /// before the page gets it.
     pub description: Option<String>,
     /// The first server URL, when the document names one.
     pub server: Option<String>,
@@ -40,7 +41,7 @@ pub struct OperationView {
     pub path: String,
     /// Its summary (or, without one, its operation id or path).
     pub summary: String,
-    /// Its description, as written.
+    /// Its description (sanitized HTML from CommonMark once the server fn has run).
     pub description: Option<String>,
     /// Marked deprecated.
     pub deprecated: bool,
