@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { test, expect, register } from './fixtures';
+import { test, expect, register, nav, submit, hydrated } from './fixtures';
 import { keyportBin, serverEnv } from '../playwright.config';
 
 /** The shared OpenAPI fixtures, read where they live (never copied into the repository). */
@@ -30,4 +30,50 @@ test('the docs page draws the imported reference with contents and a link per op
   await page.goto('/portal/docs');
   await expect(contents).toBeVisible();
   await page.screenshot({ path: test.info().outputPath('docs-phone.png'), fullPage: false });
+});
+
+test('samples carry the key made in this tab when copied, in the language picked; schemas draw as trees', async ({ page, context, baseURL }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
+  try {
+    execFileSync(keyportBin, ['docs', 'import', fixture('readme-v3.0-petstore.yaml')], { env: { ...process.env, ...serverEnv }, encoding: 'utf8', stdio: 'pipe' });
+  } catch {
+    // Already in effect (the test above imported it).
+  }
+  await register(page);
+  await nav(page, 'API Keys');
+  await page.getByRole('button', { name: 'Create your first key' }).click();
+  const create = page.getByRole('dialog', { name: 'Create an API key' });
+  await create.getByLabel('Name').fill('Docs try');
+  await submit(page, create.getByRole('button', { name: 'Create key' }));
+  const shown = page.getByRole('dialog', { name: 'Your new API key' });
+  await shown.getByRole('button', { name: 'Copy', exact: true }).click();
+  const key = await page.evaluate(() => navigator.clipboard.readText());
+  expect(key).toMatch(/^kp_(live|test)_/);
+  await shown.getByRole('button', { name: /Done/ }).click();
+
+  await page.goto('/portal/docs');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Authentication' })).toBeVisible();
+  await expect(page.getByLabel('Samples use')).toContainText('Docs try');
+  const samples = page.getByRole('group', { name: /^Code samples:/ }).first();
+  // On screen the key is masked; curl first.
+  const curl = samples.getByLabel('curl sample');
+  await expect(curl).toBeVisible();
+  await expect(curl).not.toContainText(key);
+  await samples.getByRole('button', { name: 'JavaScript' }).click();
+  await expect(samples.getByLabel('JavaScript sample')).toBeVisible();
+  await expect(curl).toBeHidden();
+  await expect(samples.getByRole('button', { name: 'JavaScript' })).toHaveAttribute('aria-pressed', 'true');
+  await samples.getByRole('button', { name: 'Copy' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Sample copied, with your key in it.' })).toBeAttached();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain('await fetch(');
+  expect(copied).toContain(key);
+  // Schema trees and the schemas section.
+  await expect(page.locator('.schema-row').first()).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Schemas' })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('docs-samples-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await samples.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: test.info().outputPath('docs-samples-phone.png') });
 });

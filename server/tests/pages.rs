@@ -445,13 +445,26 @@ async fn the_docs_page_draws_every_operation_of_each_real_document_and_keeps_its
         assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", f.display());
         let page = res.text().await.unwrap();
         let doc = keyport_core::openapi::check_document(&bytes).unwrap();
-        for op in keyport_core::openapi::reference(&doc.json).groups.iter().flat_map(|g| &g.operations) {
+        for op in keyport_core::openapi::reference(&doc.json, "").groups.iter().flat_map(|g| &g.operations) {
             assert!(page.contains(&format!("id=\"{}\"", op.anchor)), "{}: {} {} is on the page", f.display(), op.method, op.path);
             assert!(page.contains(&format!("href=\"#{}\"", op.anchor)), "{}: and in the contents", f.display());
             drawn += 1;
         }
     }
     assert!(drawn > 100, "{drawn} operations drawn");
+
+    // Schemas as trees, a circular one ending in a row that says so; scopes beside the keys;
+    // samples with the masked key, never a full one.
+    let shapes = "openapi: 3.1.0\ninfo: {title: Trees, version: '1'}\nsecurity: [{key: [nodes:read]}]\ncomponents:\n  securitySchemes: {key: {type: http, scheme: bearer}}\n  schemas:\n    Node: {type: object, description: 'A **node**', properties: {next: {$ref: '#/components/schemas/Node'}, kind: {type: string, enum: [leaf, branch]}}}\npaths:\n  /nodes/{id}:\n    get: {operationId: getNode, parameters: [{name: id, in: path, schema: {type: integer}}], responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Node'}}}}}}\n";
+    app.services.import_document(shapes.as_bytes(), "cli", &meta).await.unwrap();
+    let page = app.page("/portal/docs").await.text().await.unwrap();
+    assert!(page.contains("↻ circular") && page.contains("href=\"#schema-Node\""), "a circular reference links to its schema");
+    assert!(page.contains("<strong>node</strong>"), "schema descriptions are CommonMark");
+    assert!(page.contains("id=\"authentication\"") && page.contains("INSUFFICIENT_SCOPES"), "the authentication guide");
+    assert!(page.contains("nodes:read") && page.contains("None of your keys holds"), "the scope, and that no key holds it");
+    assert!(page.contains("curl &#x27;http") || page.contains("curl 'http"), "a curl sample");
+    assert!(page.contains("/nodes/1") && page.contains("Authorization: Bearer YOUR_API_KEY"), "without a key, a placeholder");
+    assert!(!page.contains("KEYPORT_API_KEY_HERE"), "the sentinel never reaches the page");
 
     // Script in a description is text.
     let hostile = "openapi: 3.1.0\ninfo: {title: '<script>alert(1)</script>', version: '1', description: '<img src=x onerror=alert(2)>'}\npaths:\n  /x:\n    get: {summary: '<b>bold</b>', responses: {'200': {description: '<script>alert(3)</script>'}}}\n";

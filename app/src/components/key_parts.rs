@@ -116,7 +116,7 @@ pub fn ShowOnce(
             {(key.status == KeyStatus::PendingApproval).then(|| view! {
                 <p class="alert alert-info" role="note">"This key works once an owner or admin approves it. You will get an email when they decide."</p>
             })}
-            <SecretBox dialog="show-once".to_owned() secret masked snippets/>
+            <SecretBox dialog="show-once".to_owned() key_id=key.id.clone() secret masked snippets/>
             <form method="dialog" class="dialog-actions">
                 <button type="submit" class="btn btn-primary">"Done, I've saved it"</button>
             </form>
@@ -127,8 +127,19 @@ pub fn ShowOnce(
 /// The key and its snippets: copy, reveal, pick a language. Once live it turns the dialog
 /// the server drew open into a modal one (focus inside, Escape closes).
 #[island]
-fn SecretBox(dialog: String, secret: String, masked: String, snippets: Vec<(String, String, String)>) -> impl IntoView {
+fn SecretBox(dialog: String, key_id: String, secret: String, masked: String, snippets: Vec<(String, String, String)>) -> impl IntoView {
     crate::islands::ready();
+    // The docs' samples in this tab may copy the new key for fifteen minutes (session
+    // storage: this tab only, gone when it closes).
+    #[cfg(feature = "hydrate")]
+    {
+        let recent = format!("{key_id} {} {secret}", js_sys::Date::now());
+        if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+            let _ = s.set_item("keyport.recent-key", &recent);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &key_id;
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::JsCast;

@@ -1,7 +1,12 @@
 //! The API reference as the docs pages draw it: built on the server from the operator's
-//! OpenAPI document, operations grouped by tag, with their parameters and responses.
+//! OpenAPI document, operations grouped by tag, with their parameters, bodies, responses,
+//! schemas as flat trees (a depth per row), the security they need and code samples.
 
 use serde::{Deserialize, Serialize};
+
+/// Stands for the developer's key in [`CodeSample::code`]: the page puts in the masked key,
+/// a placeholder, or (when copying) the key itself.
+pub const KEY_SENTINEL: &str = "KEYPORT_API_KEY_HERE";
 
 /// The reference of the document in effect.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,10 +18,19 @@ pub struct ApiReference {
     /// `info.description`: CommonMark, as written; the server turns it into sanitized HTML
     /// before the page gets it.
     pub description: Option<String>,
-    /// The first server URL, when the document names one.
+    /// The base URL calls go to: the first server (its variables at their defaults), or the
+    /// configured API URL when the document names none or only a relative one.
     pub server: Option<String>,
     /// Operations by tag, in the document's tag order; untagged ones last, under "Other".
     pub groups: Vec<TagGroup>,
+    /// The document's named schemas (`components.schemas`), in its order.
+    pub schemas: Vec<NamedSchema>,
+    /// The document's security schemes, in its order.
+    pub security_schemes: Vec<SecuritySchemeView>,
+    /// How calls carry a Keyport key, as the samples do it (`Authorization: Bearer …`).
+    pub key_usage: KeyUsage,
+    /// Some schema trees were cut short to keep the page bounded.
+    pub truncated: bool,
 }
 
 /// One tag and its operations.
@@ -47,10 +61,20 @@ pub struct OperationView {
     pub deprecated: bool,
     /// Path, query, header and cookie parameters (the path item's and the operation's).
     pub parameters: Vec<ParameterView>,
-    /// The media types of its request body, if it has one.
-    pub request_body: Vec<String>,
+    /// Its request body, if it has one.
+    pub request_body: Option<BodyView>,
     /// Its responses, by status.
     pub responses: Vec<ResponseView>,
+    /// The security it needs: any one of these alternatives, each a set of schemes used
+    /// together. Empty: none.
+    pub security: Vec<Vec<SecurityUse>>,
+    /// Whether calling it without credentials is also allowed (an empty requirement).
+    pub security_optional: bool,
+    /// The scopes a Keyport key needs for it (`x-keyport-scopes`, else the scopes of its
+    /// non-OAuth security requirements).
+    pub scopes: Vec<String>,
+    /// Ready-to-run calls: curl, JavaScript, Python, Go.
+    pub samples: Vec<CodeSample>,
 }
 
 /// One parameter.
@@ -62,10 +86,58 @@ pub struct ParameterView {
     pub location: String,
     /// Required.
     pub required: bool,
+    /// Marked deprecated.
+    pub deprecated: bool,
     /// Its type in words (`string`, `integer (int64)`, `array of string`, `Pet`).
     pub type_label: String,
     /// Its description.
     pub description: Option<String>,
+    /// Limits, default and pattern in words (`≥ 1`, `default: 20`).
+    pub constraints: Vec<String>,
+    /// The values it may take, when it is an enum (at most [`MAX_ENUM_SHOWN`]).
+    pub enum_values: Vec<String>,
+    /// How many more enum values there are than shown.
+    pub enum_more: u32,
+    /// An example value, as JSON.
+    pub example: Option<String>,
+}
+
+/// The most enum values a row or parameter shows.
+pub const MAX_ENUM_SHOWN: usize = 30;
+
+/// A request body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyView {
+    /// Required.
+    pub required: bool,
+    /// Its description.
+    pub description: Option<String>,
+    /// Per media type, its schema and examples.
+    pub contents: Vec<MediaView>,
+}
+
+/// One media type of a body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaView {
+    /// `application/json`, …
+    pub media_type: String,
+    /// Its schema as a tree (empty without a schema).
+    pub schema: Vec<SchemaRow>,
+    /// Its examples: the document's, or one made from the schema.
+    pub examples: Vec<ExampleView>,
+}
+
+/// One example.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExampleView {
+    /// Its name in the document's `examples`.
+    pub name: Option<String>,
+    /// Its summary.
+    pub summary: Option<String>,
+    /// The value: pretty JSON, or text as written.
+    pub value: String,
+    /// Made by Keyport from the schema, not written in the document.
+    pub generated: bool,
 }
 
 /// One response.
@@ -75,6 +147,106 @@ pub struct ResponseView {
     pub status: String,
     /// Its description.
     pub description: String,
-    /// Its media types.
-    pub media_types: Vec<String>,
+    /// Its headers.
+    pub headers: Vec<ParameterView>,
+    /// Per media type, its schema and examples.
+    pub contents: Vec<MediaView>,
+}
+
+/// One row of a schema tree: the tree is flat, each row knowing its depth, so drawing it
+/// needs no recursion and a circular schema ends in a row that says so.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaRow {
+    /// 0 for the schema itself, 1 for its properties, …
+    pub depth: u8,
+    /// The property's name, `[key]` for additional properties, `option 2` for a variant;
+    /// none for the root.
+    pub name: Option<String>,
+    /// The type in words.
+    pub type_label: String,
+    /// The named schema (`components.schemas`) this row is, when it is one.
+    pub ref_name: Option<String>,
+    /// Required by its parent.
+    pub required: bool,
+    /// May be null.
+    pub nullable: bool,
+    /// Marked deprecated.
+    pub deprecated: bool,
+    /// Only in responses.
+    pub read_only: bool,
+    /// Only in requests.
+    pub write_only: bool,
+    /// Its description.
+    pub description: Option<String>,
+    /// The values it may take (at most [`MAX_ENUM_SHOWN`]).
+    pub enum_values: Vec<String>,
+    /// How many more enum values there are than shown.
+    pub enum_more: u32,
+    /// Limits, default, pattern in words.
+    pub constraints: Vec<String>,
+    /// An example value, as JSON.
+    pub example: Option<String>,
+    /// `one of`, `any of`: the rows below at `depth + 1` are alternatives.
+    pub choice: Option<String>,
+    /// Refers back to a schema above it: not drawn again.
+    pub circular: bool,
+    /// Not expanded here (too deep, or the page's budget was spent): see `ref_name`.
+    pub collapsed: bool,
+}
+
+/// A named schema of the document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedSchema {
+    /// Its name.
+    pub name: String,
+    /// Its anchor (`schema-Pet`).
+    pub anchor: String,
+    /// Its tree; named schemas inside are links, not expanded again.
+    pub rows: Vec<SchemaRow>,
+}
+
+/// One security scheme of the document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecuritySchemeView {
+    /// Its name in `components.securitySchemes`.
+    pub name: String,
+    /// `apiKey`, `http`, `oauth2`, `openIdConnect`, `mutualTLS`.
+    pub kind: String,
+    /// How a call carries it, in words.
+    pub summary: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// One security scheme an operation needs, with the scopes it asks of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityUse {
+    /// The scheme's name.
+    pub scheme: String,
+    /// How a call carries it, in words.
+    pub summary: String,
+    /// The scopes needed.
+    pub scopes: Vec<String>,
+}
+
+/// How calls carry a key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUsage {
+    /// `header` or `query`.
+    pub location: String,
+    /// The header or query parameter's name.
+    pub name: String,
+    /// What comes before the key in it (`Bearer `), possibly nothing.
+    pub prefix: String,
+    /// The security scheme it comes from, if the document names one.
+    pub scheme: Option<String>,
+}
+
+/// One code sample.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSample {
+    /// `curl`, `JavaScript`, `Python`, `Go`.
+    pub lang: String,
+    /// The code, with [`KEY_SENTINEL`] where the key goes.
+    pub code: String,
 }

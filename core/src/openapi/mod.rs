@@ -5,6 +5,10 @@
 
 use serde_json::{Map, Value};
 
+mod reference;
+mod samples;
+pub use reference::{reference, schema_anchor, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
+
 /// The largest document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
 /// The deepest nesting accepted (objects and arrays), well inside the parsers' own limits.
@@ -333,153 +337,8 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Follows `$ref`s inside the document (at most a few hops, so a cycle of references ends).
-fn deref<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
-    for _ in 0..8 {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).and_then(|p| resolve_pointer(root, p)) {
-            Some(next) => v = next,
-            None => break,
-        }
-    }
-    v
-}
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// A schema's type in words: `string (date-time)`, `array of Pet`, `Pet`, `one of A, B`.
-fn type_label(root: &Value, schema: &Value, depth: usize) -> String {
-    if depth > 3 {
-        return "…".into();
-    }
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return r.rsplit('/').next().unwrap_or(r).to_owned();
-    }
-    for (key, words) in [("oneOf", "one of"), ("anyOf", "any of"), ("allOf", "all of")] {
-        if let Some(list) = schema.get(key).and_then(Value::as_array) {
-            let parts: Vec<String> = list.iter().take(5).map(|s| type_label(root, s, depth + 1)).collect();
-            return format!("{words} {}", parts.join(", "));
-        }
-    }
-    let ty = match schema.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or "),
-        _ if schema.get("properties").is_some() => "object".into(),
-        _ => "any".into(),
-    };
-    if ty == "array" {
-        let items = schema.get("items").map(|i| type_label(root, i, depth + 1)).unwrap_or_else(|| "any".into());
-        return format!("array of {items}");
-    }
-    match schema.get("format").and_then(Value::as_str) {
-        Some(f) => format!("{ty} ({f})"),
-        None => ty,
-    }
-}
-
-fn anchor_for(id: Option<&str>, method: &str, path: &str) -> String {
-    let raw = id.map(str::to_owned).unwrap_or_else(|| format!("{method}{path}"));
-    let mut out = String::from("op-");
-    for c in raw.chars() {
-        out.push(if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' });
-    }
-    out
-}
-
-/// The reference the docs pages draw, from a checked document: operations by tag (the
-/// document's tag order, then tags as first used, untagged last), parameters of the path
-/// item and the operation (the operation's win), responses in the document's order.
-pub fn reference(doc: &Value) -> crate::dto::docs::ApiReference {
-    use crate::dto::docs::{ApiReference, OperationView, ParameterView, ResponseView, TagGroup};
-    let info = doc.get("info").cloned().unwrap_or(Value::Null);
-    let mut groups: Vec<TagGroup> = doc
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|tags| tags.iter().filter_map(|t| Some(TagGroup { name: text(t, "name")?, description: text(t, "description"), operations: Vec::new() })).collect())
-        .unwrap_or_default();
-    let mut other = Vec::new();
-    let mut anchors = std::collections::HashSet::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            let item = deref(doc, item);
-            let shared: Vec<&Value> = item.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
-            for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
-                let mut params: Vec<ParameterView> = Vec::new();
-                let own: Vec<&Value> = op.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
-                for p in shared.iter().chain(own.iter()) {
-                    let p = deref(doc, p);
-                    let (Some(name), Some(location)) = (text(p, "name"), text(p, "in")) else { continue };
-                    let view = ParameterView {
-                        required: p.get("required").and_then(Value::as_bool).unwrap_or(location == "path"),
-                        type_label: p.get("schema").map(|s| type_label(doc, s, 0)).unwrap_or_else(|| "any".into()),
-                        description: text(p, "description"),
-                        name,
-                        location,
-                    };
-                    params.retain(|q| !(q.name == view.name && q.location == view.location));
-                    params.push(view);
-                }
-                let body = op.get("requestBody").map(|b| deref(doc, b));
-                let request_body = body.and_then(|b| b.get("content")).and_then(Value::as_object).map(|c| c.keys().cloned().collect()).unwrap_or_default();
-                let responses = op
-                    .get("responses")
-                    .and_then(Value::as_object)
-                    .map(|rs| {
-                        rs.iter()
-                            .map(|(status, r)| {
-                                let r = deref(doc, r);
-                                ResponseView {
-                                    status: status.clone(),
-                                    description: text(r, "description").unwrap_or_default(),
-                                    media_types: r.get("content").and_then(Value::as_object).map(|c| c.keys().cloned().collect()).unwrap_or_default(),
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let id = op.get("operationId").and_then(Value::as_str);
-                let mut anchor = anchor_for(id, method, path);
-                while !anchors.insert(anchor.clone()) {
-                    anchor.push('_');
-                }
-                let view = OperationView {
-                    anchor,
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    summary: text(op, "summary").or_else(|| id.map(str::to_owned)).unwrap_or_else(|| path.clone()),
-                    description: text(op, "description"),
-                    deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
-                    parameters: params,
-                    request_body,
-                    responses,
-                };
-                match op.get("tags").and_then(Value::as_array).and_then(|t| t.first()).and_then(Value::as_str) {
-                    Some(tag) => match groups.iter_mut().find(|g| g.name == tag) {
-                        Some(g) => g.operations.push(view),
-                        None => groups.push(TagGroup { name: tag.to_owned(), description: None, operations: vec![view] }),
-                    },
-                    None => other.push(view),
-                }
-            }
-        }
-    }
-    groups.retain(|g| !g.operations.is_empty());
-    if !other.is_empty() {
-        groups.push(TagGroup { name: "Other".into(), description: None, operations: other });
-    }
-    ApiReference {
-        title: text(&info, "title").unwrap_or_default(),
-        version: text(&info, "version").or_else(|| info.get("version").map(|v| v.to_string())).unwrap_or_default(),
-        description: text(&info, "description"),
-        server: doc.get("servers").and_then(Value::as_array).and_then(|s| s.first()).and_then(|s| text(s, "url")),
-        groups,
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn refused(doc: &str) -> DocError {
@@ -570,29 +429,6 @@ mod tests {
             laughs.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
         }
         assert!(check_document(laughs.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn the_reference_groups_operations_by_tag_with_their_parameters_and_responses() {
-        let mut operations = 0;
-        for entry in std::fs::read_dir(fixtures()).unwrap() {
-            let path = entry.unwrap().path();
-            let Ok(doc) = check_document(&std::fs::read(&path).unwrap()) else { continue };
-            let r = reference(&doc.json);
-            let n: usize = r.groups.iter().map(|g| g.operations.len()).sum();
-            assert_eq!(n, doc.operations, "{}: every operation is in the reference", path.display());
-            operations += n;
-        }
-        assert!(operations > 100, "{operations}");
-        let doc = check_document(b"openapi: 3.0.3\ninfo: {title: Pets, version: '1'}\ntags: [{name: pets, description: All about pets}]\npaths:\n  /pets/{id}:\n    parameters: [{name: id, in: path, schema: {type: integer, format: int64}}]\n    get:\n      tags: [pets]\n      operationId: getPet\n      parameters: [{$ref: '#/components/parameters/Verbose'}]\n      responses: {'200': {description: The pet, content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/Pet'}}}}}}\n  /health:\n    get: {responses: {default: {description: fine}}}\ncomponents:\n  parameters:\n    Verbose: {name: verbose, in: query, schema: {type: boolean}}\n  schemas:\n    Pet: {type: object}\n").unwrap();
-        let r = reference(&doc.json);
-        assert_eq!(r.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["pets", "Other"]);
-        let get = &r.groups[0].operations[0];
-        assert_eq!((get.anchor.as_str(), get.method.as_str(), get.summary.as_str()), ("op-getPet", "GET", "getPet"));
-        let params: Vec<(&str, &str, bool, &str)> = get.parameters.iter().map(|p| (p.name.as_str(), p.location.as_str(), p.required, p.type_label.as_str())).collect();
-        assert_eq!(params, [("id", "path", true, "integer (int64)"), ("verbose", "query", false, "boolean")]);
-        assert_eq!(get.responses[0].media_types, ["application/json"]);
-        assert_eq!(r.groups[1].operations[0].anchor, "op-get-health");
     }
 
     #[test]
