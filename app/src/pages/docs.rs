@@ -392,7 +392,7 @@ pub fn SchemaTree(rows: Vec<SchemaRow>) -> impl IntoView {
         <ul class="schema" role="list">
             {rows.into_iter().map(|r| {
                 let depth = format!("schema-row depth-{}", r.depth.min(10));
-                let link = r.ref_name.as_ref().filter(|_| r.circular || r.collapsed).map(|n| format!("#{}", keyport_core::openapi::schema_anchor(n)));
+                let link = r.ref_name.as_ref().filter(|_| r.circular || r.collapsed).map(|n| format!("#{}", keyport_core::dto::docs::schema_anchor(n)));
                 view! {
                     <li class=depth>
                         <div class="schema-head">

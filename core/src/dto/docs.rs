@@ -250,3 +250,9 @@ pub struct CodeSample {
     /// The code, with [`KEY_SENTINEL`] where the key goes.
     pub code: String,
 }
+
+/// The anchor of a named schema's section (`schema-Pet`): links from rows go there.
+pub fn schema_anchor(name: &str) -> String {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    format!("schema-{safe}")
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 mod reference;
 mod samples;
-pub use reference::{reference, schema_anchor, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
+pub use reference::{reference, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
 
 /// The largest document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;

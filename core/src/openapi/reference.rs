@@ -768,7 +768,7 @@ pub fn reference(doc: &Value, api_base_url: &str) -> ApiReference {
             let mut seen = std::collections::HashSet::new();
             m.iter()
                 .map(|(name, s)| {
-                    let mut anchor = format!("schema-{}", safe_anchor(name));
+                    let mut anchor = schema_anchor(name);
                     while !seen.insert(anchor.clone()) {
                         anchor.push('_');
                     }
@@ -802,11 +802,6 @@ pub fn reference(doc: &Value, api_base_url: &str) -> ApiReference {
         key_usage,
         truncated: trees.truncated,
     }
-}
-
-/// The anchor of a named schema's section, for links from rows (`schema-Pet`).
-pub fn schema_anchor(name: &str) -> String {
-    format!("schema-{}", safe_anchor(name))
 }
 
 #[cfg(test)]
