@@ -66,9 +66,9 @@ test('samples carry the key made in this tab when copied, in the language picked
   await expect(samples.getByRole('button', { name: 'JavaScript' })).toHaveAttribute('aria-pressed', 'true');
   await samples.getByRole('button', { name: 'Copy' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sample copied, with your key in it.' })).toBeAttached();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain(key);
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied).toContain('await fetch(');
-  expect(copied).toContain(key);
   // Schema trees and the schemas section.
   await expect(page.locator('.schema-row').first()).toBeVisible();
   await expect(page.getByRole('region', { name: 'Schemas' })).toBeVisible();

@@ -246,6 +246,13 @@ impl<'a> Trees<'a> {
             pushed = true;
         }
         self.describe(&mut row, target);
+        // An array of a schema being expanded: the row says so (its items are not drawn).
+        if let Some((name, pointer)) = target.get("items").and_then(local_ref) {
+            if t.stack.contains(&pointer) {
+                row.circular = true;
+                row.ref_name.get_or_insert(name);
+            }
+        }
         if depth >= MAX_SCHEMA_DEPTH && has_children(target) {
             row.collapsed = true;
             t.rows.push(row);
@@ -1026,5 +1033,19 @@ paths:
         let example = &r.groups[0].operations[0].responses[0].contents[0].examples[0].value;
         assert!(example.len() <= 17 * 1024, "{}", example.len());
         assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn the_demo_document_reads_fully() {
+        let d = check_document(crate::services::demo::DEMO_DOCUMENT).unwrap();
+        let r = reference(&d.json, "");
+        assert_eq!(r.title, "Acme Payments API");
+        assert_eq!(r.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Payments", "Invoices"]);
+        assert_eq!(op(&r, "createPayment").scopes, ["payments:write"]);
+        assert_eq!(op(&r, "listInvoices").scopes, ["invoices:read"]);
+        // Payment → Invoice → payments: Payment is circular, drawn once.
+        let payment = &op(&r, "getPayment").responses[0].contents[0].schema;
+        assert!(payment.iter().any(|row| row.circular && row.ref_name.as_deref() == Some("Payment")), "{:?}", shape(payment));
+        assert!(op(&r, "createPayment").samples[0].code.contains("-H 'Idempotency-Key: order-1042'"));
     }
 }

@@ -101,6 +101,10 @@ impl Rng {
     }
 }
 
+/// The OpenAPI document of the demo's payments API (payments and invoices, with the demo
+/// keys' scopes): `keyport demo` imports it when no document is in effect.
+pub const DEMO_DOCUMENT: &[u8] = include_bytes!("demo_data/payments-api.yaml");
+
 impl Services {
     /// Loads the demo with `days` (1–30) of traffic. Refuses when it was loaded before or when the database already holds
     /// rolled-up usage (the demo's past would land behind the rollup). `progress` is told
@@ -121,6 +125,10 @@ impl Services {
             let input = KeyInput { name: k.name, environment: k.environment, scopes: k.scopes, ratelimit: k.ratelimit, expiry: "never", ..Default::default() };
             let created = self.create_key(&caller, input, &meta).await?;
             keys.push((Arc::<str>::from(created.key.id.as_str()), k));
+        }
+        // The demo API's reference, unless the operator imported their own already.
+        if self.active_document().await?.is_none() {
+            self.import_document(DEMO_DOCUMENT, "demo", &meta).await?;
         }
         let team: Arc<str> = caller.team.id.as_str().into();
 
