@@ -26,6 +26,12 @@ pub fn local_date_time(t: DateTime<Utc>, offset_minutes: i64) -> String {
     format!("{} {}, {:02}:{:02}", month(l), l.day(), l.hour(), l.minute())
 }
 
+/// A clock time in a zone `offset_minutes` east of UTC: `15:05:09` (the reader's own zone).
+pub fn local_clock(t: DateTime<Utc>, offset_minutes: i64) -> String {
+    let l = t + chrono::Duration::minutes(offset_minutes);
+    format!("{:02}:{:02}:{:02}", l.hour(), l.minute(), l.second())
+}
+
 /// A clock time: `14:05:09 UTC`.
 pub fn clock(t: DateTime<Utc>) -> String {
     format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())

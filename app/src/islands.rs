@@ -57,7 +57,10 @@ fn local_times_in(root: &web_sys::Element) {
         let Some(at) = el.get_attribute("datetime").and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok()) else { continue };
         let at = at.with_timezone(&chrono::Utc);
         let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
-        el.set_text_content(Some(&crate::format::local_date_time(at, -(d.get_timezone_offset() as i64))));
+        let offset = -(d.get_timezone_offset() as i64);
+        // `data-clock`: the time of day to the second (the quickstart's first call).
+        let text = if el.has_attribute("data-clock") { crate::format::local_clock(at, offset) } else { crate::format::local_date_time(at, offset) };
+        el.set_text_content(Some(&text));
     }
 }
 

@@ -355,6 +355,9 @@ pub struct KeyView {
     pub expires_at: Option<DateTime<Utc>>,
     /// Last successful or refused verification, as of the last usage flush.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Its first accepted verification, as of the usage flush that counted it.
+    #[serde(default)]
+    pub first_valid_at: Option<DateTime<Utc>>,
     /// Revocation time, if revoked.
     pub revoked_at: Option<DateTime<Utc>>,
     /// When it was disabled, if it is.
@@ -758,6 +761,7 @@ mod tests {
             created_at: Utc::now(),
             expires_at: None,
             last_used_at: None,
+            first_valid_at: None,
             revoked_at: None,
             disabled_at: None,
             grace_until: None,

@@ -1,6 +1,7 @@
 //! SeaORM entities. They stay inside `core`; services return wire types.
 
 pub mod api_document;
+pub mod doc_page;
 pub mod api_key;
 pub mod audit_event;
 pub mod email_verification;

@@ -27,6 +27,8 @@ mod m0022_mfa;
 mod m0023_sso;
 mod m0024_email_verification;
 mod m0025_api_documents;
+mod m0026_doc_pages;
+mod m0027_first_call;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -60,6 +62,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_sso::Migration),
             Box::new(m0024_email_verification::Migration),
             Box::new(m0025_api_documents::Migration),
+            Box::new(m0026_doc_pages::Migration),
+            Box::new(m0027_first_call::Migration),
         ]
     }
 }

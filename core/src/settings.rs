@@ -98,6 +98,16 @@ pub const SETTINGS: &[Spec] = &[
     Spec { key: "keys.approval_scopes", kind: Kind::Scopes, about: "keys with any of these scopes work only once approved" },
     Spec { key: "keys.max_lifetime_days", kind: Kind::Int(0, 3650), about: "the longest a new key may live, in days (0: no limit)" },
     Spec { key: "plan.monthly_quota", kind: Kind::Int(1, 1_000_000_000_000), about: "verifications a team may make per calendar month" },
+    Spec {
+        key: "docs.try_it",
+        kind: Kind::Choice(&["relay", "off"]),
+        about: "\"Try it\" on the docs: relay sends calls through this server to the document's servers only; off hides it",
+    },
+    Spec {
+        key: "docs.try_it_private_networks",
+        kind: Kind::Bool,
+        about: "let \"Try it\" reach private, loopback and link-local addresses (an API on the same network); public ones only otherwise",
+    },
 ];
 
 /// The setting named `key`, if there is one.

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, expect, register, nav, submit, hydrated } from './fixtures';
@@ -76,4 +78,119 @@ test('samples carry the key made in this tab when copied, in the language picked
   await page.setViewportSize({ width: 390, height: 844 });
   await samples.scrollIntoViewIfNeeded();
   await page.screenshot({ path: test.info().outputPath('docs-samples-phone.png') });
+});
+
+test("the operator's guides read beside the reference, and the search box finds them and operations", async ({ page }) => {
+  const env = { ...process.env, ...serverEnv };
+  const md = path.join(test.info().outputPath(), 'webhooks.md');
+  fs.mkdirSync(path.dirname(md), { recursive: true });
+  fs.writeFileSync(md, '## Receiving events\n\nWe `POST` a **signed** event to your endpoint when a pet is adopted.\n\n| Header | Meaning |\n|---|---|\n| `X-Signature` | HMAC-SHA256 of the body |\n\n```js\nverify(req.headers["x-signature"], body)\n```\n');
+  const added = execFileSync(keyportBin, ['docs', 'page', 'add', '--title', 'Webhooks', '--file', md], { env, encoding: 'utf8' });
+  expect(added).toContain('#guide-webhooks');
+  try {
+    execFileSync(keyportBin, ['docs', 'import', fixture('readme-v3.0-petstore.yaml')], { env, encoding: 'utf8', stdio: 'pipe' });
+  } catch {
+    // Already in effect (an earlier test imported it).
+  }
+  await register(page);
+  await page.goto('/portal/docs');
+  const contents = page.getByRole('navigation', { name: 'API reference contents' });
+  await contents.getByRole('link', { name: 'Webhooks' }).click();
+  const guide = page.getByRole('region', { name: 'Webhooks' });
+  await expect(guide).toBeInViewport();
+  await expect(guide.getByRole('heading', { name: 'Receiving events' })).toBeVisible();
+  await expect(guide.getByRole('table')).toContainText('HMAC-SHA256');
+  await page.screenshot({ path: test.info().outputPath('docs-guide-desktop.png') });
+
+  // Search: the box, the results, a result's link.
+  const box = page.getByRole('searchbox', { name: 'Search the docs' });
+  await box.fill('adopted endpoint');
+  await box.press('Enter');
+  const results = page.getByRole('region', { name: 'Search results' });
+  await expect(results.getByRole('status')).toHaveText('1 result for “adopted endpoint”');
+  await expect(page.getByRole('searchbox', { name: 'Search the docs' })).toHaveValue('adopted endpoint');
+  await results.getByRole('link', { name: 'Webhooks' }).click();
+  await expect(page).toHaveURL(/#guide-webhooks$/);
+  await page.getByRole('searchbox', { name: 'Search the docs' }).fill('pet');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(results.getByRole('link').first()).toBeVisible();
+  expect(await results.getByRole('link').count()).toBeGreaterThan(3);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('docs-search-phone.png') });
+  await guide.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: test.info().outputPath('docs-guide-phone.png') });
+  // Nothing on the page is wider than the phone.
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide).toBeLessThanOrEqual(390);
+});
+
+test('Try it sends a call through the relay to a local API and shows its answer', async ({ page }) => {
+  const env = { ...process.env, ...serverEnv };
+  // The provider's API: answers a pet when the key header is there.
+  const api = http.createServer((req, res) => {
+    const id = Number((req.url ?? '').split('?')[0].split('/').pop());
+    if (req.url?.startsWith('/v1/pets/') && String(req.headers['x-api-key'] ?? '').startsWith('kp_test_')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'local-api' });
+      res.end(JSON.stringify({ id, name: 'Rex', verbose: req.url.includes('verbose=true') }));
+    } else {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error": "no key"}');
+    }
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', () => resolve()));
+  const port = (api.address() as AddressInfo).port;
+  try {
+    const doc = path.join(test.info().outputPath(), 'local-api.yaml');
+    fs.mkdirSync(path.dirname(doc), { recursive: true });
+    fs.writeFileSync(doc, [
+      'openapi: 3.0.3',
+      'info: {title: Local pets, version: "1"}',
+      `servers: [{url: "http://127.0.0.1:${port}/v1"}]`,
+      'components: {securitySchemes: {key: {type: apiKey, in: header, name: X-Api-Key}}}',
+      'security: [{key: []}]',
+      'paths:',
+      '  /pets/{petId}:',
+      '    get:',
+      '      operationId: getPet',
+      '      summary: Find a pet',
+      '      parameters:',
+      '        - {name: petId, in: path, required: true, schema: {type: integer, example: 7}}',
+      '        - {name: verbose, in: query, schema: {type: boolean}}',
+      "      responses: {'200': {description: the pet}}",
+      '',
+    ].join('\n'));
+    // Loopback is a private address: the operator allows it for an API on the same network.
+    execFileSync(keyportBin, ['settings', 'set', 'docs.try_it_private_networks', 'true'], { env, encoding: 'utf8' });
+    execFileSync(keyportBin, ['docs', 'import', doc], { env, encoding: 'utf8' });
+    await register(page);
+    await page.goto('/portal/docs');
+    await hydrated(page);
+    const op = page.getByRole('article', { name: 'Find a pet' });
+    await op.getByText('Try it', { exact: true }).click();
+    await op.getByLabel('Your API key').fill('kp_test_from_the_browser');
+    await expect(op.getByLabel('Your API key')).toHaveAttribute('type', 'password');
+    await op.getByLabel('petId (path, required)').fill('42');
+    await op.getByLabel('verbose (query)').fill('true');
+    const answer = op.getByRole('status').filter({ hasText: /^\d{3} / });
+    // The setting reaches the server within a second: send until it has.
+    await expect(async () => {
+      await op.getByRole('button', { name: 'Send GET' }).click();
+      await expect(answer).toHaveText(/^200 OK · \d+ ms$/, { timeout: 2_000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(op.getByLabel('Answer body')).toContainText('"id": 42');
+    await expect(op.getByLabel('Answer body')).toContainText('"verbose": true');
+    await op.getByText(/^Headers \(\d+\)$/).click();
+    await expect(op.getByText('x-served-by: local-api', { exact: false })).toBeVisible();
+    await page.screenshot({ path: test.info().outputPath('docs-try-it-desktop.png') });
+    // Without the key the API's own refusal comes back as it is.
+    await op.getByLabel('Your API key').fill('');
+    await op.getByRole('button', { name: 'Send GET' }).click();
+    await expect(answer).toHaveText(/^401 Unauthorized/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await op.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: test.info().outputPath('docs-try-it-phone.png') });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  } finally {
+    api.close();
+  }
 });

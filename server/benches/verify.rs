@@ -4,7 +4,8 @@
 //! `POST /v1/bench/echo` of the same binary, which reads a verify-shaped JSON body and answers
 //! one of the same size, so the ratio is what Keyport adds. Then DB queries per warm verify
 //! (from `/v1/metrics`), `POST /v1/usage` batches, and, in this process, the rate limiter's
-//! cost per check at 1M keys. Figures, not assertions: compare runs on a quiet machine.
+//! cost per check at 1M keys, and the docs page of the largest shared OpenAPI document (one
+//! connection, page after page). Figures, not assertions: compare runs on a quiet machine.
 
 use keyport_core::services::ratelimit::FixedWindowLimiter;
 use std::time::{Duration, Instant};
@@ -31,15 +32,7 @@ fn load(url: &str, token: &str, body: Option<&str>, dir: &std::path::Path) -> f6
     lua.push_str("bad = 0\nresponse = function(status, headers, body) if status >= 300 then bad = bad + 1 end end\n");
     lua.push_str("done = function(summary, latency, requests) io.write(string.format(\"NON2XX %d\\n\", bad)) end\n");
     std::fs::write(&script, lua).unwrap();
-    let mut cmd = match cores() {
-        Some((_, gen)) => {
-            let mut c = std::process::Command::new("taskset");
-            c.args(["-c", &gen.to_string(), "wrk"]);
-            c
-        }
-        None => std::process::Command::new("wrk"),
-    };
-    let out = cmd
+    let out = wrk()
         .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{SECONDS}s"), "-s"])
         .arg(&script)
         .arg(url)
@@ -53,6 +46,36 @@ fn load(url: &str, token: &str, body: Option<&str>, dir: &std::path::Path) -> f6
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no rate in wrk's output:\n{text}"))
+}
+
+/// `wrk`, pinned to the load generator's core when there are two.
+fn wrk() -> std::process::Command {
+    match cores() {
+        Some((_, gen)) => {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", &gen.to_string(), "wrk"]);
+            c
+        }
+        None => std::process::Command::new("wrk"),
+    }
+}
+
+/// A portal page asked for by one connection, one request after another, for `SECONDS`
+/// with the session `cookie`: (pages per second, mean latency in milliseconds).
+fn page_load(url: &str, cookie: &str, dir: &std::path::Path) -> (f64, f64) {
+    let script = dir.join(format!("wrk-page-{}.lua", std::process::id()));
+    let lua = format!(
+        "wrk.headers[\"Cookie\"] = [==[__Host-keyport_session={cookie}]==]\nwrk.headers[\"Accept\"] = \"text/html\"\n\
+         bad = 0\nresponse = function(status, headers, body) if status ~= 200 then bad = bad + 1 end end\n\
+         done = function(summary, latency, requests) io.write(string.format(\"NON200 %d\\nMEANUS %f\\n\", bad, latency.mean)) end\n"
+    );
+    std::fs::write(&script, lua).unwrap();
+    let out = wrk().args(["-t1", "-c1", &format!("-d{SECONDS}s"), "-s"]).arg(&script).arg(url).output().expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "wrk failed: {text}");
+    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok());
+    assert_eq!(field("NON200 "), Some(0.0), "{url} answered other than 200:\n{text}");
+    (field("Requests/sec:").expect("a rate"), field("MEANUS ").expect("a latency") / 1000.0)
 }
 
 /// CPU time (user + system) the server process has used so far, in seconds, from
@@ -292,5 +315,30 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         println!("  POST /v1/usage (1000/batch) {:>9.0} events/s  ({acknowledged} acknowledged; {stored} stored {} ms after the load ended)", reports * 1000.0, ended.elapsed().as_millis());
+
+        // The docs page of the largest shared OpenAPI document, drawn on the server.
+        let largest = std::fs::read_dir(keyport_core::openapi::shared_openapi_fixtures())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json")))
+            .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .expect("a fixture");
+        let imported = keyport(&server.dir, &["docs", "import", largest.to_str().unwrap()]).output().unwrap();
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+        let bytes = std::fs::read(&largest).unwrap();
+        let rounds = 20;
+        let started = Instant::now();
+        let mut operations = 0;
+        for _ in 0..rounds {
+            let doc = keyport_core::openapi::check_document(&bytes).unwrap();
+            operations = keyport_core::openapi::reference(&doc.json, &base).groups.iter().map(|g| g.operations.len()).sum::<usize>();
+        }
+        let built_ms = started.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
+        let (pages, page_ms) = page_load(&format!("{base}/portal/docs"), &cookie, &server.dir);
+        println!(
+            "  /portal/docs, largest fixture ({}, {} KB, {operations} operations): {page_ms:.1} ms a page on one connection ({pages:.0} pages/s); checking and building its reference {built_ms:.2} ms (in this process)",
+            largest.file_name().unwrap().to_string_lossy(),
+            bytes.len() / 1024
+        );
     });
 }

@@ -135,6 +135,78 @@ pub enum DocsAction {
         #[arg(long)]
         to: Option<i64>,
     },
+    /// The operator's own guides, Markdown pages shown beside the reference.
+    Page {
+        #[command(subcommand)]
+        action: DocsPageAction,
+    },
+}
+
+/// Docs guide actions.
+#[derive(Subcommand, Debug)]
+pub enum DocsPageAction {
+    /// Adds a guide from a Markdown file, or replaces the guide of the same title.
+    Add {
+        /// Its title (its link is made from it: "Getting started" → #guide-getting-started).
+        #[arg(long)]
+        title: String,
+        /// The Markdown file (CommonMark with tables; HTML in it is sanitized).
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Where it goes among the guides, lowest first (a new guide goes last otherwise).
+        #[arg(long)]
+        position: Option<i64>,
+    },
+    /// Every guide, in the order the docs show them.
+    List,
+    /// Removes a guide.
+    Remove {
+        /// The guide's slug, as `keyport docs page list` shows it.
+        slug: String,
+    },
+}
+
+/// `keyport docs page …`.
+async fn run_doc_pages(svc: &Services, action: DocsPageAction, meta: &keyport_core::services::audit::RequestMeta) -> Result<(), Box<dyn std::error::Error>> {
+    use keyport_core::services::provider::docs::MAX_GUIDE_BYTES;
+    let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+        match e {
+            keyport_core::CoreError::Conflict(m) => Box::new(Refused(m)),
+            e => refusal(e, "--", "no guide has this slug (see keyport docs page list)"),
+        }
+    };
+    match action {
+        DocsPageAction::Add { title, file, position } => {
+            let size = std::fs::metadata(&file).map_err(|e| Refused(format!("{}: {e}", file.display())))?.len();
+            if size > MAX_GUIDE_BYTES as u64 {
+                return Err(Box::new(Refused(format!("{}: {size} bytes; a guide has at most {} KB of Markdown; nothing changed", file.display(), MAX_GUIDE_BYTES / 1024))));
+            }
+            let bytes = std::fs::read(&file).map_err(|e| Refused(format!("{}: {e}", file.display())))?;
+            let body = String::from_utf8(bytes).map_err(|_| Refused(format!("{}: not UTF-8 text; nothing changed", file.display())))?;
+            let (page, created) = svc.save_doc_page(&title, &body, position, "cli", meta).await.map_err(refused)?;
+            println!(
+                "{} guide “{}” (position {}): on every node's docs at /portal/docs#guide-{}.",
+                if created { "Added" } else { "Replaced" },
+                page.title,
+                page.position,
+                page.slug
+            );
+        }
+        DocsPageAction::List => {
+            let pages = svc.doc_pages().await?;
+            if pages.is_empty() {
+                println!("No guides yet: keyport docs page add --title TITLE --file FILE.md");
+            }
+            for p in pages {
+                println!("{:>4}  {:<40} {}  {} bytes  {} by {}", p.position, p.slug, p.title, p.body.len(), p.updated_at.format("%Y-%m-%d %H:%M"), p.updated_by);
+            }
+        }
+        DocsPageAction::Remove { slug } => {
+            let p = svc.remove_doc_page(&slug, "cli", meta).await.map_err(refused)?;
+            println!("Removed guide “{}”.", p.title);
+        }
+    }
+    Ok(())
 }
 
 /// Setting actions.
@@ -345,6 +417,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
                     let v = svc.rollback_document(to, "cli", &meta).await.map_err(refused)?;
                     println!("Version {} ({} {}) is in effect again.", v.version, v.title, v.api_version);
                 }
+                DocsAction::Page { action } => run_doc_pages(&svc, action, &meta).await?,
             }
         }
         Command::Demo => {

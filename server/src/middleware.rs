@@ -49,10 +49,12 @@ pub async fn csrf(State(sec): State<Arc<SecurityConfig>>, req: Request, next: Ne
 }
 
 /// The largest request body a path accepts: the `/v1` batch routes take 1000 entries, the
-/// rest of `/v1` single JSON objects, the portal forms and server functions a few fields.
+/// rest of `/v1` single JSON objects, the portal forms and server functions a few fields;
+/// the docs' "Try it" carries a request body of up to 256 KB, URL-encoded.
 pub fn body_limit(path: &str) -> usize {
     match path {
         "/v1/usage" | "/v1/keys/leaked" => crate::v1::BATCH_BODY_LIMIT,
+        "/api/docs/try" => 1024 * 1024,
         p if p.starts_with("/v1/") => 64 * 1024,
         _ => 256 * 1024,
     }
@@ -398,6 +400,7 @@ mod tests {
         assert_eq!(body_limit("/v1/usage"), crate::v1::BATCH_BODY_LIMIT);
         assert_eq!(body_limit("/v1/keys/verify"), 64 * 1024);
         assert_eq!(body_limit("/api/keys/create"), 256 * 1024);
+        assert_eq!(body_limit("/api/docs/try"), 1024 * 1024);
     }
 
     #[test]

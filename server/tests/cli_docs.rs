@@ -1,4 +1,4 @@
-//! `keyport docs import | list | rollback`, run as the binary an operator runs, on a scratch
+//! `keyport docs import | list | rollback` and `keyport docs page add | list | remove`, run as the binary an operator runs, on a scratch
 //! SQLite data directory, with the shared real-world OpenAPI documents: each imports as the
 //! next version, a refused document exits 2 saying where and why and changes nothing, the
 //! history rolls back.
@@ -22,16 +22,7 @@ fn err(o: &Output) -> String {
 
 /// The shared fixtures: documents written by others, read where they live (never copied).
 fn fixtures() -> PathBuf {
-    [
-        std::env::var("KEYPORT_FIXTURES").ok().map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")),
-        Some(PathBuf::from("/work/shared/fixtures")),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|p| p.join("openapi"))
-    .find(|p| p.is_dir())
-    .expect("the shared OpenAPI fixtures (../shared/fixtures/openapi, or set KEYPORT_FIXTURES)")
+    keyport_core::openapi::shared_openapi_fixtures()
 }
 
 #[test]
@@ -83,5 +74,61 @@ fn documents_import_as_versions_bad_ones_change_nothing_and_the_history_rolls_ba
     let list = out(&keyport(d, &["docs", "list"]));
     assert_eq!(list.lines().filter(|l| l.starts_with('*')).count(), 1, "exactly one in effect:\n{list}");
     assert!(list.lines().last().unwrap().starts_with("* v1 "), "{list}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn guides_are_added_replaced_ordered_and_removed_and_bad_ones_change_nothing() {
+    let dir = std::env::temp_dir().join(format!("keyport-cli-guides-{}", std::process::id()));
+    let d = dir.as_path();
+    let _ = std::fs::remove_dir_all(d);
+    std::fs::create_dir_all(d).unwrap();
+    let md = dir.join("start.md");
+    std::fs::write(&md, "# Getting started\n\nCall `GET /payments` with your **test** key.\n").unwrap();
+    let f = md.to_str().unwrap();
+    assert!(out(&keyport(d, &["docs", "page", "list"])).starts_with("No guides yet"));
+
+    let added = keyport(d, &["docs", "page", "add", "--title", "Getting started", "--file", f]);
+    assert!(added.status.success(), "{}", err(&added));
+    assert!(out(&added).contains("Added guide “Getting started” (position 0)") && out(&added).contains("#guide-getting-started"), "{}", out(&added));
+    let second = keyport(d, &["docs", "page", "add", "--title", "Webhooks & retries", "--file", f]);
+    assert!(out(&second).contains("(position 1)") && out(&second).contains("#guide-webhooks-retries"), "{}", out(&second));
+    // The same title again replaces the guide, keeping its place unless told.
+    std::fs::write(&md, "Version two.\n").unwrap();
+    let replaced = keyport(d, &["docs", "page", "add", "--title", "Getting Started", "--file", f, "--position", "5"]);
+    assert!(out(&replaced).starts_with("Replaced guide “Getting Started” (position 5)"), "{}", out(&replaced));
+    let list = out(&keyport(d, &["docs", "page", "list"]));
+    let slugs: Vec<&str> = list.lines().map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    assert_eq!(slugs, ["webhooks-retries", "getting-started"], "by position:\n{list}");
+
+    // Refusals: exit 2, a reason, nothing changed.
+    let empty = dir.join("empty.md");
+    std::fs::write(&empty, "  \n").unwrap();
+    let binary = dir.join("binary.md");
+    std::fs::write(&binary, [0xffu8, 0xfe, 0x00, 0x41]).unwrap();
+    let big = dir.join("big.md");
+    std::fs::write(&big, "a".repeat(300 * 1024)).unwrap();
+    let long_title = "t".repeat(121);
+    for (args, reason) in [
+        (vec!["--title", "  ", "--file", f], "--title: a guide needs a title"),
+        (vec!["--title", long_title.as_str(), "--file", f], "at most 120 characters"),
+        (vec!["--title", "Empty", "--file", empty.to_str().unwrap()], "the guide is empty"),
+        (vec!["--title", "Binary", "--file", binary.to_str().unwrap()], "not UTF-8 text"),
+        (vec!["--title", "Big", "--file", big.to_str().unwrap()], "at most 256 KB"),
+        (vec!["--title", "Missing", "--file", "/nonexistent/guide.md"], "/nonexistent/guide.md"),
+        (vec!["--title", "Far", "--file", f, "--position=-1"], "--position: a position is a whole number"),
+    ] {
+        let o = keyport(d, &[&["docs", "page", "add"][..], &args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains(reason), "{args:?}: {}", err(&o));
+    }
+    assert_eq!(out(&keyport(d, &["docs", "page", "list"])), list, "nothing changed");
+
+    let removed = keyport(d, &["docs", "page", "remove", "webhooks-retries"]);
+    assert!(out(&removed).contains("Removed guide “Webhooks & retries”"), "{}", err(&removed));
+    let gone = keyport(d, &["docs", "page", "remove", "webhooks-retries"]);
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(err(&gone).contains("no guide has this slug"), "{}", err(&gone));
+    assert_eq!(out(&keyport(d, &["docs", "page", "list"])).lines().count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

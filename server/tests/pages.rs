@@ -415,16 +415,7 @@ async fn portal_pages_may_be_framed_by_exactly_the_allowed_origins_and_the_conso
 
 /// The shared OpenAPI fixtures, read where they live (never copied into the repository).
 fn openapi_fixtures() -> std::path::PathBuf {
-    [
-        std::env::var("KEYPORT_FIXTURES").ok().map(std::path::PathBuf::from),
-        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")),
-        Some(std::path::PathBuf::from("/work/shared/fixtures")),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|p| p.join("openapi"))
-    .find(|p| p.is_dir())
-    .expect("the shared OpenAPI fixtures (../shared/fixtures/openapi, or set KEYPORT_FIXTURES)")
+    keyport_core::openapi::shared_openapi_fixtures()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,4 +469,100 @@ async fn the_docs_page_draws_every_operation_of_each_real_document_and_keeps_its
     assert!(page.contains("<strong>bold</strong>") && page.contains("<code>code</code>") && page.contains("<li>one</li>"), "rendered CommonMark");
     assert!(page.contains("href=\"https://example.com\"") && page.contains("nofollow"));
     assert!(!page.contains("alert(4)") && !page.contains("javascript:alert(5)"), "nothing that runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_show_the_operators_guides_in_order_and_search_finds_operations_schemas_and_guides() {
+    let app = spawn_app().await;
+    app.signed_in().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    // Guides alone, before any API document: shown, with the reference said to be missing.
+    let guide = "# Webhooks\n\nWe POST a **signed** event when a payment settles.\n\n<script>alert(1)</script>\n\n| Header | Meaning |\n|---|---|\n| `X-Sig` | the signature |\n";
+    app.services.save_doc_page("Webhooks", guide, None, "cli", &meta).await.unwrap();
+    app.services.save_doc_page("Getting started", "Make a *test* key first.", Some(0), "cli", &meta).await.unwrap();
+    app.services.save_doc_page("Webhooks", guide, Some(1), "cli", &meta).await.unwrap();
+    let page = app.page("/portal/docs").await.text().await.unwrap();
+    assert!(page.contains("id=\"guide-webhooks\"") && page.contains("href=\"#guide-webhooks\""), "a guide with a link of its own");
+    assert!(page.find("id=\"guide-getting-started\"").unwrap() < page.find("id=\"guide-webhooks\"").unwrap(), "in their order");
+    assert!(page.contains("<strong>signed</strong>") && page.contains("<th>Header</th>"), "Markdown with tables");
+    assert!(page.contains("<h3>Webhooks</h3>"), "its headings sit under the guide's title");
+    assert!(!page.contains("<script>alert(1)"), "sanitized");
+    assert!(page.contains("No API reference yet"));
+
+    app.services.import_document(keyport_core::services::demo::DEMO_DOCUMENT, "cli", &meta).await.unwrap();
+    let search = |q: &'static str| {
+        let app = &app;
+        async move { app.page(&format!("/portal/docs?q={q}")).await.text().await.unwrap() }
+    };
+    let found = search("invoice").await;
+    assert!(found.contains("aria-label=\"Search results\""), "results are drawn");
+    assert!(found.contains("href=\"#schema-Invoice\""), "a schema");
+    assert!(found.contains(">Operation<") && found.contains("href=\"#op-listInvoices\""), "operations on invoices");
+    let found = search("signed%20settles").await;
+    assert!(found.contains("1 result for “signed settles”") && found.contains("<a href=\"#guide-webhooks\">Webhooks"), "a guide, by its text");
+    assert!(found.contains("value=\"signed settles\""), "the search box keeps the words");
+    let none = search("zebra").await;
+    assert!(none.contains("Nothing matches “zebra”."));
+    let long = app.page(&format!("/portal/docs?q={}", "x".repeat(5000))).await;
+    assert_eq!(long.status(), reqwest::StatusCode::OK, "a long search is cut, not refused");
+    assert!(long.text().await.unwrap().contains(&format!("Nothing matches “{}”.", "x".repeat(100))));
+    use sea_orm::ConnectionTrait;
+    let audit = app.services.db.query_one_raw(sea_orm::Statement::from_string(app.services.db.get_database_backend(), "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'docs.page_saved'")).await.unwrap().unwrap();
+    assert_eq!(audit.try_get::<i64>("", "n").unwrap(), 3, "each save is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_makes_a_test_key_in_one_click_shows_the_first_call_and_says_when_it_arrived() {
+    let app = helpers::spawn_app().await;
+    let meta = keyport_core::services::audit::RequestMeta::default();
+    app.services.import_document(keyport_core::services::demo::DEMO_DOCUMENT, "cli", &meta).await.unwrap();
+    let owner = app.new_user().await;
+    let session = format!("__Host-keyport_session={}", owner.cookie);
+    let get = |path: String, cookie: String| {
+        let client = app.client().clone();
+        let url = format!("{}{path}", app.base);
+        async move { client.get(url).header("accept", "text/html").header("cookie", cookie).send().await.unwrap() }
+    };
+    let before = get("/portal".into(), session.clone()).await.text().await.unwrap();
+    assert!(before.contains("aria-labelledby=\"quickstart-title\"") && before.contains("Create a test key"), "one click offered");
+    assert!(before.contains("Waiting for your first call"));
+
+    // The one click: a plain form, answered with the dashboard showing the key once.
+    let res = app.client().post(format!("{}/api/keys/quickstart", app.base))
+        .header("sec-fetch-site", "same-origin").header("accept", "text/html").header("referer", format!("{}/portal", app.base)).header("cookie", &session)
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.strip_prefix("/portal?created=").expect("back to the dashboard, naming the key").to_owned();
+    let sealed = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-keyport_new_key=")).unwrap().split(';').next().unwrap().to_owned();
+    let caller = app.services.authenticate(&owner.cookie).await.unwrap().unwrap();
+    let key = app.services.get_key(&caller, &id).await.unwrap();
+    assert_eq!((key.environment.as_str(), key.expires_at), ("test", None), "a test key that never expires");
+    let mut defaults = app.services.settings().default_scopes.clone();
+    defaults.sort();
+    assert_eq!(key.scopes, defaults, "with the default scopes");
+    let html = get(location.clone(), format!("{session}; {sealed}")).await.text().await.unwrap();
+    assert!(html.contains("Your test key “") && html.contains("Quickstart test key"), "the key is ready");
+    let start = html.find("kp_test_").expect("the key is on the page, once");
+    let secret: String = html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert!(secret.len() > 30, "{secret}");
+    assert!(html.contains(&format!("Authorization: Bearer {}", key.masked)), "the command on screen holds the masked key");
+    assert!(html.contains("/payments") && html.contains("href=\"/portal/docs#op-listPayments\""), "the document's first GET");
+    assert!(html.contains("Waiting for your first call"));
+
+    // The developer's first call reaches the provider, whose backend asks Keyport.
+    let token = app.operator_token().await;
+    assert_eq!(app.verify(&token, &secret).await["code"], "VALID");
+    app.services.flush_usage().await.unwrap();
+    let after = get("/portal".into(), session.clone()).await.text().await.unwrap();
+    assert!(after.contains("✓ First call received at "), "the line turned");
+    assert!(!after.contains(&secret), "a reload never shows the key again");
+    let first = app.services.get_key(&caller, &id).await.unwrap().first_valid_at.expect("the first call is kept");
+    // A later call does not move it.
+    assert_eq!(app.verify(&token, &secret).await["code"], "VALID");
+    app.services.flush_usage().await.unwrap();
+    assert_eq!(app.services.get_key(&caller, &id).await.unwrap().first_valid_at, Some(first));
+    let again = get("/portal".into(), session.clone()).await.text().await.unwrap();
+    assert!(!again.contains("Create a test key"), "one key is enough");
 }

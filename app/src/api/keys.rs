@@ -79,6 +79,28 @@ fn handed_over(created: CreatedKey, kind: &str, to: impl Fn(&str) -> String) -> 
     CreatedKey { secret: keyport_core::key::PlainKey::new(String::new()), ..created }
 }
 
+/// The quickstart's one click: a test key named "Quickstart test key" with the default
+/// scopes, the default rate limit and no expiry, shown once on the dashboard it leads back to.
+#[server(endpoint = "keys/quickstart")]
+pub async fn create_test_key() -> Result<CreatedKey, AppError> {
+    use keyport_core::services::keys::KeyInput;
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    let svc = ssr::services()?;
+    let scopes = svc.settings().default_scopes.join(" ");
+    let input = KeyInput {
+        name: "Quickstart test key",
+        description: "Made by the dashboard's quickstart",
+        environment: "test",
+        scopes: &scopes,
+        expiry: "never",
+        ratelimit: "",
+        quota: "",
+    };
+    let created = svc.create_key(&caller, input, &ssr::request_meta()).await?;
+    Ok(handed_over(created, "new", |id| format!("/portal?created={id}")))
+}
+
 /// One key of the active team.
 #[server(endpoint = "keys/get")]
 pub async fn get_key(id: String) -> Result<KeyView, AppError> {

@@ -317,6 +317,7 @@ mod account;
 mod admin;
 mod docs;
 mod keys;
+mod try_it;
 mod team;
 mod usage;
 
@@ -324,5 +325,6 @@ pub use account::*;
 pub use admin::*;
 pub use docs::*;
 pub use keys::*;
+pub use try_it::*;
 pub use team::*;
 pub use usage::*;

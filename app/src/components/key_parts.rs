@@ -127,7 +127,7 @@ pub fn ShowOnce(
 /// The key and its snippets: copy, reveal, pick a language. Once live it turns the dialog
 /// the server drew open into a modal one (focus inside, Escape closes).
 #[island]
-fn SecretBox(dialog: String, key_id: String, secret: String, masked: String, snippets: Vec<(String, String, String)>) -> impl IntoView {
+pub(crate) fn SecretBox(dialog: String, key_id: String, secret: String, masked: String, snippets: Vec<(String, String, String)>) -> impl IntoView {
     crate::islands::ready();
     // The docs' samples in this tab may copy the new key for fifteen minutes (session
     // storage: this tab only, gone when it closes).

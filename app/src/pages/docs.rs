@@ -2,26 +2,35 @@
 //! document in effect — contents by tag, an authentication guide, and per operation its
 //! method and path, what it does, the security and scopes it needs (beside whether the
 //! team's keys hold them), parameters, request bodies and responses with schema trees and
-//! examples, and code samples carrying the chosen key; named schemas at the end. Each has a
-//! link of its own (`#op-…`, `#schema-…`). One island ([`DocsTools`]) switches sample
-//! languages and copies; without it the page reads the same, with curl samples.
+//! examples, code samples carrying the chosen key and a "Try it" form; named schemas at the
+//! end; the operator's guides after the authentication guide; a search box over all of it
+//! (`?q=`). Each has a link of its own (`#op-…`, `#schema-…`, `#guide-…`). One island
+//! ([`DocsTools`]) switches sample languages, copies and sends "Try it" calls through the
+//! relay; without it the page reads the same, with curl samples.
 
 use crate::api::{get_api_reference, DocsKey, DocsView};
 use crate::islands::SubmitOnChange;
-use keyport_core::dto::docs::{ApiReference, BodyView, CodeSample, MediaView, OperationView, ParameterView, ResponseView, SchemaRow, KEY_SENTINEL};
+use keyport_core::dto::docs::{ApiReference, BodyView, CodeSample, GuideView, KeyUsage, MediaView, OperationView, ParameterView, ResponseView, SchemaRow, SearchResults, KEY_SENTINEL, MAX_SEARCH_CHARS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The docs page.
 #[component]
 pub fn DocsPage() -> impl IntoView {
-    let reference = Resource::new(|| (), |_| get_api_reference());
-    let chosen = leptos_router::hooks::use_query_map().with_untracked(|m| m.get("key"));
+    let (chosen, q) = leptos_router::hooks::use_query_map().with_untracked(|m| (m.get("key"), m.get("q").filter(|q| !q.trim().is_empty())));
+    let asked = q.clone();
+    let reference = Resource::new(move || asked.clone(), get_api_reference);
     view! {
         <Title text="Docs"/>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the API reference…"</p> }>
             {move || reference.get().map(|r| match r {
-                Ok(DocsView { reference: Some(r), keys }) => view! { <Reference r keys chosen=chosen.clone()/> }.into_any(),
+                Ok(DocsView { reference: Some(r), keys, guides, search, try_it }) => view! { <Reference r keys guides search try_it chosen=chosen.clone() q=q.clone()/> }.into_any(),
+                Ok(DocsView { reference: None, keys, guides, search, .. }) if !guides.is_empty() => {
+                    // Guides without an API document: the reference part stays empty.
+                    let usage = KeyUsage { location: "header".into(), name: "Authorization".into(), prefix: "Bearer ".into(), scheme: None };
+                    let r = ApiReference { title: "Docs".into(), key_usage: usage, ..Default::default() };
+                    view! { <Reference r keys guides search try_it=false chosen=chosen.clone() q=q.clone()/> }.into_any()
+                }
                 Ok(DocsView { reference: None, .. }) => view! {
                     <header class="page-header"><h1>"Docs"</h1></header>
                     <section class="card empty-state">
@@ -44,19 +53,6 @@ fn pick_key(keys: &[DocsKey], chosen: Option<&str>) -> Option<DocsKey> {
         .cloned()
 }
 
-/// `my ci key` → `YOUR_MY_CI_KEY`: what a copied sample holds for a key this browser
-/// cannot know.
-fn key_placeholder(key: Option<&DocsKey>) -> String {
-    match key {
-        Some(k) => {
-            let name: String = k.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
-            let name = name.trim_matches('_').to_owned();
-            if name.is_empty() || name.len() > 40 { "YOUR_API_KEY".into() } else { format!("YOUR_{name}_KEY") }
-        }
-        None => "YOUR_API_KEY".into(),
-    }
-}
-
 /// What the samples show and copy for the key.
 #[derive(Clone)]
 struct SampleKey {
@@ -66,10 +62,10 @@ struct SampleKey {
 }
 
 #[component]
-fn Reference(r: ApiReference, keys: Vec<DocsKey>, chosen: Option<String>) -> impl IntoView {
+fn Reference(r: ApiReference, keys: Vec<DocsKey>, guides: Vec<GuideView>, search: Option<SearchResults>, try_it: bool, chosen: Option<String>, q: Option<String>) -> impl IntoView {
     let ApiReference { title, version, description, server, groups, schemas, security_schemes, key_usage, truncated } = r;
     let key = pick_key(&keys, chosen.as_deref());
-    let placeholder = key_placeholder(key.as_ref());
+    let placeholder = keyport_core::dto::docs::key_placeholder(key.as_ref().map(|k| k.name.as_str()));
     let sample_key = SampleKey {
         id: key.as_ref().map(|k| k.id.clone()).unwrap_or_default(),
         shown: key.as_ref().map(|k| k.masked.clone()).unwrap_or_else(|| placeholder.clone()),
@@ -80,19 +76,36 @@ fn Reference(r: ApiReference, keys: Vec<DocsKey>, chosen: Option<String>) -> imp
     let keys_for_ops = keys.clone();
     let chosen_id = key.as_ref().map(|k| k.id.clone()).unwrap_or_default();
     let header_line = format!("{}{}: {}…", key_usage.name, if key_usage.location == "query" { " (query parameter)" } else { "" }, key_usage.prefix);
+    let has_reference = !version.is_empty() || !contents.is_empty();
+    let target = TryTarget { server: server.clone().filter(|_| try_it), key_usage: key_usage.clone() };
+    let guide_links: Vec<(String, String)> = guides.iter().map(|g| (g.title.clone(), g.anchor.clone())).collect();
     view! {
         <header class="page-header">
             <h1>{title}</h1>
-            <p class="muted">{format!("API reference · version {version}")}
-                {server.clone().map(|s| view! { " · " <code>{s}</code> })}
-            </p>
+            {has_reference.then(|| view! {
+                <p class="muted">{format!("API reference · version {version}")}
+                    {server.clone().map(|s| view! { " · " <code>{s}</code> })}
+                </p>
+            })}
         </header>
+        <form method="get" action="/portal/docs" class="inline-form docs-search" role="search">
+            <label for="docs-q" class="visually-hidden">"Search the docs"</label>
+            <input type="search" id="docs-q" name="q" value=q.clone().unwrap_or_default() maxlength=MAX_SEARCH_CHARS.to_string()
+                placeholder="Search operations, schemas and guides" autocomplete="off"/>
+            {chosen.clone().map(|k| view! { <input type="hidden" name="key" value=k/> })}
+            <button type="submit" class="btn btn-primary btn-sm">"Search"</button>
+        </form>
+        {search.map(|s| view! { <SearchResultsView s/> })}
         // Sanitized HTML, rendered from CommonMark on the server.
         {description.map(|d| view! { <div class="docs-intro docs-md" inner_html=d></div> })}
         <DocsTools>
         <div class="docs">
             <nav class="docs-nav card" aria-label="API reference contents">
-                <ul><li><a href="#authentication">"Authentication"</a></li></ul>
+                <h2 class="docs-nav-tag">"Guides"</h2>
+                <ul>
+                    <li><a href="#authentication">"Authentication"</a></li>
+                    {guide_links.into_iter().map(|(title, anchor)| view! { <li><a href=format!("#{anchor}")>{title}</a></li> }).collect_view()}
+                </ul>
                 {contents.into_iter().map(|g| view! {
                     <h2 class="docs-nav-tag">{g.name}</h2>
                     <ul>
@@ -162,15 +175,33 @@ fn Reference(r: ApiReference, keys: Vec<DocsKey>, chosen: Option<String>) -> imp
                         }}
                     </form>
                 </section>
+                {guides.into_iter().map(|g| {
+                    let heading = format!("{}-title", g.anchor);
+                    let labelled = heading.clone();
+                    view! {
+                        <section class="card docs-guide" id=g.anchor.clone() aria-labelledby=labelled>
+                            <h2 id=heading><a class="docs-anchor" href=format!("#{}", g.anchor)>{g.title}</a></h2>
+                            // Sanitized HTML, rendered from the operator's Markdown on the server.
+                            <div class="docs-md docs-guide-body" inner_html=g.html></div>
+                        </section>
+                    }
+                }).collect_view()}
+                {(!has_reference).then(|| view! {
+                    <section class="card empty-state">
+                        <h2>"No API reference yet"</h2>
+                        <p class="muted">"Your API provider has not published its API description here yet."</p>
+                    </section>
+                })}
                 {groups.into_iter().map(|g| {
                     let label = g.name.clone();
                     let keys = keys_for_ops.clone();
                     let sample_key = sample_key.clone();
+                    let target = target.clone();
                     view! {
                     <section class="docs-group" aria-label=label>
                         <h2>{g.name}</h2>
                         {g.description.map(|d| view! { <div class="muted docs-md" inner_html=d></div> })}
-                        {g.operations.into_iter().map(|o| view! { <Operation o keys=keys.clone() sample_key=sample_key.clone()/> }).collect_view()}
+                        {g.operations.into_iter().map(|o| view! { <Operation o keys=keys.clone() sample_key=sample_key.clone() target=target.clone()/> }).collect_view()}
                     </section>
                 }}).collect_view()}
                 {truncated.then(|| view! { <p class="muted small">"Some large schemas are shortened here; their full trees are under Schemas."</p> })}
@@ -195,6 +226,106 @@ fn Reference(r: ApiReference, keys: Vec<DocsKey>, chosen: Option<String>) -> imp
     }
 }
 
+/// Where "Try it" sends calls and how the key goes in: from the reference, the same for
+/// every operation.
+#[derive(Clone)]
+struct TryTarget {
+    /// The document's server (absolute), if it names one.
+    server: Option<String>,
+    /// Where the key goes.
+    key_usage: KeyUsage,
+}
+
+/// A parameter's example as a form value (`"abc"` → `abc`).
+fn example_value(example: Option<&str>) -> String {
+    match example {
+        Some(e) if e.len() >= 2 && e.starts_with('"') && e.ends_with('"') => e[1..e.len() - 1].to_owned(),
+        Some(e) => e.to_owned(),
+        None => String::new(),
+    }
+}
+
+/// "Try it": a form for one call of the operation, sent through Keyport's relay by the
+/// page's island (the form carries what it needs in data attributes).
+#[component]
+fn TryIt(anchor: String, method: String, path: String, parameters: Vec<ParameterView>, body: Option<(String, String)>, target: TryTarget) -> impl IntoView {
+    let Some(server) = target.server.filter(|s| s.starts_with("http://") || s.starts_with("https://")) else {
+        return ().into_any();
+    };
+    let KeyUsage { location, name, prefix, .. } = target.key_usage;
+    let key_id = format!("{anchor}-try-key");
+    let fields: Vec<ParameterView> = parameters.into_iter().filter(|p| matches!(p.location.as_str(), "path" | "query" | "header")).collect();
+    let hint = format!("Sent by this portal's server to {server}, with the key you paste: it is used for this call only, never stored.");
+    let media = body.as_ref().map(|(m, _)| m.clone()).unwrap_or_default();
+    let key_hint = format!("Goes in {}{}.", if location == "query" { "the query parameter " } else { "" }, if prefix.is_empty() { name.clone() } else { format!("{name}: {prefix}…") });
+    view! {
+        <details class="try-it">
+            <summary>"Try it"</summary>
+            <form class="form try-form" data-try="" data-method=method.clone() data-path=path data-server=server
+                data-key-in=location data-key-name=name data-key-prefix=prefix data-media=media>
+                <p class="hint">{hint}</p>
+                <div class="field">
+                    <label for=key_id.clone()>"Your API key"</label>
+                    <input type="password" id=key_id data-field="key" autocomplete="off" spellcheck="false" placeholder="kp_test_…"/>
+                    <p class="hint">{key_hint}</p>
+                </div>
+                {fields.into_iter().map(|p| {
+                    let id = format!("{anchor}-try-{}-{}", p.location, keyport_core::dto::docs::anchor_safe(&p.name));
+                    let label = format!("{} ({}{})", p.name, p.location, if p.required { ", required" } else { "" });
+                    view! {
+                        <div class="field">
+                            <label for=id.clone()>{label}</label>
+                            <input type="text" id=id data-field=p.location.clone() data-name=p.name.clone() value=example_value(p.example.as_deref()) required=p.required autocomplete="off"/>
+                        </div>
+                    }
+                }).collect_view()}
+                {body.map(|(media, example)| {
+                    let id = format!("{anchor}-try-body");
+                    view! {
+                        <div class="field">
+                            <label for=id.clone()>{format!("Body ({media})")}</label>
+                            <textarea id=id data-field="body" rows="8" spellcheck="false" class="try-body">{example}</textarea>
+                        </div>
+                    }
+                })}
+                <button type="submit" class="btn btn-primary btn-sm">{format!("Send {method}")}</button>
+                <noscript><p class="hint">"Try it needs JavaScript; the curl sample above works in a terminal."</p></noscript>
+                <div class="try-out" data-try-out="" aria-live="polite"></div>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
+/// What a search found: links to the places on this page.
+#[component]
+fn SearchResultsView(s: SearchResults) -> impl IntoView {
+    let SearchResults { query, hits, more } = s;
+    let count = match hits.len() {
+        0 => format!("Nothing matches “{query}”."),
+        1 => format!("1 result for “{query}”"),
+        n if more => format!("The first {n} results for “{query}”"),
+        n => format!("{n} results for “{query}”"),
+    };
+    let none = hits.is_empty();
+    view! {
+        <section class="card docs-results" aria-label="Search results">
+            <h2 class="docs-results-title" role="status">{count}</h2>
+            {none.then(|| view! { <p class="muted">"Try fewer or shorter words, a path such as " <code>"/payments"</code> ", or a schema's name. " <a href="/portal/docs">"Show everything"</a></p> })}
+            <ul class="docs-hits">
+                {hits.into_iter().map(|h| view! {
+                    <li>
+                        <span class="badge badge-muted">{h.kind}</span> " "
+                        <a href=format!("#{}", h.anchor)>{h.title}</a>
+                        <span class="small muted docs-hit-detail">{h.detail}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            {more.then(|| view! { <p class="small muted">"More match: add a word to narrow the search."</p> })}
+        </section>
+    }
+}
+
 /// How each refusal looks to a caller, for the authentication guide.
 const REFUSALS: [(&str, &str, &str); 9] = [
     ("NOT_FOUND", "The key is not one we know (mistyped, or from another installation).", "Check the key you send; copy it again from where you stored it."),
@@ -214,8 +345,11 @@ fn shown(s: &CodeSample, k: &SampleKey) -> String {
 }
 
 #[component]
-fn Operation(o: OperationView, keys: Vec<DocsKey>, sample_key: SampleKey) -> impl IntoView {
+fn Operation(o: OperationView, keys: Vec<DocsKey>, sample_key: SampleKey, target: TryTarget) -> impl IntoView {
     let OperationView { anchor, method, path, summary, description, deprecated, parameters, request_body, responses, security, security_optional, scopes, samples } = o;
+    // "Try it" starts from the first example body of the first media type that has one.
+    let try_body = request_body.as_ref().and_then(|b| b.contents.iter().find_map(|m| m.examples.first().map(|e| (m.media_type.clone(), e.value.clone()))));
+    let try_it = view! { <TryIt anchor=anchor.clone() method=method.clone() path=path.clone() parameters=parameters.clone() body=try_body target/> };
     let heading = format!("{anchor}-title");
     let labelled_by = heading.clone();
     let holders: Vec<String> = keys.iter().filter(|k| scopes.iter().all(|s| k.scopes.contains(s))).map(|k| k.name.clone()).collect();
@@ -284,6 +418,7 @@ fn Operation(o: OperationView, keys: Vec<DocsKey>, sample_key: SampleKey) -> imp
                     }).collect_view()}
                 </div>
             }})}
+            {try_it}
         </article>
     }
 }
@@ -432,7 +567,12 @@ fn DocsTools(children: Children) -> impl IntoView {
         }
     });
     view! {
-        <div class="docs-tools" on:click=move |ev| {
+        <div class="docs-tools" on:submit=move |ev| {
+            #[cfg(feature = "hydrate")]
+            submit_try(ev);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = ev;
+        } on:click=move |ev| {
             #[cfg(feature = "hydrate")]
             {
                 use wasm_bindgen::JsCast;
@@ -456,6 +596,113 @@ fn DocsTools(children: Children) -> impl IntoView {
             {children()}
             <p class="visually-hidden" role="status">{move || status.get()}</p>
         </div>
+    }
+}
+
+/// "Try it": builds the call from the form the server drew (its data attributes and
+/// fields), sends it through the relay and shows the answer as text.
+#[cfg(feature = "hydrate")]
+fn submit_try(ev: web_sys::SubmitEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
+    if !form.has_attribute("data-try") {
+        return;
+    }
+    ev.prevent_default();
+    let attr = |n: &str| form.get_attribute(n).unwrap_or_default();
+    let encode = |s: &str| js_sys::encode_uri_component(s).as_string().unwrap_or_default();
+    let (method, mut path, server) = (attr("data-method"), attr("data-path"), attr("data-server"));
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut headers = String::new();
+    let mut body = None;
+    let mut key = String::new();
+    let Ok(fields) = form.query_selector_all("[data-field]") else { return };
+    for i in 0..fields.length() {
+        let Some(el) = fields.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
+        let value = if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.value()
+        } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            area.value()
+        } else {
+            continue;
+        };
+        let name = el.get_attribute("data-name").unwrap_or_default();
+        match el.get_attribute("data-field").as_deref() {
+            Some("key") => key = value.trim().to_owned(),
+            Some("path") => path = path.replace(&format!("{{{name}}}"), &encode(&value)),
+            Some("query") if !value.is_empty() => query.push((name, value)),
+            Some("header") if !value.is_empty() => headers.push_str(&format!("{name}: {}\n", value.replace(['\r', '\n'], " "))),
+            Some("body") if !value.trim().is_empty() => body = Some(value),
+            _ => {}
+        }
+    }
+    if !key.is_empty() {
+        if attr("data-key-in") == "query" {
+            query.push((attr("data-key-name"), key));
+        } else {
+            headers.push_str(&format!("{}: {}{key}\n", attr("data-key-name"), attr("data-key-prefix")));
+        }
+    }
+    if body.is_some() && !attr("data-media").is_empty() {
+        headers.push_str(&format!("Content-Type: {}\n", attr("data-media")));
+    }
+    let mut url = format!("{server}{path}");
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&"));
+    }
+    let Some(out) = form.query_selector("[data-try-out]").ok().flatten() else { return };
+    out.set_text_content(Some("Sending…"));
+    leptos::task::spawn_local(async move {
+        let answer = crate::api::try_call(method, url, headers, body).await;
+        show_answer(&out, answer);
+    });
+}
+
+/// Draws the relay's answer (or why it was not sent) into `out`, as text only.
+#[cfg(feature = "hydrate")]
+fn show_answer(out: &web_sys::Element, answer: Result<crate::api::TryAnswer, crate::error::AppError>) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let el = |tag: &str, class: &str, text: &str| {
+        let e = doc.create_element(tag).ok()?;
+        e.set_class_name(class);
+        e.set_text_content(Some(text));
+        Some(e)
+    };
+    out.set_text_content(None);
+    match answer {
+        Ok(a) => {
+            let class = if a.status < 400 { "try-status status-ok" } else { "try-status status-err" };
+            if let Some(p) = el("p", class, &format!("{} {} · {} ms", a.status, a.reason, a.elapsed_ms)) {
+                let _ = p.set_attribute("role", "status");
+                let _ = out.append_child(&p);
+            }
+            if let Some(d) = el("details", "try-headers", "") {
+                if let Some(s) = el("summary", "", &format!("Headers ({})", a.headers.len())) {
+                    let _ = d.append_child(&s);
+                }
+                let lines: Vec<String> = a.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                if let Some(pre) = el("pre", "docs-example", &lines.join("\n")) {
+                    let _ = d.append_child(&pre);
+                }
+                let _ = out.append_child(&d);
+            }
+            if let Some(pre) = el("pre", "docs-example try-body-out", &a.body) {
+                let _ = pre.set_attribute("aria-label", "Answer body");
+                let _ = out.append_child(&pre);
+            }
+            if a.truncated {
+                if let Some(p) = el("p", "small muted", "The answer is longer than 256 KB; the rest is cut.") {
+                    let _ = out.append_child(&p);
+                }
+            }
+        }
+        Err(e) => {
+            if let Some(p) = el("p", "alert alert-error", &e.to_string()) {
+                let _ = p.set_attribute("role", "alert");
+                let _ = out.append_child(&p);
+            }
+        }
     }
 }
 

@@ -253,6 +253,85 @@ pub struct CodeSample {
 
 /// The anchor of a named schema's section (`schema-Pet`): links from rows go there.
 pub fn schema_anchor(name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    format!("schema-{safe}")
+    format!("schema-{}", anchor_safe(name))
+}
+
+/// A name made safe for an element id and a URL fragment: ASCII letters, digits, `-` and
+/// `_` pass, anything else becomes `-`.
+pub fn anchor_safe(raw: &str) -> String {
+    raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// `petId` → `PET_ID`: a placeholder that reads as one and is safe in a shell.
+pub fn placeholder(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' });
+    }
+    if out.is_empty() { "VALUE".into() } else { out }
+}
+
+/// `my ci key` → `YOUR_MY_CI_KEY`: what a copied sample holds for a key the browser cannot
+/// know; `YOUR_API_KEY` without a key or for a name too long to read as a placeholder.
+pub fn key_placeholder(key_name: Option<&str>) -> String {
+    let name = key_name.map(|n| placeholder(n).trim_matches('_').to_owned()).unwrap_or_default();
+    if name.is_empty() || name == "VALUE" || name.len() > 40 { "YOUR_API_KEY".into() } else { format!("YOUR_{name}_KEY") }
+}
+
+/// One of the operator's guides as the docs page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideView {
+    /// Its anchor: `guide-<slug>`.
+    pub anchor: String,
+    /// Its title.
+    pub title: String,
+    /// Sanitized HTML rendered from its Markdown on the server.
+    pub html: String,
+}
+
+/// One search result on the docs page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// `Operation`, `Schema` or `Guide`.
+    pub kind: String,
+    /// What the result is called (`GET /payments`, `Payment`, a guide's title).
+    pub title: String,
+    /// A line of context: the operation's summary, or where the words were found.
+    pub detail: String,
+    /// Where on the page it is (`op-…`, `schema-…`, `guide-…`, `authentication`).
+    pub anchor: String,
+}
+
+/// The longest search accepted, in characters (longer is cut).
+pub const MAX_SEARCH_CHARS: usize = 100;
+/// The most results a search shows.
+pub const MAX_SEARCH_HITS: usize = 50;
+
+/// A search over the docs page and what it found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// The words searched for, as used (trimmed and cut to [`MAX_SEARCH_CHARS`]).
+    pub query: String,
+    /// The results, best first, at most [`MAX_SEARCH_HITS`].
+    pub hits: Vec<SearchHit>,
+    /// More matched than are shown.
+    pub more: bool,
+}
+
+/// The dashboard quickstart's first call: a `GET` of the document as curl.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickCall {
+    /// Its path (`/payments`).
+    pub path: String,
+    /// Its summary.
+    pub summary: String,
+    /// Its place in the docs (`op-listPayments`).
+    pub anchor: String,
+    /// The curl command, with [`KEY_SENTINEL`] where the key goes.
+    pub curl: String,
 }

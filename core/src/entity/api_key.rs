@@ -45,6 +45,8 @@ pub struct Model {
     /// Who asked for what waits for approval (the key's creator, or the editor of a pending
     /// change); they never decide on it themselves.
     pub requested_by: Option<String>,
+    /// When its first accepted verification arrived (as of the usage flush that counted it).
+    pub first_valid_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,8 +6,11 @@
 use serde_json::{Map, Value};
 
 mod reference;
+pub mod relay;
 mod samples;
-pub use reference::{reference, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
+mod search;
+pub use reference::{first_call, reference, server_urls, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
+pub use search::{query_words, search, GuideText};
 
 /// The largest document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -337,6 +340,23 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// For tests: the shared OpenAPI fixtures (real documents written by others), read where
+/// they live and never copied into the repository: `$KEYPORT_FIXTURES/openapi`, else
+/// `../shared/fixtures/openapi` beside the checkout. Panics when neither exists.
+#[doc(hidden)]
+pub fn shared_openapi_fixtures() -> std::path::PathBuf {
+    [
+        std::env::var("KEYPORT_FIXTURES").ok().map(std::path::PathBuf::from),
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")),
+        Some(std::path::PathBuf::from("/work/shared/fixtures")),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.join("openapi"))
+    .find(|p| p.is_dir())
+    .expect("the shared OpenAPI fixtures (../shared/fixtures/openapi, or set KEYPORT_FIXTURES)")
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -345,19 +365,8 @@ pub(crate) mod tests {
         check_document(doc.as_bytes()).expect_err(doc)
     }
 
-    /// The shared fixtures: real documents written by others, read where they live.
     pub(crate) fn fixtures() -> std::path::PathBuf {
-        let candidates = [
-            std::env::var("KEYPORT_FIXTURES").ok().map(std::path::PathBuf::from),
-            Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")),
-            Some(std::path::PathBuf::from("/work/shared/fixtures")),
-        ];
-        candidates
-            .into_iter()
-            .flatten()
-            .map(|p| p.join("openapi"))
-            .find(|p| p.is_dir())
-            .expect("the shared OpenAPI fixtures (../shared/fixtures/openapi, or set KEYPORT_FIXTURES)")
+        super::shared_openapi_fixtures()
     }
 
     #[test]

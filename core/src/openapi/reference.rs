@@ -334,9 +334,7 @@ impl<'a> Trees<'a> {
             // An array's row already says "array of X": draw X's insides one level down.
             match local_ref(items) {
                 Some((_, pointer)) if t.stack.contains(&pointer) => {}
-                Some((_, pointer)) if !t.expand_refs || d >= MAX_SCHEMA_DEPTH => {
-                    let _ = pointer;
-                }
+                Some(_) if !t.expand_refs || d >= MAX_SCHEMA_DEPTH => {}
                 Some((_, pointer)) => {
                     if let Some(resolved) = resolve_pointer(self.root, pointer) {
                         t.stack.push(pointer);
@@ -647,6 +645,21 @@ fn base_url(root: &Value, api_base_url: &str) -> Option<String> {
     let Some(server) = root.get("servers").and_then(Value::as_array).and_then(|s| s.first()) else {
         return (!fallback.is_empty()).then(|| fallback.to_owned());
     };
+    server_url(server, fallback)
+}
+
+/// Every server of the document as a base URL (variables at their defaults, relative ones
+/// against the configured API URL), or the configured API URL when it names none: where the
+/// docs' "Try it" may send calls.
+pub fn server_urls(root: &Value, api_base_url: &str) -> Vec<String> {
+    let fallback = api_base_url.trim_end_matches('/');
+    match root.get("servers").and_then(Value::as_array).filter(|s| !s.is_empty()) {
+        Some(servers) => servers.iter().take(20).filter_map(|s| server_url(s, fallback)).collect(),
+        None => (!fallback.is_empty()).then(|| vec![fallback.to_owned()]).unwrap_or_default(),
+    }
+}
+
+fn server_url(server: &Value, fallback: &str) -> Option<String> {
     let mut url = text(server, "url").unwrap_or_default();
     if let Some(vars) = server.get("variables").and_then(Value::as_object) {
         for (name, var) in vars.iter().take(20) {
@@ -664,13 +677,51 @@ fn base_url(root: &Value, api_base_url: &str) -> Option<String> {
     }
 }
 
-fn anchor_for(id: Option<&str>, method: &str, path: &str) -> String {
-    let raw = id.map(str::to_owned).unwrap_or_else(|| format!("{method}{path}"));
-    format!("op-{}", safe_anchor(&raw))
+/// An operation's parameters: its path item's, then its own (an own one replaces a shared
+/// one of the same name and place).
+fn operation_params<'a>(doc: &'a Value, shared: &[&'a Value], op: &'a Value) -> Vec<(ParameterView, &'a Value)> {
+    let mut params: Vec<(ParameterView, &Value)> = Vec::new();
+    let own: Vec<&Value> = op.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
+    for p in shared.iter().chain(own.iter()) {
+        let p = deref(doc, p);
+        let (Some(name), Some(location)) = (text(p, "name"), text(p, "in")) else { continue };
+        let view = parameter_view(p, location, name);
+        params.retain(|(q, _)| !(q.name == view.name && q.location == view.location));
+        params.push((view, p));
+    }
+    params
 }
 
-fn safe_anchor(raw: &str) -> String {
-    raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+/// An operation that says `security: []` takes no key.
+fn keyless(op: &Value) -> bool {
+    op.get("security").and_then(Value::as_array).is_some_and(|s| s.is_empty())
+}
+
+/// The quickstart's call: the document's first `GET` that takes a key (else its first `GET`),
+/// as a curl command with [`crate::dto::docs::KEY_SENTINEL`] where the key goes. Reads only
+/// that operation, so it stays cheap on a large document.
+pub fn first_call(doc: &Value, api_base_url: &str) -> Option<QuickCall> {
+    let paths = doc.get("paths").and_then(Value::as_object)?;
+    let gets = || paths.iter().filter_map(|(path, item)| Some((path, deref(doc, item), deref(doc, item).get("get")?)));
+    let (path, item, op) = gets().find(|(_, _, op)| !keyless(op)).or_else(|| gets().next())?;
+    let server = base_url(doc, api_base_url);
+    let key_usage = key_usage(doc);
+    let shared: Vec<&Value> = item.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
+    let params = operation_params(doc, &shared, op);
+    let call = super::samples::Call::new(doc, server.as_deref().unwrap_or(""), path, "get", &params, op, (!keyless(op)).then_some(&key_usage));
+    let curl = super::samples::samples(&call).into_iter().find(|s| s.lang == "curl")?.code;
+    let id = op.get("operationId").and_then(Value::as_str);
+    Some(QuickCall {
+        path: path.clone(),
+        summary: text(op, "summary").or_else(|| id.map(str::to_owned)).unwrap_or_else(|| path.clone()),
+        anchor: anchor_for(id, "get", path),
+        curl,
+    })
+}
+
+fn anchor_for(id: Option<&str>, method: &str, path: &str) -> String {
+    let raw = id.map(str::to_owned).unwrap_or_else(|| format!("{method}{path}"));
+    format!("op-{}", crate::dto::docs::anchor_safe(&raw))
 }
 
 /// The reference the docs pages draw, from a checked document: operations by tag (the
@@ -695,15 +746,7 @@ pub fn reference(doc: &Value, api_base_url: &str) -> ApiReference {
             let shared: Vec<&Value> = item.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
-                let mut params: Vec<(ParameterView, &Value)> = Vec::new();
-                let own: Vec<&Value> = op.get("parameters").and_then(Value::as_array).map(|p| p.iter().collect()).unwrap_or_default();
-                for p in shared.iter().chain(own.iter()) {
-                    let p = deref(doc, p);
-                    let (Some(name), Some(location)) = (text(p, "name"), text(p, "in")) else { continue };
-                    let view = parameter_view(p, location, name);
-                    params.retain(|(q, _)| !(q.name == view.name && q.location == view.location));
-                    params.push((view, p));
-                }
+                let params = operation_params(doc, &shared, op);
                 let request_body = op.get("requestBody").map(|b| deref(doc, b)).map(|b| BodyView {
                     required: flag(b, "required"),
                     description: text(b, "description"),
@@ -731,9 +774,7 @@ pub fn reference(doc: &Value, api_base_url: &str) -> ApiReference {
                     })
                     .unwrap_or_default();
                 let (security, security_optional, scopes) = security(doc, op);
-                // An operation that says `security: []` takes no key.
-                let keyless = op.get("security").and_then(Value::as_array).is_some_and(|s| s.is_empty());
-                let call = super::samples::Call::new(doc, server.as_deref().unwrap_or(""), path, method, &params, op, (!keyless).then_some(&key_usage));
+                let call = super::samples::Call::new(doc, server.as_deref().unwrap_or(""), path, method, &params, op, (!keyless(op)).then_some(&key_usage));
                 let id = op.get("operationId").and_then(Value::as_str);
                 let mut anchor = anchor_for(id, method, path);
                 while !anchors.insert(anchor.clone()) {
@@ -993,6 +1034,12 @@ paths:
         assert_eq!(reference(&d, "").server.as_deref(), Some("https://eu.example.com/v2"));
         let d = doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\nservers: [{url: /v1}]\npaths: {}");
         assert_eq!(reference(&d, "https://gw.example.com").server.as_deref(), Some("https://gw.example.com/v1"));
+        let d = doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\nservers: [{url: 'https://a.example.com'}, {url: /v1}]\npaths: {}");
+        assert_eq!(server_urls(&d, "https://gw.example.com"), ["https://a.example.com", "https://gw.example.com/v1"], "every server, for Try it");
+        assert_eq!(server_urls(&doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}"), ""), Vec::<String>::new());
+        // A query of an array of an enum takes its first value.
+        let d = doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {/p: {get: {parameters: [{name: status, in: query, required: true, schema: {type: array, items: {type: string, enum: [available, sold]}}}], responses: {'200': {description: ok}}}}}");
+        assert!(reference(&d, "https://x.example").groups[0].operations[0].samples[0].code.contains("/p?status=available"));
         // No scheme in the document: Keyport's own, a bearer token.
         let d = doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {/a: {get: {responses: {'200': {description: ok}}}}}");
         let r = reference(&d, "https://gw.example.com");
@@ -1033,6 +1080,17 @@ paths:
         let example = &r.groups[0].operations[0].responses[0].contents[0].examples[0].value;
         assert!(example.len() <= 17 * 1024, "{}", example.len());
         assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn the_first_call_is_the_first_get_that_takes_a_key() {
+        let d = doc("openapi: 3.0.3\ninfo: {title: T, version: '1'}\nservers: [{url: 'https://api.example.com/v2'}]\ncomponents: {securitySchemes: {k: {type: apiKey, in: header, name: X-Api-Key}}}\nsecurity: [{k: []}]\npaths:\n  /health:\n    get: {security: [], responses: {'200': {description: ok}}}\n  /pets:\n    post: {responses: {'201': {description: ok}}}\n    get: {operationId: listPets, summary: List pets, parameters: [{name: limit, in: query, required: true, schema: {type: integer, example: 5}}], responses: {'200': {description: ok}}}\n");
+        let c = first_call(&d, "").unwrap();
+        assert_eq!((c.path.as_str(), c.summary.as_str(), c.anchor.as_str()), ("/pets", "List pets", "op-listPets"));
+        assert!(c.curl.contains("https://api.example.com/v2/pets?limit=5") && c.curl.contains(&format!("X-Api-Key: {KEY_SENTINEL}")), "{}", c.curl);
+        let r = reference(&d, "");
+        assert!(r.groups.iter().flat_map(|g| &g.operations).any(|o| o.anchor == c.anchor), "the anchor is the reference's");
+        assert!(first_call(&doc("openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    post: {responses: {'200': {description: ok}}}\n"), "").is_none());
     }
 
     #[test]

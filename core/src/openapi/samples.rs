@@ -3,7 +3,7 @@
 //! parameters with example values, an example body, and the developer's key where the
 //! document says keys go ([`KEY_SENTINEL`] stands for it).
 
-use crate::dto::docs::{CodeSample, KeyUsage, ParameterView, KEY_SENTINEL};
+use crate::dto::docs::{placeholder, CodeSample, KeyUsage, ParameterView, KEY_SENTINEL};
 use serde_json::Value;
 
 use super::reference::{deref, example_for, Direction};
@@ -40,20 +40,6 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// `petId` → `PET_ID`: a placeholder that reads as one and is safe in a shell.
-fn placeholder(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() && prev_lower {
-            out.push('_');
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' });
-    }
-    if out.is_empty() { "VALUE".into() } else { out }
-}
-
 /// Percent-encodes a URL part (RFC 3986 unreserved characters pass).
 pub(crate) fn encode(s: &str) -> String {
     let mut out = String::new();
@@ -80,8 +66,9 @@ impl Call {
                 .or_else(|| {
                     let schema = p.get("schema")?;
                     let s = deref(root, schema);
-                    (s.get("example").is_some() || s.get("default").is_some() || s.get("enum").is_some() || s.get("examples").is_some())
-                        .then(|| example_for(root, schema, Direction::Request))
+                    let known = |s: &Value| s.get("example").is_some() || s.get("default").is_some() || s.get("enum").is_some() || s.get("examples").is_some();
+                    // An array of an enum (`?status=available`) takes the first value too.
+                    (known(s) || s.get("items").map(|i| deref(root, i)).is_some_and(known)).then(|| example_for(root, schema, Direction::Request))
                 });
             match given {
                 Some(v) => Some(scalar(&v)),
@@ -337,5 +324,11 @@ mod tests {
         assert_eq!(placeholder("petId"), "PET_ID");
         assert_eq!(placeholder("file-name"), "FILE_NAME");
         assert_eq!(encode("a b/c"), "a%20b%2Fc");
+        use crate::dto::docs::key_placeholder;
+        assert_eq!(key_placeholder(Some("my ci")), "YOUR_MY_CI_KEY");
+        assert_eq!(key_placeholder(Some("PaymentsBot")), "YOUR_PAYMENTS_BOT_KEY");
+        assert_eq!(key_placeholder(Some("  ")), "YOUR_API_KEY");
+        assert_eq!(key_placeholder(Some(&"x".repeat(60))), "YOUR_API_KEY");
+        assert_eq!(key_placeholder(None), "YOUR_API_KEY");
     }
 }

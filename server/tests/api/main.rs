@@ -17,6 +17,7 @@ mod members;
 mod portal_limits;
 mod smtp;
 mod sso;
+mod try_it;
 mod keys;
 mod review;
 mod security;

@@ -76,6 +76,10 @@ pub struct LiveSettings {
     pub portal_ratelimit_per_minute: i64,
     /// Single sign-on (`oauth.*`).
     pub sso: SsoSettings,
+    /// `docs.try_it`: the docs relay calls to the document's servers.
+    pub docs_try_it: bool,
+    /// `docs.try_it_private_networks`: the relay may reach private addresses.
+    pub docs_try_it_private_networks: bool,
 }
 
 /// The `oauth.*` settings. `Debug` leaves the client secrets out.
@@ -171,6 +175,8 @@ impl LiveSettings {
             portal_ratelimit_per_minute: config.portal_ratelimit_per_minute,
             embed_allowed_origins: Vec::new(),
             sso: SsoSettings::default(),
+            docs_try_it: true,
+            docs_try_it_private_networks: false,
         }
     }
 
@@ -221,6 +227,8 @@ impl LiveSettings {
             "keys.approval_scopes" => self.approval_scopes = list(v),
             "keys.max_lifetime_days" => self.max_lifetime_days = Some(int(v)).filter(|d| *d > 0),
             "plan.monthly_quota" => self.monthly_quota = int(v),
+            "docs.try_it" => self.docs_try_it = v != "off",
+            "docs.try_it_private_networks" => self.docs_try_it_private_networks = parse_bool(v).unwrap_or(false),
             "oauth.enabled" => self.sso.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.enabled" => self.sso.google.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.client_id" => self.sso.google.client_id = v.to_owned(),
@@ -269,6 +277,8 @@ impl LiveSettings {
             "keys.approval_scopes" => join(&self.approval_scopes),
             "keys.max_lifetime_days" => self.max_lifetime_days.unwrap_or(0).to_string(),
             "plan.monthly_quota" => self.monthly_quota.to_string(),
+            "docs.try_it" => if self.docs_try_it { "relay" } else { "off" }.to_owned(),
+            "docs.try_it_private_networks" => self.docs_try_it_private_networks.to_string(),
             "oauth.enabled" => self.sso.enabled.to_string(),
             "oauth.google.enabled" => self.sso.google.enabled.to_string(),
             "oauth.google.client_id" => self.sso.google.client_id.clone(),

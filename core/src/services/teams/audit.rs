@@ -110,6 +110,10 @@ pub enum AuditAction {
     DocsImported,
     /// The operator put an earlier version of the document back in effect (site-wide).
     DocsRolledBack,
+    /// The operator added or changed one of the docs guides (site-wide).
+    DocsPageSaved,
+    /// The operator removed one of the docs guides (site-wide).
+    DocsPageRemoved,
     /// A person turned on two-factor authentication (TOTP, with new recovery codes).
     MfaEnabled,
     /// A person turned two-factor authentication off.
@@ -128,7 +132,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -164,6 +168,8 @@ impl AuditAction {
         AuditAction::EmailVerified,
         AuditAction::DocsImported,
         AuditAction::DocsRolledBack,
+        AuditAction::DocsPageSaved,
+        AuditAction::DocsPageRemoved,
         AuditAction::MfaEnabled,
         AuditAction::MfaDisabled,
         AuditAction::RecoveryCodeUsed,
@@ -211,6 +217,8 @@ impl AuditAction {
             AuditAction::EmailVerified => "email.verified",
             AuditAction::DocsImported => "docs.imported",
             AuditAction::DocsRolledBack => "docs.rolled_back",
+            AuditAction::DocsPageSaved => "docs.page_saved",
+            AuditAction::DocsPageRemoved => "docs.page_removed",
             AuditAction::MfaEnabled => "mfa.enabled",
             AuditAction::MfaDisabled => "mfa.disabled",
             AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",

@@ -37,11 +37,13 @@ struct Pending {
     codes: [i64; VerifyCode::COUNT],
     endpoints: HashMap<Box<str>, i64>,
     last_used: DateTime<Utc>,
+    /// The first accepted verification counted here.
+    first_valid: Option<DateTime<Utc>>,
 }
 
 impl Pending {
     fn new(team_id: Arc<str>, now: DateTime<Utc>) -> Self {
-        Self { team_id, valid: 0, refused: 0, cost: 0, codes: [0; VerifyCode::COUNT], endpoints: HashMap::new(), last_used: now }
+        Self { team_id, valid: 0, refused: 0, cost: 0, codes: [0; VerifyCode::COUNT], endpoints: HashMap::new(), last_used: now, first_valid: None }
     }
 
     fn add(&mut self, other: &Pending) {
@@ -55,6 +57,10 @@ impl Pending {
             *self.endpoints.entry(e.clone()).or_default() += n;
         }
         self.last_used = Ord::max(self.last_used, other.last_used);
+        self.first_valid = match (self.first_valid, other.first_valid) {
+            (Some(a), Some(b)) => Some(Ord::min(a, b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 
@@ -79,6 +85,7 @@ impl UsageAggregator {
         if code == VerifyCode::Valid {
             p.valid += 1;
             p.cost += i64::try_from(cost).unwrap_or(i64::MAX);
+            p.first_valid.get_or_insert(now);
         } else {
             p.refused += 1;
         }
@@ -140,6 +147,7 @@ impl Services {
         let mut minutes = Vec::with_capacity(batch.len());
         let mut details = Vec::new();
         let mut last_used: HashMap<&str, DateTime<Utc>> = HashMap::new();
+        let mut first_valid: HashMap<&str, DateTime<Utc>> = HashMap::new();
         for ((key_id, minute), p) in batch {
             minutes.push(usage_minute::ActiveModel {
                 key_id: Set(key_id.to_string()),
@@ -163,6 +171,10 @@ impl Services {
             }
             let e = last_used.entry(key_id).or_insert(p.last_used);
             *e = Ord::max(*e, p.last_used);
+            if let Some(at) = p.first_valid {
+                let f = first_valid.entry(key_id).or_insert(at);
+                *f = Ord::min(*f, at);
+            }
         }
         let txn = self.begin_write().await?;
         for rows in minutes.chunks(ROWS_PER_STATEMENT) {
@@ -196,6 +208,15 @@ impl Services {
             api_key::Entity::update_many()
                 .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
                 .filter(api_key::Column::Id.eq(key_id))
+                .exec(&txn)
+                .await?;
+        }
+        // The first accepted call, once: a later flush (or another node's) never moves it.
+        for (key_id, at) in first_valid {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::FirstValidAt, Expr::value(at))
+                .filter(api_key::Column::Id.eq(key_id))
+                .filter(api_key::Column::FirstValidAt.is_null())
                 .exec(&txn)
                 .await?;
         }
