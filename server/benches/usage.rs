@@ -24,7 +24,7 @@ fn main() {
             ..Settings::default()
         };
         let svc = build_services(&settings, Arc::new(SystemClock), "http://127.0.0.1:3000").await.unwrap();
-        let (caller, _) = svc.register("bench@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap();
+        let keyport_core::services::auth::Registered::SignedIn(caller, _) = svc.register("bench@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap() else { panic!("the bench signs up without address confirmation") };
         let mut ids = Vec::new();
         for i in 0..100 {
             let name = format!("key {i}");
@@ -62,7 +62,7 @@ async fn chart_bench(svc: &keyport_core::Services) {
     use keyport_core::dto::VerifyCode;
     use keyport_core::services::analytics::SeedEvent;
     use keyport_core::usage_report::{Granularity, UsageQuery, UsageRange};
-    let (caller, _) = svc.register("charts@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap();
+    let keyport_core::services::auth::Registered::SignedIn(caller, _) = svc.register("charts@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap() else { panic!("the bench signs up without address confirmation") };
     let mut ids = Vec::new();
     for i in 0..10 {
         let name = format!("chart key {i}");
@@ -125,7 +125,7 @@ async fn chart_bench(svc: &keyport_core::Services) {
 
     // Per minute over 24 hours reads minute rows: another team, 5 keys x 8 endpoints, one
     // million events over the last 24 hours through the aggregators and the flush.
-    let (caller, _) = svc.register("minutes@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap();
+    let keyport_core::services::auth::Registered::SignedIn(caller, _) = svc.register("minutes@example.com", "correct horse battery staple", &Default::default(), &Default::default()).await.unwrap() else { panic!("the bench signs up without address confirmation") };
     let mut ids = Vec::new();
     for i in 0..5 {
         let name = format!("minute key {i}");
