@@ -7,7 +7,7 @@ use crate::pages::{
 };
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{
-    activity::{AdminAuditPage, AdminOutboxPage}, config::{AdminSettingsPage, AdminTokensPage}, developers::{DeveloperPage, DevelopersPage},
+    activity::{AdminAuditPage, AdminOutboxPage}, config::{AdminSettingsPage, AdminTokensPage}, developers::{DeveloperPage, DevelopersPage}, docs::AdminDocsPage,
     keys::{AdminKeysPage, ApprovalsPage}, teams::{TeamPage as AdminTeamPage, TeamsPage}, AdminHome, AdminLayout,
 };
 use leptos::prelude::*;
@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("outbox") view=AdminOutboxPage/>
                     <Route path=path!("audit") view=AdminAuditPage/>
                     <Route path=path!("settings") view=AdminSettingsPage/>
+                    <Route path=path!("docs") view=AdminDocsPage/>
                     <Route path=path!("tokens") view=AdminTokensPage/>
                 </ParentRoute>
             </Routes>

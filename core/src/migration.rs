@@ -28,7 +28,7 @@ mod m0023_sso;
 mod m0024_email_verification;
 mod m0025_api_documents;
 mod m0026_doc_pages;
-mod m0027_first_call;
+mod m0027_key_notices;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -63,7 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_email_verification::Migration),
             Box::new(m0025_api_documents::Migration),
             Box::new(m0026_doc_pages::Migration),
-            Box::new(m0027_first_call::Migration),
+            Box::new(m0027_key_notices::Migration),
         ]
     }
 }

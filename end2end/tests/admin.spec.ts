@@ -80,3 +80,40 @@ test('an operator admin acts for a customer from the console, and nobody else se
   expect(adminProblems, adminProblems.join('\n')).toEqual([]);
   await adminContext.close();
 });
+
+test('an operator admin imports an OpenAPI document from the console, is told why a bad one is refused, and puts a version back', async ({ page }) => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const email = await register(page);
+  cli('admin', 'grant', email);
+  await page.goto('/admin/docs');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Docs', level: 1 })).toBeVisible();
+  const bad = path.join(test.info().outputPath(), 'broken.yaml');
+  fs.mkdirSync(path.dirname(bad), { recursive: true });
+  fs.writeFileSync(bad, "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n  /pets:\n    get: {summary: no responses}\n");
+  await page.getByLabel('Document file').setInputFiles(bad);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'at /paths/~1pets/get/responses' })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('admin-docs-refused.png') });
+
+  const dirs = [process.env.KEYPORT_FIXTURES, path.join(__dirname, '..', '..', '..', 'shared', 'fixtures'), '/work/shared/fixtures'].filter(Boolean) as string[];
+  const fixtures = dirs.map((d) => path.join(d, 'openapi')).find((d) => fs.existsSync(d))!;
+  await page.getByLabel('Document file').setInputFiles(path.join(fixtures, 'readme-v3.1-schema-types.yaml'));
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/admin\/docs\?done=imported$/);
+  await hydrated(page);
+  await expect(page.getByRole('status').filter({ hasText: 'Imported: the new version is in effect on every node.' })).toBeVisible();
+  const versions = page.getByRole('region', { name: 'Versions' });
+  await expect(versions.getByRole('row').filter({ hasText: 'In effect' })).toContainText('schema types');
+  await page.screenshot({ path: test.info().outputPath('admin-docs-desktop.png'), fullPage: true });
+  const back = versions.getByRole('button', { name: /^Put version \d+ back in effect$/ }).first();
+  if (await back.count()) {
+    await back.click();
+    await submit(page, page.getByRole('dialog').getByRole('button', { name: 'Put it back' }));
+    await expect(page.getByRole('status').filter({ hasText: 'That version is in effect again on every node.' })).toBeVisible();
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('admin-docs-phone.png'), fullPage: true });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+});

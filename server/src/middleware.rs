@@ -50,11 +50,14 @@ pub async fn csrf(State(sec): State<Arc<SecurityConfig>>, req: Request, next: Ne
 
 /// The largest request body a path accepts: the `/v1` batch routes take 1000 entries, the
 /// rest of `/v1` single JSON objects, the portal forms and server functions a few fields;
-/// the docs' "Try it" carries a request body of up to 256 KB, URL-encoded.
+/// the docs' "Try it" carries a request body of up to 256 KB, URL-encoded, and the console's
+/// import an OpenAPI document.
 pub fn body_limit(path: &str) -> usize {
     match path {
         "/v1/usage" | "/v1/keys/leaked" => crate::v1::BATCH_BODY_LIMIT,
         "/api/docs/try" => 1024 * 1024,
+        // A 5 MB document as a JSON string; only an operator admin gets past its handler.
+        "/api/admin/docs/import" => 8 * 1024 * 1024,
         p if p.starts_with("/v1/") => 64 * 1024,
         _ => 256 * 1024,
     }

@@ -272,7 +272,11 @@ async fn healthz() -> &'static str {
 
 /// The whole router: health, `/v1`, the portal's pages and server functions, static files.
 pub fn router(state: AppState, bench_routes: bool) -> Router {
-    let routes = generate_route_list(App);
+    // Walked once per process: Leptos renders the app to list its routes, and doing that
+    // while another server of the same process renders a page (the tests boot many) can
+    // leave that page's stream waiting forever.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let services = state.services.clone();
     let context = move || {
         provide_context(services.clone());

@@ -43,6 +43,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 }
             }
             if ticks % 60 == 0 {
+                if let Err(e) = svc.check_expiry_reminders().await {
+                    tracing::warn!(error = %e, "key expiry reminder check failed; will retry");
+                }
                 if let Err(e) = svc.roll_up(svc.now()).await {
                     tracing::warn!(error = %e, "usage rollup failed; will retry");
                 }

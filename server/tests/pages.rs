@@ -269,6 +269,7 @@ async fn console_pages_are_not_found_for_everyone_but_an_operator_admin_who_sees
         "/admin/audit".into(),
         "/admin/settings".into(),
         "/admin/tokens".into(),
+        "/admin/docs".into(),
     ];
     for who in [None, Some(&customer), Some(&admin)] {
         app.set_session_cookie(who.map(|u| u.cookie.clone()));
@@ -565,4 +566,30 @@ async fn the_quickstart_makes_a_test_key_in_one_click_shows_the_first_call_and_s
     assert_eq!(app.services.get_key(&caller, &id).await.unwrap().first_valid_at, Some(first));
     let again = get("/portal".into(), session.clone()).await.text().await.unwrap();
     assert!(!again.contains("Create a test key"), "one key is enough");
+}
+
+/// Servers booting in the same process (as the tests do) never stall another's page: Leptos
+/// lists the routes once per process (rendering the app to do so disturbed pages being
+/// rendered at that moment, which then waited for the 30 s timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_servers_of_the_process_boot() {
+    let app = spawn_app().await;
+    let customer = app.new_user().await;
+    app.act_as(&customer);
+    let booting = std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            for _ in 0..15 {
+                drop(spawn_app().await);
+            }
+        });
+    });
+    let mut rendered = 0;
+    while !booting.is_finished() {
+        let res = tokio::time::timeout(std::time::Duration::from_secs(5), app.page("/admin/outbox")).await;
+        assert_eq!(res.expect("a page renders while servers boot").status(), StatusCode::NOT_FOUND);
+        rendered += 1;
+    }
+    booting.join().unwrap();
+    assert!(rendered > 10, "{rendered} pages rendered meanwhile");
 }

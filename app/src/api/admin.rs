@@ -245,3 +245,40 @@ pub async fn admin_revoke_token(id: String) -> Result<(), AppError> {
     ssr::redirect("/admin/tokens?done=revoked");
     Ok(())
 }
+
+/// The API document's versions and the guides, for the console's docs page.
+#[server(endpoint = "admin/docs")]
+pub async fn admin_docs() -> Result<keyport_core::dto::admin::AdminDocs, AppError> {
+    ssr::require_admin().await?;
+    let svc = ssr::services()?;
+    let versions = svc.document_versions().await?.into_iter().map(Into::into).collect();
+    let guides = svc.doc_pages().await?.into_iter().map(Into::into).collect();
+    Ok(keyport_core::dto::admin::AdminDocs { versions, guides })
+}
+
+/// Imports the text of an OpenAPI document as the next version, like `keyport docs import`:
+/// a refusal names where and why, and nothing changes. JSON in (a document is long text).
+#[server(endpoint = "admin/docs/import", input = server_fn::codec::Json)]
+pub async fn admin_import_document(document: String) -> Result<keyport_core::dto::admin::DocVersionRow, AppError> {
+    let admin = ssr::require_admin().await?;
+    let v = ssr::services()?.import_document(document.as_bytes(), &admin.email, &ssr::request_meta()).await?;
+    Ok(v.into())
+}
+
+/// Puts an earlier version of the document back in effect.
+#[server(endpoint = "admin/docs/rollback")]
+pub async fn admin_rollback_document(to: i64) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.rollback_document(Some(to), &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/docs?done=rolled-back");
+    Ok(())
+}
+
+/// Removes one of the guides.
+#[server(endpoint = "admin/docs/guides/remove")]
+pub async fn admin_remove_guide(slug: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.remove_doc_page(&slug, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/docs?done=guide-removed");
+    Ok(())
+}

@@ -64,6 +64,9 @@ pub fn DashboardPage() -> impl IntoView {
                                                     <span class="key-name">{k.name}</span>
                                                     <code class="key-masked">{k.masked}</code>
                                                     <span class=format!("badge badge-{}", k.environment)>{k.environment.to_string()}</span>
+                                                    {(k.status == keyport_core::dto::KeyStatus::ExpiringSoon).then(|| k.expires_at.map(|at| view! {
+                                                        <span class="badge badge-warn">{format!("Expires {}", crate::format::date(at))}</span>
+                                                    }))}
                                                 </li>
                                             }).collect_view()}
                                         </ul>

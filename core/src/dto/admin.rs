@@ -162,3 +162,50 @@ pub struct CreatedToken {
     /// The token (empty once it went to the next page sealed).
     pub token: String,
 }
+
+/// The API document's versions and the operator's guides, for the console's docs page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminDocs {
+    /// Every imported version, newest first.
+    pub versions: Vec<DocVersionRow>,
+    /// The guides, in their order.
+    pub guides: Vec<GuideRow>,
+}
+
+/// One imported version of the API document (never its body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocVersionRow {
+    /// 1, 2, 3… in import order.
+    pub version: i64,
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub api_version: String,
+    /// `3.0.3`, `3.1.0`, …
+    pub openapi: String,
+    /// How many operations it describes.
+    pub operations: i64,
+    /// `yaml` or `json`.
+    pub format: String,
+    /// When it was imported.
+    pub created_at: DateTime<Utc>,
+    /// Who imported it.
+    pub created_by: String,
+    /// The one the docs show.
+    pub active: bool,
+}
+
+/// One of the operator's guides (never its body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideRow {
+    /// Its anchor's slug.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// Its place, lowest first.
+    pub position: i64,
+    /// Its size in bytes of Markdown.
+    pub bytes: i64,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+}

@@ -307,6 +307,9 @@ pub struct SearchHit {
     pub anchor: String,
 }
 
+/// The largest OpenAPI document accepted, in bytes (the console checks a file before sending).
+pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
 /// The longest search accepted, in characters (longer is cut).
 pub const MAX_SEARCH_CHARS: usize = 100;
 /// The most results a search shows.

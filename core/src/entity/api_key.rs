@@ -47,6 +47,8 @@ pub struct Model {
     pub requested_by: Option<String>,
     /// When its first accepted verification arrived (as of the usage flush that counted it).
     pub first_valid_at: Option<DateTimeUtc>,
+    /// The last expiry reminder sent: `7` (a week before), then `1` (the day before).
+    pub expiry_reminded: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,8 +12,7 @@ mod search;
 pub use reference::{first_call, reference, server_urls, MAX_REFERENCE_ROWS, MAX_SCHEMA_DEPTH, MAX_TREE_ROWS};
 pub use search::{query_words, search, GuideText};
 
-/// The largest document accepted, in bytes.
-pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+pub use crate::dto::docs::MAX_DOCUMENT_BYTES;
 /// The deepest nesting accepted (objects and arrays), well inside the parsers' own limits.
 pub const MAX_DEPTH: usize = 64;
 /// The most operations a document may describe.

@@ -42,3 +42,50 @@ async fn every_node_serves_the_version_in_effect_and_imports_are_audited() {
     assert_eq!(audited.len(), 3);
     assert!(audited.iter().all(|a| a.by_provider && a.team_id.is_none()), "{audited:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_imports_rolls_back_and_lists_for_operator_admins_only() {
+    use reqwest::StatusCode;
+    let app = spawn_app().await;
+    let meta = RequestMeta::default();
+    let admin = app.new_user().await;
+    let customer = app.new_user().await;
+    let import = |cookie: String, document: String| {
+        let (client, url) = (app.client().clone(), format!("{}/api/admin/docs/import", app.base));
+        async move {
+            client.post(url).header("sec-fetch-site", "same-origin").header("cookie", format!("__Host-keyport_session={cookie}"))
+                .json(&serde_json::json!({ "document": document })).send().await.unwrap()
+        }
+    };
+    // Not an operator admin: not found, nothing imported.
+    assert_eq!(import(customer.cookie.clone(), PETS.into()).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api_document::Entity::find().count(&app.services.db).await.unwrap(), 0);
+    app.services.set_site_admin("cli", &admin.email, true, &meta).await.unwrap();
+
+    let res = import(admin.cookie.clone(), PETS.into()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((v["version"].as_i64(), v["operations"].as_i64(), v["created_by"].as_str()), (Some(1), Some(1), Some(admin.email.as_str())));
+    assert_eq!(import(admin.cookie.clone(), PETS_V2.into()).await.status(), StatusCode::OK);
+    // Refused: where and why; the same one again: nothing to do.
+    let bad = import(admin.cookie.clone(), "openapi: 3.1.0\ninfo: {title: X, version: '1'}\npaths:\n  /a: {get: {responses: {$ref: '#/nowhere'}}}\n".into()).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(body["Invalid"]["message"].as_str().unwrap().contains("points at nothing"), "{body}");
+    assert_eq!(import(admin.cookie.clone(), PETS_V2.into()).await.status(), StatusCode::CONFLICT);
+    assert_eq!(api_document::Entity::find().count(&app.services.db).await.unwrap(), 2, "refusals add nothing");
+
+    app.act_as(&admin);
+    app.services.save_doc_page("Webhooks", "Signed events.", None, "cli", &meta).await.unwrap();
+    let page = app.page("/admin/docs").await.text().await.unwrap();
+    assert!(page.contains("v2") && page.contains("In effect") && page.contains("Put version 1 back in effect"), "the versions");
+    assert!(page.contains("#guide-webhooks"), "the guides");
+    assert_eq!(app.call("admin/docs/rollback", &[("to", "1")]).await.status(), StatusCode::OK);
+    assert_eq!(app.services.active_document().await.unwrap().unwrap().0.version, 1);
+    assert_eq!(app.call("admin/docs/rollback", &[("to", "9")]).await.status(), StatusCode::BAD_REQUEST, "no such version");
+    assert_eq!(app.call("admin/docs/guides/remove", &[("slug", "webhooks")]).await.status(), StatusCode::OK);
+    assert!(app.services.doc_pages().await.unwrap().is_empty());
+    assert_eq!(app.call("admin/docs/guides/remove", &[("slug", "webhooks")]).await.status(), StatusCode::NOT_FOUND);
+    let audited = audit_event::Entity::find().filter(audit_event::Column::ActorEmail.eq(admin.email.as_str())).all(&app.services.db).await.unwrap();
+    assert!(audited.iter().filter(|a| a.action.starts_with("docs.")).count() >= 4, "imports, the rollback and the removal, as the admin");
+}

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod config;
 pub mod developers;
+pub mod docs;
 pub mod keys;
 pub mod teams;
 
@@ -17,11 +18,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The console's navigation: label, path, icon.
-pub const ADMIN_NAV: [(&str, &str, IconKind); 8] = [
+pub const ADMIN_NAV: [(&str, &str, IconKind); 9] = [
     ("Developers", "/admin/developers", IconKind::Users),
     ("Teams", "/admin/teams", IconKind::Home),
     ("Keys", "/admin/keys", IconKind::Key),
     ("Approvals", "/admin/approvals", IconKind::List),
+    ("Docs", "/admin/docs", IconKind::Book),
     ("Emails", "/admin/outbox", IconKind::Book),
     ("Audit", "/admin/audit", IconKind::List),
     ("Settings", "/admin/settings", IconKind::Gear),

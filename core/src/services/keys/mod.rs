@@ -5,6 +5,7 @@ pub mod leaks;
 pub mod lifecycle;
 pub mod quota;
 pub mod ratelimit;
+pub mod reminders;
 pub mod verify;
 
 pub use lifecycle::*;

@@ -146,6 +146,25 @@ pub struct KeyLeaked {
     pub keys_url: String,
 }
 
+/// A key expires in a week, or tomorrow: to the key's creator, once each.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyExpiring {
+    /// The key's name.
+    pub name: String,
+    /// The key as the portal shows it, masked.
+    pub masked: String,
+    /// `live` or `test`.
+    pub environment: String,
+    /// The team.
+    pub team: String,
+    /// 7 or 1.
+    pub days: i64,
+    /// When it expires, in UTC (`09 Dec 2026 10:00`).
+    pub expires: String,
+    /// The key's page, where it is rotated.
+    pub key_url: String,
+}
+
 /// A key (or a change of its scopes) waits for an owner's or admin's approval.
 #[derive(Clone, Debug, Serialize)]
 pub struct KeyApproval {
@@ -207,6 +226,8 @@ pub enum EmailContent {
     KeyApproval(KeyApproval),
     /// See [`KeyDecision`].
     KeyDecision(KeyDecision),
+    /// See [`KeyExpiring`].
+    KeyExpiring(KeyExpiring),
 }
 
 impl EmailContent {
@@ -224,6 +245,7 @@ impl EmailContent {
             Self::KeyLeaked(_) => "key_leaked",
             Self::KeyApproval(_) => "key_approval",
             Self::KeyDecision(_) => "key_decision",
+            Self::KeyExpiring(_) => "key_expiring",
         }
     }
 
@@ -250,6 +272,7 @@ impl EmailContent {
             Self::KeyLeaked(d) => Value::from(Serde(d)),
             Self::KeyApproval(d) => Value::from(Serde(d)),
             Self::KeyDecision(d) => Value::from(Serde(d)),
+            Self::KeyExpiring(d) => Value::from(Serde(d)),
         }
     }
 }
@@ -334,6 +357,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("key_approval.html", include_str!("../../../templates/email/key_approval.html")),
     ("key_decision.txt", include_str!("../../../templates/email/key_decision.txt")),
     ("key_decision.html", include_str!("../../../templates/email/key_decision.html")),
+    ("key_expiring.txt", include_str!("../../../templates/email/key_expiring.txt")),
+    ("key_expiring.html", include_str!("../../../templates/email/key_expiring.html")),
 ];
 
 /// The template set: fixed at build time, so one for the process (it holds no state).
@@ -482,6 +507,15 @@ mod tests {
                 scopes: vec![],
                 reason: Some("Use a test key first".into()),
                 decided_by: "carol@example.com".into(),
+                key_url: "https://dev.acme.example/portal/keys/key_1".into(),
+            }),
+            EmailContent::KeyExpiring(KeyExpiring {
+                name: "Prod".into(),
+                masked: "kp_live_ab…wxyz".into(),
+                environment: "live".into(),
+                team: "Acme".into(),
+                days: 1,
+                expires: "09 Dec 2026 10:00".into(),
                 key_url: "https://dev.acme.example/portal/keys/key_1".into(),
             }),
         ]

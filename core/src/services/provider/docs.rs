@@ -37,6 +37,22 @@ pub struct DocumentVersion {
     pub active: bool,
 }
 
+impl From<DocumentVersion> for crate::dto::admin::DocVersionRow {
+    fn from(v: DocumentVersion) -> Self {
+        Self {
+            version: v.version,
+            title: v.title,
+            api_version: v.api_version,
+            openapi: v.openapi,
+            operations: v.operations,
+            format: v.format,
+            created_at: v.created_at,
+            created_by: v.created_by,
+            active: v.active,
+        }
+    }
+}
+
 impl From<api_document::Model> for DocumentVersion {
     fn from(m: api_document::Model) -> Self {
         Self {
@@ -183,6 +199,12 @@ pub struct DocPage {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Who last saved it.
     pub updated_by: String,
+}
+
+impl From<DocPage> for crate::dto::admin::GuideRow {
+    fn from(p: DocPage) -> Self {
+        Self { slug: p.slug, title: p.title, position: p.position, bytes: p.body.len() as i64, updated_at: p.updated_at }
+    }
 }
 
 impl From<doc_page::Model> for DocPage {
