@@ -660,6 +660,18 @@ pub struct AccountView {
     /// Sign-in providers' identities linked to the account, oldest first.
     #[serde(default)]
     pub identities: Vec<IdentityView>,
+    /// The name they go by, if any.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Quota warnings wanted.
+    #[serde(default)]
+    pub notify_quota: bool,
+    /// Key expiry reminders wanted.
+    #[serde(default)]
+    pub notify_expiry: bool,
+    /// Product news wanted.
+    #[serde(default)]
+    pub notify_news: bool,
 }
 
 /// A TOTP set-up in progress, as the settings page shows it: the secret for an authenticator

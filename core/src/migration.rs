@@ -29,6 +29,7 @@ mod m0024_email_verification;
 mod m0025_api_documents;
 mod m0026_doc_pages;
 mod m0027_key_notices;
+mod m0028_profile;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0025_api_documents::Migration),
             Box::new(m0026_doc_pages::Migration),
             Box::new(m0027_key_notices::Migration),
+            Box::new(m0028_profile::Migration),
         ]
     }
 }

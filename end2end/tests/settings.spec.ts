@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog, nav } from './fixtures';
+import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog, nav, submit } from './fixtures';
 
 const NEW_PASSWORD = 'a much longer passphrase now';
 
@@ -136,4 +136,25 @@ test('a reset link from the email sets a new password and signs in', async ({ pa
   await page.getByLabel('Password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/portal$/);
+});
+
+test('a developer saves a name and chooses which emails to get; security notices stay on', async ({ page }) => {
+  await register(page);
+  await page.goto('/portal/settings');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill('Ann Smith');
+  await page.getByLabel(/Key expiry reminders/).uncheck();
+  await page.getByLabel(/Product news/).check();
+  await expect(page.getByLabel(/Security notices/)).toBeDisabled();
+  await expect(page.getByLabel(/Security notices/)).toBeChecked();
+  await submit(page, page.getByRole('button', { name: 'Save profile' }));
+  await expect(page.getByRole('status').filter({ hasText: 'Profile saved.' })).toBeVisible();
+  await expect(page.getByLabel('Your name')).toHaveValue('Ann Smith');
+  await expect(page.getByLabel(/Key expiry reminders/)).not.toBeChecked();
+  await expect(page.getByLabel(/Product news/)).toBeChecked();
+  await expect(page.getByLabel(/Quota warnings/)).toBeChecked();
+  await page.screenshot({ path: test.info().outputPath('settings-profile-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('settings-profile-phone.png') });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

@@ -353,3 +353,18 @@ mod tests {
         assert_eq!(verify_path(Some("/portal/invite/a_b")), "/portal/login/verify?next=%2Fportal%2Finvite%2Fa_b");
     }
 }
+
+/// Saves the signed-in person's name and which emails they want (checkboxes: present is on).
+#[server(endpoint = "account/profile")]
+pub async fn update_profile(name: String, quota: Option<String>, expiry: Option<String>, news: Option<String>) -> Result<(), AppError> {
+    use keyport_core::services::account::NotifyPrefs;
+    let caller = ssr::require_caller().await?;
+    let on = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+    let prefs = NotifyPrefs { quota: on(&quota), expiry: on(&expiry), news: on(&news) };
+    ssr::services()?.update_profile(&caller, &name, prefs, &ssr::request_meta()).await.inspect_err(|_| {
+        ssr::remember_form("account/profile", &[("name", name.as_str())]);
+    })?;
+    ssr::forget_form();
+    ssr::redirect("/portal/settings?profile=saved");
+    Ok(())
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 44] = [
+pub const ACTIONS: [(&str, &str); 45] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -45,6 +45,7 @@ pub const ACTIONS: [(&str, &str); 44] = [
     ("docs.rolled_back", "API document rolled back"),
     ("docs.page_saved", "Docs guide saved"),
     ("docs.page_removed", "Docs guide removed"),
+    ("profile.changed", "Profile changed"),
     ("mfa.enabled", "Two-factor authentication turned on"),
     ("mfa.disabled", "Two-factor authentication turned off"),
     ("mfa.recovery_code_used", "Recovery code used"),

@@ -1,11 +1,11 @@
 //! `/portal/settings`: the signed-in person's account — change the password, see the devices
 //! that are signed in and sign out the ones they do not recognise.
 
-use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, RemoveIdentity, StartTotpSetup};
+use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, RemoveIdentity, StartTotpSetup, UpdateProfile};
 use crate::components::auth_form::new_password_hint;
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::OpenDialog;
-use crate::components::forms::{error_message, field_error, form_error, last_error, CodeField, FormAlert, TextField};
+use crate::components::forms::{error_message, field_error, form_error, last_error, CodeField, FormAlert, TextField, Typed};
 use crate::components::local_time::LocalTime;
 use keyport_core::dto::{AccountView, IdentityView, SessionView, TotpEnrolment};
 use leptos::prelude::*;
@@ -19,8 +19,8 @@ use leptos_router::components::A;
 pub fn SettingsPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
     let enrolment = Resource::new(|| (), |_| get_totp_enrolment());
-    let (changed, ended, mfa, unlinked) = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa"), q.get("unlinked").is_some()));
+    let (changed, ended, mfa, unlinked, profile_saved) = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa"), q.get("unlinked").is_some(), q.get("profile").is_some()));
     let codes = new_recovery_codes(mfa.as_deref());
     let status = match ended.as_deref() {
         Some("one") => "Device signed out.".to_owned(),
@@ -43,7 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
                 let pending = enrolment.get().and_then(Result::ok).flatten();
                 account.get().map(move |r| match r {
                     Ok(a) => view! {
-                        <AccountCard account=a.clone()/>
+                        <AccountCard account=a.clone() saved=profile_saved/>
                         // The provider's site signs its accounts in: no password lives here.
                         {(!a.managed && a.has_password).then(|| view! { <PasswordCard changed/> })}
                         {(!a.managed && (!a.identities.is_empty() || !a.has_password)).then(|| view! {
@@ -61,8 +61,13 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// The account, the name shown in the portal and which emails to send.
 #[component]
-fn AccountCard(account: AccountView) -> impl IntoView {
+fn AccountCard(account: AccountView, saved: bool) -> impl IntoView {
+    let save = ServerAction::<UpdateProfile>::new();
+    let err = last_error(save);
+    let typed = Typed::of("account/profile");
+    let name = typed.get("name").or(account.name.clone()).unwrap_or_default();
     view! {
         <section class="card section" aria-labelledby="account-title">
             <h2 id="account-title">"Account"</h2>
@@ -70,6 +75,20 @@ fn AccountCard(account: AccountView) -> impl IntoView {
                 <dt>"Email"</dt><dd>{account.email}</dd>
                 <dt>"Member since"</dt><dd><LocalTime at=account.created_at/></dd>
             </dl>
+            {saved.then(|| view! { <p class="alert alert-ok" role="status">"Profile saved."</p> })}
+            <FormAlert message=form_error(err, &["name"])/>
+            <ActionForm action=save attr:class="form" attr:novalidate=true>
+                <TextField id="profile-name" name="name" label="Your name" maxlength=80 required=false autocomplete="name"
+                    error=field_error(err, "name") value=Some(name) hint=Some("Optional; kept with your account.".to_owned())/>
+                <fieldset class="field">
+                    <legend>"Emails"</legend>
+                    <label class="checkbox"><input type="checkbox" name="quota" value="on" checked=account.notify_quota/>" Quota warnings (at 80 % and 100 % of your team's monthly quota)"</label>
+                    <label class="checkbox"><input type="checkbox" name="expiry" value="on" checked=account.notify_expiry/>" Key expiry reminders (a week and a day before a key of yours expires)"</label>
+                    <label class="checkbox"><input type="checkbox" name="news" value="on" checked=account.notify_news/>" Product news"</label>
+                    <label class="checkbox"><input type="checkbox" checked=true disabled=true/>" Security notices (sign-in links, password changes, leaked keys) — always sent"</label>
+                </fieldset>
+                <button type="submit" class="btn btn-primary">"Save profile"</button>
+            </ActionForm>
         </section>
     }
 }

@@ -25,6 +25,14 @@ pub struct Model {
     pub managed: bool,
     /// When the account proved it receives mail at its address (`None`: not yet).
     pub email_verified_at: Option<DateTimeUtc>,
+    /// The name they go by (shown in the portal), if they gave one.
+    pub name: Option<String>,
+    /// They want quota warnings (owners and admins get them).
+    pub notify_quota: bool,
+    /// They want key expiry reminders.
+    pub notify_expiry: bool,
+    /// They want the provider's product news.
+    pub notify_news: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

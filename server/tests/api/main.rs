@@ -15,6 +15,7 @@ mod matrix;
 mod mfa;
 mod members;
 mod portal_limits;
+mod profile;
 mod reminders;
 mod smtp;
 mod sso;

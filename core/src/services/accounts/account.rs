@@ -84,7 +84,20 @@ impl Services {
         let recovery_codes_left = if totp_enabled { self.recovery_codes_left(&u.id).await? as i64 } else { 0 };
         let has_password = crate::services::sso::has_password(&u.password_hash);
         let identities = self.identities(&caller.user.id, has_password).await?;
-        Ok(AccountView { email: u.email, created_at: u.created_at, sessions, managed: u.managed, totp_enabled, recovery_codes_left, has_password, identities })
+        Ok(AccountView {
+            email: u.email,
+            created_at: u.created_at,
+            sessions,
+            managed: u.managed,
+            totp_enabled,
+            recovery_codes_left,
+            has_password,
+            identities,
+            name: u.name,
+            notify_quota: u.notify_quota,
+            notify_expiry: u.notify_expiry,
+            notify_news: u.notify_news,
+        })
     }
 
     /// Changes the caller's password after checking the current one. Every session of the
@@ -302,6 +315,62 @@ impl Services {
                 .exec(&self.db)
                 .await?;
         }
+        Ok(())
+    }
+}
+
+/// The longest display name, in characters.
+pub const MAX_NAME: usize = 80;
+
+/// Which emails a person wants. Security notices (sign-ins, password and address changes,
+/// leaked keys, one-time links) always go out and are not listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotifyPrefs {
+    /// Quota warnings at 80 % and 100 % (to owners and admins).
+    pub quota: bool,
+    /// Key expiry reminders (to the key's creator).
+    pub expiry: bool,
+    /// Product news from the provider.
+    pub news: bool,
+}
+
+impl Services {
+    /// Saves the caller's display name (empty for none) and email choices. A name that is too
+    /// long or not one line of text is a field error, and nothing changes.
+    pub async fn update_profile(&self, caller: &Caller, name: &str, prefs: NotifyPrefs, meta: &RequestMeta) -> Result<(), CoreError> {
+        let name = name.trim();
+        if name.chars().count() > MAX_NAME {
+            return Err(CoreError::Invalid(FieldError::new("name", format!("a name has at most {MAX_NAME} characters"))));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(CoreError::Invalid(FieldError::new("name", "a name is one line of text")));
+        }
+        let txn = self.begin_write().await?;
+        let Some(u) = user::Entity::find_by_id(caller.user.id.clone()).one(&txn).await? else {
+            return Err(CoreError::Unauthenticated);
+        };
+        let before = (u.name.clone(), u.notify_quota, u.notify_expiry, u.notify_news);
+        let mut am: user::ActiveModel = u.into();
+        am.name = Set((!name.is_empty()).then(|| name.to_owned()));
+        am.notify_quota = Set(prefs.quota);
+        am.notify_expiry = Set(prefs.expiry);
+        am.notify_news = Set(prefs.news);
+        let after = am.update(&txn).await?;
+        if before != (after.name.clone(), after.notify_quota, after.notify_expiry, after.notify_news) {
+            let on = |b: bool| if b { "on" } else { "off" };
+            let detail = format!("quota warnings {}, expiry reminders {}, product news {}", on(prefs.quota), on(prefs.expiry), on(prefs.news));
+            let entry = AuditEntry {
+                team_id: None,
+                actor_user_id: Some(&caller.user.id),
+                actor_email: Some(&caller.user.email),
+                action: AuditAction::ProfileChanged,
+                object: Some(("user", &caller.user.id)),
+                detail: Some(detail),
+                by_provider: false,
+            };
+            self.audit(&txn, meta, entry).await?;
+        }
+        txn.commit().await?;
         Ok(())
     }
 }

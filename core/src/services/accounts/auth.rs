@@ -250,6 +250,10 @@ impl Services {
             external_id: Set(None),
             managed: Set(false),
             email_verified_at: Set(verified.then_some(now)),
+            name: Set(None),
+            notify_quota: Set(true),
+            notify_expiry: Set(true),
+            notify_news: Set(false),
         }
         .insert(db)
         .await

@@ -53,7 +53,8 @@ impl Services {
                 txn.rollback().await?;
                 continue;
             }
-            let creator = user::Entity::find_by_id(key.created_by.clone()).one(&txn).await?.filter(|u| u.suspended_at.is_none());
+            // Claimed either way: a creator who does not want reminders is not asked again later.
+            let creator = user::Entity::find_by_id(key.created_by.clone()).one(&txn).await?.filter(|u| u.suspended_at.is_none() && u.notify_expiry);
             if let (true, Some(creator)) = (worth, creator) {
                 let team_name = team::Entity::find_by_id(key.team_id.clone()).one(&txn).await?.map(|t| t.name).unwrap_or_default();
                 let content = EmailContent::KeyExpiring(KeyExpiring {

@@ -114,6 +114,8 @@ pub enum AuditAction {
     DocsPageSaved,
     /// The operator removed one of the docs guides (site-wide).
     DocsPageRemoved,
+    /// A person changed their name or which emails they want.
+    ProfileChanged,
     /// A person turned on two-factor authentication (TOTP, with new recovery codes).
     MfaEnabled,
     /// A person turned two-factor authentication off.
@@ -132,7 +134,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -170,6 +172,7 @@ impl AuditAction {
         AuditAction::DocsRolledBack,
         AuditAction::DocsPageSaved,
         AuditAction::DocsPageRemoved,
+        AuditAction::ProfileChanged,
         AuditAction::MfaEnabled,
         AuditAction::MfaDisabled,
         AuditAction::RecoveryCodeUsed,
@@ -219,6 +222,7 @@ impl AuditAction {
             AuditAction::DocsRolledBack => "docs.rolled_back",
             AuditAction::DocsPageSaved => "docs.page_saved",
             AuditAction::DocsPageRemoved => "docs.page_removed",
+            AuditAction::ProfileChanged => "profile.changed",
             AuditAction::MfaEnabled => "mfa.enabled",
             AuditAction::MfaDisabled => "mfa.disabled",
             AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",

@@ -65,7 +65,15 @@ impl Services {
                 .into_iter()
                 .map(|m| m.user_id)
                 .collect();
-            let addresses: Vec<String> = user::Entity::find().filter(user::Column::Id.is_in(managers)).all(&txn).await?.into_iter().map(|u| u.email).collect();
+            // Only those who want quota warnings (a setting of their own).
+            let addresses: Vec<String> = user::Entity::find()
+                .filter(user::Column::Id.is_in(managers))
+                .filter(user::Column::NotifyQuota.eq(true))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|u| u.email)
+                .collect();
             let resets = month_start(month + chrono::Duration::days(32)).format("%d %b %Y");
             let alert = QuotaAlert {
                 team: team_name,
