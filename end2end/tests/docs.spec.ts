@@ -194,3 +194,28 @@ test('Try it sends a call through the relay to a local API and shows its answer'
     api.close();
   }
 });
+
+test('every shared OpenAPI document renders its reference in the browser without a console error', async ({ page }) => {
+  // The guard fixture fails the test on any console or page error of any of these loads.
+  const env = { ...process.env, ...serverEnv };
+  const dir = path.dirname(fixture('readme-v3.0-petstore.yaml'));
+  const files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  expect(files.length).toBeGreaterThanOrEqual(20);
+  await register(page);
+  for (const f of files) {
+    let expected: number | undefined;
+    try {
+      const out = execFileSync(keyportBin, ['docs', 'import', path.join(dir, f)], { env, encoding: 'utf8', stdio: 'pipe' });
+      expected = Number(/(\d+) operations\)/.exec(out)?.[1]);
+    } catch (e) {
+      // Only "already in effect" is acceptable (the same document imported just before).
+      expect(String((e as { stderr?: string }).stderr ?? e)).toContain('already in effect');
+    }
+    const res = await page.goto('/portal/docs');
+    expect(res?.status(), f).toBe(200);
+    await hydrated(page);
+    await expect(page.getByRole('navigation', { name: 'API reference contents' }), f).toBeVisible();
+    const operations = await page.locator('article.docs-op[id^="op-"]').count();
+    if (expected !== undefined) expect(operations, `${f}: every operation drawn`).toBe(expected);
+  }
+});
