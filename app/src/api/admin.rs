@@ -251,7 +251,7 @@ pub async fn admin_revoke_token(id: String) -> Result<(), AppError> {
 pub async fn admin_docs() -> Result<keyport_core::dto::admin::AdminDocs, AppError> {
     ssr::require_admin().await?;
     let svc = ssr::services()?;
-    let versions = svc.document_versions().await?.into_iter().map(Into::into).collect();
+    let versions = svc.document_versions().await?;
     let guides = svc.doc_pages().await?.into_iter().map(Into::into).collect();
     Ok(keyport_core::dto::admin::AdminDocs { versions, guides })
 }
@@ -261,8 +261,7 @@ pub async fn admin_docs() -> Result<keyport_core::dto::admin::AdminDocs, AppErro
 #[server(endpoint = "admin/docs/import", input = server_fn::codec::Json)]
 pub async fn admin_import_document(document: String) -> Result<keyport_core::dto::admin::DocVersionRow, AppError> {
     let admin = ssr::require_admin().await?;
-    let v = ssr::services()?.import_document(document.as_bytes(), &admin.email, &ssr::request_meta()).await?;
-    Ok(v.into())
+    Ok(ssr::services()?.import_document(document.as_bytes(), &admin.email, &ssr::request_meta()).await?)
 }
 
 /// Puts an earlier version of the document back in effect.

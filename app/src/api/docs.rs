@@ -112,8 +112,8 @@ fn render_markdown(r: &mut keyport_core::dto::docs::ApiReference) {
     }
 }
 
-/// The dashboard's quickstart: whether it shows, what it offers and whether the team's first
-/// call arrived.
+/// The dashboard's data: the team's keys (for its keys card too), and whether the quickstart
+/// shows and what it offers.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuickstartView {
     /// Shown until a day after the team's first accepted call.
@@ -126,17 +126,25 @@ pub struct QuickstartView {
     pub call: keyport_core::dto::docs::QuickCall,
     /// The call comes from the API document (it has a place in the docs).
     pub documented: bool,
-    /// When the team's first accepted verification arrived.
-    pub first_call: Option<chrono::DateTime<chrono::Utc>>,
+    /// The team's keys, newest first (each with its first accepted verification).
+    pub keys: Vec<keyport_core::dto::KeyView>,
 }
 
-/// What the dashboard's quickstart card needs. Signed-in members of a team.
+impl QuickstartView {
+    /// When the team's first accepted verification arrived.
+    pub fn first_call(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.keys.iter().filter_map(|k| k.first_valid_at).min()
+    }
+}
+
+/// What the dashboard shows: the team's keys and the quickstart. Signed-in members of a team.
 #[server(endpoint = "docs/quickstart")]
 pub async fn get_quickstart() -> Result<QuickstartView, AppError> {
     use keyport_core::dto::docs::{QuickCall, KEY_SENTINEL};
     let caller = ssr::require_caller().await?;
     let svc = ssr::services()?;
-    let first_call = svc.list_keys(&caller).await?.iter().filter_map(|k| k.first_valid_at).min();
+    let keys = svc.list_keys(&caller).await?;
+    let first_call = keys.iter().filter_map(|k| k.first_valid_at).min();
     let show = first_call.is_none_or(|t| svc.now() - t < chrono::Duration::hours(24));
     let base = svc.config.api_base_url.clone();
     // Only while shown is the document read (a dashboard reloads its live parts often).
@@ -153,6 +161,6 @@ pub async fn get_quickstart() -> Result<QuickstartView, AppError> {
         default_scopes: svc.settings().default_scopes.clone(),
         call,
         documented: documented.is_some(),
-        first_call,
+        keys,
     })
 }

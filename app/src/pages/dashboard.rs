@@ -1,7 +1,7 @@
 //! `/portal`: the quickstart (one click to a test key, the first call with it, and a line
 //! that turns into "first call received" by itself), the keys card and the live usage card.
 
-use crate::api::{get_quickstart, list_keys, CreateTestKey, QuickstartView};
+use crate::api::{get_quickstart, CreateTestKey, QuickstartView};
 use crate::components::forms::{form_error, last_error, FormAlert};
 use crate::components::key_parts::SecretBox;
 use keyport_core::dto::docs::{key_placeholder, KEY_SENTINEL};
@@ -21,8 +21,8 @@ const KEYS_ON_DASHBOARD: usize = 5;
 pub fn DashboardPage() -> impl IntoView {
     // Read (and cleared) before anything streams, so the cookie's removal is in the headers.
     let handed = crate::pages::keys::handed_over_key();
-    let keys = Resource::new(|| (), |_| list_keys());
-    let quickstart = Resource::new(|| (), |_| async move { Ok::<_, crate::error::AppError>((get_quickstart().await?, list_keys().await?)) });
+    // One read for the quickstart and the keys card.
+    let data = Resource::new(|| (), |_| get_quickstart());
     view! {
         <Title text="Dashboard"/>
         <header class="page-header">
@@ -36,8 +36,8 @@ pub fn DashboardPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || {
                 let handed = handed.clone();
-                quickstart.get().map(move |r| match r {
-                    Ok((q, keys)) => (q.show || handed.is_some()).then(|| view! { <Quickstart q keys handed/> }).into_any(),
+                data.get().map(move |r| match r {
+                    Ok(q) => (q.show || handed.is_some()).then(|| view! { <Quickstart q handed/> }).into_any(),
                     Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
                 })
             }}
@@ -46,7 +46,8 @@ pub fn DashboardPage() -> impl IntoView {
             <section class="card" aria-labelledby="keys-title">
                 <h2 id="keys-title" class="card-title">"Your API keys"</h2>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading keys…"</p> }>
-                    {move || keys.get().map(|result| {
+                    {move || data.get().map(|result| {
+                        let result = result.map(|q| q.keys);
                         match result {
                             Ok(list) => {
                                 let active: Vec<_> = list.into_iter().filter(|k| k.status.is_usable()).collect();
@@ -90,8 +91,9 @@ pub fn DashboardPage() -> impl IntoView {
 /// The quickstart card: a test key in one click, the first call with it, and whether the
 /// team's first call arrived (a live region: it changes without a reload).
 #[component]
-fn Quickstart(q: QuickstartView, keys: Vec<KeyView>, handed: Option<(String, String, String)>) -> impl IntoView {
-    let QuickstartView { can_create, default_scopes, call, documented, first_call, .. } = q;
+fn Quickstart(q: QuickstartView, handed: Option<(String, String, String)>) -> impl IntoView {
+    let first_call = q.first_call();
+    let QuickstartView { can_create, default_scopes, call, documented, keys, .. } = q;
     let usable: Vec<KeyView> = keys.into_iter().filter(|k| k.status.is_usable()).collect();
     let made = handed.and_then(|(id, _, secret)| usable.iter().find(|k| k.id == id).cloned().map(|k| (k, secret)));
     // The key the command carries when none was just made: the newest test key, else the newest.

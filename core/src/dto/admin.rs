@@ -187,6 +187,8 @@ pub struct DocVersionRow {
     pub operations: i64,
     /// `yaml` or `json`.
     pub format: String,
+    /// Its size as imported, in bytes.
+    pub bytes: i64,
     /// When it was imported.
     pub created_at: DateTime<Utc>,
     /// Who imported it.

@@ -12,46 +12,9 @@ use crate::validate::FieldError;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
-/// One version of the document, as `keyport docs list` shows it (never its body).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DocumentVersion {
-    /// 1, 2, 3… in import order.
-    pub version: i64,
-    /// `info.title`.
-    pub title: String,
-    /// `info.version`.
-    pub api_version: String,
-    /// `3.0.3`, `3.1.0`, …
-    pub openapi: String,
-    /// How many operations it describes.
-    pub operations: i64,
-    /// `yaml` or `json`.
-    pub format: String,
-    /// Its size as imported, in bytes.
-    pub bytes: i64,
-    /// When it was imported.
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// Who imported it.
-    pub created_by: String,
-    /// The one the docs pages show.
-    pub active: bool,
-}
-
-impl From<DocumentVersion> for crate::dto::admin::DocVersionRow {
-    fn from(v: DocumentVersion) -> Self {
-        Self {
-            version: v.version,
-            title: v.title,
-            api_version: v.api_version,
-            openapi: v.openapi,
-            operations: v.operations,
-            format: v.format,
-            created_at: v.created_at,
-            created_by: v.created_by,
-            active: v.active,
-        }
-    }
-}
+/// One version of the document, as `keyport docs list` and the console show it (never its
+/// body).
+pub use crate::dto::admin::DocVersionRow as DocumentVersion;
 
 impl From<api_document::Model> for DocumentVersion {
     fn from(m: api_document::Model) -> Self {

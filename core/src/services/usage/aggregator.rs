@@ -205,20 +205,13 @@ impl Services {
                 .await?;
         }
         for (key_id, at) in last_used {
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
-                .filter(api_key::Column::Id.eq(key_id))
-                .exec(&txn)
-                .await?;
-        }
-        // The first accepted call, once: a later flush (or another node's) never moves it.
-        for (key_id, at) in first_valid {
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::FirstValidAt, Expr::value(at))
-                .filter(api_key::Column::Id.eq(key_id))
-                .filter(api_key::Column::FirstValidAt.is_null())
-                .exec(&txn)
-                .await?;
+            let mut update = api_key::Entity::update_many().col_expr(api_key::Column::LastUsedAt, Expr::value(at));
+            // The first accepted call, once: a later flush (or another node's) never moves it.
+            if let Some(first) = first_valid.get(key_id) {
+                let kept = sea_orm::sea_query::Func::coalesce([Expr::col(api_key::Column::FirstValidAt).into(), Expr::value(*first)]);
+                update = update.col_expr(api_key::Column::FirstValidAt, kept.into());
+            }
+            update.filter(api_key::Column::Id.eq(key_id)).exec(&txn).await?;
         }
         let team_adds: Vec<TeamMinuteAdd> = batch
             .iter()
