@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    docs::DocsPage, placeholder::BillingPage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
+    docs::DocsPage, email_change::EmailChangePage, placeholder::BillingPage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
 };
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{
@@ -43,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Pages without islands (their forms are plain HTML): they load no WASM at all. The
 /// invitation and password-reset pages are these followed by their token.
 const WITHOUT_ISLANDS: [&str; 4] = ["/portal/login", "/portal/login/verify", "/portal/register", "/portal/forgot"];
-const WITHOUT_ISLANDS_UNDER: [&str; 3] = ["/portal/invite/", "/portal/reset/", "/portal/verify-email/"];
+const WITHOUT_ISLANDS_UNDER: [&str; 4] = ["/portal/invite/", "/portal/reset/", "/portal/verify-email/", "/portal/email-change/"];
 
 /// The script that loads the WASM and hydrates the page's islands; on a page without
 /// islands, only the flag that tells browser tests the page is live.
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/forgot") view=ForgotPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/reset/:token") view=ResetPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/verify-email/:token") view=VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/email-change/:token") view=EmailChangePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/portal") view=PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("keys") view=KeysPage/>

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod dashboard;
 pub mod docs;
+pub mod email_change;
 pub mod invite;
 pub mod key_detail;
 pub mod keys;

@@ -244,6 +244,9 @@ pub struct SessionInfo {
     /// until they set one up.
     #[serde(default)]
     pub second_factor_required: bool,
+    /// The account has a password of its own (one made by single sign-on has none).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// The lifecycle state of a key, as shown in lists.
@@ -372,6 +375,9 @@ pub struct KeyView {
     /// then); empty when nothing waits.
     #[serde(default)]
     pub pending_scopes: Vec<String>,
+    /// Kept sealed (the operator's `keys.retrievable`): its page can show and copy it again.
+    #[serde(default)]
+    pub retrievable: bool,
     /// Derived status.
     pub status: KeyStatus,
 }
@@ -448,18 +454,90 @@ pub struct CreatedKey {
     pub secret: PlainKey,
 }
 
-/// One verification of a key, as the key's page lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecentVerification {
+/// Requests a key's log keeps (the newest).
+pub const REQUEST_LOG_PER_KEY: usize = 500;
+/// Days a key's log keeps a request at most.
+pub const REQUEST_LOG_DAYS: i64 = 7;
+
+/// One request in a key's request log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestLogEntry {
     /// When.
     pub at: DateTime<Utc>,
-    /// The answer's code (`VALID`, `RATE_LIMITED`, …).
-    pub code: String,
+    /// `VALID`, a refusal code, or the HTTP status the backend served (`200`).
+    pub outcome: String,
+    /// Accepted, or served below 400.
+    pub ok: bool,
+    /// Reported through `/v1/usage` (a served request), not a verification.
+    pub served: bool,
     /// The endpoint the operator named, if any.
     pub endpoint: Option<String>,
+    /// Milliseconds the backend took (served requests).
+    pub latency_ms: Option<f64>,
+    /// The client's address, when the operator sent it.
+    pub ip: Option<String>,
 }
 
-/// A key's recent traffic: per-minute counts for the last hour and the latest answers.
+/// Which requests the key's page lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFilter {
+    /// Every request.
+    #[default]
+    All,
+    /// Accepted verifications and served requests below 400.
+    Ok,
+    /// Verifications Keyport refused.
+    Refused,
+    /// Served requests answered 4xx.
+    ClientErrors,
+    /// Served requests answered 5xx.
+    ServerErrors,
+}
+
+impl LogFilter {
+    /// Every filter, as the page offers them.
+    pub const ALL: [LogFilter; 5] = [LogFilter::All, LogFilter::Ok, LogFilter::Refused, LogFilter::ClientErrors, LogFilter::ServerErrors];
+
+    /// From the query string (anything unknown lists everything).
+    pub fn parse(v: &str) -> Self {
+        Self::ALL.into_iter().find(|f| f.as_str() == v).unwrap_or_default()
+    }
+
+    /// Its word in the query string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFilter::All => "all",
+            LogFilter::Ok => "ok",
+            LogFilter::Refused => "refused",
+            LogFilter::ClientErrors => "4xx",
+            LogFilter::ServerErrors => "5xx",
+        }
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            LogFilter::All => "All requests",
+            LogFilter::Ok => "Successful",
+            LogFilter::Refused => "Refused by verify",
+            LogFilter::ClientErrors => "Client errors (4xx)",
+            LogFilter::ServerErrors => "Server errors (5xx)",
+        }
+    }
+}
+
+/// A key's request log as its page shows it: the newest entries passing the filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestLogView {
+    /// The filter applied (`all`, `ok`, `refused`, `4xx`, `5xx`).
+    pub filter: String,
+    /// Newest first.
+    pub entries: Vec<RequestLogEntry>,
+    /// Requests the log holds for the key in all.
+    pub kept: i64,
+}
+
+/// A key's recent traffic: per-minute counts for the last hour.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyActivity {
     /// Start of the first minute shown (unix seconds).
@@ -468,8 +546,6 @@ pub struct KeyActivity {
     pub valid: Vec<i64>,
     /// Refused verifications per minute, oldest first (60 entries).
     pub refused: Vec<i64>,
-    /// The latest verifications seen by this server, newest first.
-    pub recent: Vec<RecentVerification>,
 }
 
 /// The dashboard's usage card.
@@ -672,6 +748,9 @@ pub struct AccountView {
     /// Product news wanted.
     #[serde(default)]
     pub notify_news: bool,
+    /// The address a change was asked to and not confirmed yet.
+    #[serde(default)]
+    pub pending_email: Option<String>,
 }
 
 /// A TOTP set-up in progress, as the settings page shows it: the secret for an authenticator
@@ -780,6 +859,7 @@ mod tests {
             replaced_by: None,
             approval_note: None,
             pending_scopes: Vec::new(),
+            retrievable: false,
             status: KeyStatus::Active,
         };
         assert!(k.manageable_by(Role::Member, "usr_a"));

@@ -30,6 +30,9 @@ mod m0025_api_documents;
 mod m0026_doc_pages;
 mod m0027_key_notices;
 mod m0028_profile;
+mod m0029_email_changes;
+mod m0030_retrievable_keys;
+mod m0031_request_log;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -66,6 +69,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_doc_pages::Migration),
             Box::new(m0027_key_notices::Migration),
             Box::new(m0028_profile::Migration),
+            Box::new(m0029_email_changes::Migration),
+            Box::new(m0030_retrievable_keys::Migration),
+            Box::new(m0031_request_log::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ pub mod usage;
 
 // Every service module by its short name too (`services::verify`, `services::audit`), so a
 // path names the capability, whichever domain folder holds it.
-pub use accounts::{account, auth, mfa, passwords, sso, tokens};
+pub use accounts::{account, auth, email_change, mfa, passwords, sso, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::{outbox, templates};
 pub use provider::{admin, docs, embed, settings};
@@ -142,6 +142,8 @@ pub struct Services {
     pub quota: quota::QuotaLeases,
     /// Served-request reports counted in memory, flushed with the usage.
     pub traffic: traffic::TrafficAggregator,
+    /// The per-key request log, held in memory until flushed with the usage.
+    pub request_log: usage::request_log::RequestLog,
     /// Operator token cache.
     pub tokens: tokens::TokenCache,
     /// How emails leave: SMTP, or the log when none is configured.
@@ -175,6 +177,7 @@ impl Services {
             usage: usage::UsageAggregator::default(),
             quota: quota::QuotaLeases::default(),
             traffic: traffic::TrafficAggregator::default(),
+            request_log: usage::request_log::RequestLog::default(),
             tokens: tokens::TokenCache::default(),
             mailer: Arc::new(outbox::LogMailer),
             outbox_wakeup: tokio::sync::Notify::new(),

@@ -96,6 +96,11 @@ pub const SETTINGS: &[Spec] = &[
     Spec { key: "keys.max_per_team", kind: Kind::Int(1, 100_000), about: "the most working keys a team may have" },
     Spec { key: "keys.approval_live", kind: Kind::Bool, about: "live keys work only once approved" },
     Spec { key: "keys.approval_scopes", kind: Kind::Scopes, about: "keys with any of these scopes work only once approved" },
+    Spec {
+        key: "keys.retrievable",
+        kind: Kind::Choice(&["never", "test", "all"]),
+        about: "keys shown once only (never, the default), or test keys / all keys stored encrypted so their owners can reveal and copy them again after confirming their password",
+    },
     Spec { key: "keys.max_lifetime_days", kind: Kind::Int(0, 3650), about: "the longest a new key may live, in days (0: no limit)" },
     Spec { key: "plan.monthly_quota", kind: Kind::Int(1, 1_000_000_000_000), about: "verifications a team may make per calendar month" },
     Spec {

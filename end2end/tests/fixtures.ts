@@ -18,7 +18,7 @@ export function watch(page: Page, problems: string[]) {
     const expectedRefusal = /status of 4(00|01|03|04|09|29)/.test(m.text()) && m.location().url.includes('/api/')
       || /status of 404/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/admin')
       // A one-time link opened again (used, replaced or expired) answers 409 with its message.
-      || /status of 409/.test(m.text()) && /^\/portal\/(invite|reset|verify-email)\//.test(new URL(m.location().url).pathname)
+      || /status of 409/.test(m.text()) && /^\/portal\/(invite|reset|verify-email|email-change)\//.test(new URL(m.location().url).pathname)
       // A site not in embed.allowed_origins framing the portal is refused by the CSP, on purpose.
       || m.text().includes('violates the following Content Security Policy directive: "frame-ancestors');
     if (!expectedRefusal) problems.push(`console: ${m.text()} (${m.location().url})`);
@@ -42,7 +42,7 @@ export { expect };
  * from the server's log: without SMTP the log is the delivery, and nowhere else (not the
  * outbox page) holds the link.
  */
-export async function linkFromLog(to: string, kind: 'invite' | 'reset' | 'verify-email'): Promise<string> {
+export async function linkFromLog(to: string, kind: 'invite' | 'reset' | 'verify-email' | 'email-change'): Promise<string> {
   let link = '';
   await expect.poll(() => {
     const chunks = fs.readFileSync(serverLog, 'utf8').split(`email to ${to} (`).slice(1);
@@ -102,4 +102,17 @@ export async function follow(page: Page, link: import('@playwright/test').Locato
   await link.click();
   await page.waitForURL((u) => u.pathname === href);
   await hydrated(page);
+}
+
+/** Creates a key through the portal's own API (same-origin fetch with the session). */
+export async function createKey(page: Page, name: string, environment: string): Promise<{ id: string; secret: string }> {
+  const created = await page.evaluate(async ([name, environment]) => {
+    const res = await fetch('/api/keys/create', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name, environment, expiry: 'never' }),
+    });
+    return res.json();
+  }, [name, environment]);
+  return { id: created.key.id, secret: created.secret };
 }

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog, nav, submit } from './fixtures';
+import { test, expect, register, hydrated, watch, PASSWORD, linkFromLog, nav, submit, uniqueEmail } from './fixtures';
 
 const NEW_PASSWORD = 'a much longer passphrase now';
 
@@ -157,4 +157,52 @@ test('a developer saves a name and chooses which emails to get; security notices
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: test.info().outputPath('settings-profile-phone.png') });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+});
+
+test('the address changes through a link sent to the new one; sign-in then uses it', async ({ page }) => {
+  const email = await register(page);
+  const next = uniqueEmail();
+  await page.goto('/portal/settings');
+  await hydrated(page);
+  const card = page.getByRole('region', { name: 'Change email address' });
+  // A wrong password is a field error and changes nothing.
+  await card.getByLabel('New email address').fill(next);
+  await card.getByLabel('Your password').fill('not my password');
+  await submit(page, card.getByRole('button', { name: 'Send confirmation link' }));
+  await expect(card.getByText('Your current password is not correct.')).toBeVisible();
+  await expect(card.getByLabel('New email address')).toHaveValue(next);
+
+  await card.getByLabel('Your password').fill(PASSWORD);
+  await submit(page, card.getByRole('button', { name: 'Send confirmation link' }));
+  await expect(page.getByRole('status').filter({ hasText: `We sent a link to ${next}` })).toBeVisible();
+  await expect(page.getByRole('main').getByText(email, { exact: true })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('settings-email-desktop.png'), fullPage: true });
+
+  // The link (in the server's log: no SMTP here) asks before it changes anything.
+  const link = await linkFromLog(next, 'email-change');
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'Confirm your new email address' })).toBeVisible();
+  await expect(page.getByText(`Move your account from ${email} to ${next}?`)).toBeVisible();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('email-change-phone.png') });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Use my new address' }).click();
+  await expect(page).toHaveURL(/\/portal\/settings\?email=changed$/);
+  await expect(page.getByRole('status').filter({ hasText: `Your address is now ${next}.` })).toBeVisible();
+  await expect(page.getByRole('banner').getByText(next)).toBeVisible();
+
+  // Opened again, the link says it is used; the trail has the change.
+  await page.goto(link);
+  await expect(page.getByRole('alert')).toContainText('expired, was already used');
+  await page.goto('/portal/audit');
+  await expect(page.getByRole('rowheader', { name: 'Email address changed' })).toBeVisible();
+
+  // Sign-in takes the new address, not the old.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/portal\/login$/);
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('alert').filter({ hasText: 'Email or password is incorrect.' })).toBeVisible();
+  await signIn(page, next, PASSWORD);
+  await expect(page).toHaveURL(/\/portal$/);
 });

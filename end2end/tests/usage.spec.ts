@@ -1,18 +1,5 @@
-import { test, expect, operatorToken, register, hydrated } from './fixtures';
-import type { Page, APIRequestContext } from '@playwright/test';
-
-/** Creates a key through the portal's own API (same-origin fetch with the session). */
-async function createKey(page: Page, name: string, environment: string): Promise<{ id: string; secret: string }> {
-  const created = await page.evaluate(async ([name, environment]) => {
-    const res = await fetch('/api/keys/create', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ name, environment, expiry: 'never' }),
-    });
-    return res.json();
-  }, [name, environment]);
-  return { id: created.key.id, secret: created.secret };
-}
+import { test, expect, operatorToken, register, hydrated, createKey } from './fixtures';
+import type { APIRequestContext } from '@playwright/test';
 
 async function verify(request: APIRequestContext, key: string, times: number, endpoint?: string) {
   const headers = { Authorization: `Bearer ${operatorToken()}` };

@@ -110,10 +110,11 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     res
 }
 
-/// A request path fit for the log: the one-time token in an invitation or reset link is
-/// replaced, so a log never holds a link someone could still use. The query is left out.
+/// A request path fit for the log: the one-time token in an invitation, reset, confirmation
+/// or address-change link is replaced, so a log never holds a link someone could still use.
+/// The query is left out.
 pub fn loggable_path(path: &str) -> String {
-    for prefix in ["/portal/invite/", "/portal/reset/", "/portal/embed/"] {
+    for prefix in ["/portal/invite/", "/portal/reset/", "/portal/embed/", "/portal/verify-email/", "/portal/email-change/"] {
         if path.starts_with(prefix) && path.len() > prefix.len() {
             return format!("{prefix}<token>");
         }
@@ -395,6 +396,8 @@ mod tests {
     fn one_time_tokens_stay_out_of_logged_paths() {
         assert_eq!(loggable_path("/portal/invite/abcDEF_123"), "/portal/invite/<token>");
         assert_eq!(loggable_path("/portal/reset/abcDEF_123"), "/portal/reset/<token>");
+        assert_eq!(loggable_path("/portal/verify-email/abcDEF_123"), "/portal/verify-email/<token>");
+        assert_eq!(loggable_path("/portal/email-change/abcDEF_123"), "/portal/email-change/<token>");
         assert_eq!(loggable_path("/portal/keys"), "/portal/keys");
     }
 

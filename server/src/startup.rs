@@ -280,6 +280,8 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
     let services = state.services.clone();
     let context = move || {
         provide_context(services.clone());
+        // Each request looks its caller up once (see `RequestCaller`).
+        provide_context(keyport_app::api::ssr::RequestCaller::default());
         // Scripts rendered by Leptos carry the nonce the CSP header of this response names.
         if let Some(n) = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
             provide_context(leptos::nonce::Nonce::from_value(n.0));

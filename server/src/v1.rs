@@ -126,6 +126,17 @@ pub struct VerifyRequest {
     /// What was called (`GET /payments`), for usage figures.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// The caller's client address (IPv4 or IPv6), for the key's request log.
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// A client address as the request log stores it (canonical form), or why it is refused.
+pub fn client_address(ip: Option<&str>) -> Result<Option<String>, &'static str> {
+    match ip {
+        None => Ok(None),
+        Some(s) => s.trim().parse::<std::net::IpAddr>().map(|a| Some(a.to_string())).map_err(|_| "`ip` must be an IPv4 or IPv6 address, like 203.0.113.7"),
+    }
 }
 
 /// The most scopes one verify may ask for.
@@ -145,6 +156,7 @@ impl VerifyRequest {
         if self.endpoint.as_ref().is_some_and(|e| e.len() > 256) {
             return Err("`endpoint` must be at most 256 characters.".into());
         }
+        client_address(self.ip.as_deref()).map_err(|e| format!("{e}."))?;
         match self.cost {
             None => Ok(1),
             Some(c) if (0..=MAX_COST).contains(&c) => Ok(c as u64),
@@ -234,7 +246,9 @@ async fn verify(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> R
         Ok(c) => c,
         Err(msg) => return json_error(StatusCode::BAD_REQUEST, "bad_request", &msg),
     };
-    let input = keyport_core::services::verify::VerifyInput { key: &req.key, scopes: &req.scopes, cost, endpoint: req.endpoint.as_deref() };
+    // Checked above; canonical (`::1`, not `0:0::1`) so the log and its filter agree.
+    let ip = client_address(req.ip.as_deref()).ok().flatten();
+    let input = keyport_core::services::verify::VerifyInput { key: &req.key, scopes: &req.scopes, cost, endpoint: req.endpoint.as_deref(), ip: ip.as_deref() };
     let v = match svc.verify(input).await {
         Ok(v) => v,
         Err(e) => {
@@ -344,6 +358,9 @@ pub struct UsageEvent {
     pub status: u16,
     /// How long it took, in milliseconds.
     pub latency_ms: f64,
+    /// The client's address (IPv4 or IPv6), for the key's request log.
+    #[serde(default)]
+    pub ip: Option<String>,
 }
 
 /// Body of `POST /v1/usage`.
@@ -371,6 +388,7 @@ impl UsageEvent {
         if self.endpoint.as_ref().is_some_and(|e| e.is_empty() || e.len() > 256) {
             return Err("`endpoint` must be 1 to 256 characters");
         }
+        client_address(self.ip.as_deref())?;
         Ok(())
     }
 }
@@ -393,10 +411,12 @@ async fn usage(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> Re
     if let Some((i, why)) = report.events.iter().enumerate().find_map(|(i, e)| e.check().err().map(|w| (i, w))) {
         return json_error(StatusCode::BAD_REQUEST, "bad_request", &format!("events[{i}]: {why}. Nothing was counted."));
     }
+    let ips: Vec<Option<String>> = report.events.iter().map(|e| client_address(e.ip.as_deref()).ok().flatten()).collect();
     let events: Vec<ServedRequest> = report
         .events
         .iter()
-        .map(|e| ServedRequest {
+        .zip(&ips)
+        .map(|(e, ip)| ServedRequest {
             // `check` guarantees exactly one of the two.
             key: match &e.key_id {
                 Some(id) => KeyRef::Id(id),
@@ -405,6 +425,7 @@ async fn usage(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> Re
             endpoint: e.endpoint.as_deref(),
             status: e.status,
             latency_ms: e.latency_ms,
+            ip: ip.as_deref(),
         })
         .collect();
     match svc.ingest_served(&events).await {

@@ -37,6 +37,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
             if let Err(e) = svc.flush_traffic().await {
                 tracing::warn!(error = %e, "served-request flush failed; will retry");
             }
+            if let Err(e) = svc.flush_request_log().await {
+                tracing::warn!(error = %e, "request log flush failed; will retry");
+            }
             if ticks % 15 == 0 {
                 if let Err(e) = svc.check_quota_alerts().await {
                     tracing::warn!(error = %e, "quota warning check failed; will retry");
@@ -58,6 +61,15 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 if let Err(e) = svc.prune_verification_links().await {
                     tracing::warn!(error = %e, "confirmation link cleanup failed; will retry");
                 }
+                if let Err(e) = svc.prune_request_log().await {
+                    tracing::warn!(error = %e, "request log cleanup failed; will retry");
+                }
+                if let Err(e) = svc.forget_unretrievable_keys().await {
+                    tracing::warn!(error = %e, "forgetting sealed keys that stopped working failed; will retry");
+                }
+                if let Err(e) = svc.prune_email_change_links().await {
+                    tracing::warn!(error = %e, "address-change link cleanup failed; will retry");
+                }
                 if let Err(e) = svc.purge_expired_challenges().await {
                     tracing::warn!(error = %e, "expired sign-in challenge cleanup failed; will retry");
                 }
@@ -75,6 +87,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
     }
     if let Err(e) = svc.flush_traffic().await {
         tracing::error!(error = %e, "final served-request flush failed");
+    }
+    if let Err(e) = svc.flush_request_log().await {
+        tracing::error!(error = %e, "final request log flush failed");
     }
 }
 

@@ -8,8 +8,10 @@ use super::*;
 #[server(endpoint = "session")]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     let svc = ssr::services()?;
-    let Some(token) = ssr::session_token() else { return Ok(None) };
-    let Some(caller) = svc.authenticate(&token).await? else {
+    if ssr::session_token().is_none() {
+        return Ok(None);
+    }
+    let Some(caller) = ssr::current_caller().await? else {
         // A cookie for a session that ended (signed out elsewhere, expired): drop it.
         ssr::clear_session_cookie();
         return Ok(None);
@@ -366,5 +368,39 @@ pub async fn update_profile(name: String, quota: Option<String>, expiry: Option<
     })?;
     ssr::forget_form();
     ssr::redirect("/portal/settings?profile=saved");
+    Ok(())
+}
+
+/// Asks to move the signed-in account to another address, confirmed by the current password:
+/// a link goes to the new address (the same answer whether or not it has an account).
+#[server(endpoint = "account/email")]
+pub async fn request_email_change(new_email: String, password: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    ssr::services()?.request_email_change(&caller, &new_email, &password, &ssr::request_meta()).await.inspect_err(|_| {
+        ssr::remember_form("account/email", &[("new_email", new_email.as_str())]);
+    })?;
+    ssr::forget_form();
+    ssr::redirect("/portal/settings?email=sent");
+    Ok(())
+}
+
+/// The current and the new address of an address-change link that still works.
+#[server(endpoint = "account/email/check")]
+pub async fn check_email_change_link(token: String) -> Result<(String, String), AppError> {
+    ssr::no_store();
+    Ok(ssr::services()?.check_email_change_link(&token).await?)
+}
+
+/// Confirms an address-change link; then to settings when this browser is signed in as that
+/// account, else to sign-in.
+#[server(endpoint = "account/email/confirm")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    let svc = ssr::services()?;
+    let user_id = svc.confirm_email_change(&token, &ssr::request_meta()).await?;
+    let signed_in = match ssr::session_token() {
+        Some(t) => svc.authenticate(&t).await?.is_some_and(|c| c.user.id == user_id),
+        None => false,
+    };
+    ssr::redirect(if signed_in { "/portal/settings?email=changed" } else { "/portal/login?email_changed" });
     Ok(())
 }

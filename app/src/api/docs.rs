@@ -17,6 +17,10 @@ pub struct DocsKey {
     pub masked: String,
     /// Its scopes.
     pub scopes: Vec<String>,
+    /// Kept sealed (`keys.retrievable`): a copied sample can carry it once the person
+    /// confirmed it is them on its page.
+    #[serde(default)]
+    pub retrievable: bool,
 }
 
 /// The docs page's data: the reference and the team's keys.
@@ -47,7 +51,7 @@ pub async fn get_api_reference(q: Option<String>) -> Result<DocsView, AppError> 
         .await?
         .into_iter()
         .filter(|k| k.status.is_usable())
-        .map(|k| DocsKey { id: k.id, name: k.name, environment: k.environment.as_str().to_owned(), masked: k.masked, scopes: k.scopes })
+        .map(|k| DocsKey { id: k.id, name: k.name, environment: k.environment.as_str().to_owned(), masked: k.masked, scopes: k.scopes, retrievable: k.retrievable })
         .collect();
     let mut reference = svc.active_document().await?.map(|(_, json)| keyport_core::openapi::reference(&json, &base));
     let pages = svc.doc_pages().await?;

@@ -159,11 +159,21 @@ pub async fn rotate_key(id: String, grace: String) -> Result<CreatedKey, AppErro
     Ok(handed_over(created, "rotated", |new| format!("/portal/keys/{id}?created={new}")))
 }
 
-/// A key's traffic over the last hour and its latest verifications.
+/// A key's traffic over the last hour.
 #[server(endpoint = "keys/activity")]
 pub async fn get_key_activity(id: String) -> Result<KeyActivity, AppError> {
     let caller = ssr::require_caller().await?;
     Ok(ssr::services()?.key_activity(&caller, &id).await?)
+}
+
+/// A key's request log: its newest requests (verify answers and served requests), filtered
+/// by outcome (`all`, `ok`, `refused`, `4xx`, `5xx`; anything else lists all).
+#[server(endpoint = "keys/requests")]
+pub async fn get_request_log(id: String, filter: Option<String>) -> Result<keyport_core::dto::RequestLogView, AppError> {
+    use keyport_core::dto::LogFilter;
+    let caller = ssr::require_caller().await?;
+    let filter = LogFilter::parse(filter.as_deref().unwrap_or("all"));
+    Ok(ssr::services()?.request_log(&caller, &id, filter).await?)
 }
 
 /// The active team's keys waiting for approval (owners and admins).
@@ -204,4 +214,23 @@ pub async fn regenerate_key(id: String) -> Result<CreatedKey, AppError> {
 pub async fn revoke_key(id: String) -> Result<KeyView, AppError> {
     let caller = ssr::require_caller().await?;
     Ok(ssr::services()?.revoke_key(&caller, &id, &ssr::request_meta()).await?)
+}
+
+/// A retrievable key in full, to show (`purpose` = `reveal`) or to copy (`copy`) on its page.
+/// Needs a recent confirmation on this session, or `proof` (the password, or an
+/// authenticator code for an account without one); refused with a `proof` field error until
+/// then. Audited; never cached.
+#[server(endpoint = "keys/secret")]
+pub async fn retrieve_key(id: String, purpose: String, proof: Option<String>) -> Result<String, AppError> {
+    use keyport_core::services::keys::retrieval::Retrieval;
+    let caller = ssr::require_caller().await?;
+    ssr::no_store();
+    let token = ssr::session_token().ok_or(AppError::Unauthenticated)?;
+    let how = Retrieval::parse(&purpose)?;
+    let proof = proof.unwrap_or_default();
+    if proof.len() > 1024 {
+        return Err(AppError::Invalid { field: "proof".into(), message: "That password is not right.".into() });
+    }
+    let plain = ssr::services()?.retrieve_key(&caller, &token, &id, how, &proof, &ssr::request_meta()).await?;
+    Ok(plain.expose().to_owned())
 }

@@ -86,13 +86,27 @@ pub mod ssr {
         leptos_axum::redirect(path);
     }
 
+    /// The caller of this request, looked up once per request: every part of one page (the
+    /// layout and each of its resources) sees the same session, so a session that ends while
+    /// the page is being drawn (signed out elsewhere) gives a whole signed-out page, not a
+    /// page with some parts refused.
+    #[derive(Clone, Default)]
+    pub struct RequestCaller(std::sync::Arc<tokio::sync::OnceCell<Option<Caller>>>);
+
+    /// Who is signed in on this request, if anyone (`None` also for an ended session).
+    pub async fn current_caller() -> Result<Option<Caller>, AppError> {
+        let svc = services()?;
+        let Some(token) = session_token() else { return Ok(None) };
+        let caller = match use_context::<RequestCaller>() {
+            Some(memo) => memo.0.get_or_try_init(|| svc.authenticate(&token)).await?.clone(),
+            None => svc.authenticate(&token).await?,
+        };
+        Ok(caller)
+    }
+
     /// The signed-in caller, or `Unauthenticated`.
     pub async fn require_caller() -> Result<Caller, AppError> {
-        let svc = services()?;
-        let Some(token) = session_token() else {
-            return Err(unauthenticated());
-        };
-        svc.authenticate(&token).await?.ok_or_else(unauthenticated)
+        current_caller().await?.ok_or_else(unauthenticated)
     }
 
     fn unauthenticated() -> AppError {

@@ -84,6 +84,108 @@ pub fn copy_to_clipboard(text: String, done: RwSignal<Option<bool>>) {
     let _ = (text, done);
 }
 
+/// A retrievable key on its page: masked, with "Copy key" (without showing it) and "Reveal
+/// key". Each asks the server for the key (audited there); until this session confirmed the
+/// person recently, the server asks for `proof` first and a field for it appears here. The
+/// key lives only in this island's memory while shown; hiding it drops it.
+#[island]
+pub fn KeySecret(key_id: String, masked: String, proof_label: String, proof_kind: String) -> impl IntoView {
+    crate::islands::ready();
+    let shown = RwSignal::new(None::<String>);
+    let waiting = RwSignal::new(None::<&'static str>);
+    let asking = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let note = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(None::<bool>);
+    let proof = NodeRef::<leptos::html::Input>::new();
+    let key_id = StoredValue::new(key_id);
+    let ask = move |purpose: &'static str, with_proof: bool| {
+        #[cfg(feature = "hydrate")]
+        {
+            let given = if with_proof { proof.get().map(|i| i.value()).unwrap_or_default() } else { String::new() };
+            busy.set(true);
+            note.set(None);
+            copied.set(None);
+            leptos::task::spawn_local(async move {
+                let answer = crate::api::retrieve_key(key_id.get_value(), purpose.to_owned(), with_proof.then_some(given)).await;
+                busy.set(false);
+                match answer {
+                    Ok(key) => {
+                        asking.set(false);
+                        waiting.set(None);
+                        if let Some(i) = proof.get() {
+                            i.set_value("");
+                        }
+                        if purpose == "copy" {
+                            copy_to_clipboard(key, copied);
+                        } else {
+                            shown.set(Some(key));
+                        }
+                    }
+                    Err(e) => match e.for_field("proof") {
+                        Some(m) => {
+                            waiting.set(Some(purpose));
+                            asking.set(true);
+                            if with_proof {
+                                note.set(Some(m));
+                            }
+                            // Once the field is shown (the next frame), the caret goes to it.
+                            request_animation_frame(move || {
+                                if let Some(i) = proof.get_untracked() {
+                                    let _ = i.focus();
+                                }
+                            });
+                        }
+                        None => note.set(Some(e.to_string())),
+                    },
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (purpose, with_proof, proof, key_id);
+    };
+    let masked = StoredValue::new(masked);
+    view! {
+        <div class="secret-box">
+            <code aria-label="API key" data-testid="key-secret">{move || shown.get().unwrap_or_else(|| masked.get_value())}</code>
+            <button type="button" class="btn btn-primary btn-sm" disabled=move || busy.get() on:click=move |_| ask("copy", false)>
+                <Icon kind=IconKind::Copy/>
+                {move || if copied.get() == Some(true) { "Copied" } else { "Copy key" }}
+            </button>
+            <button type="button" class="btn btn-ghost btn-sm" aria-pressed=move || shown.with(Option::is_some).to_string() disabled=move || busy.get()
+                on:click=move |_| if shown.with(Option::is_some) { shown.set(None) } else { ask("reveal", false) }>
+                <Icon kind=IconKind::Eye/>
+                {move || if shown.with(Option::is_some) { "Hide key" } else { "Reveal key" }}
+            </button>
+        </div>
+        <form class="form form-narrow confirm-presence" hidden=move || !asking.get()
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if let Some(p) = waiting.get_untracked() {
+                    ask(p, true);
+                }
+            }>
+            <p class="small">"Confirm it is you to show or copy this key."</p>
+            <div class="field">
+                <label for="key-proof">{proof_label}</label>
+                <input id="key-proof" name="proof" type=proof_kind autocomplete="current-password" node_ref=proof/>
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary btn-sm" disabled=move || busy.get()>"Confirm"</button>
+                <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| { asking.set(false); waiting.set(None); note.set(None); }>"Cancel"</button>
+            </div>
+        </form>
+        <p class="small" role="status">
+            {move || match (copied.get(), note.get()) {
+                (_, Some(m)) => m,
+                (Some(true), _) => "Key copied to the clipboard.".to_owned(),
+                (Some(false), _) => "Couldn't copy automatically. Reveal the key and copy it by hand.".to_owned(),
+                _ => String::new(),
+            }}
+        </p>
+    }
+}
+
 /// The only time a full key is on screen, on the page a plain form led to: masked by default,
 /// copyable without revealing, with snippets (curl, JavaScript, Python) that hold it.
 #[component]

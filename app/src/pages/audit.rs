@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 45] = [
+pub const ACTIONS: [(&str, &str); 49] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -46,6 +46,10 @@ pub const ACTIONS: [(&str, &str); 45] = [
     ("docs.page_saved", "Docs guide saved"),
     ("docs.page_removed", "Docs guide removed"),
     ("profile.changed", "Profile changed"),
+    ("email.change_requested", "Email change asked for"),
+    ("email.changed", "Email address changed"),
+    ("key.revealed", "Key revealed"),
+    ("key.copied", "Key copied"),
     ("mfa.enabled", "Two-factor authentication turned on"),
     ("mfa.disabled", "Two-factor authentication turned off"),
     ("mfa.recovery_code_used", "Recovery code used"),

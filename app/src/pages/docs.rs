@@ -59,6 +59,7 @@ struct SampleKey {
     id: String,
     shown: String,
     placeholder: String,
+    retrievable: bool,
 }
 
 #[component]
@@ -70,6 +71,7 @@ fn Reference(r: ApiReference, keys: Vec<DocsKey>, guides: Vec<GuideView>, search
         id: key.as_ref().map(|k| k.id.clone()).unwrap_or_default(),
         shown: key.as_ref().map(|k| k.masked.clone()).unwrap_or_else(|| placeholder.clone()),
         placeholder,
+        retrievable: key.as_ref().is_some_and(|k| k.retrievable),
     };
     let contents = groups.clone();
     let schema_links: Vec<(String, String)> = schemas.iter().map(|s| (s.name.clone(), s.anchor.clone())).collect();
@@ -406,7 +408,8 @@ fn Operation(o: OperationView, keys: Vec<DocsKey>, sample_key: SampleKey, target
                 let first = samples[0].lang.clone();
                 view! {
                 <div class="samples" role="group" aria-label=samples_label
-                    data-key-id=sample_key.id.clone() data-key-shown=sample_key.shown.clone() data-key-placeholder=sample_key.placeholder.clone()>
+                    data-key-id=sample_key.id.clone() data-key-shown=sample_key.shown.clone() data-key-placeholder=sample_key.placeholder.clone()
+                    data-key-retrievable=sample_key.retrievable.then_some("true")>
                     <div class="sample-tabs" role="group" aria-label="Sample language">
                         {samples.iter().map(|s| view! {
                             <button type="button" class="btn btn-ghost btn-sm" data-lang-pick=s.lang.clone() aria-pressed=(s.lang == first).to_string()>{s.lang.clone()}</button>
@@ -585,9 +588,11 @@ fn DocsTools(children: Children) -> impl IntoView {
                         }
                     }
                 } else if let Ok(Some(button)) = el.closest("[data-copy]") {
-                    if let Some(message) = copy_sample(&button) {
-                        status.set(message);
-                    }
+                    leptos::task::spawn_local(async move {
+                        if let Some(message) = copy_sample(&button).await {
+                            status.set(message);
+                        }
+                    });
                 }
             }
             #[cfg(not(feature = "hydrate"))]
@@ -730,9 +735,12 @@ fn pick_language(lang: &str) {
     }
 }
 
-/// Copies the sample shown beside `button`; says what was copied.
+/// Copies the sample shown beside `button`; says what was copied. The key goes in when this
+/// tab made it in the last fifteen minutes (the key page left it in session storage), or
+/// when it is retrievable and this session confirmed its person recently (asked from the
+/// server, which audits the copy); otherwise a placeholder named after it.
 #[cfg(feature = "hydrate")]
-fn copy_sample(button: &web_sys::Element) -> Option<String> {
+async fn copy_sample(button: &web_sys::Element) -> Option<String> {
     let block = button.closest(".samples").ok()??;
     let lang = web_sys::window()?.document()?.query_selector(".docs-tools").ok()??.get_attribute("data-lang").unwrap_or_else(|| "curl".into());
     let pre = block.query_selector(&format!("pre[data-lang=\"{lang}\"]")).ok()??;
@@ -740,8 +748,6 @@ fn copy_sample(button: &web_sys::Element) -> Option<String> {
     let id = block.get_attribute("data-key-id").unwrap_or_default();
     let shown = block.get_attribute("data-key-shown").unwrap_or_default();
     let placeholder = block.get_attribute("data-key-placeholder").unwrap_or_default();
-    // A key made in this tab in the last fifteen minutes is known here (the key page left
-    // it in session storage); any other stays a placeholder.
     let recent = storage(true).and_then(|s| s.get_item("keyport.recent-key").ok().flatten()).and_then(|v| {
         // "<key id> <made at, ms since the epoch> <key>"
         let mut parts = v.splitn(3, ' ');
@@ -749,9 +755,25 @@ fn copy_sample(button: &web_sys::Element) -> Option<String> {
         let fresh = js_sys::Date::now() - at < 15.0 * 60.0 * 1000.0;
         (fresh && !id.is_empty() && key_id == id).then(|| secret.to_owned())
     });
+    let mut confirm_first = false;
+    let recent = match recent {
+        Some(s) => Some(s),
+        None if block.get_attribute("data-key-retrievable").is_some() => match crate::api::retrieve_key(id.clone(), "copy".into(), None).await {
+            Ok(secret) => Some(secret),
+            Err(_) => {
+                confirm_first = true;
+                None
+            }
+        },
+        None => None,
+    };
     let (text, message) = match recent {
         Some(secret) => (text.replace(&shown, &secret), "Sample copied, with your key in it.".to_owned()),
         None if shown.is_empty() => (text, "Sample copied.".to_owned()),
+        None if confirm_first => (
+            text.replace(&shown, &placeholder),
+            format!("Sample copied with {placeholder} in it: confirm it is you on the key's page, and samples copied after carry the key."),
+        ),
         None => (text.replace(&shown, &placeholder), format!("Sample copied: put your key where it says {placeholder}.")),
     };
     let done = RwSignal::new(None::<bool>);

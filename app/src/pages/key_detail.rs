@@ -5,17 +5,17 @@
 //! native dialog where it cannot be undone), the activity and the charts stay live by
 //! refreshing their part of the page.
 
-use crate::api::{get_key, get_key_activity, get_key_options, get_session, get_usage_report, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
+use crate::api::{get_key, get_key_activity, get_key_options, get_request_log, get_session, get_usage_report, DisableKey, EnableKey, RegenerateKey, RevokeKey, RotateKey, UpdateKey};
 use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, Typed, ValueField};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
-use crate::components::key_parts::{ScopePicker, ShowOnce};
+use crate::components::key_parts::{KeySecret, ScopePicker, ShowOnce};
 use crate::components::local_time::LocalTime;
 use crate::components::usage_view::{UsageView, REFRESH_MS};
 use crate::error::AppError;
 use crate::format::date;
 use crate::islands::{LiveRegion, OpenDialog, SubmitOnChange};
 use crate::pages::keys::{handed_over_key, status_class, NumberField, RevokeDialog};
-use keyport_core::dto::{thousands, KeyActivity, KeyOptions, KeyStatus, KeyView};
+use keyport_core::dto::{thousands, KeyActivity, KeyOptions, KeyStatus, KeyView, LogFilter, RequestLogView};
 use keyport_core::usage_report::UsageRange;
 use keyport_core::validate::GRACE_CHOICES;
 use leptos::prelude::*;
@@ -34,6 +34,8 @@ struct KeyData {
     key: KeyView,
     options: KeyOptions,
     manageable: bool,
+    /// The account confirms with its password (else with an authenticator code).
+    has_password: bool,
     /// The key a plain form just made, with its secret (shown once).
     created: Option<(KeyView, String, String)>,
 }
@@ -48,15 +50,15 @@ async fn key_data(id: String, handed: Option<(String, String, String)>) -> Resul
         Some((new_id, kind, secret)) => Some((get_key(new_id).await?, kind, secret)),
         None => None,
     };
-    Ok(KeyData { key, options, manageable, created })
+    Ok(KeyData { key, options, manageable, has_password: session.has_password, created })
 }
 
 /// The key detail page.
 #[component]
 pub fn KeyDetailPage() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
-    let (range, saved) = use_query_map().with_untracked(|q| {
-        (q.get("range").and_then(|r| UsageRange::parse(&r)).unwrap_or(UsageRange::Day), q.get("saved").is_some())
+    let (range, saved, log_filter) = use_query_map().with_untracked(|q| {
+        (q.get("range").and_then(|r| UsageRange::parse(&r)).unwrap_or(UsageRange::Day), q.get("saved").is_some(), LogFilter::parse(&q.get("log").unwrap_or_default()))
     });
     // Read (and cleared) before anything streams, so the cookie's removal is in the headers.
     let handed = handed_over_key();
@@ -68,6 +70,10 @@ pub fn KeyDetailPage() -> impl IntoView {
         let id = id.clone();
         move || id.clone()
     }, get_key_activity);
+    let log = Resource::new({
+        let id = id.clone();
+        move || id.clone()
+    }, move |id| get_request_log(id, Some(log_filter.as_str().to_owned())));
     let usage = Resource::new({
         let id = id.clone();
         move || id.clone()
@@ -102,10 +108,34 @@ pub fn KeyDetailPage() -> impl IntoView {
                 </Suspense>
             </LiveRegion>
         </section>
+        <section class="card section" aria-labelledby="log-title">
+            <div class="section-head">
+                <h2 id="log-title">"Request log"</h2>
+                <form class="field inline-field" method="get" action=path.clone() aria-label="Request log filter">
+                    <input type="hidden" name="range" value=range.as_str()/>
+                    <label for="log-filter">"Show"</label>
+                    <SubmitOnChange>
+                        <select id="log-filter" name="log">
+                            {LogFilter::ALL.into_iter().map(|f| view! { <option value=f.as_str() selected=f == log_filter>{f.label()}</option> }).collect_view()}
+                        </select>
+                    </SubmitOnChange>
+                    <noscript><button type="submit" class="btn btn-ghost btn-sm">"Show"</button></noscript>
+                </form>
+            </div>
+            <LiveRegion id="key-log".to_owned() every_ms=REFRESH_MS>
+                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the request log…"</p> }>
+                    {move || log.get().map(|r| match r {
+                        Ok(l) => view! { <RequestLog log=l/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </LiveRegion>
+        </section>
         <section class="section key-usage" aria-labelledby="key-usage-title">
             <div class="section-head">
                 <h2 id="key-usage-title">"Usage"</h2>
                 <form class="field inline-field" method="get" action=path aria-label="Usage range">
+                    <input type="hidden" name="log" value=log_filter.as_str()/>
                     <label for="key-usage-range">"Range"</label>
                     <SubmitOnChange>
                         <select id="key-usage-range" name="range">
@@ -151,7 +181,7 @@ fn status_sentence(k: &KeyView) -> String {
 
 #[component]
 fn KeyDetail(data: KeyData, saved: bool) -> impl IntoView {
-    let KeyData { key: k, options, manageable, created } = data;
+    let KeyData { key: k, options, manageable, has_password, created } = data;
     let disable = ServerAction::<DisableKey>::new();
     let enable = ServerAction::<EnableKey>::new();
     let regenerate = ServerAction::<RegenerateKey>::new();
@@ -222,6 +252,16 @@ fn KeyDetail(data: KeyData, saved: bool) -> impl IntoView {
                 <dt>"Last used"</dt><dd>{match k.last_used_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => "Never".into_any() }}</dd>
             </dl>
         </section>
+        {(manageable && k.retrievable).then(|| {
+            let (label, kind) = if has_password { ("Your password", "password") } else { ("Code from your authenticator app", "text") };
+            view! {
+                <section class="card section" aria-labelledby="secret-title">
+                    <h2 id="secret-title">"The key"</h2>
+                    <p class="small muted">"This provider keeps keys like this one so you can copy them again. Copying or showing it asks you to confirm it is you, and is recorded in the audit trail."</p>
+                    <KeySecret key_id=k.id.clone() masked=k.masked.clone() proof_label=label.to_owned() proof_kind=kind.to_owned()/>
+                </section>
+            }
+        })}
         {active.then({
             let k = k.clone();
             move || view! {
@@ -366,29 +406,55 @@ fn ActivityView(a: KeyActivity) -> impl IntoView {
             </svg>
             <figcaption class="chart-axis small muted"><span>"60 min ago"</span><span class="legend"><i class="sw sw-valid"></i>"valid "<i class="sw sw-refused"></i>"refused"</span><span>"now"</span></figcaption>
         </figure>
-        <h3 class="h3">"Latest verifications"</h3>
-        {if a.recent.is_empty() {
-            view! { <p class="muted small">"None since this server started."</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="keys-table">
-                        <thead><tr><th scope="col">"Time"</th><th scope="col">"Answer"</th><th scope="col">"Endpoint"</th></tr></thead>
-                        <tbody>
-                            {a.recent.into_iter().map(|r| {
-                                let class = if r.code == "VALID" { "badge badge-ok" } else { "badge badge-warn" };
-                                view! {
-                                    <tr>
-                                        <td><LocalTime at=r.at/></td>
-                                        <td><span class=class>{r.code}</span></td>
-                                        <td>{r.endpoint.map(|e| view! { <code>{e}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }.into_any()
-        }}
     }
+}
+
+/// The newest requests of the key: verify answers and requests the backend reported, with
+/// what the operator sent about each (endpoint, latency, client address).
+#[component]
+fn RequestLog(log: RequestLogView) -> impl IntoView {
+    let RequestLogView { filter, entries, kept } = log;
+    if entries.is_empty() {
+        let text = if kept == 0 {
+            "No requests yet. Verifications of this key and the requests your backend reports through /v1/usage appear here within a second or two.".to_owned()
+        } else {
+            format!("None of the {} requests kept match this filter.", thousands(kept))
+        };
+        return view! { <p class="muted small" role="status">{text}</p> }.into_any();
+    }
+    let summary = format!(
+        "The newest {} of {} requests kept (the last {} per key, up to {} days){}.",
+        entries.len(),
+        thousands(kept),
+        keyport_core::dto::REQUEST_LOG_PER_KEY,
+        keyport_core::dto::REQUEST_LOG_DAYS,
+        if filter == "all" { String::new() } else { format!(", {}", LogFilter::parse(&filter).label().to_lowercase()) }
+    );
+    view! {
+        <p class="small muted" role="status">{summary}</p>
+        <div class="table-wrap">
+            <table class="keys-table request-log">
+                <thead><tr>
+                    <th scope="col">"Time"</th><th scope="col">"Outcome"</th><th scope="col">"Endpoint"</th>
+                    <th scope="col">"Latency"</th><th scope="col">"Client"</th>
+                </tr></thead>
+                <tbody>
+                    {entries.into_iter().map(|r| {
+                        let class = if r.ok { "badge badge-ok" } else { "badge badge-warn" };
+                        let what = if r.served { "served" } else { "verify" };
+                        let dash = || view! { <span class="muted">"—"</span> }.into_any();
+                        view! {
+                            <tr>
+                                <td><LocalTime at=r.at/></td>
+                                <td><span class=class>{r.outcome}</span>" "<span class="small muted">{what}</span></td>
+                                <td>{r.endpoint.map(|e| view! { <code>{e}</code> }.into_any()).unwrap_or_else(dash)}</td>
+                                <td>{r.latency_ms.map(|l| format!("{l:.0} ms").into_any()).unwrap_or_else(dash)}</td>
+                                <td>{r.ip.map(|ip| view! { <code>{ip}</code> }.into_any()).unwrap_or_else(dash)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }.into_any()
 }

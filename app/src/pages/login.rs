@@ -14,7 +14,8 @@ pub fn LoginPage() -> impl IntoView {
     // Where to go afterwards (an invitation link sends people here with `next`); the server
     // only follows portal paths.
     let query = leptos_router::hooks::use_query_map();
-    let (next, sso_error, verified) = query.with_untracked(|q| (q.get("next").unwrap_or_default(), q.get("sso_error"), q.get("verified").is_some()));
+    let (next, sso_error, verified, email_changed) =
+        query.with_untracked(|q| (q.get("next").unwrap_or_default(), q.get("sso_error"), q.get("verified").is_some(), q.get("email_changed").is_some()));
     let sso_error = sso_error.as_deref().and_then(sso_error_message);
     view! {
         <Title text="Sign in"/>
@@ -23,6 +24,7 @@ pub fn LoginPage() -> impl IntoView {
             // In the provider's frame, embed-frame.js tells the parent page nobody is signed in.
             <span data-keyport-signed-out="" hidden=true></span>
             {verified.then(|| view! { <p class="alert alert-ok" role="status">"Your email address is confirmed. Sign in to continue."</p> })}
+            {email_changed.then(|| view! { <p class="alert alert-ok" role="status">"Your account uses its new address now. Sign in with it."</p> })}
             {sso_error.map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
             <SsoButtons next=next.clone()/>
             <LoginForm next/>

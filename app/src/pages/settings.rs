@@ -1,7 +1,7 @@
 //! `/portal/settings`: the signed-in person's account — change the password, see the devices
 //! that are signed in and sign out the ones they do not recognise.
 
-use crate::api::{get_account, get_totp_enrolment, ChangePassword, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, RemoveIdentity, StartTotpSetup, UpdateProfile};
+use crate::api::{get_account, get_totp_enrolment, ChangePassword, RequestEmailChange, ConfirmTotp, DisableTotp, EndOtherSessions, EndSession, RemoveIdentity, StartTotpSetup, UpdateProfile};
 use crate::components::auth_form::new_password_hint;
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::islands::OpenDialog;
@@ -19,8 +19,9 @@ use leptos_router::components::A;
 pub fn SettingsPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
     let enrolment = Resource::new(|| (), |_| get_totp_enrolment());
-    let (changed, ended, mfa, unlinked, profile_saved) = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| (q.get("changed").is_some(), q.get("ended"), q.get("mfa"), q.get("unlinked").is_some(), q.get("profile").is_some()));
+    let (changed, ended, mfa, unlinked, profile_saved, email) = leptos_router::hooks::use_query_map().with_untracked(|q| {
+        (q.get("changed").is_some(), q.get("ended"), q.get("mfa"), q.get("unlinked").is_some(), q.get("profile").is_some(), q.get("email"))
+    });
     let codes = new_recovery_codes(mfa.as_deref());
     let status = match ended.as_deref() {
         Some("one") => "Device signed out.".to_owned(),
@@ -40,10 +41,12 @@ pub fn SettingsPage() -> impl IntoView {
                 let status = status.clone();
                 let mfa = mfa.clone();
                 let codes = codes.clone();
+                let email = email.clone();
                 let pending = enrolment.get().and_then(Result::ok).flatten();
                 account.get().map(move |r| match r {
                     Ok(a) => view! {
                         <AccountCard account=a.clone() saved=profile_saved/>
+                        {(!a.managed && a.has_password).then(|| view! { <EmailCard current=a.email.clone() pending=a.pending_email.clone() outcome=email/> })}
                         // The provider's site signs its accounts in: no password lives here.
                         {(!a.managed && a.has_password).then(|| view! { <PasswordCard changed/> })}
                         {(!a.managed && (!a.identities.is_empty() || !a.has_password)).then(|| view! {
@@ -88,6 +91,40 @@ fn AccountCard(account: AccountView, saved: bool) -> impl IntoView {
                     <label class="checkbox"><input type="checkbox" checked=true disabled=true/>" Security notices (sign-in links, password changes, leaked keys) — always sent"</label>
                 </fieldset>
                 <button type="submit" class="btn btn-primary">"Save profile"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Moving the account to another address: the new address and the current password; the
+/// move waits for the link sent there.
+#[component]
+fn EmailCard(current: String, pending: Option<String>, outcome: Option<String>) -> impl IntoView {
+    let change = ServerAction::<RequestEmailChange>::new();
+    let error = last_error(change);
+    let typed = Typed::of("account/email").get("new_email");
+    let status = match (outcome.as_deref(), pending.as_ref()) {
+        (Some("changed"), _) => Some(format!("Your address is now {current}. We told your old address about the change.")),
+        (Some("sent"), Some(new)) => Some(format!("We sent a link to {new}. Open it to finish the change; until then you keep {current}.")),
+        _ => None,
+    };
+    view! {
+        <section class="card section" aria-labelledby="email-title">
+            <h2 id="email-title">"Change email address"</h2>
+            <p class="muted small">"We send a link to the new address; your account moves when you open it, and your current address gets a notice."</p>
+            {status.map(|s| view! { <p class="alert alert-ok" role="status">{s}</p> })}
+            {pending.filter(|_| outcome.as_deref() != Some("sent")).map(|new| view! {
+                <p class="alert alert-info">"Waiting for you to confirm " <strong>{new}</strong> " from the link we sent there. Asking again replaces that link."</p>
+            })}
+            <FormAlert message=form_error(error, &["new_email", "password"])/>
+            <ActionForm action=change attr:class="form form-narrow" attr:novalidate=true>
+                <TextField id="new-email" name="new_email" label="New email address" kind="email" autocomplete="email"
+                    error=field_error(error, "new_email") value=typed/>
+                <TextField id="email-password" name="password" label="Your password" kind="password"
+                    autocomplete="current-password" error=field_error(error, "password")/>
+                <div>
+                    <button type="submit" class="btn btn-primary">"Send confirmation link"</button>
+                </div>
             </ActionForm>
         </section>
     }

@@ -1,4 +1,5 @@
-//! An API key: its HMAC, display parts and settings. The key itself is never stored.
+//! An API key: its HMAC, display parts and settings. The key itself is never stored in the
+//! clear; when the operator makes keys retrievable (`keys.retrievable`), it is stored sealed.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -49,6 +50,9 @@ pub struct Model {
     pub first_valid_at: Option<DateTimeUtc>,
     /// The last expiry reminder sent: `7` (a week before), then `1` (the day before).
     pub expiry_reminded: Option<i32>,
+    /// A retrievable key, sealed (XChaCha20-Poly1305 under a key derived from the server
+    /// secret, bound to the key's id); `None` for the default, shown-once keys.
+    pub sealed_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

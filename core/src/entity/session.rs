@@ -17,6 +17,9 @@ pub struct Model {
     pub last_seen_at: Option<DateTimeUtc>,
     /// Opened inside the provider's page (an embed link), with the partitioned cookie.
     pub embedded: bool,
+    /// When its person last confirmed it is them (password or second factor), for actions
+    /// that ask again, such as revealing a retrievable key.
+    pub confirmed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

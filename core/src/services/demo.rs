@@ -234,6 +234,9 @@ impl Simulation {
                 };
                 svc.usage.record_for(id, &self.team, minute, code, 1, Some(endpoint), t);
                 verifications += 1;
+                // Clients from the documentation ranges (RFC 5737), a handful per key.
+                let ip = format!("203.0.113.{}", 10 + (rng.unit() * 6.0) as u32 + 20 * (k.name.len() as u32 % 5));
+                svc.request_log.verified(id, &self.team, code, Some(endpoint), Some(&ip), t);
                 if code != VerifyCode::Valid {
                     continue;
                 }
@@ -252,6 +255,7 @@ impl Simulation {
                 let slow = if in_incident { 4.0 } else { 1.0 };
                 let latency = median * slow * (0.45 * rng.normal()).exp() * if rng.unit() < 0.01 { 6.0 } else { 1.0 };
                 svc.traffic.record(id.clone(), self.team.clone(), minute, Some(endpoint), status, latency);
+                svc.request_log.served(id, &self.team, status, Some(endpoint), latency, Some(&ip), t);
                 served += 1;
             }
         }

@@ -136,6 +136,18 @@ pub async fn logged_link_tokens(to: &str, path: &str, n: usize) -> Vec<String> {
     panic!("never logged {n} emails to {to} with a {path} link");
 }
 
+/// The text of the emails to `to` delivered through the log so far.
+pub fn logged_to(to: &str) -> Vec<String> {
+    let logs = captured_logs();
+    let marker = format!("email to {to} (no SMTP");
+    logs.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &logs[at + marker.len()..];
+            rest[..rest.find("email to ").unwrap_or(rest.len())].to_owned()
+        })
+        .collect()
+}
+
 /// A signed-up user and their browser's session cookie.
 #[derive(Clone, Debug)]
 pub struct User {
@@ -275,6 +287,41 @@ impl TestApp {
     pub async fn second_node(&self) -> Node {
         let (base, services, stop, _) = boot(&self.settings, &self.clock).await;
         Node { base, services, _stop: stop }
+    }
+
+    /// How many places in the whole database hold `needle`: on SQLite every byte of its
+    /// files (the database, its write-ahead log, freed pages included); on PostgreSQL every
+    /// row of every table, as text.
+    pub async fn database_holds(&self, needle: &str) -> usize {
+        use sea_orm::{ConnectionTrait, Statement};
+        match &self._db {
+            TestDb::Sqlite(dir) => {
+                let mut found = 0;
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_file() {
+                        let bytes = std::fs::read(&path).unwrap();
+                        found += bytes.windows(needle.len()).filter(|w| *w == needle.as_bytes()).count();
+                    }
+                }
+                found
+            }
+            TestDb::Postgres(_) => {
+                let db = &self.services.db;
+                let tables = db
+                    .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"))
+                    .await
+                    .unwrap();
+                let mut found = 0;
+                for t in tables {
+                    let name: String = t.try_get("", "table_name").unwrap();
+                    let sql = format!("SELECT count(*) AS n FROM \"{name}\" AS r WHERE r::text LIKE '%{needle}%'");
+                    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+                    found += row.try_get::<i64>("", "n").unwrap() as usize;
+                }
+                found
+            }
+        }
     }
 
     /// Registers a new user in a browser of their own; the app's current cookie is kept.

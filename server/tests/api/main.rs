@@ -4,6 +4,7 @@
 mod audit;
 mod delivery;
 mod docs;
+mod email_change;
 mod embed;
 mod emails;
 mod account;
@@ -17,6 +18,8 @@ mod members;
 mod portal_limits;
 mod profile;
 mod reminders;
+mod request_log;
+mod retrievable;
 mod smtp;
 mod sso;
 mod try_it;

@@ -2,7 +2,7 @@
 //! address, the owner of a taken address is told instead, the link confirms once within a
 //! day, and until then the account may look around but not create live keys.
 
-use crate::helpers::{captured_logs, email, logged_link_tokens, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{email, logged_link_tokens, logged_to, spawn_app, TestApp, PASSWORD};
 use crate::smtp::SmtpSink;
 use keyport_core::entity::{audit_event, email_verification, user};
 use keyport_core::services::audit::RequestMeta;
@@ -16,18 +16,6 @@ async fn asking_for_confirmation() -> TestApp {
     let app = spawn_app().await;
     app.services.set_setting("signup.require_verification", "true", false, "cli", &RequestMeta::default()).await.unwrap();
     app
-}
-
-/// The text of the emails to `to` delivered through the log so far.
-fn logged_to(to: &str) -> Vec<String> {
-    let logs = captured_logs();
-    let marker = format!("email to {to} (no SMTP");
-    logs.match_indices(&marker)
-        .map(|(at, _)| {
-            let rest = &logs[at + marker.len()..];
-            rest[..rest.find("email to ").unwrap_or(rest.len())].to_owned()
-        })
-        .collect()
 }
 
 async fn user_row(app: &TestApp, e: &str) -> Option<user::Model> {

@@ -395,9 +395,12 @@ async fn a_keys_page_shows_its_last_hour_and_latest_answers() {
     .await;
     let a = activity().await;
     assert_eq!((a.valid.len(), a.refused[59]), (60, 1), "the current minute is the last bar");
-    let codes: Vec<&str> = a.recent.iter().map(|r| r.code.as_str()).collect();
+    let log = || async { app.call("keys/requests", &[("id", &key.key.id)]).await.json::<keyport_core::dto::RequestLogView>().await.unwrap() };
+    app.eventually("the request log is flushed", || async { log().await.entries.len() == 3 }).await;
+    let log = log().await;
+    let codes: Vec<&str> = log.entries.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(codes, ["RATE_LIMITED", "VALID", "VALID"], "newest first");
-    assert!(a.recent.iter().all(|r| r.endpoint.as_deref() == Some("GET /payments")));
+    assert!(log.entries.iter().all(|r| r.endpoint.as_deref() == Some("GET /payments")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,9 +26,11 @@ pub const RESETS_PER_ADDRESS_PER_MINUTE: u64 = 10;
 
 /// Ends every session of `user_id` inside `txn` (after a password change or reset): a stolen
 /// cookie dies with the old password, and so does every reset link not used yet, so nobody
-/// holding an older link can undo the change.
+/// holding an older link can undo the change, and every address change not confirmed yet
+/// (asked for with the old password).
 async fn end_every_session<C: sea_orm::ConnectionTrait>(txn: &C, user_id: &str) -> Result<(), CoreError> {
     session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(txn).await?;
+    crate::services::email_change::void_email_changes(txn, user_id).await?;
     void_reset_links(txn, user_id).await
 }
 
@@ -97,6 +99,7 @@ impl Services {
             notify_quota: u.notify_quota,
             notify_expiry: u.notify_expiry,
             notify_news: u.notify_news,
+            pending_email: self.pending_email_change(&u.id).await?,
         })
     }
 

@@ -408,6 +408,7 @@ impl Services {
             ip: Set(Some(meta.ip.chars().take(64).collect())),
             last_seen_at: Set(Some(now)),
             embedded: Set(false),
+            confirmed_at: Set(None),
         }
         .insert(db)
         .await?;

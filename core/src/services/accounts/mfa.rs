@@ -298,6 +298,14 @@ impl Services {
         Ok(())
     }
 
+    /// Checks a current authenticator code of the caller (not a recovery code: those are for
+    /// getting in), for an action that asks the person to confirm it is them.
+    pub(crate) async fn confirm_with_code(&self, caller: &Caller, code: &str, meta: &RequestMeta) -> Result<(), CoreError> {
+        let parsed = parse_code(code, false)?;
+        self.throttle_second_factor(&caller.user.id)?;
+        self.check_second_factor(&caller.user.id, &caller.user.email, parsed, meta).await.map(|_| ())
+    }
+
     /// Checks a code against the account's second factor, using it up: a TOTP step is
     /// accepted once (a conditional update of `last_step`), a recovery code once (of
     /// `used_at`). Wrong codes are audited. Returns how the person proved it.

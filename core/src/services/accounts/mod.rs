@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod email_change;
 pub mod mfa;
 pub mod passwords;
 pub mod sso;

@@ -72,6 +72,7 @@ pub fn key_view(m: &api_key::Model, now: DateTime<Utc>) -> KeyView {
         replaced_by: m.replaced_by.clone(),
         approval_note: m.approval_note.clone(),
         pending_scopes: m.pending_scopes.as_deref().map(scope_list).unwrap_or_default(),
+        retrievable: m.sealed_secret.is_some() && !matches!(key_status(m, now), KeyStatus::Revoked | KeyStatus::Denied | KeyStatus::Expired),
         status: key_status(m, now),
     }
 }
@@ -184,7 +185,8 @@ impl Services {
             .col_expr(api_key::Column::ReplacedBy, Expr::value(Some(new_id.clone())))
             .col_expr(api_key::Column::UpdatedAt, Expr::value(Some(now)));
         mark = if *secs == 0 {
-            mark.col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
+            // Refused from now on, so never shown again either.
+            mark.col_expr(api_key::Column::RevokedAt, Expr::value(Some(now))).col_expr(api_key::Column::SealedSecret, Expr::value(Option::<String>::None))
         } else {
             mark.col_expr(api_key::Column::GraceUntil, Expr::value(Some(now + chrono::Duration::seconds(*secs))))
         };
@@ -229,6 +231,7 @@ impl Services {
             // only what was granted, like the new one.
             pending_scopes: Set(old.pending_scopes.clone()),
             requested_by: Set(old.requested_by.clone()),
+            sealed_secret: Set(self.seal_key(&new_id, &old.environment, &secret.full)),
         }
         .insert(&txn)
         .await?;
@@ -329,8 +332,10 @@ impl Services {
                 "This team already has {live} keys, the most allowed. Revoke a key you no longer need, then create the new one."
             )));
         }
+        let key_id = new_id("key");
         let model = api_key::ActiveModel {
-            id: Set(new_id("key")),
+            sealed_secret: Set(self.seal_key(&key_id, env.as_str(), &secret.full)),
+            id: Set(key_id),
             team_id: Set(caller.team.id.clone()),
             created_by: Set(caller.user.id.clone()),
             name: Set(name.as_str().to_owned()),
@@ -412,7 +417,7 @@ impl Services {
         Ok(view)
     }
 
-    async fn team_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
+    pub(crate) async fn team_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
         api_key::Entity::find_by_id(key_id.to_owned())
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
             .one(&self.db)
@@ -422,7 +427,7 @@ impl Services {
 
     /// A key of the caller's team that the caller may manage (their own as a member, any as
     /// an admin). Another team's key is "not found"; a revoked key cannot change any more.
-    async fn managed_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
+    pub(crate) async fn managed_key(&self, caller: &Caller, key_id: &str) -> Result<api_key::Model, CoreError> {
         let m = self.team_key(caller, key_id).await?;
         may_manage(caller, &m)?;
         Ok(m)
@@ -582,10 +587,12 @@ impl Services {
         let env = Environment::parse(&m.environment).unwrap_or(Environment::Test);
         let secret = self.new_secret(env)?;
         let old_hash = m.key_hash.clone();
+        let sealed = self.seal_key(&m.id, &m.environment, &secret.full);
         let mut am = m.into_active_model();
         am.key_hash = Set(secret.hash.clone());
         am.display_start = Set(secret.display_start);
         am.last4 = Set(secret.last4);
+        am.sealed_secret = Set(sealed);
         am.updated_at = Set(Some(now));
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
@@ -611,6 +618,8 @@ impl Services {
         let mut am = m.into_active_model();
         am.revoked_at = Set(Some(now));
         am.updated_at = Set(Some(now));
+        // A revoked key is never shown again: its sealed copy goes with it.
+        am.sealed_secret = Set(None);
         let txn = self.begin_write().await?;
         let m = am.update(&txn).await?;
         self.note_key_change(&txn, &hash).await?;
@@ -835,6 +844,6 @@ impl Services {
                 refused[i] += r.refused;
             }
         }
-        Ok(crate::dto::KeyActivity { from_minute: from, valid, refused, recent: self.verifier.recent(&m.id) })
+        Ok(crate::dto::KeyActivity { from_minute: from, valid, refused })
     }
 }

@@ -6,6 +6,7 @@ pub mod lifecycle;
 pub mod quota;
 pub mod ratelimit;
 pub mod reminders;
+pub mod retrieval;
 pub mod verify;
 
 pub use lifecycle::*;

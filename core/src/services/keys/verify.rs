@@ -74,17 +74,6 @@ pub struct Verifier {
     db_lookups: AtomicU64,
     /// The last `key_changes` row this node has applied.
     synced_to: std::sync::atomic::AtomicI64,
-    /// The latest answers per key, newest last.
-    recent: DashMap<Arc<str>, std::sync::Mutex<std::collections::VecDeque<Recent>>>,
-}
-
-/// One remembered answer, kept compact (no allocation for the code; the endpoint only when
-/// the operator named one).
-#[derive(Clone, Debug)]
-struct Recent {
-    at: DateTime<Utc>,
-    code: VerifyCode,
-    endpoint: Option<Box<str>>,
 }
 
 /// The raw bytes of a stored (hex) key hash.
@@ -93,9 +82,6 @@ fn digest_of(key_hash: &str) -> Option<[u8; 32]> {
     hex::decode_to_slice(key_hash, &mut d).ok()?;
     Some(d)
 }
-
-/// Answers kept per key for its page.
-pub const RECENT_PER_KEY: usize = 20;
 
 /// The result of a verification.
 #[derive(Clone, Debug)]
@@ -135,39 +121,6 @@ impl Verifier {
         self.synced_to.load(Ordering::Acquire)
     }
 
-    /// Remembers an answer for the key's page (this node only; not on the database).
-    fn remember(&self, key_id: &Arc<str>, code: VerifyCode, endpoint: Option<&str>, at: DateTime<Utc>) {
-        let recent = Recent { at, code, endpoint: endpoint.map(Into::into) };
-        fn push(q: &std::sync::Mutex<std::collections::VecDeque<Recent>>, r: Recent) {
-            let mut q = q.lock().expect("recent lock");
-            if q.len() == RECENT_PER_KEY {
-                q.pop_front();
-            }
-            q.push_back(r);
-        }
-        // A read lock on the map for a key seen before (the common case); the entry (a write
-        // lock and a clone of the id) only for a key's first answer.
-        if let Some(q) = self.recent.get(key_id) {
-            return push(&q, recent);
-        }
-        push(&self.recent.entry(key_id.clone()).or_default(), recent);
-    }
-
-    /// The latest answers for a key, newest first.
-    pub fn recent(&self, key_id: &str) -> Vec<crate::dto::RecentVerification> {
-        self.recent
-            .get(key_id)
-            .map(|q| {
-                q.lock()
-                    .expect("recent lock")
-                    .iter()
-                    .rev()
-                    .map(|r| crate::dto::RecentVerification { at: r.at, code: r.code.as_str().to_owned(), endpoint: r.endpoint.as_deref().map(str::to_owned) })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// Keys and negative entries cached.
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -190,12 +143,14 @@ pub struct VerifyInput<'a> {
     pub cost: u64,
     /// What was called (`GET /payments`), if the operator says.
     pub endpoint: Option<&'a str>,
+    /// The client's address, if the operator says (for the key's request log).
+    pub ip: Option<&'a str>,
 }
 
 impl<'a> VerifyInput<'a> {
     /// A plain check of `key`: no scopes, cost 1.
     pub fn key(key: &'a str) -> Self {
-        Self { key, scopes: &[], cost: 1, endpoint: None }
+        Self { key, scopes: &[], cost: 1, endpoint: None, ip: None }
     }
 }
 
@@ -241,14 +196,14 @@ impl Services {
         };
         if let Some(code) = state_refusal {
             self.usage.record(&key, minute, code, input.cost, input.endpoint, now);
-            self.verifier.remember(&key.id, code, input.endpoint, now);
+            self.request_log.verified(&key.id, &key.team_id, code, input.endpoint, input.ip, now);
             return Ok(Verification { code, key: Some(key), ratelimit: None, quota: None });
         }
         let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
         let mut decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
         if !decision.allowed {
             self.usage.record(&key, minute, VerifyCode::RateLimited, input.cost, input.endpoint, now);
-            self.verifier.remember(&key.id, VerifyCode::RateLimited, input.endpoint, now);
+            self.request_log.verified(&key.id, &key.team_id, VerifyCode::RateLimited, input.endpoint, input.ip, now);
             return Ok(Verification { code: VerifyCode::RateLimited, key: Some(key), ratelimit: Some(decision), quota: None });
         }
         let mut quota = None;
@@ -260,13 +215,13 @@ impl Services {
                     self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
                     decision.remaining = (decision.remaining + input.cost).min(decision.limit);
                     self.usage.record(&key, minute, VerifyCode::UsageExceeded, input.cost, input.endpoint, now);
-                    self.verifier.remember(&key.id, VerifyCode::UsageExceeded, input.endpoint, now);
+                    self.request_log.verified(&key.id, &key.team_id, VerifyCode::UsageExceeded, input.endpoint, input.ip, now);
                     return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
                 }
             }
         }
         self.usage.record(&key, minute, VerifyCode::Valid, input.cost, input.endpoint, now);
-        self.verifier.remember(&key.id, VerifyCode::Valid, input.endpoint, now);
+        self.request_log.verified(&key.id, &key.team_id, VerifyCode::Valid, input.endpoint, input.ip, now);
         Ok(Verification { code: VerifyCode::Valid, key: Some(key), ratelimit: Some(decision), quota })
     }
 

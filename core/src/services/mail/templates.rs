@@ -97,6 +97,46 @@ pub struct SignupAttempt {
     pub forgot_url: String,
 }
 
+/// A link that moves an account to a new address (carries a one-time link; sent to the new
+/// address).
+#[derive(Clone, Debug, Serialize)]
+pub struct EmailChange {
+    /// The account's current address.
+    pub email: String,
+    /// The address it moves to.
+    pub new_email: String,
+    /// Where the request came from.
+    pub ip: String,
+    /// How long the link works.
+    pub hours: i64,
+}
+
+/// An account moved to a new address: to the old one, so a change its owner did not make
+/// does not go unnoticed.
+#[derive(Clone, Debug, Serialize)]
+pub struct EmailChanged {
+    /// The old address.
+    pub email: String,
+    /// The new one.
+    pub new_email: String,
+    /// When, in UTC.
+    pub when: String,
+    /// From where the link was confirmed.
+    pub ip: String,
+}
+
+/// Someone asked to move another account to the address of an existing one: to its owner,
+/// instead of telling the person asking that the address is taken.
+#[derive(Clone, Debug, Serialize)]
+pub struct EmailChangeTaken {
+    /// The address (already an account's).
+    pub email: String,
+    /// Where the request came from.
+    pub ip: String,
+    /// The sign-in page.
+    pub login_url: String,
+}
+
 /// The password of an account was changed.
 #[derive(Clone, Debug, Serialize)]
 pub struct PasswordChanged {
@@ -218,6 +258,12 @@ pub enum EmailContent {
     VerifyEmail(VerifyEmail),
     /// See [`SignupAttempt`].
     SignupAttempt(SignupAttempt),
+    /// See [`EmailChange`].
+    EmailChange(EmailChange),
+    /// See [`EmailChanged`].
+    EmailChanged(EmailChanged),
+    /// See [`EmailChangeTaken`].
+    EmailChangeTaken(EmailChangeTaken),
     /// See [`QuotaAlert`].
     QuotaAlert(QuotaAlert),
     /// See [`KeyLeaked`].
@@ -241,6 +287,9 @@ impl EmailContent {
             Self::PasswordChanged(_) => "password_changed",
             Self::VerifyEmail(_) => "verify_email",
             Self::SignupAttempt(_) => "signup_attempt",
+            Self::EmailChange(_) => "email_change",
+            Self::EmailChanged(_) => "email_changed",
+            Self::EmailChangeTaken(_) => "email_change_taken",
             Self::QuotaAlert(_) => "quota_alert",
             Self::KeyLeaked(_) => "key_leaked",
             Self::KeyApproval(_) => "key_approval",
@@ -255,6 +304,7 @@ impl EmailContent {
             Self::Invitation(_) => Some("/portal/invite/"),
             Self::PasswordReset(_) => Some("/portal/reset/"),
             Self::VerifyEmail(_) => Some("/portal/verify-email/"),
+            Self::EmailChange(_) => Some("/portal/email-change/"),
             _ => None,
         }
     }
@@ -268,6 +318,9 @@ impl EmailContent {
             Self::PasswordChanged(d) => Value::from(Serde(d)),
             Self::VerifyEmail(d) => Value::from(Serde(d)),
             Self::SignupAttempt(d) => Value::from(Serde(d)),
+            Self::EmailChange(d) => Value::from(Serde(d)),
+            Self::EmailChanged(d) => Value::from(Serde(d)),
+            Self::EmailChangeTaken(d) => Value::from(Serde(d)),
             Self::QuotaAlert(d) => Value::from(Serde(d)),
             Self::KeyLeaked(d) => Value::from(Serde(d)),
             Self::KeyApproval(d) => Value::from(Serde(d)),
@@ -349,6 +402,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("verify_email.html", include_str!("../../../templates/email/verify_email.html")),
     ("signup_attempt.txt", include_str!("../../../templates/email/signup_attempt.txt")),
     ("signup_attempt.html", include_str!("../../../templates/email/signup_attempt.html")),
+    ("email_change.txt", include_str!("../../../templates/email/email_change.txt")),
+    ("email_change.html", include_str!("../../../templates/email/email_change.html")),
+    ("email_changed.txt", include_str!("../../../templates/email/email_changed.txt")),
+    ("email_changed.html", include_str!("../../../templates/email/email_changed.html")),
+    ("email_change_taken.txt", include_str!("../../../templates/email/email_change_taken.txt")),
+    ("email_change_taken.html", include_str!("../../../templates/email/email_change_taken.html")),
     ("quota_alert.txt", include_str!("../../../templates/email/quota_alert.txt")),
     ("quota_alert.html", include_str!("../../../templates/email/quota_alert.html")),
     ("key_leaked.txt", include_str!("../../../templates/email/key_leaked.txt")),
@@ -474,6 +533,18 @@ mod tests {
                 ip: "127.0.0.1".into(),
                 login_url: "https://dev.acme.example/portal/login".into(),
                 forgot_url: "https://dev.acme.example/portal/forgot".into(),
+            }),
+            EmailContent::EmailChange(EmailChange { email: "ann@example.com".into(), new_email: "ann@new.example".into(), ip: "127.0.0.1".into(), hours: 24 }),
+            EmailContent::EmailChanged(EmailChanged {
+                email: "ann@example.com".into(),
+                new_email: "ann@new.example".into(),
+                when: "3 Dec 2026 at 10:00 UTC".into(),
+                ip: "127.0.0.1".into(),
+            }),
+            EmailContent::EmailChangeTaken(EmailChangeTaken {
+                email: "bob@example.com".into(),
+                ip: "127.0.0.1".into(),
+                login_url: "https://dev.acme.example/portal/login".into(),
             }),
             EmailContent::QuotaAlert(QuotaAlert {
                 team: "Acme".into(),

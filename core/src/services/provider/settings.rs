@@ -78,8 +78,51 @@ pub struct LiveSettings {
     pub sso: SsoSettings,
     /// `docs.try_it`: the docs relay calls to the document's servers.
     pub docs_try_it: bool,
+    /// `keys.retrievable`: which new keys are stored sealed, to be revealed again.
+    pub retrievable: Retrievable,
     /// `docs.try_it_private_networks`: the relay may reach private addresses.
     pub docs_try_it_private_networks: bool,
+}
+
+/// Which keys can be shown again after they were created (`keys.retrievable`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Retrievable {
+    /// None: every key is shown once, only its hash is kept (the default).
+    #[default]
+    Never,
+    /// Test keys are kept sealed; live keys are shown once.
+    Test,
+    /// Every key is kept sealed.
+    All,
+}
+
+impl Retrievable {
+    /// From the stored word (checked before).
+    pub fn parse(v: &str) -> Self {
+        match v {
+            "test" => Self::Test,
+            "all" => Self::All,
+            _ => Self::Never,
+        }
+    }
+
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Test => "test",
+            Self::All => "all",
+        }
+    }
+
+    /// Whether keys of this environment (`live` or `test`) are kept to be shown again.
+    pub fn covers(self, environment: &str) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Test => environment == "test",
+            Self::All => true,
+        }
+    }
 }
 
 /// The `oauth.*` settings. `Debug` leaves the client secrets out.
@@ -177,6 +220,7 @@ impl LiveSettings {
             sso: SsoSettings::default(),
             docs_try_it: true,
             docs_try_it_private_networks: false,
+            retrievable: Retrievable::Never,
         }
     }
 
@@ -228,6 +272,7 @@ impl LiveSettings {
             "keys.max_lifetime_days" => self.max_lifetime_days = Some(int(v)).filter(|d| *d > 0),
             "plan.monthly_quota" => self.monthly_quota = int(v),
             "docs.try_it" => self.docs_try_it = v != "off",
+            "keys.retrievable" => self.retrievable = Retrievable::parse(v),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks = parse_bool(v).unwrap_or(false),
             "oauth.enabled" => self.sso.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.enabled" => self.sso.google.enabled = parse_bool(v).unwrap_or(false),
@@ -278,6 +323,7 @@ impl LiveSettings {
             "keys.max_lifetime_days" => self.max_lifetime_days.unwrap_or(0).to_string(),
             "plan.monthly_quota" => self.monthly_quota.to_string(),
             "docs.try_it" => if self.docs_try_it { "relay" } else { "off" }.to_owned(),
+            "keys.retrievable" => self.retrievable.as_str().to_owned(),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks.to_string(),
             "oauth.enabled" => self.sso.enabled.to_string(),
             "oauth.google.enabled" => self.sso.google.enabled.to_string(),
@@ -421,7 +467,19 @@ impl Services {
         self.audit(&txn, meta, AuditEntry::site(actor, AuditAction::SettingChanged, key).with_detail(format!("{key} = {shown}"))).await?;
         txn.commit().await?;
         self.reload_settings().await?;
+        self.after_setting_changed(key).await?;
         Ok(checked)
+    }
+
+    /// What a change of `key` sets going beyond the stored value.
+    async fn after_setting_changed(&self, key: &str) -> Result<(), CoreError> {
+        if key == "keys.retrievable" {
+            let forgotten = self.forget_unretrievable_keys().await?;
+            if forgotten > 0 {
+                tracing::info!(forgotten, "keys.retrievable went down; sealed keys it no longer covers were forgotten");
+            }
+        }
+        Ok(())
     }
 
     /// Removes a stored setting, so the environment's default applies again. Returns whether
@@ -437,6 +495,7 @@ impl Services {
         }
         txn.commit().await?;
         self.reload_settings().await?;
+        self.after_setting_changed(key).await?;
         Ok(gone)
     }
 

@@ -116,6 +116,14 @@ pub enum AuditAction {
     DocsPageRemoved,
     /// A person changed their name or which emails they want.
     ProfileChanged,
+    /// A person asked to move their account to another address (a link went to it).
+    EmailChangeRequested,
+    /// A person confirmed the link sent to their new address: the account moved to it.
+    EmailChanged,
+    /// A retrievable key was shown again on its page.
+    KeyRevealed,
+    /// A retrievable key was copied from its page (without being shown).
+    KeyCopied,
     /// A person turned on two-factor authentication (TOTP, with new recovery codes).
     MfaEnabled,
     /// A person turned two-factor authentication off.
@@ -134,7 +142,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -173,6 +181,10 @@ impl AuditAction {
         AuditAction::DocsPageSaved,
         AuditAction::DocsPageRemoved,
         AuditAction::ProfileChanged,
+        AuditAction::EmailChangeRequested,
+        AuditAction::EmailChanged,
+        AuditAction::KeyRevealed,
+        AuditAction::KeyCopied,
         AuditAction::MfaEnabled,
         AuditAction::MfaDisabled,
         AuditAction::RecoveryCodeUsed,
@@ -223,6 +235,10 @@ impl AuditAction {
             AuditAction::DocsPageSaved => "docs.page_saved",
             AuditAction::DocsPageRemoved => "docs.page_removed",
             AuditAction::ProfileChanged => "profile.changed",
+            AuditAction::EmailChangeRequested => "email.change_requested",
+            AuditAction::EmailChanged => "email.changed",
+            AuditAction::KeyRevealed => "key.revealed",
+            AuditAction::KeyCopied => "key.copied",
             AuditAction::MfaEnabled => "mfa.enabled",
             AuditAction::MfaDisabled => "mfa.disabled",
             AuditAction::RecoveryCodeUsed => "mfa.recovery_code_used",

@@ -139,13 +139,15 @@ impl Services {
 
     /// Everything the portal's frame shows about the signed-in user.
     pub async fn session_info(&self, caller: &Caller) -> Result<SessionInfo, CoreError> {
+        let u = crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?;
         Ok(SessionInfo {
             user: caller.user.clone(),
             team: caller.team.clone(),
             role: caller.role,
             teams: self.teams_of(caller).await?,
             site_admin: self.is_admin(caller).await?,
-            managed: crate::entity::user::Entity::find_by_id(caller.user.id.clone()).one(&self.db).await?.is_some_and(|u| u.managed),
+            managed: u.as_ref().is_some_and(|u| u.managed),
+            has_password: u.as_ref().is_some_and(|u| crate::services::sso::has_password(&u.password_hash)),
             embedded: false,
             unverified: self.verification_pending(&caller.user.id).await?,
             totp_enabled: self.totp_enabled(&caller.user.id).await?,

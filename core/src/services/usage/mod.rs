@@ -4,6 +4,7 @@
 pub mod aggregator;
 pub mod alerts;
 pub mod analytics;
+pub mod request_log;
 pub mod rollup;
 pub mod traffic;
 

@@ -42,6 +42,8 @@ pub struct ServedRequest<'a> {
     pub status: u16,
     /// Milliseconds the backend took.
     pub latency_ms: f64,
+    /// The client's address, if the operator sent it.
+    pub ip: Option<&'a str>,
 }
 
 /// What a report achieved.
@@ -160,6 +162,7 @@ impl Services {
         for e in events {
             match self.resolve(e.key).await? {
                 Some((id, team)) => {
+                    self.request_log.served(&id, &team, e.status, e.endpoint, e.latency_ms, e.ip, self.now());
                     self.traffic.record(id, team, minute, e.endpoint, e.status, e.latency_ms);
                     report.accepted += 1;
                 }
