@@ -12,8 +12,9 @@ use crate::services::usage::ROWS_PER_STATEMENT;
 use crate::services::Services;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use dashmap::DashMap;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Rows kept per key (the newest).
@@ -29,7 +30,6 @@ pub const SHOWN: u64 = 100;
 /// One request, as held until the flush.
 #[derive(Clone, Debug)]
 pub struct LoggedRequest {
-    key_id: Arc<str>,
     team_id: Arc<str>,
     at: DateTime<Utc>,
     /// The verify answer, or the HTTP status served (no allocation on the verify path).
@@ -68,54 +68,61 @@ impl Outcome {
     }
 }
 
-/// The log's requests not yet written.
+/// The log's requests not yet written: per key, the newest [`PER_KEY`] (older ones could
+/// never be shown), so the verify path touches one key's ring (a sharded map and a small
+/// lock, as the usage counts do) and a flush never writes more than the log keeps.
 #[derive(Default)]
 pub struct RequestLog {
-    pending: Mutex<VecDeque<LoggedRequest>>,
+    keys: DashMap<Arc<str>, Mutex<VecDeque<LoggedRequest>>>,
+    /// Requests held over all keys (bounded by [`MAX_PENDING`]).
+    held: AtomicUsize,
     dropped: AtomicU64,
 }
 
 impl RequestLog {
-    fn push(&self, r: LoggedRequest) {
-        let mut q = self.pending.lock().expect("request log lock");
-        if q.len() >= MAX_PENDING {
-            q.pop_front();
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+    fn push(&self, key_id: &Arc<str>, r: LoggedRequest) {
+        let add = |q: &Mutex<VecDeque<LoggedRequest>>| {
+            let mut q = q.lock().expect("request log lock");
+            if q.len() >= PER_KEY {
+                // The oldest of this key could never be shown: the newest replaces it.
+                q.pop_front();
+            } else if self.held.fetch_add(1, Ordering::Relaxed) >= MAX_PENDING {
+                self.held.fetch_sub(1, Ordering::Relaxed);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            q.push_back(r);
+        };
+        // A read lock on the map for a key seen since the last flush (the common case).
+        if let Some(q) = self.keys.get(key_id) {
+            return add(&q);
         }
-        q.push_back(r);
+        add(&self.keys.entry(key_id.clone()).or_default());
     }
 
     /// A verification's answer.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn verified(&self, key_id: &Arc<str>, team_id: &Arc<str>, code: crate::dto::VerifyCode, endpoint: Option<&str>, ip: Option<&str>, at: DateTime<Utc>) {
-        self.push(LoggedRequest {
-            key_id: key_id.clone(),
-            team_id: team_id.clone(),
-            at,
-            outcome: Outcome::Verified(code),
-            endpoint: endpoint.map(Into::into),
-            latency_ms: None,
-            ip: ip.map(Into::into),
-        });
+        let r = LoggedRequest { team_id: team_id.clone(), at, outcome: Outcome::Verified(code), endpoint: endpoint.map(Into::into), latency_ms: None, ip: ip.map(Into::into) };
+        self.push(key_id, r);
     }
 
     /// A request the backend served and reported.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn served(&self, key_id: &Arc<str>, team_id: &Arc<str>, status: u16, endpoint: Option<&str>, latency_ms: f64, ip: Option<&str>, at: DateTime<Utc>) {
-        self.push(LoggedRequest {
-            key_id: key_id.clone(),
+        let r = LoggedRequest {
             team_id: team_id.clone(),
             at,
             outcome: Outcome::Served(status),
             endpoint: endpoint.map(Into::into),
             latency_ms: Some(latency_ms),
             ip: ip.map(Into::into),
-        });
+        };
+        self.push(key_id, r);
     }
 
     /// Requests waiting for the flush.
     pub fn pending(&self) -> usize {
-        self.pending.lock().expect("request log lock").len()
+        self.held.load(Ordering::Relaxed)
     }
 
     /// Requests dropped because the buffer was full (the database was unreachable long).
@@ -123,19 +130,41 @@ impl RequestLog {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    fn take(&self) -> VecDeque<LoggedRequest> {
-        std::mem::take(&mut *self.pending.lock().expect("request log lock"))
+    fn take(&self) -> Vec<(Arc<str>, VecDeque<LoggedRequest>)> {
+        let mut out = Vec::new();
+        // Every ring leaves the map; a key's next request starts a new one.
+        self.keys.retain(|k, q| {
+            let q = std::mem::take(q.get_mut().expect("request log lock"));
+            if !q.is_empty() {
+                self.held.fetch_sub(q.len(), Ordering::Relaxed);
+                out.push((k.clone(), q));
+            }
+            false
+        });
+        out
     }
 
-    fn put_back(&self, mut batch: VecDeque<LoggedRequest>) {
-        let mut q = self.pending.lock().expect("request log lock");
-        // The older ones go in front of what arrived meanwhile, within the bound.
-        batch.extend(q.drain(..));
-        while batch.len() > MAX_PENDING {
-            batch.pop_front();
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+    fn put_back(&self, batch: Vec<(Arc<str>, VecDeque<LoggedRequest>)>) {
+        for (key_id, older) in batch {
+            let entry = self.keys.entry(key_id).or_default();
+            let mut q = entry.lock().expect("request log lock");
+            // The older ones go in front of what arrived meanwhile, within the bounds.
+            let newer = std::mem::take(&mut *q);
+            let before = newer.len();
+            let mut merged = older;
+            merged.extend(newer);
+            while merged.len() > PER_KEY {
+                merged.pop_front();
+            }
+            let mut added = merged.len() - before;
+            while added > 0 && self.held.load(Ordering::Relaxed) + added > MAX_PENDING {
+                merged.pop_front();
+                added -= 1;
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            self.held.fetch_add(added, Ordering::Relaxed);
+            *q = merged;
         }
-        *q = batch;
     }
 }
 
@@ -152,8 +181,8 @@ fn condition(filter: LogFilter) -> Condition {
 }
 
 impl Services {
-    /// Writes the requests waiting in memory, the newest [`PER_KEY`] per key, and trims each
-    /// key written to its newest [`PER_KEY`] rows. On failure they go back for the next try.
+    /// Writes the requests waiting in memory (at most [`PER_KEY`] per key) and trims each key
+    /// written to its newest [`PER_KEY`] rows. On failure they go back for the next try.
     pub async fn flush_request_log(&self) -> Result<usize, CoreError> {
         let _writing = self.flush_lock.lock().await;
         let batch = self.request_log.take();
@@ -169,37 +198,31 @@ impl Services {
         }
     }
 
-    async fn write_request_log(&self, batch: &VecDeque<LoggedRequest>) -> Result<usize, CoreError> {
-        let mut per_key: HashMap<&str, usize> = HashMap::new();
-        let mut rows = Vec::with_capacity(batch.len());
-        // Newest first, so only the newest of a key past its cap are left out.
-        for r in batch.iter().rev() {
-            let n = per_key.entry(&r.key_id).or_default();
-            if *n >= PER_KEY {
-                continue;
+    async fn write_request_log(&self, batch: &[(Arc<str>, VecDeque<LoggedRequest>)]) -> Result<usize, CoreError> {
+        let mut rows = Vec::new();
+        for (key_id, requests) in batch {
+            for r in requests {
+                rows.push(key_request::ActiveModel {
+                    id: sea_orm::NotSet,
+                    key_id: Set(key_id.to_string()),
+                    team_id: Set(r.team_id.to_string()),
+                    at: Set(r.at),
+                    outcome: Set(r.outcome.word()),
+                    ok: Set(r.outcome.ok()),
+                    status: Set(r.outcome.status()),
+                    endpoint: Set(r.endpoint.as_deref().map(str::to_owned)),
+                    latency_ms: Set(r.latency_ms),
+                    ip: Set(r.ip.as_deref().map(str::to_owned)),
+                });
             }
-            *n += 1;
-            rows.push(key_request::ActiveModel {
-                id: sea_orm::NotSet,
-                key_id: Set(r.key_id.to_string()),
-                team_id: Set(r.team_id.to_string()),
-                at: Set(r.at),
-                outcome: Set(r.outcome.word()),
-                ok: Set(r.outcome.ok()),
-                status: Set(r.outcome.status()),
-                endpoint: Set(r.endpoint.as_deref().map(str::to_owned)),
-                latency_ms: Set(r.latency_ms),
-                ip: Set(r.ip.as_deref().map(str::to_owned)),
-            });
         }
-        // Oldest first into the table, so ids follow time within the batch.
-        rows.reverse();
+        // Each key's ring is oldest first, so ids follow time per key.
         let written = rows.len();
         let txn = self.begin_write().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             key_request::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
         }
-        let keys: Vec<&str> = per_key.keys().copied().collect();
+        let keys: Vec<&str> = batch.iter().map(|(k, _)| &**k).collect();
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let list = chunk.iter().map(|k| format!("'{}'", k.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
             // Each key keeps its newest rows; one statement for all the keys of the batch.
@@ -253,5 +276,39 @@ impl Services {
             })
             .collect();
         Ok(crate::dto::RequestLogView { filter: filter.as_str().to_owned(), entries, kept: kept as i64 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dto::VerifyCode;
+
+    #[test]
+    fn a_key_holds_its_newest_requests_and_all_keys_together_stay_bounded() {
+        let log = RequestLog::default();
+        let team: Arc<str> = "team_1".into();
+        let hot: Arc<str> = "key_hot".into();
+        let now = Utc::now();
+        for i in 0..(PER_KEY + 100) {
+            log.verified(&hot, &team, VerifyCode::Valid, Some(&format!("GET /{i}")), None, now);
+        }
+        assert_eq!(log.pending(), PER_KEY, "one key never holds more than it keeps");
+        let taken = log.take();
+        assert_eq!(taken[0].1.front().and_then(|r| r.endpoint.as_deref()), Some("GET /100"), "the oldest were let go");
+        assert_eq!(log.pending(), 0);
+
+        // Many keys: the whole buffer stops at its bound, and says how many it dropped.
+        for k in 0..(MAX_PENDING / PER_KEY + 10) {
+            let key: Arc<str> = format!("key_{k}").into();
+            for _ in 0..PER_KEY {
+                log.verified(&key, &team, VerifyCode::RateLimited, None, Some("203.0.113.7"), now);
+            }
+        }
+        assert_eq!(log.pending(), MAX_PENDING);
+        assert_eq!(log.dropped(), (10 * PER_KEY) as u64);
+        // Put back after a failed write: still within the bounds.
+        log.put_back(taken);
+        assert!(log.pending() <= MAX_PENDING);
     }
 }
