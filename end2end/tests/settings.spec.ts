@@ -83,7 +83,12 @@ test('changing the password signs out the other browser; other devices can be si
   await expect(page.getByRole('rowheader', { name: 'Password changed' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'Devices signed out' })).toBeVisible();
 
-  expect(problems, problems.join('\n')).toEqual([]);
+  // The laptop's dashboard kept refreshing its live figures in the background after its
+  // session was ended from here: that refresh is answered 401 and the region keeps what it
+  // showed (Chromium logs the 401). Anything else is a failure.
+  const refreshAfterSignOut = (p: string) => /status of 401 .*\(https?:\/\/[^)]+\/portal\)$/.test(p);
+  const unexpected = problems.filter((p) => !refreshAfterSignOut(p));
+  expect(unexpected, unexpected.join('\n')).toEqual([]);
   await other.close();
 });
 
