@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    docs::DocsPage, email_change::EmailChangePage, placeholder::BillingPage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
+    docs::DocsPage, email_change::EmailChangePage, billing::BillingPage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
 };
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{

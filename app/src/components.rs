@@ -9,5 +9,6 @@ pub mod icons;
 pub mod key_parts;
 pub mod layout;
 pub mod local_time;
+pub mod upgrade;
 pub mod usage_card;
 pub mod usage_view;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod billing;
 pub mod dashboard;
 pub mod docs;
 pub mod email_change;
@@ -12,7 +13,6 @@ pub mod login;
 pub mod login_verify;
 pub mod not_found;
 pub mod outbox;
-pub mod placeholder;
 pub mod register;
 pub mod reset;
 pub mod settings;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod admin;
+pub mod billing;
 pub mod docs;
 
 /// The signed-in user.
@@ -407,6 +408,12 @@ pub struct KeyOptions {
     pub max_keys: u64,
     /// How many the team has now.
     pub keys: u64,
+    /// The team's plan.
+    #[serde(default)]
+    pub plan_name: String,
+    /// Whether the plan allows live keys (else only test keys, with an upgrade prompt).
+    #[serde(default = "yes")]
+    pub live_keys: bool,
     /// Whether live keys need an owner's or admin's approval.
     pub approval_live: bool,
     /// Scopes that need approval.
@@ -416,6 +423,10 @@ pub struct KeyOptions {
     pub approval_by_operator: bool,
     /// The API's base URL, for the code snippets shown with a new key.
     pub api_base_url: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl KeyOptions {
@@ -535,6 +546,9 @@ pub struct RequestLogView {
     pub entries: Vec<RequestLogEntry>,
     /// Requests the log holds for the key in all.
     pub kept: i64,
+    /// The team's plan lacks the request log: that plan's name (nothing else is shown).
+    #[serde(default)]
+    pub locked: Option<String>,
 }
 
 /// A key's recent traffic: per-minute counts for the last hour.

@@ -33,6 +33,7 @@ mod m0028_profile;
 mod m0029_email_changes;
 mod m0030_retrievable_keys;
 mod m0031_request_log;
+mod m0032_plans;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_email_changes::Migration),
             Box::new(m0030_retrievable_keys::Migration),
             Box::new(m0031_request_log::Migration),
+            Box::new(m0032_plans::Migration),
         ]
     }
 }

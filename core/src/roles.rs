@@ -89,12 +89,14 @@ pub enum Action {
     DeleteTeam,
     /// Approve or deny keys that need approval.
     ApproveKeys,
+    /// See the team's plan, its limits and invoices.
+    ViewBilling,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
@@ -107,12 +109,13 @@ impl Action {
         Action::EditTeam,
         Action::DeleteTeam,
         Action::ApproveKeys,
+        Action::ViewBilling,
     ];
 
     /// The least powerful role allowed to do this.
     pub fn minimum_role(self) -> Role {
         match self {
-            Action::ViewKeys | Action::ViewUsage | Action::ViewMembers => Role::Viewer,
+            Action::ViewKeys | Action::ViewUsage | Action::ViewMembers | Action::ViewBilling => Role::Viewer,
             Action::CreateKey | Action::ManageOwnKey => Role::Member,
             Action::ManageAnyKey
             | Action::ViewAudit
@@ -152,10 +155,10 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam, ApproveKeys]),
-            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, ApproveKeys]),
-            (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey]),
-            (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam, ApproveKeys, ViewBilling]),
+            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, ApproveKeys, ViewBilling]),
+            (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ViewBilling]),
+            (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers, ViewBilling]),
         ];
         for (role, actions) in expected {
             for action in Action::ALL {

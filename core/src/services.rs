@@ -1,6 +1,7 @@
 //! The services: all business logic, behind one `Services` value that the server builds once.
 
 pub mod accounts;
+pub mod billing;
 pub mod demo;
 pub mod keys;
 pub mod mail;
@@ -10,6 +11,7 @@ pub mod usage;
 
 // Every service module by its short name too (`services::verify`, `services::audit`), so a
 // path names the capability, whichever domain folder holds it.
+pub use billing::plans;
 pub use accounts::{account, auth, email_change, mfa, passwords, sso, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::{outbox, templates};
@@ -140,6 +142,8 @@ pub struct Services {
     pub usage: usage::UsageAggregator,
     /// Monthly quota units leased by this node.
     pub quota: quota::QuotaLeases,
+    /// The plans in effect (reloaded with the settings).
+    pub plans: plans::PlanCache,
     /// Served-request reports counted in memory, flushed with the usage.
     pub traffic: traffic::TrafficAggregator,
     /// The per-key request log, held in memory until flushed with the usage.
@@ -176,6 +180,7 @@ impl Services {
             verifier: verify::Verifier::default(),
             usage: usage::UsageAggregator::default(),
             quota: quota::QuotaLeases::default(),
+            plans: plans::PlanCache::default(),
             traffic: traffic::TrafficAggregator::default(),
             request_log: usage::request_log::RequestLog::default(),
             tokens: tokens::TokenCache::default(),

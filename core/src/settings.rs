@@ -102,7 +102,6 @@ pub const SETTINGS: &[Spec] = &[
         about: "keys shown once only (never, the default), or test keys / all keys stored encrypted so their owners can reveal and copy them again after confirming their password",
     },
     Spec { key: "keys.max_lifetime_days", kind: Kind::Int(0, 3650), about: "the longest a new key may live, in days (0: no limit)" },
-    Spec { key: "plan.monthly_quota", kind: Kind::Int(1, 1_000_000_000_000), about: "verifications a team may make per calendar month" },
     Spec {
         key: "docs.try_it",
         kind: Kind::Choice(&["relay", "off"]),
@@ -477,7 +476,6 @@ mod tests {
         assert_eq!(check("custom.logo_url", "/brand/logo.svg").unwrap(), "/brand/logo.svg");
         assert_eq!(check("signup.allowed_email_domains", "Example.com acme.io").unwrap(), "example.com, acme.io");
         assert_eq!(check("signup.allowed_email_domains", "").unwrap(), "");
-        assert_eq!(check("plan.monthly_quota", "1000000").unwrap(), "1000000");
     }
 
     #[test]

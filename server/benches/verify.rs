@@ -225,6 +225,14 @@ fn main() {
         let key_id = created["key"]["id"].as_str().unwrap().to_owned();
         let out = keyport(&server.dir, &["tokens", "create", "--name", "bench"]).output().expect("keyport tokens create");
         let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        // The team on a hard-stop plan far larger than the bench sends: every verify also
+        // spends the team's plan quota (the default, and the costlier path) and stays VALID.
+        let session: serde_json::Value = call(&client, &base, &cookie, "session", &[]).await.json().await.unwrap();
+        let team_id = session["team"]["id"].as_str().expect("team").to_owned();
+        for args in [vec!["plans", "create", "bench", "--name", "Bench", "--included", "1000000000000"], vec!["plans", "assign", "--team", &team_id, "bench"]] {
+            let o = keyport(&server.dir, &args).output().expect("keyport plans");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
         // Keys are capped at 1000 requests per minute; the bench key gets far more, set in the
         // database before its first verify, so every measured request takes the VALID path.
         {

@@ -70,6 +70,12 @@ pub enum Command {
         #[command(subcommand)]
         action: DocsAction,
     },
+    /// Plans teams may be on: price, included requests, overage, limits, features.
+    Plans {
+        /// Plan action.
+        #[command(subcommand)]
+        action: PlanAction,
+    },
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
@@ -116,6 +122,177 @@ pub enum KeyAction {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// A plan's terms as options; what is not given stays as it is (on create: its default).
+#[derive(clap::Args, Debug, Default)]
+pub struct PlanTerms {
+    /// Its name, as the portal shows it.
+    #[arg(long)]
+    name: Option<String>,
+    /// A line on what it is for (empty removes it).
+    #[arg(long)]
+    description: Option<String>,
+    /// Price per month in major units (49 or 49.00); 0 for free.
+    #[arg(long)]
+    price: Option<String>,
+    /// ISO currency code (USD, EUR, JPY …); a new plan takes the default plan's.
+    #[arg(long)]
+    currency: Option<String>,
+    /// Valid requests included per month.
+    #[arg(long)]
+    included: Option<String>,
+    /// Past the included requests: `stop` (refused with USAGE_EXCEEDED, the default) or the
+    /// price per 1,000 requests (0.50).
+    #[arg(long)]
+    overage: Option<String>,
+    /// The highest rate limit per minute a key may use, or `none`.
+    #[arg(long)]
+    ratelimit_cap: Option<String>,
+    /// The most working keys a team may have, or `none` (then KEYPORT_MAX_KEYS_PER_TEAM).
+    #[arg(long)]
+    max_keys: Option<String>,
+    /// Feature names, comma-separated (replaces the list). Keyport locks live_keys,
+    /// request_log and usage_export; other names are yours, returned by verify.
+    #[arg(long)]
+    features: Option<String>,
+    /// Days of free trial when a team first takes the plan.
+    #[arg(long)]
+    trial_days: Option<String>,
+    /// `public` (listed on the billing page) or `hidden` (assigned by you).
+    #[arg(long)]
+    visibility: Option<String>,
+    /// Listing order, lowest first.
+    #[arg(long)]
+    position: Option<String>,
+}
+
+impl PlanTerms {
+    fn changes(self) -> keyport_core::services::plans::PlanChanges {
+        keyport_core::services::plans::PlanChanges {
+            name: self.name,
+            description: self.description,
+            price: self.price,
+            currency: self.currency,
+            included: self.included,
+            overage: self.overage,
+            ratelimit_cap: self.ratelimit_cap,
+            max_keys: self.max_keys,
+            features: self.features,
+            trial_days: self.trial_days,
+            visibility: self.visibility,
+            position: self.position,
+        }
+    }
+}
+
+/// Plan actions.
+#[derive(Subcommand, Debug)]
+pub enum PlanAction {
+    /// Every plan with its terms and how many teams are on it.
+    List,
+    /// Creates a plan (`--name` and `--included` are required).
+    Create {
+        /// Its id, fixed once created (lowercase letters, digits, -).
+        id: String,
+        #[command(flatten)]
+        terms: PlanTerms,
+    },
+    /// Changes a plan's terms; teams on it have them from the next request.
+    Update {
+        /// The plan's id.
+        id: String,
+        #[command(flatten)]
+        terms: PlanTerms,
+    },
+    /// Archives a plan: nobody can move to it any more; teams on it stay. Plans are never deleted.
+    Archive {
+        /// The plan's id.
+        id: String,
+    },
+    /// Makes a plan the one new teams get (teams on the old default stay there).
+    Default {
+        /// The plan's id.
+        id: String,
+    },
+    /// Puts a team on a plan at once, without a charge.
+    Assign {
+        /// The team's id (see the console's Teams page).
+        #[arg(long)]
+        team: String,
+        /// The plan's id.
+        plan: String,
+    },
+}
+
+fn print_plan(p: &keyport_core::dto::billing::PlanView) {
+    use keyport_core::dto::thousands;
+    let cap = |v: Option<i64>| v.map(thousands).unwrap_or_else(|| "-".into());
+    let overage = match p.overage_per_1000_minor {
+        None => "stop".to_owned(),
+        Some(o) => format!("{}/1000", keyport_core::dto::billing::format_money(o, &p.currency)),
+    };
+    let mut marks = Vec::new();
+    if p.is_default {
+        marks.push("default");
+    }
+    if p.archived {
+        marks.push("archived");
+    }
+    marks.push(p.visibility.as_str());
+    println!(
+        "{:<16} {:<20} {:>16}  included {:>14}  past it {:<16} rate cap {:>8}  keys {:>6}  trial {:>3}d  teams {:>5}  [{}]  features: {}",
+        p.id,
+        p.name,
+        keyport_core::dto::billing::format_money(p.price_minor, &p.currency),
+        thousands(p.included_requests),
+        overage,
+        cap(p.ratelimit_cap),
+        cap(p.max_keys),
+        p.trial_days,
+        p.teams,
+        marks.join(", "),
+        if p.features.is_empty() { "-".to_owned() } else { p.features.join(" ") }
+    );
+}
+
+/// `keyport plans …`.
+async fn run_plans(svc: &Services, action: PlanAction) -> Result<(), Box<dyn std::error::Error>> {
+    let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport plans");
+    let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+        match e {
+            keyport_core::CoreError::Conflict(m) => Box::new(Refused(m)),
+            e => refusal(e, "--", "no such plan or team (see keyport plans list)"),
+        }
+    };
+    match action {
+        PlanAction::List => {
+            for p in svc.list_plans().await? {
+                print_plan(&p);
+            }
+        }
+        PlanAction::Create { id, terms } => {
+            let p = svc.create_plan(&id, &terms.changes(), "cli", &meta).await.map_err(refused)?;
+            print_plan(&p);
+        }
+        PlanAction::Update { id, terms } => {
+            svc.update_plan(&id, &terms.changes(), "cli", &meta).await.map_err(refused)?;
+            print_plan(&svc.get_plan(&id).await?);
+        }
+        PlanAction::Archive { id } => {
+            let p = svc.archive_plan(&id, "cli", &meta).await.map_err(refused)?;
+            println!("Archived {} ({}): {} teams stay on it; nobody can move to it any more.", p.name, p.id, p.teams);
+        }
+        PlanAction::Default { id } => {
+            let p = svc.set_default_plan(&id, "cli", &meta).await.map_err(refused)?;
+            println!("New teams get {} ({}).", p.name, p.id);
+        }
+        PlanAction::Assign { team, plan } => {
+            let p = svc.assign_plan(&team, &plan, "cli", &meta).await.map_err(refused)?;
+            println!("Team {team} is on {} ({}) from its next request.", p.name, p.id);
+        }
+    }
+    Ok(())
 }
 
 /// API document actions.
@@ -419,6 +596,11 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
                 }
                 DocsAction::Page { action } => run_doc_pages(&svc, action, &meta).await?,
             }
+        }
+        Command::Plans { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            run_plans(&svc, action).await?;
         }
         Command::Demo => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

@@ -137,6 +137,17 @@ pub async fn usage_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Que
         Ok(c) => c,
         Err(r) => return r,
     };
+    match svc.plan_allows(&caller.team.id, keyport_core::dto::billing::Feature::UsageExport).await {
+        Ok(Ok(())) => {}
+        Ok(Err(plan)) => {
+            let m = format!("Usage export is not part of the {plan} plan: see the plans on the Billing page.");
+            return json_error(StatusCode::PAYMENT_REQUIRED, "plan_feature", &m);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the team's plan");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.");
+        }
+    }
     let nonempty = |s: &str| (!s.is_empty()).then_some(s.to_owned());
     let query = UsageQuery::from_params(nonempty(&q.range).as_deref(), nonempty(&q.granularity).as_deref(), nonempty(&q.key).as_deref(), nonempty(&q.env).as_deref());
     if !q.env.is_empty() && query.environment.is_none() {

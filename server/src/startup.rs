@@ -151,6 +151,7 @@ pub async fn build_services(settings: &Settings, clock: Arc<dyn Clock>, base_url
     }
     // The operator's stored settings, before the first request (a worker keeps them fresh).
     services.reload_settings().await.map_err(|e| StartError::Io(std::io::Error::other(format!("reading the settings: {e}"))))?;
+    services.ensure_plans().await.map_err(|e| StartError::Io(std::io::Error::other(format!("reading the plans: {e}"))))?;
     services.reload_operator_tokens().await.map_err(|e| StartError::Io(std::io::Error::other(format!("reading the operator tokens: {e}"))))?;
     Ok(Arc::new(services))
 }

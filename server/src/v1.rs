@@ -54,7 +54,8 @@ async fn bench_echo(body: Bytes) -> Response {
         scopes: None,
         expires_at: None,
         ratelimit: Some(RateLimitBody { limit: 1_000_000_000, remaining: 999_999_999, reset: 1_800_000_000 }),
-        quota: None,
+        // As a key on a hard-stop plan (every team's by default) answers.
+        quota: Some(QuotaBody { limit: 1_000_000_000_000, used: 1_000_000, remaining: 999_999_000_000, resets_at: "2027-01-01T00:00:00+00:00".into() }),
     };
     Json(answer).into_response()
 }
@@ -211,7 +212,8 @@ pub struct VerifyResponse<'a> {
     pub expires_at: Option<String>,
     /// Rate-limit state, when the key reached the limiter.
     pub ratelimit: Option<RateLimitBody>,
-    /// Quota state, when the key has a monthly quota and reached it.
+    /// Quota state, when the key has a monthly quota or its team is on a hard-stop plan (the
+    /// one with less left).
     pub quota: Option<QuotaBody>,
 }
 

@@ -121,6 +121,9 @@ pub async fn reload_settings(svc: Arc<Services>, stop: watch::Receiver<bool>) {
             if let Err(e) = svc.reload_operator_tokens().await {
                 tracing::warn!(error = %e, "reloading operator tokens failed; will retry");
             }
+            if let Err(e) = svc.reload_plans().await {
+                tracing::warn!(error = %e, "reloading plans failed; will retry");
+            }
         }
     })
     .await;

@@ -329,6 +329,7 @@ pub mod ssr {
 
 mod account;
 mod admin;
+mod billing;
 mod docs;
 mod keys;
 mod try_it;
@@ -337,6 +338,7 @@ mod usage;
 
 pub use account::*;
 pub use admin::*;
+pub use billing::*;
 pub use docs::*;
 pub use keys::*;
 pub use try_it::*;

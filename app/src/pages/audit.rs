@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 49] = [
+pub const ACTIONS: [(&str, &str); 52] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -57,6 +57,9 @@ pub const ACTIONS: [(&str, &str); 49] = [
     ("team.mfa_requirement", "Two-factor requirement changed"),
     ("identity.linked", "Sign-in provider linked"),
     ("identity.unlinked", "Sign-in provider removed"),
+    ("plan.saved", "Plan saved"),
+    ("plan.archived", "Plan archived"),
+    ("plan.changed", "Plan changed"),
 ];
 
 /// A label for a stored action name.

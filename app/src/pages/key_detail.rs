@@ -413,7 +413,10 @@ fn ActivityView(a: KeyActivity) -> impl IntoView {
 /// what the operator sent about each (endpoint, latency, client address).
 #[component]
 fn RequestLog(log: RequestLogView) -> impl IntoView {
-    let RequestLogView { filter, entries, kept } = log;
+    let RequestLogView { filter, entries, kept, locked } = log;
+    if let Some(plan) = locked {
+        return view! { <crate::components::upgrade::UpgradePrompt what="the request log" plan/> }.into_any();
+    }
     if entries.is_empty() {
         let text = if kept == 0 {
             "No requests yet. Verifications of this key and the requests your backend reports through /v1/usage appear here within a second or two.".to_owned()

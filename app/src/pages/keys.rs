@@ -14,6 +14,7 @@ use crate::format::{date, date_or, date_time};
 use crate::islands::OpenDialog;
 use keyport_core::dto::{KeyOptions, KeyStatus, KeyView, SessionInfo};
 use keyport_core::roles::{allowed, Action};
+use crate::components::upgrade::UpgradePrompt;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -233,8 +234,8 @@ fn CreateKeyDialog(options: KeyOptions) -> impl IntoView {
         (false, false) => Some(format!("Keys with {} work once {} approves them.", options.approval_scopes.join(", "), options.approver())),
         (false, true) => None,
     };
-    let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, .. } = options;
-    let test_env = typed.get("environment").as_deref() == Some("test");
+    let KeyOptions { scopes, default_scopes, default_ratelimit, max_ratelimit, live_keys, plan_name, .. } = options;
+    let test_env = !live_keys || typed.get("environment").as_deref() == Some("test");
     let selected = if typed.is_empty() { default_scopes } else { typed.all("scope") };
     view! {
         <NativeDialog id="create-key".to_owned() title="Create an API key".to_owned() open=refused>
@@ -246,9 +247,10 @@ fn CreateKeyDialog(options: KeyOptions) -> impl IntoView {
                 <fieldset class="field">
                     <legend>"Environment"</legend>
                     <div class="radio-row">
-                        <label class="radio"><input type="radio" name="environment" value="live" checked=!test_env/>"Live"</label>
+                        <label class="radio"><input type="radio" name="environment" value="live" checked=!test_env disabled=!live_keys/>"Live"</label>
                         <label class="radio"><input type="radio" name="environment" value="test" checked=test_env/>"Test"</label>
                     </div>
+                    {(!live_keys).then(|| view! { <UpgradePrompt what="live keys" plan=plan_name/> })}
                     {approval_hint.map(|h| view! { <p class="hint">{h}</p> })}
                     {move || field_error(value, "environment").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </fieldset>

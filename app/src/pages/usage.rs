@@ -2,7 +2,9 @@
 //! endpoint, filtered by key and environment, refreshed live, exported as CSV. The choices
 //! live in the URL, so a view can be bookmarked and shared.
 
-use crate::api::{get_usage_report, list_keys};
+use crate::api::{get_billing, get_usage_report, list_keys};
+use crate::components::upgrade::UpgradePrompt;
+use keyport_core::dto::billing::Feature;
 use crate::components::local_time::LocalTime;
 use crate::components::usage_view::UsageView;
 use keyport_core::key::Environment;
@@ -30,6 +32,7 @@ pub fn UsagePage() -> impl IntoView {
         }
     }
     let keys = Resource::new(|| (), |_| list_keys());
+    let billing = Resource::new(|| (), |_| get_billing());
     let report = Resource::new(
         {
             let q = query.clone();
@@ -50,9 +53,15 @@ pub fn UsagePage() -> impl IntoView {
         <Title text="Usage"/>
         <header class="page-header">
             <h1>"Usage"</h1>
-            <a class="btn btn-secondary" href=format!("/portal/usage.csv?{}", query.to_params()) download="keyport-usage.csv">
-                "Export CSV"
-            </a>
+            <Suspense fallback=|| ()>
+                {
+                    let csv = format!("/portal/usage.csv?{}", query.to_params());
+                    move || billing.get().map(|b| match b.ok().filter(|b| !b.plan.has(Feature::UsageExport)) {
+                        Some(b) => view! { <UpgradePrompt what="usage export" plan=b.plan.name/> }.into_any(),
+                        None => view! { <a class="btn btn-secondary" href=csv.clone() download="keyport-usage.csv">"Export CSV"</a> }.into_any(),
+                    })
+                }
+            </Suspense>
         </header>
         <form class="filters" method="get" action="/portal/usage" aria-label="Usage filters">
             <SubmitOnChange>

@@ -112,6 +112,11 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let form = [("range", "24h"), ("granularity", "hour"), ("key", key.as_str()), ("env", "")];
             out.push(("usage/report", st(app.call_as(c, "usage/report", &form).await).await, true));
         }
+        Action::ViewBilling => {
+            // Always the caller's own active team: a non-member sees their own plan.
+            let (s, _) = text(app.call_as(c, "billing/view", &[]).await).await;
+            out.push(("billing/view", s, false));
+        }
         Action::ViewMembers => {
             let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;
             out.push(("team/members", s, body.contains(owner_email)));

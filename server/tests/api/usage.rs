@@ -296,10 +296,13 @@ async fn owners_and_admins_are_warned_once_at_80_and_at_100_percent_of_the_quota
     let page = app.page("/portal").await.text().await.unwrap();
     assert!(page.contains("80% of its monthly quota"), "the dashboard shows the banner");
 
+    // The default plan stops at its included requests: the 10th is the last one admitted.
+    let mut codes = Vec::new();
     for _ in 0..3 {
-        app.verify(&token, key.secret.expose()).await;
+        codes.push(app.verify(&token, key.secret.expose()).await["code"].clone());
     }
-    app.eventually("11 counted", || async { app.usage().await.month_requests == 11 }).await;
+    assert_eq!(codes, vec![Value::from("VALID"), Value::from("VALID"), Value::from("USAGE_EXCEEDED")]);
+    app.eventually("10 counted", || async { app.usage().await.month_requests == 10 }).await;
     // A second node checking at the same time sends nothing more.
     let node = app.second_node().await;
     let (a, b) = tokio::join!(app.services.check_quota_alerts(), node.services.check_quota_alerts());

@@ -7,6 +7,7 @@ use crate::services::outbox::NewEmail;
 use crate::services::templates::{EmailContent, KeyApproval, KeyCreated, KeyDecision};
 use crate::services::Services;
 use crate::crypto::{new_id, random_base62};
+use crate::dto::billing::{Feature, PlanView};
 use crate::dto::{CreatedKey, KeyDates, KeyOptions, KeyStatus, KeyView};
 use crate::entity::api_key;
 use crate::error::CoreError;
@@ -281,23 +282,47 @@ impl Services {
         }
     }
 
-    fn ratelimit_or_default(&self, input: &str) -> Result<i64, CoreError> {
+    fn ratelimit_or_default(&self, input: &str, max: i64) -> Result<i64, CoreError> {
         if input.trim().is_empty() {
-            return Ok(Ord::min(self.config.default_ratelimit_per_minute, self.settings().max_ratelimit_per_minute));
+            return Ok(Ord::min(self.config.default_ratelimit_per_minute, max));
         }
-        Ok(parse_ratelimit(input, self.settings().max_ratelimit_per_minute)?)
+        Ok(parse_ratelimit(input, max)?)
+    }
+
+    /// What a team's plan allows its keys, with the portal's own limits: the highest rate
+    /// limit and the most working keys.
+    pub(crate) fn key_limits(&self, plan: &PlanView) -> (i64, u64) {
+        let s = self.settings();
+        let rate = Ord::min(s.max_ratelimit_per_minute, plan.ratelimit_cap.unwrap_or(i64::MAX));
+        let keys = plan.max_keys.and_then(|k| u64::try_from(k).ok()).unwrap_or(s.max_active_keys);
+        (rate, keys)
+    }
+
+    /// The plan's refusal of a live key when it lacks the feature (test keys are always fine).
+    fn live_keys_allowed(plan: &PlanView, live: bool) -> Result<(), CoreError> {
+        if live && !plan.has(Feature::LiveKeys) {
+            return Err(CoreError::Conflict(format!(
+                "Live keys are not part of the {} plan. Create a test key, or upgrade on the Billing page.",
+                plan.name
+            )));
+        }
+        Ok(())
     }
 
     /// What the create form offers: the scope catalogue, defaults and limits.
     pub async fn key_options(&self, caller: &Caller) -> Result<KeyOptions, CoreError> {
         caller.require(Action::ViewKeys)?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, self.now())).count(&self.db).await?;
+        let (_, plan) = self.team_plan(&self.db, &caller.team.id).await?;
+        let (max_ratelimit, max_keys) = self.key_limits(&plan);
         Ok(KeyOptions {
             scopes: self.settings().scopes.clone(),
             default_scopes: self.settings().default_scopes.clone(),
-            default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, self.settings().max_ratelimit_per_minute),
-            max_ratelimit: self.settings().max_ratelimit_per_minute,
-            max_keys: self.settings().max_active_keys,
+            default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, max_ratelimit),
+            max_ratelimit,
+            max_keys,
+            plan_name: plan.name.clone(),
+            live_keys: plan.has(Feature::LiveKeys),
             keys: live,
             api_base_url: self.config.api_base_url.clone(),
             approval_live: self.settings().approval_live,
@@ -318,7 +343,6 @@ impl Services {
         let now = self.now();
         let expires_at = Expiry::parse(input.expiry)?.at(now)?;
         self.within_lifetime(expires_at, now)?;
-        let ratelimit = self.ratelimit_or_default(input.ratelimit)?;
         let quota = parse_quota(input.quota)?;
         let needs_approval = self.approval_needed(env, None, &scopes);
         let secret = self.new_secret(env)?;
@@ -326,8 +350,13 @@ impl Services {
         // Serializes key creation per team, so two creates at once cannot both pass the
         // count below (on PostgreSQL the count alone would not see the other's insert).
         crate::services::members::lock_team(&txn, &caller.team.id).await?;
+        // The plan as it is inside this transaction: a plan change landing meanwhile waits.
+        let (_, plan) = self.team_plan(&txn, &caller.team.id).await?;
+        Self::live_keys_allowed(&plan, env.as_str() == "live")?;
+        let (max_ratelimit, max_keys) = self.key_limits(&plan);
+        let ratelimit = self.ratelimit_or_default(input.ratelimit, max_ratelimit)?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
-        if live >= self.settings().max_active_keys {
+        if live >= max_keys {
             return Err(CoreError::Conflict(format!(
                 "This team already has {live} keys, the most allowed. Revoke a key you no longer need, then create the new one."
             )));
@@ -446,11 +475,12 @@ impl Services {
         let name = KeyName::parse(edit.name)?;
         let description = parse_key_description(edit.description)?;
         let wanted = parse_scopes(edit.scopes, &self.settings().scopes)?;
-        let ratelimit = parse_ratelimit(edit.ratelimit, self.settings().max_ratelimit_per_minute)?;
         let quota = parse_quota(edit.quota)?;
         // The policy is applied to the key as it is inside the transaction that changes it, so
         // a decision, a rotation or another edit landing meanwhile cannot be overtaken.
         let txn = self.begin_write().await?;
+        let (_, plan) = self.team_plan(&txn, &caller.team.id).await?;
+        let ratelimit = parse_ratelimit(edit.ratelimit, self.key_limits(&plan).0)?;
         let m = api_key::Entity::find_by_id(key_id.to_owned())
             .filter(api_key::Column::TeamId.eq(&caller.team.id))
             .one(&txn)

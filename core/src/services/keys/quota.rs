@@ -123,6 +123,16 @@ impl Services {
         Ok(Ok(state(&lease)))
     }
 
+    /// Gives back `cost` units spent in this period (a later check refused the request). They
+    /// return to this node's lease, so no database work is done.
+    pub async fn refund_quota(&self, key_id: &str, cost: i64, now: DateTime<Utc>) {
+        let Some(lease) = self.quota.leases.get(key_id).map(|e| e.value().clone()) else { return };
+        let mut lease = lease.lock().await;
+        if lease.period == period_of(now) {
+            lease.unspent += cost;
+        }
+    }
+
     /// The key's `used` for `period`, creating the row at 0 if needed.
     async fn quota_row(&self, key_id: &str, period: &str) -> Result<i64, CoreError> {
         key_quota_usage::Entity::insert(key_quota_usage::ActiveModel {

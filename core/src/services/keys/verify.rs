@@ -2,7 +2,8 @@
 //!
 //! Order of checks: format (no I/O) → existence (cache, DB on a miss) → team suspended by the
 //! provider → state (revoked,
-//! rotation grace over or denied; pending approval; disabled; expired) → scopes → rate limit (by cost) → monthly quota.
+//! rotation grace over or denied; pending approval; disabled; expired) → scopes → rate limit (by cost,
+//! capped by the team's plan) → monthly quota (the key's, then its team's plan's on a hard-stop plan).
 //! A refused check consumes nothing from the later ones (and a quota refusal gives back the
 //! rate-limit units it took).
 
@@ -50,6 +51,10 @@ pub struct CachedKey {
     pub monthly_quota: Option<i64>,
     /// Whose quota counter this key spends (the first key of its rotation chain).
     pub quota_id: Arc<str>,
+    /// The team's plan (`None`: the default plan).
+    pub plan_id: Option<Arc<str>>,
+    /// The team's plan quota counter (`team:<id>`).
+    pub team_quota_id: Arc<str>,
     /// The key's slot in the rate limiter (its rotation chain's), computed once.
     limiter_slot: u64,
     key_hash: String,
@@ -92,7 +97,8 @@ pub struct Verification {
     pub key: Option<Arc<CachedKey>>,
     /// The rate-limit state, when the key got as far as the limiter.
     pub ratelimit: Option<RateDecision>,
-    /// The quota state, when the key has a quota and got as far as it.
+    /// The quota state, when the key or its team's plan has a quota and the key got as far
+    /// as it: the one with less left.
     pub quota: Option<crate::services::quota::QuotaState>,
 }
 
@@ -199,26 +205,45 @@ impl Services {
             self.request_log.verified(&key.id, &key.team_id, code, input.endpoint, input.ip, now);
             return Ok(Verification { code, key: Some(key), ratelimit: None, quota: None });
         }
-        let limit = u64::try_from(key.ratelimit_per_minute).unwrap_or(0);
+        // The plan's terms as they are now: an edited plan or a downgrade applies at once.
+        let book = self.plan_book();
+        let plan = book.of(key.plan_id.as_deref());
+        let cap = plan.and_then(|p| p.ratelimit_cap).unwrap_or(i64::MAX);
+        let limit = u64::try_from(Ord::min(key.ratelimit_per_minute, cap)).unwrap_or(0);
         let mut decision = self.verifier.limiter.check_slot_cost(key.limiter_slot, limit, input.cost, 60, now.timestamp());
         if !decision.allowed {
             self.usage.record(&key, minute, VerifyCode::RateLimited, input.cost, input.endpoint, now);
             self.request_log.verified(&key.id, &key.team_id, VerifyCode::RateLimited, input.endpoint, input.ip, now);
             return Ok(Verification { code: VerifyCode::RateLimited, key: Some(key), ratelimit: Some(decision), quota: None });
         }
+        let cost = i64::try_from(input.cost).unwrap_or(i64::MAX);
         let mut quota = None;
+        let mut refused = None;
         if let Some(q) = key.monthly_quota {
-            let cost = i64::try_from(input.cost).unwrap_or(i64::MAX);
             match self.spend_quota(&key.quota_id, q, cost, now).await? {
                 Ok(state) => quota = Some(state),
+                Err(state) => refused = Some(state),
+            }
+        }
+        // A hard-stop plan: the team's included requests are a quota of their own, spent
+        // after the key's (whose units are given back if the team's refuses).
+        if let (None, Some(p)) = (refused, plan.filter(|p| p.overage_per_1000_minor.is_none())) {
+            match self.spend_quota(&key.team_quota_id, p.included_requests, cost, now).await? {
+                Ok(state) => quota = Some(quota.filter(|k: &crate::services::quota::QuotaState| k.remaining <= state.remaining).unwrap_or(state)),
                 Err(state) => {
-                    self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
-                    decision.remaining = (decision.remaining + input.cost).min(decision.limit);
-                    self.usage.record(&key, minute, VerifyCode::UsageExceeded, input.cost, input.endpoint, now);
-                    self.request_log.verified(&key.id, &key.team_id, VerifyCode::UsageExceeded, input.endpoint, input.ip, now);
-                    return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
+                    if quota.is_some() {
+                        self.refund_quota(&key.quota_id, cost, now).await;
+                    }
+                    refused = Some(state);
                 }
             }
+        }
+        if let Some(state) = refused {
+            self.verifier.limiter.refund_slot(key.limiter_slot, input.cost, 60, now.timestamp());
+            decision.remaining = (decision.remaining + input.cost).min(decision.limit);
+            self.usage.record(&key, minute, VerifyCode::UsageExceeded, input.cost, input.endpoint, now);
+            self.request_log.verified(&key.id, &key.team_id, VerifyCode::UsageExceeded, input.endpoint, input.ip, now);
+            return Ok(Verification { code: VerifyCode::UsageExceeded, key: Some(key), ratelimit: Some(decision), quota: Some(state) });
         }
         self.usage.record(&key, minute, VerifyCode::Valid, input.cost, input.endpoint, now);
         self.request_log.verified(&key.id, &key.team_id, VerifyCode::Valid, input.endpoint, input.ip, now);
@@ -245,12 +270,12 @@ impl Services {
         let synced_before = self.verifier.synced_to.load(Ordering::Acquire);
         let hash = hex::encode(digest);
         let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(&hash)).one(&self.db).await?;
-        let team_suspended = match &found {
-            Some(m) => crate::entity::team::Entity::find_by_id(m.team_id.clone())
-                .one(&self.db)
-                .await?
-                .is_some_and(|t| t.suspended_at.is_some()),
-            None => false,
+        let (team_suspended, plan_id) = match &found {
+            Some(m) => (
+                crate::entity::team::Entity::find_by_id(m.team_id.clone()).one(&self.db).await?.is_some_and(|t| t.suspended_at.is_some()),
+                crate::entity::subscription::Entity::find_by_id(m.team_id.clone()).one(&self.db).await?.map(|s| Arc::<str>::from(s.plan_id)),
+            ),
+            None => (false, None),
         };
         let entry = match found {
             Some(m) if constant_time_eq(&m.key_hash, &hash) => Entry::Found(Arc::new(CachedKey {
@@ -272,6 +297,8 @@ impl Services {
                 ratelimit_per_minute: m.ratelimit_per_minute,
                 monthly_quota: m.monthly_quota,
                 quota_id: m.lineage_id.as_deref().unwrap_or(&m.id).into(),
+                plan_id,
+                team_quota_id: format!("team:{}", m.team_id).into(),
                 // One budget per rotation chain: a key and its replacements in grace share it,
                 // so rotating never multiplies the rate limit.
                 limiter_slot: self.verifier.limiter.slot(m.lineage_id.as_deref().unwrap_or(&m.id)),

@@ -550,11 +550,7 @@ impl Services {
         am.suspended_at = Set(why.as_ref().map(|_| self.now()));
         am.suspended_reason = Set(why.clone());
         let t = am.update(&txn).await?;
-        let hashes: Vec<String> =
-            api_key::Entity::find().filter(api_key::Column::TeamId.eq(&id)).all(&txn).await?.into_iter().map(|k| k.key_hash).collect();
-        for h in &hashes {
-            self.note_key_change(&txn, h).await?;
-        }
+        let hashes = self.forget_team_keys(&txn, &id).await?;
         let caller = self.provider_caller(admin, &t);
         let action = if why.is_some() { AuditAction::TeamSuspended } else { AuditAction::TeamReactivated };
         let detail = match &why {

@@ -67,8 +67,6 @@ pub struct LiveSettings {
     pub approval_scopes: Vec<String>,
     /// The longest a new key may live, in days.
     pub max_lifetime_days: Option<i64>,
-    /// Verifications per team per calendar month.
-    pub monthly_quota: i64,
     /// Origins that may frame the portal (CSP `frame-ancestors`); empty: none.
     pub embed_allowed_origins: Vec<String>,
     /// Server function calls per session per minute (five times that per address; key
@@ -214,7 +212,6 @@ impl LiveSettings {
             approval_live: config.approval_live,
             approval_scopes: config.approval_scopes.clone(),
             max_lifetime_days: None,
-            monthly_quota: config.monthly_quota,
             portal_ratelimit_per_minute: config.portal_ratelimit_per_minute,
             embed_allowed_origins: Vec::new(),
             sso: SsoSettings::default(),
@@ -270,7 +267,6 @@ impl LiveSettings {
             "keys.approval_live" => self.approval_live = parse_bool(v).unwrap_or(false),
             "keys.approval_scopes" => self.approval_scopes = list(v),
             "keys.max_lifetime_days" => self.max_lifetime_days = Some(int(v)).filter(|d| *d > 0),
-            "plan.monthly_quota" => self.monthly_quota = int(v),
             "docs.try_it" => self.docs_try_it = v != "off",
             "keys.retrievable" => self.retrievable = Retrievable::parse(v),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks = parse_bool(v).unwrap_or(false),
@@ -321,7 +317,6 @@ impl LiveSettings {
             "keys.approval_live" => self.approval_live.to_string(),
             "keys.approval_scopes" => join(&self.approval_scopes),
             "keys.max_lifetime_days" => self.max_lifetime_days.unwrap_or(0).to_string(),
-            "plan.monthly_quota" => self.monthly_quota.to_string(),
             "docs.try_it" => if self.docs_try_it { "relay" } else { "off" }.to_owned(),
             "keys.retrievable" => self.retrievable.as_str().to_owned(),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks.to_string(),

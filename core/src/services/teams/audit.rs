@@ -138,11 +138,17 @@ pub enum AuditAction {
     IdentityLinked,
     /// A person removed a sign-in provider's identity from their account.
     IdentityUnlinked,
+    /// The operator created or changed a plan (site-wide).
+    PlanSaved,
+    /// The operator archived a plan (site-wide).
+    PlanArchived,
+    /// A team moved to another plan.
+    PlanChanged,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -192,6 +198,9 @@ impl AuditAction {
         AuditAction::TeamMfaRequirement,
         AuditAction::IdentityLinked,
         AuditAction::IdentityUnlinked,
+        AuditAction::PlanSaved,
+        AuditAction::PlanArchived,
+        AuditAction::PlanChanged,
     ];
 
     /// The stable name stored and shown.
@@ -246,6 +255,9 @@ impl AuditAction {
             AuditAction::TeamMfaRequirement => "team.mfa_requirement",
             AuditAction::IdentityLinked => "identity.linked",
             AuditAction::IdentityUnlinked => "identity.unlinked",
+            AuditAction::PlanSaved => "plan.saved",
+            AuditAction::PlanArchived => "plan.archived",
+            AuditAction::PlanChanged => "plan.changed",
         }
     }
 }

@@ -252,7 +252,7 @@ impl Services {
             .count(&self.db)
             .await? as i64;
         // This month's pace, once an hour has passed (earlier it says little).
-        let quota = self.settings().monthly_quota;
+        let quota = self.team_plan(&self.db, team).await?.1.included_requests;
         let elapsed_secs = Ord::max((now - month).num_seconds(), 3600) as f64;
         let per_sec = month_requests as f64 / elapsed_secs;
         let left_secs = (next_month - now).num_seconds().max(0) as f64;

@@ -17,11 +17,14 @@ use std::collections::HashSet;
 impl Services {
     /// Sends the quota warnings due. Returns how many (team, level) warnings went out.
     pub async fn check_quota_alerts(&self) -> Result<usize, CoreError> {
-        let quota = self.settings().monthly_quota;
-        if quota <= 0 {
-            return Ok(0);
-        }
         let now = self.now();
+        let book = self.plan_book();
+        let plans: std::collections::HashMap<String, String> = crate::entity::subscription::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.team_id, s.plan_id))
+            .collect();
         let month = month_start(now);
         let period = month.format("%Y-%m").to_string();
         let backend = self.db.get_database_backend();
@@ -34,6 +37,7 @@ impl Services {
             .collect();
         let mut fired = 0;
         for (team_id, used) in self.valid_since(None, month.timestamp()).await? {
+            let Some(quota) = book.of(plans.get(&team_id).map(String::as_str)).map(|p| p.included_requests).filter(|q| *q > 0) else { continue };
             // Only the highest level reached is sent; crossing both at once sends one email.
             let level = if used >= quota { 100 } else if used * 100 >= quota * 80 { 80 } else { continue };
             if sent.contains(&(team_id.clone(), level)) || (level == 80 && sent.contains(&(team_id.clone(), 100))) {

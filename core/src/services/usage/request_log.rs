@@ -249,6 +249,9 @@ impl Services {
         use sea_orm::PaginatorTrait;
         caller.require(crate::roles::Action::ViewUsage)?;
         let m = self.team_key(caller, key_id).await?;
+        if let Err(plan) = self.plan_allows(&caller.team.id, crate::dto::billing::Feature::RequestLog).await? {
+            return Ok(crate::dto::RequestLogView { filter: filter.as_str().to_owned(), entries: Vec::new(), kept: 0, locked: Some(plan) });
+        }
         let since = self.now() - chrono::Duration::days(KEEP_DAYS);
         let kept = key_request::Entity::find()
             .filter(key_request::Column::KeyId.eq(&m.id))
@@ -275,7 +278,7 @@ impl Services {
                 ip: r.ip,
             })
             .collect();
-        Ok(crate::dto::RequestLogView { filter: filter.as_str().to_owned(), entries, kept: kept as i64 })
+        Ok(crate::dto::RequestLogView { filter: filter.as_str().to_owned(), entries, kept: kept as i64, locked: None })
     }
 }
 

@@ -1,0 +1,4 @@
+//! Plans, what a team is on, and billing.
+
+pub mod plans;
+pub mod view;

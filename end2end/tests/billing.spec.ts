@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { test, expect, register, hydrated, nav, follow, createKey } from './fixtures';
+import { keyportBin, serverEnv } from '../playwright.config';
+
+/** The operator's CLI against the server's database (plans reload within half a second). */
+function keyport(...args: string[]): string {
+  return execFileSync(keyportBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8' });
+}
+
+test.beforeAll(async () => {
+  keyport('plans', 'create', 'pro', '--name', 'Pro', '--price', '49', '--included', '1,000,000', '--overage', '0.50',
+    '--features', 'live_keys,request_log,usage_export', '--description', 'For production traffic.');
+  keyport('plans', 'create', 'sandbox', '--name', 'Sandbox', '--included', '1000', '--visibility', 'hidden');
+  await new Promise((r) => setTimeout(r, 700));
+});
+
+test('the billing page shows the plan, this month against it and the plans to compare', async ({ page }) => {
+  await register(page);
+  await nav(page, 'Billing');
+  await expect(page.getByRole('heading', { name: 'Billing', level: 1 })).toBeVisible();
+  const current = page.getByRole('region', { name: 'Current plan' });
+  await expect(current.getByRole('heading', { name: 'Free' })).toBeVisible();
+  await expect(current).toContainText('10,000 / month');
+  await expect(current).toContainText('Requests past the included ones are refused');
+  const period = page.getByRole('region', { name: 'This period' });
+  await expect(period.getByRole('progressbar', { name: 'Included requests used' })).toBeVisible();
+  await expect(period).toContainText('0 of 10,000 included requests');
+  const plans = page.getByRole('region', { name: 'Plans' });
+  const pro = plans.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Pro' }) });
+  await expect(pro).toContainText('USD 49.00 / month');
+  await expect(pro).toContainText('USD 49.00 more a month than Free');
+  await expect(pro).toContainText('USD 0.50 per 1,000 requests past the included ones');
+  await expect(plans).not.toContainText('Sandbox');
+  await page.screenshot({ path: test.info().outputPath('billing-desktop.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await hydrated(page);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: test.info().outputPath('billing-phone.png'), fullPage: true });
+});
+
+test('a feature the plan lacks shows what it is and the way to the plans', async ({ page }) => {
+  await register(page);
+  const team = await page.evaluate(async () => (await (await fetch('/api/session', { method: 'POST' })).json()).team.id as string);
+  const key = await createKey(page, 'Sandbox key', 'test');
+  keyport('plans', 'assign', '--team', team, 'sandbox');
+  await new Promise((r) => setTimeout(r, 700));
+  await page.goto(`/portal/keys/${key.id}`);
+  await hydrated(page);
+  const log = page.getByRole('region', { name: 'Request log' });
+  await expect(log.getByRole('note')).toContainText('Your Sandbox plan does not include the request log.');
+  await page.screenshot({ path: test.info().outputPath('locked-request-log.png'), fullPage: true });
+  await follow(page, log.getByRole('link', { name: 'See plans' }));
+  await expect(page.getByRole('region', { name: 'Current plan' }).getByRole('heading', { name: 'Sandbox' })).toBeVisible();
+  // Creating a key: live is off, and the dialog says why.
+  await nav(page, 'API Keys');
+  await page.getByRole('button', { name: 'Create key' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  await expect(dialog.getByRole('radio', { name: 'Live' })).toBeDisabled();
+  await expect(dialog.getByRole('radio', { name: 'Test' })).toBeChecked();
+  await expect(dialog.getByRole('note')).toContainText('Your Sandbox plan does not include live keys.');
+});

@@ -1,0 +1,66 @@
+//! `keyport plans list | create | update | archive | default | assign`, run as the binary an
+//! operator runs, on a scratch SQLite data directory: the default Free plan comes from
+//! KEYPORT_MONTHLY_QUOTA, bad terms exit 2 and change nothing, archived plans stay listed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KEYPORT: &str = env!("CARGO_BIN_EXE_keyport");
+
+fn keyport(dir: &Path, args: &[&str]) -> Output {
+    Command::new(KEYPORT).env("KEYPORT_DATA_DIR", dir).env("KEYPORT_LOG", "warn").env("KEYPORT_MONTHLY_QUOTA", "2500").args(args).output().expect("keyport runs")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn plans_are_created_changed_archived_and_bad_terms_change_nothing() {
+    let dir = std::env::temp_dir().join(format!("keyport-cli-plans-{}", std::process::id()));
+    let d = dir.as_path();
+    let list = out(&keyport(d, &["plans", "list"]));
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.starts_with("free ") && list.contains("2,500") && list.contains("stop") && list.contains("default"), "{list}");
+    assert!(list.contains("live_keys request_log usage_export"), "the default plan has every feature:\n{list}");
+
+    let made = keyport(d, &["plans", "create", "pro", "--name", "Pro", "--price", "49", "--included", "1,000,000", "--overage", "0.50", "--ratelimit-cap", "600", "--features", "live_keys,request_log,api_advanced", "--trial-days", "14"]);
+    assert!(made.status.success(), "{}", err(&made));
+    assert!(out(&made).contains("USD 49.00") && out(&made).contains("USD 0.50/1000") && out(&made).contains("api_advanced live_keys request_log"), "{}", out(&made));
+
+    // Refusals: exit 2, a reason naming the option, and nothing changed.
+    for (args, says) in [
+        (vec!["plans", "create", "pro", "--name", "Again", "--included", "1"], "already exists"),
+        (vec!["plans", "create", "Bad Id", "--name", "X", "--included", "1"], "not a plan id"),
+        (vec!["plans", "create", "team", "--name", "Team"], "--included"),
+        (vec!["plans", "update", "pro", "--price", "49.999"], "decimal places"),
+        (vec!["plans", "update", "pro", "--overage", "lots"], "overage"),
+        (vec!["plans", "update", "pro", "--features", "Not OK"], "not a feature name"),
+        (vec!["plans", "update", "nope", "--price", "1"], "no such plan"),
+        (vec!["plans", "archive", "free"], "default plan"),
+        (vec!["plans", "default", "nope"], "no such plan"),
+    ] {
+        let o = keyport(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains(says), "{args:?}: {}", err(&o));
+    }
+    let after = out(&keyport(d, &["plans", "list"]));
+    assert_eq!(after.lines().count(), 2);
+    assert!(after.contains("USD 49.00") && after.contains("USD 0.50/1000"), "the refused updates changed nothing:\n{after}");
+
+    let changed = keyport(d, &["plans", "update", "pro", "--price", "59.00", "--overage", "stop"]);
+    assert!(changed.status.success(), "{}", err(&changed));
+    assert!(out(&changed).contains("USD 59.00") && out(&changed).contains(" stop "), "{}", out(&changed));
+    assert!(keyport(d, &["plans", "default", "pro"]).status.success());
+    assert!(keyport(d, &["plans", "archive", "free"]).status.success(), "no longer the default: it can be archived");
+    let o = keyport(d, &["plans", "assign", "--team", "team_nope", "free"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let last = out(&keyport(d, &["plans", "list"]));
+    assert!(last.lines().any(|l| l.starts_with("free ") && l.contains("archived")), "{last}");
+    assert!(last.lines().any(|l| l.starts_with("pro ") && l.contains("default")), "{last}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
