@@ -12,6 +12,7 @@ pub mod invitation;
 pub mod key_change;
 pub mod key_request;
 pub mod key_quota_usage;
+pub mod invoice_item;
 pub mod membership;
 pub mod operator_token;
 pub mod outbox_email;

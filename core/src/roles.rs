@@ -91,12 +91,14 @@ pub enum Action {
     ApproveKeys,
     /// See the team's plan, its limits and invoices.
     ViewBilling,
+    /// Change or cancel the team's plan.
+    ManageBilling,
 }
 
 impl Action {
     /// Every action; a new one must be added here, and the permission table test then fails
     /// until the table has a row for it.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewKeys,
         Action::ViewUsage,
         Action::ViewMembers,
@@ -110,6 +112,7 @@ impl Action {
         Action::DeleteTeam,
         Action::ApproveKeys,
         Action::ViewBilling,
+        Action::ManageBilling,
     ];
 
     /// The least powerful role allowed to do this.
@@ -122,7 +125,8 @@ impl Action {
             | Action::ManageMembers
             | Action::ManageInvitations
             | Action::EditTeam
-            | Action::ApproveKeys => Role::Admin,
+            | Action::ApproveKeys
+            | Action::ManageBilling => Role::Admin,
             Action::DeleteTeam => Role::Owner,
         }
     }
@@ -155,8 +159,8 @@ mod tests {
     fn the_permission_table_matches_the_documented_roles() {
         use Action::*;
         let expected: &[(Role, &[Action])] = &[
-            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam, ApproveKeys, ViewBilling]),
-            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, ApproveKeys, ViewBilling]),
+            (Role::Owner, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, DeleteTeam, ApproveKeys, ViewBilling, ManageBilling]),
+            (Role::Admin, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ManageAnyKey, ViewAudit, ManageMembers, ManageInvitations, EditTeam, ApproveKeys, ViewBilling, ManageBilling]),
             (Role::Member, &[ViewKeys, ViewUsage, ViewMembers, CreateKey, ManageOwnKey, ViewBilling]),
             (Role::Viewer, &[ViewKeys, ViewUsage, ViewMembers, ViewBilling]),
         ];

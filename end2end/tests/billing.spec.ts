@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { test, expect, register, hydrated, nav, follow, createKey } from './fixtures';
+import { test, expect, register, hydrated, nav, follow, submit, createKey } from './fixtures';
 import { keyportBin, serverEnv } from '../playwright.config';
 
 /** The operator's CLI against the server's database (plans reload within half a second). */
@@ -60,4 +60,28 @@ test('a feature the plan lacks shows what it is and the way to the plans', async
   await expect(dialog.getByRole('radio', { name: 'Live' })).toBeDisabled();
   await expect(dialog.getByRole('radio', { name: 'Test' })).toBeChecked();
   await expect(dialog.getByRole('note')).toContainText('Your Sandbox plan does not include live keys.');
+});
+
+test('an upgrade says what it costs before it is confirmed, and the charge is what it said', async ({ page }) => {
+  await register(page);
+  await nav(page, 'Billing');
+  const pro = page.getByRole('region', { name: 'Plans' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Pro' }) });
+  await pro.getByRole('button', { name: 'Switch to Pro' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Switch to Pro?' });
+  await expect(dialog).toBeVisible();
+  const said = (await dialog.getByRole('paragraph').first().textContent()) ?? '';
+  const quoted = said.match(/You pay USD ([\d,]+\.\d\d) for the rest of this month, then USD 49\.00 a month/);
+  expect(quoted, said).not.toBeNull();
+  await page.screenshot({ path: test.info().outputPath('billing-upgrade-dialog.png') });
+  await submit(page, dialog.getByRole('button', { name: 'Switch plan' }));
+  const current = page.getByRole('region', { name: 'Current plan' });
+  await expect(current.getByRole('heading', { name: 'Pro' })).toBeVisible();
+  const charged = (await page.getByRole('region', { name: 'This period' }).textContent()) ?? '';
+  const owed = charged.match(/Prorated charges this month: USD ([\d,]+\.\d\d)/);
+  expect(owed, charged).not.toBeNull();
+  // Seconds pass between the two: at most one cent apart.
+  const cents = (s: string) => Math.round(parseFloat(s.replace(/,/g, '')) * 100);
+  expect(Math.abs(cents(owed![1]) - cents(quoted![1]))).toBeLessThanOrEqual(1);
+  // A cheaper plan now waits for the month's end, and can be called off.
+  await expect(current.getByRole('button', { name: 'Cancel plan' })).toBeVisible();
 });

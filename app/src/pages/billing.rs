@@ -1,7 +1,10 @@
 //! `/portal/billing`: the team's plan (price, what it includes, what happens past it), how
 //! much of it this period has used, and the other plans side by side. Every member sees it.
 
-use crate::api::get_billing;
+use crate::api::{get_billing, CancelPlan, ChangePlan, KeepPlan};
+use crate::components::dialog::{confirm_buttons, NativeDialog};
+use crate::components::forms::{form_error, last_error, FormAlert};
+use crate::islands::OpenDialog;
 use keyport_core::dto::billing::{feature_label, format_money, BillingView, PlanView};
 use keyport_core::dto::thousands;
 use leptos::prelude::*;
@@ -11,57 +14,106 @@ use leptos_meta::Title;
 #[component]
 pub fn BillingPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_billing());
+    let actions = Actions { change: ServerAction::new(), cancel: ServerAction::new(), keep: ServerAction::new() };
+    let errors = [
+        form_error(last_error(actions.change), &[]),
+        form_error(last_error(actions.cancel), &[]),
+        form_error(last_error(actions.keep), &[]),
+    ];
+    let error = Signal::derive(move || errors.iter().find_map(|e| e.get()));
     view! {
         <Title text="Billing"/>
         <header class="page-header">
             <h1>"Billing"</h1>
             <p class="muted">"Your team's plan, what it includes and how much of it this month has used."</p>
         </header>
+        <FormAlert message=error/>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading your plan…"</p> }>
             {move || data.get().map(|r| match r {
-                Ok(b) => view! { <Billing b/> }.into_any(),
+                Ok(b) => view! { <Billing b actions/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
     }
 }
 
-/// "1,000 requests" or "Unlimited"-style limits, as people read them.
-fn limit(v: Option<i64>, unit: &str, otherwise: &str) -> String {
-    v.map(|n| format!("{} {unit}", thousands(n))).unwrap_or_else(|| otherwise.to_owned())
+/// The page's forms.
+#[derive(Clone, Copy)]
+struct Actions {
+    change: ServerAction<ChangePlan>,
+    cancel: ServerAction<CancelPlan>,
+    keep: ServerAction<KeepPlan>,
+}
+
+/// "1,000 requests" or the portal's own limit, as people read it.
+fn limit(v: Option<i64>, portal: i64, unit: &str) -> String {
+    format!("{} {unit}", thousands(v.unwrap_or(portal)))
 }
 
 #[component]
-fn Billing(b: BillingView) -> impl IntoView {
+fn Billing(b: BillingView, actions: Actions) -> impl IntoView {
     let p = b.plan.clone();
     let percent = if p.included_requests > 0 { (b.used_requests as f64 * 100.0 / p.included_requests as f64).min(999.0) } else { 0.0 };
     let level = if percent >= 100.0 { "meter-full" } else if percent >= 80.0 { "meter-warn" } else { "" };
     let overage = b.overage_so_far();
     let over = (b.used_requests - p.included_requests).max(0);
     let period = format!("{} – {}", b.period_start.format("%d %b %Y"), (b.period_end - chrono::Duration::seconds(1)).format("%d %b %Y"));
+    let limits = (b.portal_max_ratelimit, b.portal_max_keys);
+    let key_limit = p.max_keys.unwrap_or(b.portal_max_keys);
+    let ends = b.period_end.format("%d %b %Y").to_string();
+    let choices = b.choices.clone();
+    let b = StoredValue::new(b);
     view! {
         <div class="grid">
-            <section class="card" aria-label="Current plan">
-                <p class="muted small">"Current plan"</p>
-                <h2 class="card-title">{p.name.clone()}</h2>
+            <section class="card" aria-labelledby="plan-title">
+                <h2 id="plan-title" class="card-title">"Current plan"</h2>
+                <h3 class="plan-name">{p.name.clone()}</h3>
                 <p class="price">{p.price_label()}</p>
                 {p.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
-                {b.trial_ends_at.map(|t| view! { <p class="badge badge-live">{format!("Trial until {}", t.format("%d %b %Y"))}</p> })}
-                <PlanTerms p=p.clone()/>
+                {b.with_value(|b| b.trial_ends_at).map(|t| view! { <p class="badge badge-live">{format!("Trial until {}", t.format("%d %b %Y"))}</p> })}
+                {b.with_value(|b| b.scheduled.clone()).map(|next| {
+                    let keep = format!("Keep {}", p.name);
+                    let cancelling = b.with_value(|b| b.cancelling);
+                    let text = if cancelling {
+                        format!("Cancelled: your team moves to {next} on {ends}.")
+                    } else {
+                        format!("Your team moves to {next} on {ends}, when this month ends.")
+                    };
+                    view! {
+                        <div class="notice" role="status">
+                            <p>{text}</p>
+                            {b.with_value(|b| b.can_manage).then(|| view! {
+                                <ActionForm action=actions.keep>
+                                    <button type="submit" class="btn btn-secondary">{keep}</button>
+                                </ActionForm>
+                            })}
+                        </div>
+                    }
+                })}
+                <PlanTerms p=p.clone() limits/>
+                {(b.with_value(|b| b.can_manage && b.scheduled.is_none()) && !p.is_default).then(|| view! {
+                    <OpenDialog dialog="cancel-plan".to_owned() label="Cancel plan".to_owned() class="btn btn-danger-ghost".to_owned()/>
+                    <NativeDialog id="cancel-plan".to_owned() title=format!("Cancel {}?", p.name)>
+                        <p>{format!("{} keeps working until {ends}; then your team moves to the plan every team starts on. Nothing is refunded, and you can change your mind until then.", p.name)}</p>
+                        <ActionForm action=actions.cancel>
+                            {confirm_buttons("Cancel plan", "btn btn-danger")}
+                        </ActionForm>
+                    </NativeDialog>
+                })}
             </section>
             <section class="card" aria-labelledby="period-title">
                 <h2 id="period-title" class="card-title">"This period"</h2>
                 <p class="muted small">{period}</p>
                 <p>
-                    <strong>{thousands(b.used_requests)}</strong>
+                    <strong>{thousands(b.with_value(|b| b.used_requests))}</strong>
                     {format!(" of {} included requests ({:.0} %)", thousands(p.included_requests), percent.floor())}
                 </p>
-                <progress class=format!("quota {level}") max=p.included_requests.max(1) value=b.used_requests.min(p.included_requests.max(1))
+                <progress class=format!("quota {level}") max=p.included_requests.max(1) value=b.with_value(|b| b.used_requests).min(p.included_requests.max(1))
                     aria-label="Included requests used">
                     {format!("{:.0} %", percent.floor())}
                 </progress>
                 {match p.overage_per_1000_minor {
-                    None if over > 0 || b.used_requests >= p.included_requests => view! {
+                    None if b.with_value(|b| b.used_requests) >= p.included_requests => view! {
                         <p class="alert alert-error" role="status">"The included requests are used up: your keys are refused with USAGE_EXCEEDED until the month ends. A plan with more requests lifts this at once."</p>
                     }.into_any(),
                     None => view! { <p class="muted small">"Requests past the included ones are refused until the month ends."</p> }.into_any(),
@@ -69,17 +121,21 @@ fn Billing(b: BillingView) -> impl IntoView {
                         <p>{format!("{} requests past the included ones so far: {}", thousands(over), format_money(overage, &p.currency))}</p>
                     }.into_any(),
                 }}
-                <p>{format!("Keys: {} of {}", b.keys, limit(p.max_keys, "", "the portal's limit").trim())}</p>
+                {(b.with_value(|b| b.charges) > 0).then(|| view! {
+                    <p>{format!("Prorated charges this month: {}", format_money(b.with_value(|b| b.charges), &p.currency))}</p>
+                })}
+                <p>{format!("Keys: {} of {}", b.with_value(|b| b.keys), thousands(key_limit))}</p>
             </section>
         </div>
-        <section class="section" aria-labelledby="plans-title">
+        <section class="section billing-plans" aria-labelledby="plans-title">
             <h2 id="plans-title">"Plans"</h2>
-            {if b.choices.is_empty() {
+            {(!b.with_value(|b| b.can_manage)).then(|| view! { <p class="muted">"Owners and admins of the team can change its plan."</p> })}
+            {if choices.is_empty() {
                 view! { <p class="muted">"No other plans are offered."</p> }.into_any()
             } else {
                 view! {
                     <ul class="plan-list">
-                        {b.choices.into_iter().map(|c| view! { <PlanCard c current=p.clone()/> }).collect_view()}
+                        {choices.into_iter().map(|c| view! { <PlanCard c b actions/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -87,16 +143,17 @@ fn Billing(b: BillingView) -> impl IntoView {
     }
 }
 
-/// What a plan includes, as a definition list.
+/// What a plan includes, as a definition list (`limits`: the portal's own rate limit and key
+/// limit, where the plan sets none).
 #[component]
-fn PlanTerms(p: PlanView) -> impl IntoView {
+fn PlanTerms(p: PlanView, limits: (i64, i64)) -> impl IntoView {
     let features = p.features.clone();
     view! {
         <dl class="details">
             <dt>"Included requests"</dt><dd>{format!("{} / month", thousands(p.included_requests))}</dd>
             <dt>"Past the included"</dt><dd>{p.overage_label()}</dd>
-            <dt>"Rate limit"</dt><dd>{limit(p.ratelimit_cap, "requests / minute per key at most", "The portal's own limit")}</dd>
-            <dt>"Keys"</dt><dd>{limit(p.max_keys, "working keys at most", "The portal's own limit")}</dd>
+            <dt>"Rate limit"</dt><dd>{limit(p.ratelimit_cap, limits.0, "requests / minute per key")}</dd>
+            <dt>"Keys"</dt><dd>{limit(p.max_keys, limits.1, "working keys")}</dd>
             <dt>"Features"</dt>
             <dd>
                 {if features.is_empty() {
@@ -109,10 +166,12 @@ fn PlanTerms(p: PlanView) -> impl IntoView {
     }
 }
 
-/// One plan offered beside the current one, with the difference in price stated.
+/// One plan offered beside the current one, with the difference in price stated, and (for
+/// owners and admins) the switch, confirmed with what it costs.
 #[component]
-fn PlanCard(c: PlanView, current: PlanView) -> impl IntoView {
+fn PlanCard(c: PlanView, b: StoredValue<BillingView>, actions: Actions) -> impl IntoView {
     let id = format!("plan-{}", c.id);
+    let current = b.with_value(|b| b.plan.clone());
     let difference = (c.currency == current.currency).then(|| c.price_minor - current.price_minor);
     let compared = match difference {
         Some(d) if d > 0 => format!("{} more a month than {}", format_money(d, &c.currency), current.name),
@@ -120,14 +179,27 @@ fn PlanCard(c: PlanView, current: PlanView) -> impl IntoView {
         Some(_) => format!("The same price as {}", current.name),
         None => format!("Priced in {}", c.currency),
     };
+    let terms = b.with_value(|b| b.change_terms(&c));
+    let limits = b.with_value(|b| (b.portal_max_ratelimit, b.portal_max_keys));
+    let can = b.with_value(|b| b.can_manage) && difference.is_some();
+    let dialog = format!("switch-{}", c.id);
     view! {
         <li class="card plan-card" aria-labelledby=id.clone()>
             <h3 id=id.clone()>{c.name.clone()}</h3>
             <p class="price">{c.price_label()}</p>
             <p class="muted small">{compared}</p>
             {c.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
-            {(c.trial_days > 0).then(|| view! { <p class="badge badge-live">{format!("{} days free", c.trial_days)}</p> })}
-            <PlanTerms p=c/>
+            <PlanTerms p=c.clone() limits/>
+            {can.then(|| view! {
+                <OpenDialog dialog=dialog.clone() label=format!("Switch to {}", c.name) class="btn btn-primary".to_owned()/>
+                <NativeDialog id=dialog.clone() title=format!("Switch to {}?", c.name)>
+                    <p>{terms}</p>
+                    <ActionForm action=actions.change>
+                        <input type="hidden" name="plan" value=c.id.clone()/>
+                        {confirm_buttons("Switch plan", "btn btn-primary")}
+                    </ActionForm>
+                </NativeDialog>
+            })}
         </li>
     }
 }

@@ -219,9 +219,9 @@ impl PlanView {
         self.features.iter().any(|f| f == feature.as_str())
     }
 
-    /// The price per month as people read it ("Free" for nothing).
+    /// The price per month as people read it ("No charge" for nothing).
     pub fn price_label(&self) -> String {
-        if self.price_minor == 0 { "Free".to_owned() } else { format!("{} / month", format_money(self.price_minor, &self.currency)) }
+        if self.price_minor == 0 { "No charge".to_owned() } else { format!("{} / month", format_money(self.price_minor, &self.currency)) }
     }
 
     /// What happens past the included requests, in words.
@@ -250,9 +250,62 @@ pub struct BillingView {
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// The other plans offered (public, not archived), cheapest first.
     pub choices: Vec<PlanView>,
+    /// A change waiting for the period's end: the plan's name.
+    pub scheduled: Option<String>,
+    /// That change is a cancellation of the current plan.
+    pub cancelling: bool,
+    /// Owed this period beyond the plan's price so far (prorated upgrades), minor units.
+    pub charges: i64,
+    /// The caller may change the plan (owners and admins).
+    pub can_manage: bool,
+    /// When this view was made: what the confirmations' prorated amounts are computed at.
+    pub as_of: DateTime<Utc>,
+    /// The portal's own highest rate limit per key (where a plan has no cap).
+    pub portal_max_ratelimit: i64,
+    /// The portal's own most working keys per team (where a plan has no limit).
+    pub portal_max_keys: i64,
+}
+
+/// What a plan change did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChangeView {
+    /// The plan the team is on, or will be.
+    pub plan: String,
+    /// It applied at once (else it is scheduled).
+    pub applied: bool,
+    /// When it applies (now, or the start of the next period).
+    pub effective_at: DateTime<Utc>,
+    /// Owed for the rest of this period, in minor units of `currency`.
+    pub charge_minor: i64,
+    /// The plan's currency.
+    pub currency: String,
 }
 
 impl BillingView {
+    /// What switching to `to` means, in one sentence, stated before it is confirmed.
+    pub fn change_terms(&self, to: &PlanView) -> String {
+        let p = &self.plan;
+        if to.currency != p.currency {
+            return format!("{} is priced in {}: ask the provider to move your team.", to.name, to.currency);
+        }
+        let end = self.period_end.format("%d %b %Y");
+        if to.price_minor >= p.price_minor {
+            let now = proration(p.price_minor, to.price_minor, self.period_start, self.period_end, self.as_of);
+            if now > 0 {
+                format!(
+                    "{} starts now. You pay {} for the rest of this month, then {} a month from {end}.",
+                    to.name,
+                    format_money(now, &to.currency),
+                    format_money(to.price_minor, &to.currency)
+                )
+            } else {
+                format!("{} starts now, at no extra charge this month.", to.name)
+            }
+        } else {
+            format!("{} starts on {end}, when this month ends; until then you keep {}. Nothing is refunded.", to.name, p.name)
+        }
+    }
+
     /// What this period's overage costs so far (0 on a hard-stop plan).
     pub fn overage_so_far(&self) -> i64 {
         match self.plan.overage_per_1000_minor {

@@ -1,5 +1,5 @@
-//! Plans (price, included requests, overage, limits, features) and each team's subscription
-//! to one. The default "Free" plan is created at start-up from `KEYPORT_MONTHLY_QUOTA`, so
+//! Plans (price, included requests, overage, limits, features), each team's subscription
+//! to one, and the charges owed before an invoice takes them. The default "Free" plan is created at start-up from `KEYPORT_MONTHLY_QUOTA`, so
 //! an install keeps the quota it was configured with.
 
 use sea_orm_migration::prelude::*;
@@ -18,6 +18,9 @@ enum Plans {
 
 #[derive(DeriveIden)]
 enum Subscriptions { Table, TeamId, PlanId, StartedAt, TrialEndsAt, ScheduledPlanId, CancelAtPeriodEnd, UpdatedAt }
+
+#[derive(DeriveIden)]
+enum InvoiceItems { Table, Id, TeamId, Period, Kind, Description, AmountMinor, Currency, CreatedAt, InvoiceId }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -54,6 +57,21 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Subscriptions::UpdatedAt).timestamp_with_time_zone().not_null())
                 .to_owned(),
         ).await?;
-        m.create_index(Index::create().name("idx_subscriptions_plan").table(Subscriptions::Table).col(Subscriptions::PlanId).to_owned()).await
+        m.create_index(Index::create().name("idx_subscriptions_plan").table(Subscriptions::Table).col(Subscriptions::PlanId).to_owned()).await?;
+        // Charges owed before an invoice takes them (a prorated upgrade, say).
+        m.create_table(
+            Table::create().table(InvoiceItems::Table)
+                .col(ColumnDef::new(InvoiceItems::Id).string_len(64).not_null().primary_key())
+                .col(ColumnDef::new(InvoiceItems::TeamId).string_len(64).not_null())
+                .col(ColumnDef::new(InvoiceItems::Period).string_len(7).not_null())
+                .col(ColumnDef::new(InvoiceItems::Kind).string_len(32).not_null())
+                .col(ColumnDef::new(InvoiceItems::Description).string_len(300).not_null())
+                .col(ColumnDef::new(InvoiceItems::AmountMinor).big_integer().not_null())
+                .col(ColumnDef::new(InvoiceItems::Currency).string_len(3).not_null())
+                .col(ColumnDef::new(InvoiceItems::CreatedAt).timestamp_with_time_zone().not_null())
+                .col(ColumnDef::new(InvoiceItems::InvoiceId).string_len(64).null())
+                .to_owned(),
+        ).await?;
+        m.create_index(Index::create().name("idx_invoice_items_team").table(InvoiceItems::Table).col(InvoiceItems::TeamId).col(InvoiceItems::Period).to_owned()).await
     }
 }

@@ -117,6 +117,16 @@ async fn probes(app: &TestApp, fx: &Fixture, action: Action, actor: &User) -> Ve
             let (s, _) = text(app.call_as(c, "billing/view", &[]).await).await;
             out.push(("billing/view", s, false));
         }
+        Action::ManageBilling => {
+            let meta = keyport_core::services::audit::RequestMeta::default();
+            let pro = keyport_core::services::plans::PlanChanges { name: Some("Pro".into()), included: Some("1000".into()), price: Some("10".into()), ..Default::default() };
+            let _ = app.services.create_plan("pro", &pro, "test", &meta).await;
+            let (s, _) = text(app.call_as(c, "billing/change", &[("plan", "pro")]).await).await;
+            let (_, plan) = app.services.team_plan(&app.services.db, &fx.team).await.unwrap();
+            out.push(("billing/change", s, plan.id == "pro"));
+            // Put it back for the next probe.
+            let _ = app.services.assign_plan(&fx.team, "free", "test", &meta).await;
+        }
         Action::ViewMembers => {
             let (s, body) = text(app.call_as(c, "team/members", &[]).await).await;
             out.push(("team/members", s, body.contains(owner_email)));

@@ -226,3 +226,97 @@ async fn changing_the_default_plan_moves_new_teams_only_and_archived_plans_take_
         .unwrap();
     assert_eq!(saved, 2, "created basic, made it the default");
 }
+
+/// The 10th of a month at midnight, UTC, no earlier than now (this month's or the next's).
+fn a_tenth(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{Datelike, TimeZone};
+    let this = chrono::Utc.with_ymd_and_hms(now.year(), now.month(), 10, 0, 0, 0).unwrap();
+    if this >= now { this } else { keyport_core::services::quota::next_month(now) + chrono::Duration::days(9) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_on_day_ten_is_charged_for_the_rest_of_the_month_and_a_downgrade_waits_for_its_end() {
+    let app = spawn_app().await;
+    let meta = RequestMeta::default();
+    let mut basic = terms("Basic", "5000");
+    basic.price = Some("9".into());
+    let mut pro = terms("Pro", "1000000");
+    pro.price = Some("49".into());
+    app.services.create_plan("basic", &basic, "test", &meta).await.unwrap();
+    app.services.create_plan("pro", &pro, "test", &meta).await.unwrap();
+    let tenth = a_tenth(app.services.now());
+    app.clock.advance(tenth - app.services.now());
+    let email = app.signed_in().await;
+    let s: Value = app.call("session", &[]).await.json().await.unwrap();
+    let team = s["team"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.call("billing/change", &[("plan", "basic")]).await.status(), StatusCode::OK, "free → basic: dearer, at once");
+    // What the confirmation says, before the upgrade: the same figure the server charges.
+    let before = billing(&app).await;
+    let pro_view = before.choices.iter().find(|c| c.id == "pro").unwrap().clone();
+    let (start, end) = (before.period_start, before.period_end);
+    let expected = {
+        let (left, total) = ((end - tenth).num_seconds() as i128, (end - start).num_seconds() as i128);
+        // 4,000 minor units for the share of the month left, rounded half up once.
+        ((4000 * left * 2 + total) / (2 * total)) as i64
+    };
+    let said = before.change_terms(&pro_view);
+    assert!(said.contains(&keyport_core::dto::billing::format_money(expected, "USD")) && said.contains("starts now"), "{said}");
+    let page = app.page("/portal/billing").await.text().await.unwrap();
+    assert!(page.contains("Switch to Pro") && page.contains(&said), "the dialog states it");
+    let res = app.call("billing/change", &[("plan", "pro")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!((done["applied"].as_bool(), done["charge_minor"].as_i64()), (Some(true), Some(expected)));
+    let after = billing(&app).await;
+    assert_eq!(after.plan.id, "pro");
+    // Basic's own proration (0 → 900 on the same day) plus Pro's difference.
+    let basic_charge = {
+        let (left, total) = ((end - tenth).num_seconds() as i128, (end - start).num_seconds() as i128);
+        ((900 * left * 2 + total) / (2 * total)) as i64
+    };
+    assert_eq!(after.charges, basic_charge + expected);
+    // The team's keys verify under Pro at once.
+    let k = key(&app, "live", "1000").await;
+    let token = app.operator_token().await;
+    assert_eq!(app.verify(&token, &k).await["quota"]["limit"], 1_000_000);
+
+    // On the 20th, back down to Basic: it waits for the month's end; calling it off keeps Pro.
+    app.clock.advance(chrono::Duration::days(10));
+    let res: Value = app.call("billing/change", &[("plan", "basic")]).await.json().await.unwrap();
+    assert_eq!((res["applied"].as_bool(), res["charge_minor"].as_i64()), (Some(false), Some(0)));
+    let b = billing(&app).await;
+    assert_eq!((b.plan.id.as_str(), b.scheduled.as_deref(), b.cancelling), ("pro", Some("Basic"), false));
+    assert_eq!(b.charges, basic_charge + expected, "a downgrade charges nothing and refunds nothing");
+    assert!(app.page("/portal/billing").await.text().await.unwrap().contains("Your team moves to Basic on"));
+    assert_eq!(app.call("billing/keep", &[]).await.status(), StatusCode::OK);
+    assert_eq!(billing(&app).await.scheduled, None);
+    assert_eq!(app.call("billing/keep", &[]).await.status(), StatusCode::CONFLICT, "nothing is scheduled any more");
+    assert_eq!(app.call("billing/change", &[("plan", "basic")]).await.status(), StatusCode::OK);
+    // Refusals: the current plan, an unknown or hidden one.
+    assert_eq!(app.call("billing/change", &[("plan", "pro")]).await.status(), StatusCode::CONFLICT);
+    assert_eq!(app.call("billing/change", &[("plan", "nope")]).await.status(), StatusCode::BAD_REQUEST);
+
+    // The month ends: the scheduled change applies (once, whichever node or worker does it).
+    app.clock.advance(b.period_end - app.services.now() + chrono::Duration::minutes(1));
+    app.services.apply_scheduled_plan_changes().await.unwrap();
+    assert_eq!(app.services.apply_scheduled_plan_changes().await.unwrap(), 0);
+    app.login(&email, crate::helpers::PASSWORD).await;
+    let b = billing(&app).await;
+    assert_eq!((b.plan.id.as_str(), b.scheduled.as_deref(), b.charges), ("basic", None, 0));
+    let (_, plan) = app.services.team_plan(&app.services.db, &team).await.unwrap();
+    assert_eq!(plan.id, "basic");
+    app.eventually("the keys verify under Basic", || async { app.verify(&token, &k).await["quota"]["limit"] == 5000 }).await;
+    // Cancelling goes to the default plan at the month's end.
+    let res: Value = app.call("billing/cancel", &[]).await.json().await.unwrap();
+    assert_eq!((res["plan"].as_str(), res["applied"].as_bool()), (Some("Free"), Some(false)));
+    let b = billing(&app).await;
+    assert!(b.cancelling && b.scheduled.as_deref() == Some("Free"));
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let changes = keyport_core::entity::audit_event::Entity::find()
+        .filter(keyport_core::entity::audit_event::Column::Action.eq("plan.changed"))
+        .filter(keyport_core::entity::audit_event::Column::TeamId.eq(&team))
+        .count(&app.services.db)
+        .await
+        .unwrap();
+    assert_eq!(changes, 7, "every change, scheduled one and call-off in the team's trail");
+}

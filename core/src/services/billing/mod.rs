@@ -1,4 +1,5 @@
 //! Plans, what a team is on, and billing.
 
+pub mod changes;
 pub mod plans;
 pub mod view;

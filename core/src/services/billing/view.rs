@@ -28,7 +28,18 @@ impl Services {
             .map(|p| (**p).clone())
             .collect();
         choices.sort_by_key(|p| (p.price_minor, p.included_requests));
+        let book = self.plan_book();
+        let scheduled = sub.as_ref().and_then(|s| s.scheduled_plan_id.as_deref()).map(|id| book.get(id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned()));
+        let cancelling = sub.as_ref().is_some_and(|s| s.cancel_at_period_end && s.scheduled_plan_id.is_some());
+        let settings = self.settings();
         Ok(BillingView {
+            scheduled,
+            cancelling,
+            charges: self.charges_this_period(&caller.team.id).await?,
+            can_manage: crate::roles::allowed(caller.role, Action::ManageBilling),
+            as_of: now,
+            portal_max_ratelimit: settings.max_ratelimit_per_minute,
+            portal_max_keys: i64::try_from(settings.max_active_keys).unwrap_or(i64::MAX),
             plan: (*plan).clone(),
             period_start,
             period_end: next_month(now),
