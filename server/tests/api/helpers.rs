@@ -462,6 +462,19 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Verifies `key` `n` times, 64 at a time; how many were `VALID`.
+    pub async fn burst(&self, token: &str, key: &str, n: usize) -> usize {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+        let calls = (0..n).map(|_| {
+            let sem = sem.clone();
+            async move {
+                let _p = sem.acquire().await.unwrap();
+                self.verify(token, key).await["code"] == "VALID"
+            }
+        });
+        futures::future::join_all(calls).await.into_iter().filter(|ok| *ok).count()
+    }
+
     /// Verifies a key and returns the JSON answer.
     pub async fn verify(&self, token: &str, key: &str) -> serde_json::Value {
         let res = self.verify_raw(Some(token), serde_json::json!({ "key": key }).to_string()).await;

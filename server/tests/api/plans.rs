@@ -4,7 +4,6 @@
 //! is refused with its upgrade prompt. The billing page shows all of it.
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
-use futures::future::join_all;
 use keyport_core::dto::billing::BillingView;
 use keyport_core::services::audit::RequestMeta;
 use keyport_core::services::plans::PlanChanges;
@@ -37,18 +36,6 @@ async fn billing(app: &TestApp) -> BillingView {
     res.json().await.unwrap()
 }
 
-async fn burst(app: &TestApp, token: &str, key: &str, n: usize) -> usize {
-    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
-    let calls = (0..n).map(|_| {
-        let sem = sem.clone();
-        async move {
-            let _p = sem.acquire().await.unwrap();
-            app.verify(token, key).await["code"] == "VALID"
-        }
-    });
-    join_all(calls).await.into_iter().filter(|ok| *ok).count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hard_stop_plan_admits_exactly_its_included_requests_under_64_callers_and_a_restart() {
     let mut app = spawn_app().await;
@@ -57,10 +44,10 @@ async fn a_hard_stop_plan_admits_exactly_its_included_requests_under_64_callers_
     // Two keys of the team share the plan's requests.
     let (a, b) = (key(&app, "live", "1000").await, key(&app, "test", "1000").await);
     let token = app.operator_token().await;
-    let first = burst(&app, &token, &a, 120).await + burst(&app, &token, &b, 80).await;
+    let first = app.burst(&token, &a, 120).await + app.burst(&token, &b, 80).await;
     assert_eq!(first, 200);
     app.restart().await;
-    let second = burst(&app, &token, &a, 80).await + burst(&app, &token, &b, 80).await;
+    let second = app.burst(&token, &a, 80).await + app.burst(&token, &b, 80).await;
     assert_eq!(first + second, 300, "exactly the plan's included requests, across the restart");
     let v = app.verify(&token, &b).await;
     assert_eq!(v["code"], "USAGE_EXCEEDED");
@@ -104,7 +91,7 @@ async fn an_overage_plan_lets_requests_through_and_prices_them_per_thousand() {
     on_plan(&app, "growth", t).await;
     let k = key(&app, "live", "1000").await;
     let token = app.operator_token().await;
-    assert_eq!(burst(&app, &token, &k, 510).await, 510, "nothing is refused past the included requests");
+    assert_eq!(app.burst(&token, &k, 510).await, 510, "nothing is refused past the included requests");
     app.services.flush_usage().await.unwrap();
     let b = billing(&app).await;
     assert_eq!(b.used_requests, 510);

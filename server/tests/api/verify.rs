@@ -251,21 +251,10 @@ async fn a_quota_of_500_under_64_callers_and_a_restart_admits_exactly_500() {
     app.signed_in().await;
     let key = key_with(&app, &[("quota", "500"), ("ratelimit", "1000")]).await;
     let token = app.operator_token().await;
-    async fn burst(app: &crate::helpers::TestApp, token: &str, key: &str, n: usize) -> usize {
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
-        let calls = (0..n).map(|_| {
-            let sem = sem.clone();
-            async move {
-                let _p = sem.acquire().await.unwrap();
-                app.verify(token, key).await["code"] == "VALID"
-            }
-        });
-        join_all(calls).await.into_iter().filter(|ok| *ok).count()
-    }
-    let first = burst(&app, &token, &key, 300).await;
+    let first = app.burst(&token, &key, 300).await;
     assert_eq!(first, 300);
     app.restart().await;
-    let second = burst(&app, &token, &key, 400).await;
+    let second = app.burst(&token, &key, 400).await;
     assert_eq!(first + second, 500, "exactly the quota, across the restart");
     assert_eq!(app.verify(&token, &key).await["code"], "USAGE_EXCEEDED");
 }

@@ -207,6 +207,30 @@ fn apply(m: &mut plan::Model, c: &PlanChanges) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// A new plan's row before its terms are applied: free, nothing included, a hard stop, no
+/// caps, no features, public.
+fn draft(id: &str, currency: String, now: chrono::DateTime<chrono::Utc>) -> plan::Model {
+    plan::Model {
+        id: id.to_owned(),
+        name: String::new(),
+        description: None,
+        price_minor: 0,
+        currency,
+        included_requests: 0,
+        overage_per_1000_minor: None,
+        ratelimit_cap: None,
+        max_keys: None,
+        features: String::new(),
+        trial_days: 0,
+        visibility: "public".into(),
+        is_default: false,
+        position: 0,
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Every feature Keyport knows, space-separated: what the default plan starts with.
 fn all_features() -> String {
     let mut f: Vec<&str> = Feature::ALL.iter().map(|f| f.as_str()).collect();
@@ -252,25 +276,15 @@ impl Services {
         if plan::Entity::find().count(&self.db).await? == 0 {
             let included = stored_quota.as_ref().filter(|r| !r.encrypted).and_then(|r| r.value.parse::<i64>().ok()).unwrap_or(self.config.monthly_quota);
             let now = self.now();
-            let row = plan::ActiveModel {
-                id: Set("free".into()),
-                name: Set("Free".into()),
-                description: Set(Some("Everything to get started.".into())),
-                price_minor: Set(0),
-                currency: Set("USD".into()),
-                included_requests: Set(included),
-                overage_per_1000_minor: Set(None),
-                ratelimit_cap: Set(None),
-                max_keys: Set(None),
-                features: Set(all_features()),
-                trial_days: Set(0),
-                visibility: Set("public".into()),
-                is_default: Set(true),
-                position: Set(0),
-                archived_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
+            let row = plan::Model {
+                name: "Free".into(),
+                description: Some("Everything to get started.".into()),
+                included_requests: included,
+                features: all_features(),
+                is_default: true,
+                ..draft("free", "USD".into(), now)
+            }
+            .into_active_model();
             plan::Entity::insert(row).on_conflict_do_nothing_on([plan::Column::Id]).exec(&self.db).await?;
         }
         if stored_quota.is_some() {
@@ -318,25 +332,7 @@ impl Services {
         }
         let now = self.now();
         let currency = self.plan_book().default_plan().map(|p| p.currency.clone()).unwrap_or_else(|| "USD".into());
-        let mut m = plan::Model {
-            id: id.to_owned(),
-            name: String::new(),
-            description: None,
-            price_minor: 0,
-            currency,
-            included_requests: 0,
-            overage_per_1000_minor: None,
-            ratelimit_cap: None,
-            max_keys: None,
-            features: String::new(),
-            trial_days: 0,
-            visibility: "public".into(),
-            is_default: false,
-            position: 0,
-            archived_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut m = draft(id, currency, now);
         if changes.position.is_none() {
             m.position = self.plans.stored.read().map(|s| s.iter().map(|p| p.position).max().map_or(0, |p| p + 1)).unwrap_or(0);
         }
@@ -535,26 +531,7 @@ mod tests {
     use super::*;
 
     fn blank() -> plan::Model {
-        let now = chrono::Utc::now();
-        plan::Model {
-            id: "pro".into(),
-            name: "Pro".into(),
-            description: None,
-            price_minor: 0,
-            currency: "USD".into(),
-            included_requests: 0,
-            overage_per_1000_minor: None,
-            ratelimit_cap: None,
-            max_keys: None,
-            features: String::new(),
-            trial_days: 0,
-            visibility: "public".into(),
-            is_default: false,
-            position: 0,
-            archived_at: None,
-            created_at: now,
-            updated_at: now,
-        }
+        plan::Model { name: "Pro".into(), ..draft("pro", "USD".into(), chrono::Utc::now()) }
     }
 
     #[test]
