@@ -42,6 +42,10 @@ if [ "${1:-}" = "--browser" ]; then
     step "Installing Playwright (the test runner only; it drives Debian's Chromium) and the mock OpenID provider of the SSO tests"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
+  if ! command -v pdftotext >/dev/null; then
+    step "Installing pdftotext from Debian (the invoice tests read the PDFs' text with it)"
+    as_root apt-get install -y poppler-utils || { as_root apt-get update && as_root apt-get install -y poppler-utils; }
+  fi
   if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
     step "Installing Chromium from Debian"
     as_root apt-get install -y chromium || { as_root apt-get update && as_root apt-get install -y chromium; }

@@ -97,6 +97,20 @@ pub fn SubmitOnChange(children: Children) -> impl IntoView {
     }
 }
 
+/// "Print": the browser's print dialog (the page's print styles leave only the document).
+#[island]
+pub fn PrintButton() -> impl IntoView {
+    ready();
+    view! {
+        <button type="button" class="btn btn-secondary" on:click=move |_| {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.print();
+            }
+        }>"Print"</button>
+    }
+}
+
 /// A button that opens the server-rendered `<dialog id=dialog>` as a modal: the browser
 /// moves focus into it, keeps it there, and closes it on Escape.
 #[island]

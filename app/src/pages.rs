@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod docs;
 pub mod email_change;
 pub mod invite;
+pub mod invoice;
 pub mod key_detail;
 pub mod keys;
 pub mod login;

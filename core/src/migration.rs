@@ -34,6 +34,7 @@ mod m0029_email_changes;
 mod m0030_retrievable_keys;
 mod m0031_request_log;
 mod m0032_plans;
+mod m0033_invoices;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0030_retrievable_keys::Migration),
             Box::new(m0031_request_log::Migration),
             Box::new(m0032_plans::Migration),
+            Box::new(m0033_invoices::Migration),
         ]
     }
 }

@@ -108,6 +108,14 @@ pub const SETTINGS: &[Spec] = &[
         about: "\"Try it\" on the docs: relay sends calls through this server to the document's servers only; off hides it",
     },
     Spec {
+        key: "billing.provider",
+        kind: Kind::Choice(&["manual"]),
+        about: "who collects invoices: manual (the default, offline: invoices are emailed and you mark them paid with keyport invoices pay)",
+    },
+    Spec { key: "billing.issuer", kind: Kind::Text(300), about: "who invoices are from, on one line: your company's legal name, address and tax number" },
+    Spec { key: "billing.tax_rate_bp", kind: Kind::Int(0, 10_000), about: "tax added to invoice lines, in basis points (2000 = 20%; 0, the default: none)" },
+    Spec { key: "billing.payment_terms_days", kind: Kind::Int(0, 365), about: "days from an invoice's issue to its due date (default 14)" },
+    Spec {
         key: "docs.try_it_private_networks",
         kind: Kind::Bool,
         about: "let \"Try it\" reach private, loopback and link-local addresses (an API on the same network); public ones only otherwise",

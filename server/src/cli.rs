@@ -76,6 +76,12 @@ pub enum Command {
         #[command(subcommand)]
         action: PlanAction,
     },
+    /// Invoices: list, show (and save the PDF), mark paid, void and reissue, close the month.
+    Invoices {
+        /// Invoice action.
+        #[command(subcommand)]
+        action: InvoiceAction,
+    },
     /// Review keys that wait for approval (KEYPORT_APPROVAL_LIVE / KEYPORT_APPROVAL_SCOPES).
     Keys {
         /// Key action.
@@ -290,6 +296,148 @@ async fn run_plans(svc: &Services, action: PlanAction) -> Result<(), Box<dyn std
         PlanAction::Assign { team, plan } => {
             let p = svc.assign_plan(&team, &plan, "cli", &meta).await.map_err(refused)?;
             println!("Team {team} is on {} ({}) from its next request.", p.name, p.id);
+        }
+    }
+    Ok(())
+}
+
+/// An invoice number as typed: `42` or `INV-000042`.
+fn invoice_number(s: &str) -> Result<i64, String> {
+    let digits = s.trim().trim_start_matches("INV-").trim_start_matches("inv-");
+    digits.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{s:?} is not an invoice number (42 or INV-000042)"))
+}
+
+/// Invoice actions.
+#[derive(Subcommand, Debug)]
+pub enum InvoiceAction {
+    /// Invoices, newest first (200 at most).
+    List {
+        /// Only these: draft, open (due), paid or void.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this team's (its id).
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// One invoice with its lines; --pdf saves the PDF issued.
+    Show {
+        /// Its number (42 or INV-000042).
+        #[arg(value_parser = invoice_number)]
+        number: i64,
+        /// Where to save its PDF.
+        #[arg(long)]
+        pdf: Option<std::path::PathBuf>,
+    },
+    /// Marks a due invoice paid (the manual provider: the money arrived).
+    Pay {
+        /// Its number.
+        #[arg(value_parser = invoice_number)]
+        number: i64,
+        /// A note kept with it (a transfer reference, say).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Voids a due invoice; --reissue issues its correction at once with a new number.
+    Void {
+        /// Its number.
+        #[arg(value_parser = invoice_number)]
+        number: i64,
+        /// Why (kept with it and shown on it).
+        #[arg(long)]
+        reason: String,
+        /// Issue the correction: the same lines, to the billing contact as it is now.
+        #[arg(long)]
+        reissue: bool,
+        /// With --reissue: a credit off the lines, in the invoice's currency (12.50).
+        #[arg(long, requires = "reissue")]
+        credit: Option<String>,
+        /// What the credit is for.
+        #[arg(long, requires = "credit")]
+        credit_description: Option<String>,
+    },
+    /// Closes the month that ended now (the worker does it two minutes after a month ends).
+    Close,
+}
+
+fn print_invoice(v: &keyport_core::dto::billing::InvoiceView) {
+    use keyport_core::dto::billing::{format_money, period_label};
+    println!(
+        "{:<12} {:<15} {:<6} {:>16}  {}  ({})",
+        v.number_label(),
+        period_label(&v.period),
+        v.status.as_str(),
+        format_money(v.total_minor, &v.currency),
+        v.team_name,
+        v.id
+    );
+}
+
+async fn run_invoices(svc: &Services, action: InvoiceAction) -> Result<(), Box<dyn std::error::Error>> {
+    use keyport_core::dto::billing::{format_money, parse_money, InvoiceStatus};
+    let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport invoices");
+    let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+        match e {
+            keyport_core::CoreError::Conflict(m) => Box::new(Refused(m)),
+            e => refusal(e, "--", "no such invoice (see keyport invoices list)"),
+        }
+    };
+    match action {
+        InvoiceAction::List { status, team } => {
+            let status = match status.as_deref() {
+                None => None,
+                Some(s) => Some(InvoiceStatus::parse(s).ok_or_else(|| Refused(format!("--status: {s:?} is not one of draft, open, paid, void")))?),
+            };
+            let list = svc.list_invoices(status, team.as_deref()).await?;
+            if list.is_empty() {
+                println!("No invoices.");
+            }
+            for v in &list {
+                print_invoice(v);
+            }
+        }
+        InvoiceAction::Show { number, pdf } => {
+            let (v, bytes) = svc.invoice_by_number(number).await.map_err(refused)?;
+            print_invoice(&v);
+            println!("  to {}{}", v.bill_to.name, v.bill_to.email.as_ref().map(|e| format!(" <{e}>")).unwrap_or_default());
+            for l in &v.lines {
+                println!("  {:<70} {:>16}", l.description, format_money(l.amount_minor, &v.currency));
+            }
+            println!("  {:<70} {:>16}", "Tax", format_money(v.tax_minor, &v.currency));
+            println!("  {:<70} {:>16}", "Total", format_money(v.total_minor, &v.currency));
+            if let Some(r) = &v.void_reason {
+                println!("  void: {r}{}", v.replaced_by.map(|n| format!(" (replaced by {})", keyport_core::dto::billing::invoice_number_label(n))).unwrap_or_default());
+            }
+            if let Some(path) = pdf {
+                std::fs::write(&path, &bytes)?;
+                println!("Saved the PDF ({} bytes) to {}.", bytes.len(), path.display());
+            }
+        }
+        InvoiceAction::Pay { number, note } => {
+            let v = svc.mark_invoice_paid(number, note.as_deref(), "cli", &meta).await.map_err(refused)?;
+            println!("{} is paid ({}).", v.number_label(), format_money(v.total_minor, &v.currency));
+        }
+        InvoiceAction::Void { number, reason, reissue, credit, credit_description } => {
+            let reissue = if reissue {
+                let credit_minor = match &credit {
+                    None => None,
+                    Some(c) => {
+                        let (v, _) = svc.invoice_by_number(number).await.map_err(refused)?;
+                        Some(parse_money(c, &v.currency).map_err(|m| Refused(format!("--credit: {m}")))?)
+                    }
+                };
+                Some(keyport_core::services::billing::invoices::Reissue { credit_minor, credit_description })
+            } else {
+                None
+            };
+            let (old, new) = svc.void_invoice(number, &reason, reissue, "cli", &meta).await.map_err(refused)?;
+            println!("{} is void.", old.number_label());
+            if let Some(n) = new {
+                println!("Issued {} in its place: {}.", n.number_label(), format_money(n.total_minor, &n.currency));
+            }
+        }
+        InvoiceAction::Close => {
+            let issued = svc.close_billing_periods().await?;
+            println!("{} invoices issued.", issued.len());
         }
     }
     Ok(())
@@ -601,6 +749,11 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
             run_plans(&svc, action).await?;
+        }
+        Command::Invoices { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            run_invoices(&svc, action).await?;
         }
         Command::Demo => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

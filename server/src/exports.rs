@@ -156,3 +156,33 @@ pub async fn usage_csv(State(svc): State<Arc<Services>>, headers: HeaderMap, Que
     let report = svc.usage_report(&caller, &query).await.map(|r| r.to_csv());
     csv_or_error(report, "attachment; filename=\"keyport-usage.csv\"", "Your role cannot see usage.")
 }
+
+/// `GET /portal/billing/invoices/{id}/pdf`: one of the team's invoices as the PDF rendered
+/// when it was issued (owners and admins).
+pub async fn invoice_pdf(State(svc): State<Arc<Services>>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let caller = match caller_of(&svc, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match svc.team_invoice_pdf(&caller, &id).await {
+        Ok((name, pdf)) => {
+            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).unwrap_or(HeaderValue::from_static("attachment"));
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+                    (header::CONTENT_DISPOSITION, disposition),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+                ],
+                pdf,
+            )
+                .into_response()
+        }
+        Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", "Only owners and admins can see invoices."),
+        Err(CoreError::NotFound) => json_error(StatusCode::NOT_FOUND, "not_found", "No such invoice in this team."),
+        Err(CoreError::SecondFactorRequired) => json_error(StatusCode::FORBIDDEN, "second_factor_required", "This team requires two-factor authentication: set it up in your account settings."),
+        Err(e) => {
+            tracing::error!(error = %e, "invoice download failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.")
+        }
+    }
+}

@@ -46,6 +46,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 }
             }
             if ticks % 60 == 0 {
+                if let Err(e) = svc.close_billing_periods().await {
+                    tracing::warn!(error = %e, "closing the billing period failed; will retry");
+                }
                 if let Err(e) = svc.apply_scheduled_plan_changes().await {
                     tracing::warn!(error = %e, "applying scheduled plan changes failed; will retry");
                 }

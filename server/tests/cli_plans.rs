@@ -64,3 +64,31 @@ fn plans_are_created_changed_archived_and_bad_terms_change_nothing() {
     assert!(last.lines().any(|l| l.starts_with("pro ") && l.contains("default")), "{last}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn invoice_commands_refuse_what_is_not_there_and_close_an_empty_month() {
+    let dir = std::env::temp_dir().join(format!("keyport-cli-invoices-{}", std::process::id()));
+    let d = dir.as_path();
+    let list = keyport(d, &["invoices", "list"]);
+    assert!(list.status.success(), "{}", err(&list));
+    assert_eq!(out(&list).trim(), "No invoices.");
+    for (args, says) in [
+        (vec!["invoices", "show", "INV-000007"], "no such invoice"),
+        (vec!["invoices", "pay", "7", "--note", "transfer"], "no such invoice"),
+        (vec!["invoices", "void", "7", "--reason", "typo"], "no such invoice"),
+        (vec!["invoices", "list", "--status", "late"], "--status"),
+    ] {
+        let o = keyport(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains(says), "{args:?}: {}", err(&o));
+    }
+    // Malformed numbers and a credit without a reissue are refused by the parser (exit 2).
+    for args in [vec!["invoices", "show", "seven"], vec!["invoices", "void", "1", "--reason", "x", "--credit", "5"], vec!["invoices", "void", "1"]] {
+        let o = keyport(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+    }
+    let close = keyport(d, &["invoices", "close"]);
+    assert!(close.status.success(), "{}", err(&close));
+    assert_eq!(out(&close).trim(), "0 invoices issued.");
+    let _ = std::fs::remove_dir_all(d);
+}

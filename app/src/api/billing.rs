@@ -32,3 +32,38 @@ pub async fn keep_plan() -> Result<(), AppError> {
     let caller = ssr::require_caller().await?;
     Ok(ssr::services()?.keep_plan(&caller, &ssr::request_meta()).await?)
 }
+
+/// The active team's invoices, newest first (owners and admins).
+#[server(endpoint = "billing/invoices")]
+pub async fn list_invoices() -> Result<Vec<keyport_core::dto::billing::InvoiceView>, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.team_invoices(&caller).await?)
+}
+
+/// One of the active team's invoices with its lines.
+#[server(endpoint = "billing/invoice")]
+pub async fn get_invoice(id: String) -> Result<keyport_core::dto::billing::InvoiceView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.team_invoice(&caller, &id).await?)
+}
+
+/// The team's billing contact and payment method (owners and admins).
+#[server(endpoint = "billing/profile")]
+pub async fn get_billing_profile() -> Result<keyport_core::dto::billing::BillingProfileView, AppError> {
+    let caller = ssr::require_caller().await?;
+    Ok(ssr::services()?.billing_profile(&caller).await?)
+}
+
+/// Saves the billing contact: who later invoices are addressed and sent to.
+#[server(endpoint = "billing/profile/save")]
+pub async fn save_billing_profile(email: String, company: String, address: String, tax_id: String) -> Result<(), AppError> {
+    let caller = ssr::require_caller().await?;
+    let input = keyport_core::dto::billing::BillingProfileView { email, company, address, tax_id, card: None, provider: String::new() };
+    ssr::services()?.save_billing_profile(&caller, &input, &ssr::request_meta()).await.inspect_err(|_| {
+        let fields = [("email", input.email.as_str()), ("company", input.company.as_str()), ("address", input.address.as_str()), ("tax_id", input.tax_id.as_str())];
+        ssr::remember_form("billing/profile/save", &fields);
+    })?;
+    ssr::forget_form();
+    ssr::redirect("/portal/billing?contact=saved#billing-contact");
+    Ok(())
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 52] = [
+pub const ACTIONS: [(&str, &str); 56] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -60,6 +60,10 @@ pub const ACTIONS: [(&str, &str); 52] = [
     ("plan.saved", "Plan saved"),
     ("plan.archived", "Plan archived"),
     ("plan.changed", "Plan changed"),
+    ("invoice.issued", "Invoice issued"),
+    ("invoice.paid", "Invoice paid"),
+    ("invoice.voided", "Invoice voided"),
+    ("billing.contact_changed", "Billing contact changed"),
 ];
 
 /// A label for a stored action name.

@@ -1,11 +1,11 @@
 //! `/portal/billing`: the team's plan (price, what it includes, what happens past it), how
 //! much of it this period has used, and the other plans side by side. Every member sees it.
 
-use crate::api::{get_billing, CancelPlan, ChangePlan, KeepPlan};
+use crate::api::{get_billing, get_billing_profile, list_invoices, CancelPlan, ChangePlan, KeepPlan, SaveBillingProfile};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
-use crate::components::forms::{form_error, last_error, FormAlert};
+use crate::components::forms::{field_error, form_error, last_error, FormAlert, TextField, Typed};
 use crate::islands::OpenDialog;
-use keyport_core::dto::billing::{feature_label, format_money, BillingView, PlanView};
+use keyport_core::dto::billing::{feature_label, format_money, period_label, BillingProfileView, BillingView, InvoiceStatus, InvoiceView, PlanView};
 use keyport_core::dto::thousands;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -140,6 +140,119 @@ fn Billing(b: BillingView, actions: Actions) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        {b.with_value(|b| b.can_manage).then(|| view! { <Invoices/> <Contact/> })}
+    }
+}
+
+/// The team's invoices, newest first, each with its page and its PDF.
+#[component]
+fn Invoices() -> impl IntoView {
+    let list = Resource::new(|| (), |_| list_invoices());
+    view! {
+        <section class="card section" aria-labelledby="invoices-title">
+            <h2 id="invoices-title">"Invoices"</h2>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading invoices…"</p> }>
+                {move || list.get().map(|r| match r {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted">"No invoices yet. Each month's invoice is issued when the month ends, if anything is owed."</p>
+                    }.into_any(),
+                    Ok(list) => view! { <InvoiceTable list/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The badge class of an invoice's status.
+pub fn status_badge(s: InvoiceStatus) -> &'static str {
+    match s {
+        InvoiceStatus::Paid => "badge badge-ok",
+        InvoiceStatus::Open => "badge badge-warn",
+        InvoiceStatus::Void | InvoiceStatus::Draft => "badge badge-muted",
+    }
+}
+
+#[component]
+fn InvoiceTable(list: Vec<InvoiceView>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="keys-table invoices-table">
+                <caption class="visually-hidden">"Invoices"</caption>
+                <thead><tr><th scope="col">"Number"</th><th scope="col">"Period"</th><th scope="col">"Status"</th><th scope="col" class="num">"Total"</th><th scope="col">"Issued"</th><th scope="col"><span class="visually-hidden">"Links"</span></th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|v| {
+                        let number = v.number_label();
+                        let page = format!("/portal/billing/invoices/{}", v.id);
+                        let pdf = format!("{page}/pdf");
+                        view! {
+                            <tr>
+                                <th scope="row"><a href=page.clone()>{number.clone()}</a></th>
+                                <td>{period_label(&v.period)}</td>
+                                <td><span class=status_badge(v.status)>{v.status.label()}</span></td>
+                                <td class="num">{format_money(v.total_minor, &v.currency)}</td>
+                                <td>{v.issued_at.map(|t| t.format("%d %b %Y").to_string()).unwrap_or_default()}</td>
+                                <td><a href=pdf download="" aria-label=format!("Download {number} as PDF")>"PDF"</a></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Who invoices are addressed and sent to, and how they are paid.
+#[component]
+fn Contact() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| get_billing_profile());
+    view! {
+        <section class="card section" id="billing-contact" aria-labelledby="contact-title">
+            <h2 id="contact-title">"Billing contact"</h2>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
+                {move || profile.get().map(|r| match r {
+                    Ok(p) => view! { <ContactForm p/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ContactForm(p: BillingProfileView) -> impl IntoView {
+    let save = ServerAction::<SaveBillingProfile>::new();
+    let err = last_error(save);
+    let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("contact").as_deref() == Some("saved"));
+    let typed = Typed::of("billing/profile/save");
+    let value = |name: &str, stored: &str| Some(typed.get(name).unwrap_or_else(|| stored.to_owned()));
+    let (email, company, tax_id) = (value("email", &p.email), value("company", &p.company), value("tax_id", &p.tax_id));
+    let address = typed.get("address").unwrap_or_else(|| p.address.clone());
+    let payment = match (&p.card, p.provider.as_str()) {
+        (Some(card), _) => card.clone(),
+        (None, "manual") => "Invoices are paid by bank transfer, quoting the invoice's number.".to_owned(),
+        (None, _) => "No payment method yet.".to_owned(),
+    };
+    view! {
+        {saved.then(|| view! { <p class="alert alert-ok" role="status">"Billing contact saved. Later invoices use it."</p> })}
+        <FormAlert message=form_error(err, &["email", "company", "address", "tax_id"])/>
+        <ActionForm action=save attr:class="form" attr:novalidate=true>
+            <TextField id="billing-email" name="email" label="Billing email" kind="email" autocomplete="email" required=false maxlength=254
+                error=field_error(err, "email") value=email hint=Some("Invoices are sent here; empty: to the team's owners.".to_owned())/>
+            <TextField id="billing-company" name="company" label="Company" autocomplete="organization" required=false maxlength=200
+                error=field_error(err, "company") value=company hint=Some("Invoices are addressed to it; empty: the team's name.".to_owned())/>
+            <div class="field">
+                <label for="billing-address">"Address"</label>
+                <textarea id="billing-address" name="address" rows="4" maxlength="500" autocomplete="street-address"
+                    aria-describedby="billing-address-error" aria-invalid=move || field_error(err, "address").get().is_some().to_string()>{address}</textarea>
+                <p class="field-error" id="billing-address-error" role="alert" hidden=move || field_error(err, "address").get().is_none()>{move || field_error(err, "address").get()}</p>
+            </div>
+            <TextField id="billing-tax-id" name="tax_id" label="Tax ID" required=false maxlength=40
+                error=field_error(err, "tax_id") value=tax_id hint=Some("A VAT or other tax number, printed on invoices.".to_owned())/>
+            <button type="submit" class="btn btn-primary">"Save billing contact"</button>
+        </ActionForm>
+        <h3 class="card-subtitle">"Payment method"</h3>
+        <p>{payment}</p>
     }
 }
 

@@ -377,3 +377,197 @@ mod tests {
         assert!(check_feature_name("").is_err());
     }
 }
+
+/// Tax on `amount` at `rate_bp` basis points, rounded once (half away from zero).
+pub fn tax_of(amount: i64, rate_bp: i32) -> i64 {
+    mul_div_round(amount, i64::from(rate_bp), 10_000)
+}
+
+/// A tax rate in basis points as people read it: `20%`, `7.5%`, `0%`.
+pub fn rate_label(bp: i32) -> String {
+    let (whole, frac) = (bp / 100, bp % 100);
+    if frac == 0 {
+        format!("{whole}%")
+    } else {
+        format!("{whole}.{}%", format!("{frac:02}").trim_end_matches('0'))
+    }
+}
+
+/// A billing period (`2026-11`) in words: `November 2026`.
+pub fn period_label(period: &str) -> String {
+    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    match period.split_once('-').and_then(|(y, m)| Some((y, m.parse::<usize>().ok()?))) {
+        Some((y, m)) if (1..=12).contains(&m) => format!("{} {y}", MONTHS[m - 1]),
+        _ => period.to_owned(),
+    }
+}
+
+/// An invoice number as printed: `INV-000042`.
+pub fn invoice_number_label(n: i64) -> String {
+    format!("INV-{n:06}")
+}
+
+/// Who an invoice is addressed to, as it stood when the invoice was drafted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillTo {
+    /// The company, else the team's name.
+    pub name: String,
+    /// Where invoices are sent.
+    pub email: Option<String>,
+    /// Postal address, lines separated by newlines.
+    pub address: Option<String>,
+    /// VAT or other tax number.
+    pub tax_id: Option<String>,
+}
+
+/// Where an invoice stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvoiceStatus {
+    /// Being put together: no number yet.
+    Draft,
+    /// Issued, waiting for payment.
+    Open,
+    /// Paid.
+    Paid,
+    /// Cancelled (a correction was issued in its place, or nothing is owed after all).
+    Void,
+}
+
+impl InvoiceStatus {
+    /// Its stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Open => "open",
+            Self::Paid => "paid",
+            Self::Void => "void",
+        }
+    }
+
+    /// From its stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Open, Self::Paid, Self::Void].into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// In words, for a badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "Draft",
+            Self::Open => "Due",
+            Self::Paid => "Paid",
+            Self::Void => "Void",
+        }
+    }
+}
+
+/// One line of an invoice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLineView {
+    /// `base`, `proration`, `overage`, `credit`.
+    pub kind: String,
+    pub description: String,
+    pub quantity: i64,
+    /// Before tax, minor units.
+    pub amount_minor: i64,
+    /// Basis points.
+    pub tax_rate_bp: i32,
+    pub tax_minor: i64,
+}
+
+/// An invoice, with its lines (empty in a list).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub id: String,
+    /// Assigned when it was finalized.
+    pub number: Option<i64>,
+    pub team_name: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub status: InvoiceStatus,
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub bill_to: BillTo,
+    /// Who it is from (`billing.issuer`, else the portal's name).
+    pub issuer: String,
+    pub created_at: DateTime<Utc>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    /// The number of the voided invoice this one corrects.
+    pub replaces: Option<i64>,
+    /// The number of the invoice that corrected this one.
+    pub replaced_by: Option<i64>,
+    pub lines: Vec<InvoiceLineView>,
+}
+
+impl InvoiceView {
+    /// `INV-000042`, or `Draft` before it has a number.
+    pub fn number_label(&self) -> String {
+        self.number.map(invoice_number_label).unwrap_or_else(|| "Draft".into())
+    }
+
+    /// The invoice's title: `Invoice INV-000042 — November 2026`.
+    pub fn title(&self) -> String {
+        format!("Invoice {} — {}", self.number_label(), period_label(&self.period))
+    }
+}
+
+/// A team's billing contact and payment method, as its owners and admins edit it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingProfileView {
+    pub email: String,
+    pub company: String,
+    /// Lines separated by newlines.
+    pub address: String,
+    pub tax_id: String,
+    /// The card the payment provider holds: `Visa •••• 4242, expires 04/2028`.
+    pub card: Option<String>,
+    /// Which provider collects payment (`manual`: invoices are paid by transfer).
+    pub provider: String,
+}
+
+/// Checks a billing contact as the form and the server both do; returns it trimmed.
+pub fn check_billing_profile(p: &BillingProfileView) -> Result<BillingProfileView, (&'static str, String)> {
+    let email = match p.email.trim() {
+        "" => String::new(),
+        e => crate::validate::Email::parse(e).map_err(|_| ("email", "Enter an email address like billing@example.com.".to_owned()))?.as_str().to_owned(),
+    };
+    let company = p.company.trim().to_owned();
+    if company.chars().count() > 200 {
+        return Err(("company", "At most 200 characters.".into()));
+    }
+    let address = p.address.trim().replace("\r\n", "\n");
+    if address.chars().count() > 500 || address.lines().count() > 8 {
+        return Err(("address", "At most 8 lines and 500 characters.".into()));
+    }
+    let tax_id = p.tax_id.trim().to_owned();
+    if tax_id.chars().count() > 40 || tax_id.chars().any(|c| c.is_control()) {
+        return Err(("tax_id", "At most 40 characters.".into()));
+    }
+    if [&company, &address, &tax_id].iter().any(|s| s.chars().any(|c| c.is_control() && c != '\n')) {
+        return Err(("company", "Remove control characters.".into()));
+    }
+    Ok(BillingProfileView { email, company, address, tax_id, card: p.card.clone(), provider: p.provider.clone() })
+}
+
+#[cfg(test)]
+mod invoice_tests {
+    use super::*;
+
+    #[test]
+    fn tax_and_labels() {
+        assert_eq!(tax_of(1999, 2000), 400);
+        assert_eq!(tax_of(-1999, 2000), -400);
+        assert_eq!(tax_of(1, 2000), 0);
+        assert_eq!(rate_label(2000), "20%");
+        assert_eq!(rate_label(750), "7.5%");
+        assert_eq!(rate_label(1925), "19.25%");
+        assert_eq!(period_label("2026-11"), "November 2026");
+        assert_eq!(period_label("junk"), "junk");
+        assert_eq!(invoice_number_label(42), "INV-000042");
+    }
+}

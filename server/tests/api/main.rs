@@ -14,6 +14,7 @@ mod helpers;
 mod invitations;
 mod matrix;
 mod mfa;
+mod invoices;
 mod plans;
 mod members;
 mod portal_limits;

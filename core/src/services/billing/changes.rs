@@ -14,6 +14,8 @@ use crate::services::usage::month_start;
 use crate::services::Services;
 use crate::validate::FieldError;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use crate::services::mail::templates::{EmailContent, PlanChanged};
+use crate::services::outbox::NewEmail;
 use std::sync::Arc;
 
 impl Services {
@@ -43,6 +45,7 @@ impl Services {
         let view = if target.price_minor >= current.price_minor {
             let charge = proration(current.price_minor, target.price_minor, start, end, now);
             self.put_on_plan(&txn, &caller.team.id, &target.id, None).await?;
+            self.record_plan_change(&txn, &caller.team.id, now, &current.id, &target.id, "upgrade").await?;
             if charge > 0 {
                 let days_left = (end - now).num_seconds() as f64 / 86_400.0;
                 let item = invoice_item::Model {
@@ -64,8 +67,11 @@ impl Services {
                 format!("{} → {} (at once)", current.name, target.name)
             };
             self.audit(&txn, meta, caller.entry(AuditAction::PlanChanged, ("plan", &target.id)).with_detail(detail)).await?;
+            let charged = (charge > 0).then(|| format_money(charge, &target.currency));
+            self.notify_plan_change(&txn, &caller.team.id, &caller.team.name, &current.name, &target.name, None, charged, &format!("by {}", caller.user.email)).await?;
             let hashes = self.forget_team_keys(&txn, &caller.team.id).await?;
             txn.commit().await?;
+            self.wake_outbox();
             for h in &hashes {
                 self.verifier.invalidate(h);
             }
@@ -74,7 +80,9 @@ impl Services {
             self.schedule(&txn, &caller.team.id, sub, &current, &target.id, false).await?;
             let detail = format!("{} → {} on {} (scheduled)", current.name, target.name, end.format("%d %b %Y"));
             self.audit(&txn, meta, caller.entry(AuditAction::PlanChanged, ("plan", &target.id)).with_detail(detail)).await?;
+            self.notify_plan_change(&txn, &caller.team.id, &caller.team.name, &current.name, &target.name, Some(end), None, &format!("by {}", caller.user.email)).await?;
             txn.commit().await?;
+            self.wake_outbox();
             PlanChangeView { plan: target.name.clone(), applied: false, effective_at: end, charge_minor: 0, currency: target.currency.clone() }
         };
         Ok(view)
@@ -95,7 +103,9 @@ impl Services {
         self.schedule(&txn, &caller.team.id, sub, &current, &default.id, true).await?;
         let detail = format!("{} cancelled: {} from {}", current.name, default.name, end.format("%d %b %Y"));
         self.audit(&txn, meta, caller.entry(AuditAction::PlanChanged, ("plan", &default.id)).with_detail(detail)).await?;
+        self.notify_plan_change(&txn, &caller.team.id, &caller.team.name, &current.name, &default.name, Some(end), None, &format!("by {}", caller.user.email)).await?;
         txn.commit().await?;
+        self.wake_outbox();
         Ok(PlanChangeView { plan: default.name.clone(), applied: false, effective_at: end, charge_minor: 0, currency: default.currency.clone() })
     }
 
@@ -116,6 +126,36 @@ impl Services {
         let detail = format!("staying on {} (the scheduled change was called off)", current.name);
         self.audit(&txn, meta, caller.entry(AuditAction::PlanChanged, ("plan", &current.id)).with_detail(detail)).await?;
         txn.commit().await?;
+        Ok(())
+    }
+
+    /// Emails a team's owners and admins that its plan changed or will.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn notify_plan_change<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        team_id: &str,
+        team_name: &str,
+        from: &str,
+        to: &str,
+        effective_at: Option<chrono::DateTime<chrono::Utc>>,
+        charge: Option<String>,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let base = self.settings().base_url.trim_end_matches('/').to_owned();
+        let content = PlanChanged {
+            team: team_name.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            applied: effective_at.is_none(),
+            effective: effective_at.unwrap_or_else(|| self.now()).format("%d %b %Y").to_string(),
+            charge,
+            by: by.to_owned(),
+            billing_url: format!("{base}/portal/billing"),
+        };
+        for to in self.billing_managers(db, team_id).await? {
+            self.enqueue_email(db, NewEmail { team_id: Some(team_id), to: &to, content: EmailContent::PlanChanged(content.clone()) }).await?;
+        }
         Ok(())
     }
 
@@ -162,24 +202,23 @@ impl Services {
                 txn.rollback().await?;
                 continue;
             }
+            self.record_plan_change(&txn, &sub.team_id, month_start(now), &sub.plan_id, &to, "scheduled").await?;
             let book = self.plan_book();
             let name = |id: &str| book.get(id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned());
-            let entry = crate::services::audit::AuditEntry {
-                team_id: Some(&sub.team_id),
-                actor_user_id: None,
-                actor_email: None,
-                action: AuditAction::PlanChanged,
-                object: Some(("plan", &to)),
-                detail: Some(format!("{} → {} (scheduled, at the start of the period)", name(&sub.plan_id), name(&to))),
-                by_provider: false,
-            };
+            let entry = crate::services::audit::AuditEntry::for_team(&sub.team_id, None, AuditAction::PlanChanged, ("plan", &to))
+                .with_detail(format!("{} → {} (scheduled, at the start of the period)", name(&sub.plan_id), name(&to)));
             self.audit(&txn, &RequestMeta::default(), entry).await?;
+            let team_name = crate::entity::team::Entity::find_by_id(&sub.team_id).one(&txn).await?.map(|t| t.name).unwrap_or_default();
+            self.notify_plan_change(&txn, &sub.team_id, &team_name, &name(&sub.plan_id), &name(&to), None, None, "as scheduled").await?;
             let hashes = self.forget_team_keys(&txn, &sub.team_id).await?;
             txn.commit().await?;
             for h in &hashes {
                 self.verifier.invalidate(h);
             }
             moved += 1;
+        }
+        if moved > 0 {
+            self.wake_outbox();
         }
         Ok(moved)
     }

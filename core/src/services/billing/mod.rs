@@ -1,5 +1,8 @@
 //! Plans, what a team is on, and billing.
 
 pub mod changes;
+pub mod invoices;
+pub mod pdf;
 pub mod plans;
+pub mod profile;
 pub mod view;

@@ -6,7 +6,7 @@
 //! that was already there.
 
 use crate::dto::billing::{check_currency, check_feature_name, parse_money, Feature, PlanView, PlanVisibility};
-use crate::entity::{api_key, plan, subscription, team};
+use crate::entity::{api_key, plan, plan_change, subscription, team};
 use crate::error::CoreError;
 use crate::services::audit::{AuditAction, AuditEntry, RequestMeta};
 use crate::services::Services;
@@ -463,19 +463,22 @@ impl Services {
         if current.id == p.id && sub.is_some() {
             return Err(CoreError::Conflict(format!("{} is already on {}.", t.name, p.name)));
         }
+        let paid = |v: &PlanView| v.price_minor > 0 || v.overage_per_1000_minor.is_some();
+        if p.currency != current.currency && paid(&current) {
+            return Err(CoreError::Conflict(format!(
+                "{} is priced in {}, {}'s plan in {}: a team on a paid plan keeps its currency until the period ends (move it to a free plan first).",
+                p.name, p.currency, t.name, current.currency
+            )));
+        }
         self.put_on_plan(&txn, team_id, &p.id, None).await?;
-        let entry = AuditEntry {
-            team_id: Some(team_id),
-            actor_user_id: None,
-            actor_email: Some(actor),
-            action: AuditAction::PlanChanged,
-            object: Some(("plan", plan_id)),
-            detail: Some(format!("{} → {} (by the provider)", current.name, p.name)),
-            by_provider: true,
-        };
+        self.record_plan_change(&txn, team_id, self.now(), &current.id, &p.id, "assigned").await?;
+        let entry = AuditEntry::for_team(team_id, Some(actor), AuditAction::PlanChanged, ("plan", plan_id))
+            .with_detail(format!("{} → {} (by the provider)", current.name, p.name));
         self.audit(&txn, meta, entry).await?;
+        self.notify_plan_change(&txn, team_id, &t.name, &current.name, &p.name, None, None, "by the provider").await?;
         let hashes = self.forget_team_keys(&txn, team_id).await?;
         txn.commit().await?;
+        self.wake_outbox();
         for h in &hashes {
             self.verifier.invalidate(h);
         }
@@ -510,6 +513,14 @@ impl Services {
             )
             .exec(db)
             .await?;
+        Ok(())
+    }
+
+    /// Logs a change of the team's plan at `at` (invoices price a period by the plans held
+    /// in it).
+    pub(crate) async fn record_plan_change<C: ConnectionTrait>(&self, db: &C, team_id: &str, at: chrono::DateTime<chrono::Utc>, from: &str, to: &str, kind: &str) -> Result<(), CoreError> {
+        let row = plan_change::Model { id: crate::crypto::new_id("pc"), team_id: team_id.to_owned(), at, from_plan_id: from.to_owned(), to_plan_id: to.to_owned(), kind: kind.to_owned() };
+        plan_change::Entity::insert(row.into_active_model()).exec(db).await?;
         Ok(())
     }
 

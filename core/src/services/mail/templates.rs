@@ -274,6 +274,10 @@ pub enum EmailContent {
     KeyDecision(KeyDecision),
     /// See [`KeyExpiring`].
     KeyExpiring(KeyExpiring),
+    /// See [`InvoiceIssued`].
+    InvoiceIssued(InvoiceIssued),
+    /// See [`PlanChanged`].
+    PlanChanged(PlanChanged),
 }
 
 impl EmailContent {
@@ -295,6 +299,8 @@ impl EmailContent {
             Self::KeyApproval(_) => "key_approval",
             Self::KeyDecision(_) => "key_decision",
             Self::KeyExpiring(_) => "key_expiring",
+            Self::InvoiceIssued(_) => "invoice_issued",
+            Self::PlanChanged(_) => "plan_changed",
         }
     }
 
@@ -326,8 +332,52 @@ impl EmailContent {
             Self::KeyApproval(d) => Value::from(Serde(d)),
             Self::KeyDecision(d) => Value::from(Serde(d)),
             Self::KeyExpiring(d) => Value::from(Serde(d)),
+            Self::InvoiceIssued(d) => Value::from(Serde(d)),
+            Self::PlanChanged(d) => Value::from(Serde(d)),
         }
     }
+}
+
+/// An invoice was issued: to the team's billing contact.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvoiceIssued {
+    /// `INV-000042`.
+    pub number: String,
+    /// The team billed.
+    pub team: String,
+    /// The month, in words.
+    pub period: String,
+    /// The total with tax, formatted.
+    pub total: String,
+    /// The due date.
+    pub due: String,
+    /// Each line with its amount, formatted.
+    pub lines: Vec<String>,
+    /// Its page in the portal (with the PDF).
+    pub invoice_url: String,
+    /// Paid by transfer (the manual provider), not charged to a card.
+    pub manual: bool,
+}
+
+/// A team's plan changed (or a change was scheduled): to its owners and admins.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanChanged {
+    /// The team.
+    pub team: String,
+    /// The plan before.
+    pub from: String,
+    /// The plan after.
+    pub to: String,
+    /// It applied at once (else on `effective`).
+    pub applied: bool,
+    /// When it applies, in words.
+    pub effective: String,
+    /// A prorated charge, formatted (`None`: nothing charged now).
+    pub charge: Option<String>,
+    /// Who made it, in words (`you`, `the provider`).
+    pub by: String,
+    /// The billing page.
+    pub billing_url: String,
 }
 
 /// The portal's branding as emails show it (from the live settings when the email is queued).
@@ -418,6 +468,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("key_decision.html", include_str!("../../../templates/email/key_decision.html")),
     ("key_expiring.txt", include_str!("../../../templates/email/key_expiring.txt")),
     ("key_expiring.html", include_str!("../../../templates/email/key_expiring.html")),
+    ("invoice_issued.txt", include_str!("../../../templates/email/invoice_issued.txt")),
+    ("invoice_issued.html", include_str!("../../../templates/email/invoice_issued.html")),
+    ("plan_changed.txt", include_str!("../../../templates/email/plan_changed.txt")),
+    ("plan_changed.html", include_str!("../../../templates/email/plan_changed.html")),
 ];
 
 /// The template set: fixed at build time, so one for the process (it holds no state).
@@ -588,6 +642,26 @@ mod tests {
                 days: 1,
                 expires: "09 Dec 2026 10:00".into(),
                 key_url: "https://dev.acme.example/portal/keys/key_1".into(),
+            }),
+            EmailContent::InvoiceIssued(InvoiceIssued {
+                number: "INV-000042".into(),
+                team: "Acme".into(),
+                period: "November 2026".into(),
+                total: "USD 59.00".into(),
+                due: "15 Dec 2026".into(),
+                lines: vec!["Pro plan, November 2026: USD 49.00".into(), "Overage: USD 10.00".into()],
+                invoice_url: "https://dev.acme.example/portal/billing/invoices/inv_1".into(),
+                manual: true,
+            }),
+            EmailContent::PlanChanged(PlanChanged {
+                team: "Acme".into(),
+                from: "Starter".into(),
+                to: "Pro".into(),
+                applied: true,
+                effective: "10 Nov 2026".into(),
+                charge: Some("USD 25.81".into()),
+                by: "ann@example.com".into(),
+                billing_url: "https://dev.acme.example/portal/billing".into(),
             }),
         ]
     }

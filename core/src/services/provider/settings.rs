@@ -80,6 +80,27 @@ pub struct LiveSettings {
     pub retrievable: Retrievable,
     /// `docs.try_it_private_networks`: the relay may reach private addresses.
     pub docs_try_it_private_networks: bool,
+    /// `billing.*`: how invoices are issued and collected.
+    pub billing: BillingSettings,
+}
+
+/// How invoices are issued and collected (`billing.*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingSettings {
+    /// `billing.provider`: `manual` (the operator marks invoices paid).
+    pub provider: String,
+    /// `billing.issuer`: who invoices are from (empty: the portal's name).
+    pub issuer: String,
+    /// `billing.tax_rate_bp`: tax on each line, in basis points.
+    pub tax_rate_bp: i32,
+    /// `billing.payment_terms_days`: days from issue to due.
+    pub payment_terms_days: i64,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self { provider: "manual".into(), issuer: String::new(), tax_rate_bp: 0, payment_terms_days: 14 }
+    }
 }
 
 /// Which keys can be shown again after they were created (`keys.retrievable`).
@@ -218,6 +239,7 @@ impl LiveSettings {
             docs_try_it: true,
             docs_try_it_private_networks: false,
             retrievable: Retrievable::Never,
+            billing: BillingSettings::default(),
         }
     }
 
@@ -270,6 +292,10 @@ impl LiveSettings {
             "docs.try_it" => self.docs_try_it = v != "off",
             "keys.retrievable" => self.retrievable = Retrievable::parse(v),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks = parse_bool(v).unwrap_or(false),
+            "billing.provider" => self.billing.provider = v.to_owned(),
+            "billing.issuer" => self.billing.issuer = v.to_owned(),
+            "billing.tax_rate_bp" => self.billing.tax_rate_bp = i32::try_from(int(v)).unwrap_or(0),
+            "billing.payment_terms_days" => self.billing.payment_terms_days = int(v),
             "oauth.enabled" => self.sso.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.enabled" => self.sso.google.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.client_id" => self.sso.google.client_id = v.to_owned(),
@@ -320,6 +346,10 @@ impl LiveSettings {
             "docs.try_it" => if self.docs_try_it { "relay" } else { "off" }.to_owned(),
             "keys.retrievable" => self.retrievable.as_str().to_owned(),
             "docs.try_it_private_networks" => self.docs_try_it_private_networks.to_string(),
+            "billing.provider" => self.billing.provider.clone(),
+            "billing.issuer" => self.billing.issuer.clone(),
+            "billing.tax_rate_bp" => self.billing.tax_rate_bp.to_string(),
+            "billing.payment_terms_days" => self.billing.payment_terms_days.to_string(),
             "oauth.enabled" => self.sso.enabled.to_string(),
             "oauth.google.enabled" => self.sso.google.enabled.to_string(),
             "oauth.google.client_id" => self.sso.google.client_id.clone(),

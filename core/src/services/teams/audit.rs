@@ -144,11 +144,19 @@ pub enum AuditAction {
     PlanArchived,
     /// A team moved to another plan.
     PlanChanged,
+    /// An invoice was finalized and sent.
+    InvoiceIssued,
+    /// An invoice was marked paid.
+    InvoicePaid,
+    /// An invoice was voided (and perhaps reissued).
+    InvoiceVoided,
+    /// The team's billing contact changed.
+    BillingContactChanged,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -201,6 +209,10 @@ impl AuditAction {
         AuditAction::PlanSaved,
         AuditAction::PlanArchived,
         AuditAction::PlanChanged,
+        AuditAction::InvoiceIssued,
+        AuditAction::InvoicePaid,
+        AuditAction::InvoiceVoided,
+        AuditAction::BillingContactChanged,
     ];
 
     /// The stable name stored and shown.
@@ -258,6 +270,10 @@ impl AuditAction {
             AuditAction::PlanSaved => "plan.saved",
             AuditAction::PlanArchived => "plan.archived",
             AuditAction::PlanChanged => "plan.changed",
+            AuditAction::InvoiceIssued => "invoice.issued",
+            AuditAction::InvoicePaid => "invoice.paid",
+            AuditAction::InvoiceVoided => "invoice.voided",
+            AuditAction::BillingContactChanged => "billing.contact_changed",
         }
     }
 }
@@ -284,6 +300,12 @@ impl<'a> AuditEntry<'a> {
     /// A site-wide change by the provider (`actor`: `cli` or an admin's email) to `setting`.
     pub fn site(actor: &'a str, action: AuditAction, setting: &'a str) -> Self {
         Self { team_id: None, actor_user_id: None, actor_email: Some(actor), action, object: Some(("setting", setting)), detail: None, by_provider: false }
+    }
+
+    /// An entry in a team's trail made by the provider (`actor`, the operator) or, with
+    /// `None`, by Keyport itself (a scheduled change, an invoice at the month's end).
+    pub fn for_team(team_id: &'a str, actor: Option<&'a str>, action: AuditAction, object: (&'static str, &'a str)) -> Self {
+        Self { team_id: Some(team_id), actor_user_id: None, actor_email: actor, action, object: Some(object), detail: None, by_provider: actor.is_some() }
     }
 
     /// The same entry with a description.

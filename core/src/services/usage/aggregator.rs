@@ -296,6 +296,11 @@ impl Services {
     /// retention (which only deletes rows already rolled up) never loses a count and nothing
     /// is counted twice.
     pub(crate) async fn valid_since(&self, team: Option<&str>, from: i64) -> Result<HashMap<String, i64>, CoreError> {
+        self.valid_between(team, from, i64::MAX).await
+    }
+
+    /// Valid requests per team from `from` up to `to` (Unix seconds), as [`Self::valid_since`].
+    pub(crate) async fn valid_between(&self, team: Option<&str>, from: i64, to: i64) -> Result<HashMap<String, i64>, CoreError> {
         use sea_orm::{ConnectionTrait, Statement};
         let hours_done = Ord::max(self.rollup_watermark("hour").await?.unwrap_or(i64::MIN), from);
         let days_done = Ord::min(Ord::max(self.rollup_watermark("day").await?.unwrap_or(i64::MIN), from), hours_done);
@@ -305,11 +310,13 @@ impl Services {
         for (table, col, lo, hi) in
             [("usage_team_days", "at", from, days_done), ("usage_team_hours", "at", days_done, hours_done), ("usage_minutes", "minute", hours_done, i64::MAX)]
         {
+            let hi = Ord::min(hi, to);
             if lo >= hi {
                 continue;
             }
+            let upper = if hi == i64::MAX { String::new() } else { format!(" AND {col} < {hi}") };
             let sql = format!(
-                "SELECT team_id, CAST(SUM(valid) AS BIGINT) AS s FROM {table} WHERE {col} >= {lo} AND {col} < {hi}{only} GROUP BY team_id"
+                "SELECT team_id, CAST(SUM(valid) AS BIGINT) AS s FROM {table} WHERE {col} >= {lo}{upper}{only} GROUP BY team_id"
             );
             for r in self.db.query_all_raw(Statement::from_string(backend, sql)).await? {
                 *totals.entry(r.try_get::<String>("", "team_id")?).or_default() += r.try_get::<i64>("", "s")?;
