@@ -28,6 +28,7 @@ pub mod session;
 pub mod setting;
 pub mod signin_challenge;
 pub mod sso_used_state;
+pub mod stripe_event;
 pub mod subscription;
 pub mod team;
 pub mod usage_minute;

@@ -35,6 +35,7 @@ mod m0030_retrievable_keys;
 mod m0031_request_log;
 mod m0032_plans;
 mod m0033_invoices;
+mod m0034_stripe;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0031_request_log::Migration),
             Box::new(m0032_plans::Migration),
             Box::new(m0033_invoices::Migration),
+            Box::new(m0034_stripe::Migration),
         ]
     }
 }

@@ -186,3 +186,51 @@ pub async fn invoice_pdf(State(svc): State<Arc<Services>>, headers: HeaderMap, a
         }
     }
 }
+
+/// `GET /portal/billing/payment-method`: to the payment provider's page where an owner or
+/// admin enters the team's card (Stripe Checkout, setup mode); back to billing with the
+/// manual provider, which has none.
+pub async fn payment_method(State(svc): State<Arc<Services>>, headers: HeaderMap) -> Response {
+    let caller = match caller_of(&svc, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match svc.payment_method_url(&caller).await {
+        Ok(Some(url)) => match HeaderValue::from_str(&url) {
+            Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]).into_response(),
+            Err(_) => json_error(StatusCode::BAD_GATEWAY, "provider", "The payment provider answered with an unusable address."),
+        },
+        Ok(None) => (StatusCode::SEE_OTHER, [(header::LOCATION, HeaderValue::from_static("/portal/billing#billing-contact"))]).into_response(),
+        Err(CoreError::Forbidden) => json_error(StatusCode::FORBIDDEN, "forbidden", "Only owners and admins can change the payment method."),
+        Err(CoreError::SecondFactorRequired) => json_error(StatusCode::FORBIDDEN, "second_factor_required", "This team requires two-factor authentication: set it up in your account settings."),
+        Err(e) => {
+            tracing::error!(error = %e, "opening the payment provider's page failed");
+            json_error(StatusCode::BAD_GATEWAY, "provider", "The payment provider could not be reached: try again in a moment.")
+        }
+    }
+}
+
+/// `POST /v1/billing/stripe/webhook`: Stripe's events, verified by their signature before
+/// anything is read; 200 for an event applied, ignored or seen before (Stripe stops
+/// retrying), 400 for a bad signature or body, 404 while Stripe is not configured.
+pub async fn stripe_webhook(State(svc): State<Arc<Services>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    use keyport_core::services::billing::collect::{WebhookError, WebhookOutcome};
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    match svc.stripe_webhook(signature, &body).await {
+        Ok(outcome) => {
+            let outcome = match outcome {
+                WebhookOutcome::Applied => "applied",
+                WebhookOutcome::Duplicate => "duplicate",
+                WebhookOutcome::Ignored => "ignored",
+            };
+            axum::Json(serde_json::json!({ "received": true, "outcome": outcome })).into_response()
+        }
+        Err(WebhookError::NotConfigured) => json_error(StatusCode::NOT_FOUND, "not_found", "Stripe is not this portal's payment provider."),
+        Err(WebhookError::Signature(e)) => json_error(StatusCode::BAD_REQUEST, "bad_signature", &format!("The Stripe-Signature does not hold: {e:?}.")),
+        Err(WebhookError::Malformed) => json_error(StatusCode::BAD_REQUEST, "invalid", "Not a Stripe event."),
+        Err(WebhookError::Internal(e)) => {
+            tracing::error!(error = %e, "a Stripe webhook failed; Stripe will retry");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong.")
+        }
+    }
+}

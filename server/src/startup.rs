@@ -296,6 +296,7 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .route("/admin/developers.csv", get(crate::exports::admin_developers_csv))
         .route("/portal/usage.csv", get(crate::exports::usage_csv))
         .route("/portal/billing/invoices/{id}/pdf", get(crate::exports::invoice_pdf))
+        .route("/portal/billing/payment-method", get(crate::exports::payment_method))
         .route("/portal/brand.css", get(crate::brand::brand_css))
         .route("/portal/embed/{token}", get(crate::embed::open))
         .route("/portal/sso/{provider}/start", get(crate::sso::start))

@@ -26,7 +26,11 @@ pub fn router(bench: bool) -> Router<AppState> {
         // Batches of up to 1000 entries need more room than a single verify.
         .route("/keys/leaked", post(leaked).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
         .route("/usage", post(usage).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
-        ;
+        // Signed by Stripe, not an operator token: checked before anything is read.
+        .route(
+            "/billing/stripe/webhook",
+            post(crate::exports::stripe_webhook).layer(DefaultBodyLimit::max(keyport_core::services::billing::stripe::MAX_EVENT_BYTES)),
+        );
     // It takes no `Operator`, so it does none of Keyport's work: the baseline.
     let r = if bench { r.route("/bench/echo", post(bench_echo)) } else { r };
     r.layer(DefaultBodyLimit::max(64 * 1024))

@@ -49,6 +49,9 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
                 if let Err(e) = svc.close_billing_periods().await {
                     tracing::warn!(error = %e, "closing the billing period failed; will retry");
                 }
+                if let Err(e) = svc.collect_invoices().await {
+                    tracing::warn!(error = %e, "putting invoices to the payment provider failed; will retry");
+                }
                 if let Err(e) = svc.apply_scheduled_plan_changes().await {
                     tracing::warn!(error = %e, "applying scheduled plan changes failed; will retry");
                 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 56] = [
+pub const ACTIONS: [(&str, &str); 57] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -64,6 +64,7 @@ pub const ACTIONS: [(&str, &str); 56] = [
     ("invoice.paid", "Invoice paid"),
     ("invoice.voided", "Invoice voided"),
     ("billing.contact_changed", "Billing contact changed"),
+    ("invoice.payment_failed", "Invoice payment failed"),
 ];
 
 /// A label for a stored action name.

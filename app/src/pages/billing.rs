@@ -223,7 +223,8 @@ fn Contact() -> impl IntoView {
 fn ContactForm(p: BillingProfileView) -> impl IntoView {
     let save = ServerAction::<SaveBillingProfile>::new();
     let err = last_error(save);
-    let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("contact").as_deref() == Some("saved"));
+    let (saved, updated) = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| (q.get("contact").as_deref() == Some("saved"), q.get("payment").as_deref() == Some("updated")));
     let typed = Typed::of("billing/profile/save");
     let value = |name: &str, stored: &str| Some(typed.get(name).unwrap_or_else(|| stored.to_owned()));
     let (email, company, tax_id) = (value("email", &p.email), value("company", &p.company), value("tax_id", &p.tax_id));
@@ -252,7 +253,11 @@ fn ContactForm(p: BillingProfileView) -> impl IntoView {
             <button type="submit" class="btn btn-primary">"Save billing contact"</button>
         </ActionForm>
         <h3 class="card-subtitle">"Payment method"</h3>
+        {updated.then(|| view! { <p class="alert alert-ok" role="status">"Thanks: the payment provider is saving your card; it shows here in a moment."</p> })}
         <p>{payment}</p>
+        {(p.provider == "stripe").then(|| view! {
+            <a class="btn btn-secondary" href="/portal/billing/payment-method">{if p.card.is_some() { "Change payment method" } else { "Add a card" }}</a>
+        })}
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Model {
     pub card_exp_year: Option<i32>,
     pub provider_customer_id: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// When the provider's last event applied to it happened (Unix seconds).
+    pub provider_event_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

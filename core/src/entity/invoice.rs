@@ -37,6 +37,8 @@ pub struct Model {
     /// The payment provider that collects it (`manual`, `stripe`).
     pub provider: String,
     pub provider_ref: Option<String>,
+    /// When the provider's last event applied to it happened (Unix seconds).
+    pub provider_event_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

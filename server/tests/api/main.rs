@@ -23,6 +23,7 @@ mod reminders;
 mod request_log;
 mod retrievable;
 mod smtp;
+mod stripe;
 mod sso;
 mod try_it;
 mod keys;

@@ -228,6 +228,7 @@ impl Services {
             replaced_by_id: None,
             provider: self.settings().billing.provider.clone(),
             provider_ref: None,
+            provider_event_at: None,
         };
         invoice::Entity::insert(row.into_active_model()).exec(&txn).await?;
         if !items.is_empty() {
@@ -280,6 +281,7 @@ impl Services {
 
     /// Finalizes every draft, oldest first. Returns the numbers given.
     pub async fn finalize_drafts(&self) -> Result<Vec<i64>, CoreError> {
+        let _one_at_a_time = self.plans.finalizing.lock().await;
         let drafts = invoice::Entity::find()
             .filter(invoice::Column::Status.eq(InvoiceStatus::Draft.as_str()))
             .order_by_asc(invoice::Column::CreatedAt)
@@ -295,6 +297,9 @@ impl Services {
         }
         if !numbers.is_empty() {
             self.wake_outbox();
+            if let Err(e) = self.collect_invoices().await {
+                tracing::warn!(error = %e, "putting invoices to the payment provider failed; will retry");
+            }
         }
         Ok(numbers)
     }
@@ -384,7 +389,7 @@ impl Services {
     }
 
     /// An invoice as the portal and the CLI show it, with its lines.
-    async fn invoice_view<C: ConnectionTrait>(&self, db: &C, inv: invoice::Model) -> Result<InvoiceView, CoreError> {
+    pub(crate) async fn invoice_view<C: ConnectionTrait>(&self, db: &C, inv: invoice::Model) -> Result<InvoiceView, CoreError> {
         let lines = invoice_line::Entity::find()
             .filter(invoice_line::Column::InvoiceId.eq(&inv.id))
             .order_by_asc(invoice_line::Column::Position)
@@ -615,6 +620,9 @@ impl Services {
                 .await?;
             self.finalize_invoice(&new_id).await?;
             self.wake_outbox();
+            if let Err(e) = self.collect_invoices().await {
+                tracing::warn!(error = %e, "putting the correction to the payment provider failed; will retry");
+            }
             let row = invoice::Entity::find_by_id(&new_id).one(&self.db).await?.ok_or(CoreError::NotFound)?;
             replacement = Some(self.invoice_view(&self.db, row).await?);
         }

@@ -1,8 +1,10 @@
 //! Plans, what a team is on, and billing.
 
 pub mod changes;
+pub mod collect;
 pub mod invoices;
 pub mod pdf;
 pub mod plans;
 pub mod profile;
+pub mod stripe;
 pub mod view;

@@ -61,6 +61,9 @@ pub struct PlanCache {
     current: RwLock<Arc<PlanBook>>,
     stored: RwLock<Vec<plan::Model>>,
     reloading: tokio::sync::Mutex<()>,
+    /// Held while this node finalizes invoices: one at a time per node (nodes compete for
+    /// numbers through the sequence's row lock), so a batch never queues its own writes.
+    pub(crate) finalizing: tokio::sync::Mutex<()>,
 }
 
 fn plan_view(m: &plan::Model, teams: i64) -> PlanView {

@@ -62,6 +62,7 @@ impl Services {
                 card_exp_year: None,
                 provider_customer_id: None,
                 updated_at: self.now(),
+                provider_event_at: None,
             })
         };
         billing_profile::Entity::insert(row.into_active_model())

@@ -278,6 +278,8 @@ pub enum EmailContent {
     InvoiceIssued(InvoiceIssued),
     /// See [`PlanChanged`].
     PlanChanged(PlanChanged),
+    /// See [`PaymentFailed`].
+    PaymentFailed(PaymentFailed),
 }
 
 impl EmailContent {
@@ -301,6 +303,7 @@ impl EmailContent {
             Self::KeyExpiring(_) => "key_expiring",
             Self::InvoiceIssued(_) => "invoice_issued",
             Self::PlanChanged(_) => "plan_changed",
+            Self::PaymentFailed(_) => "payment_failed",
         }
     }
 
@@ -334,6 +337,7 @@ impl EmailContent {
             Self::KeyExpiring(d) => Value::from(Serde(d)),
             Self::InvoiceIssued(d) => Value::from(Serde(d)),
             Self::PlanChanged(d) => Value::from(Serde(d)),
+            Self::PaymentFailed(d) => Value::from(Serde(d)),
         }
     }
 }
@@ -357,6 +361,23 @@ pub struct InvoiceIssued {
     pub invoice_url: String,
     /// Paid by transfer (the manual provider), not charged to a card.
     pub manual: bool,
+}
+
+/// The provider could not charge an invoice: to the billing contact and the team's owners.
+#[derive(Clone, Debug, Serialize)]
+pub struct PaymentFailed {
+    /// `INV-000042`.
+    pub number: String,
+    /// The team billed.
+    pub team: String,
+    /// The amount, formatted.
+    pub total: String,
+    /// When the provider tries again, in words (`None`: it does not).
+    pub next_attempt: Option<String>,
+    /// What the provider said, if anything.
+    pub reason: Option<String>,
+    /// Where the card is changed.
+    pub billing_url: String,
 }
 
 /// A team's plan changed (or a change was scheduled): to its owners and admins.
@@ -472,6 +493,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("invoice_issued.html", include_str!("../../../templates/email/invoice_issued.html")),
     ("plan_changed.txt", include_str!("../../../templates/email/plan_changed.txt")),
     ("plan_changed.html", include_str!("../../../templates/email/plan_changed.html")),
+    ("payment_failed.txt", include_str!("../../../templates/email/payment_failed.txt")),
+    ("payment_failed.html", include_str!("../../../templates/email/payment_failed.html")),
 ];
 
 /// The template set: fixed at build time, so one for the process (it holds no state).
@@ -661,6 +684,14 @@ mod tests {
                 effective: "10 Nov 2026".into(),
                 charge: Some("USD 25.81".into()),
                 by: "ann@example.com".into(),
+                billing_url: "https://dev.acme.example/portal/billing".into(),
+            }),
+            EmailContent::PaymentFailed(PaymentFailed {
+                number: "INV-000042".into(),
+                team: "Acme".into(),
+                total: "USD 59.00".into(),
+                next_attempt: Some("18 Dec 2026".into()),
+                reason: None,
                 billing_url: "https://dev.acme.example/portal/billing".into(),
             }),
         ]

@@ -95,11 +95,25 @@ pub struct BillingSettings {
     pub tax_rate_bp: i32,
     /// `billing.payment_terms_days`: days from issue to due.
     pub payment_terms_days: i64,
+    /// `billing.stripe.secret_key`.
+    pub stripe_secret_key: String,
+    /// `billing.stripe.webhook_secret`.
+    pub stripe_webhook_secret: String,
+    /// `billing.stripe.api_base`.
+    pub stripe_api_base: String,
 }
 
 impl Default for BillingSettings {
     fn default() -> Self {
-        Self { provider: "manual".into(), issuer: String::new(), tax_rate_bp: 0, payment_terms_days: 14 }
+        Self {
+            provider: "manual".into(),
+            issuer: String::new(),
+            tax_rate_bp: 0,
+            payment_terms_days: 14,
+            stripe_secret_key: String::new(),
+            stripe_webhook_secret: String::new(),
+            stripe_api_base: "https://api.stripe.com".into(),
+        }
     }
 }
 
@@ -296,6 +310,9 @@ impl LiveSettings {
             "billing.issuer" => self.billing.issuer = v.to_owned(),
             "billing.tax_rate_bp" => self.billing.tax_rate_bp = i32::try_from(int(v)).unwrap_or(0),
             "billing.payment_terms_days" => self.billing.payment_terms_days = int(v),
+            "billing.stripe.secret_key" => self.billing.stripe_secret_key = v.to_owned(),
+            "billing.stripe.webhook_secret" => self.billing.stripe_webhook_secret = v.to_owned(),
+            "billing.stripe.api_base" => self.billing.stripe_api_base = v.to_owned(),
             "oauth.enabled" => self.sso.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.enabled" => self.sso.google.enabled = parse_bool(v).unwrap_or(false),
             "oauth.google.client_id" => self.sso.google.client_id = v.to_owned(),
@@ -350,6 +367,11 @@ impl LiveSettings {
             "billing.issuer" => self.billing.issuer.clone(),
             "billing.tax_rate_bp" => self.billing.tax_rate_bp.to_string(),
             "billing.payment_terms_days" => self.billing.payment_terms_days.to_string(),
+            "billing.stripe.api_base" => self.billing.stripe_api_base.clone(),
+            "billing.stripe.secret_key" | "billing.stripe.webhook_secret" => {
+                let set = if key == "billing.stripe.secret_key" { &self.billing.stripe_secret_key } else { &self.billing.stripe_webhook_secret };
+                if set.is_empty() { String::new() } else { "<encrypted>".into() }
+            }
             "oauth.enabled" => self.sso.enabled.to_string(),
             "oauth.google.enabled" => self.sso.google.enabled.to_string(),
             "oauth.google.client_id" => self.sso.google.client_id.clone(),

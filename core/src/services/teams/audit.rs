@@ -152,11 +152,13 @@ pub enum AuditAction {
     InvoiceVoided,
     /// The team's billing contact changed.
     BillingContactChanged,
+    /// The provider could not charge an invoice.
+    InvoicePaymentFailed,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -213,6 +215,7 @@ impl AuditAction {
         AuditAction::InvoicePaid,
         AuditAction::InvoiceVoided,
         AuditAction::BillingContactChanged,
+        AuditAction::InvoicePaymentFailed,
     ];
 
     /// The stable name stored and shown.
@@ -274,6 +277,7 @@ impl AuditAction {
             AuditAction::InvoicePaid => "invoice.paid",
             AuditAction::InvoiceVoided => "invoice.voided",
             AuditAction::BillingContactChanged => "billing.contact_changed",
+            AuditAction::InvoicePaymentFailed => "invoice.payment_failed",
         }
     }
 }
