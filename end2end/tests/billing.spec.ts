@@ -85,3 +85,54 @@ test('an upgrade says what it costs before it is confirmed, and the charge is wh
   // A cheaper plan now waits for the month's end, and can be called off.
   await expect(current.getByRole('button', { name: 'Cancel plan' })).toBeVisible();
 });
+
+test('an invoice is listed, shown as a printable page and downloaded as the PDF issued', async ({ page }) => {
+  await register(page);
+  const team = await page.evaluate(async () => (await (await fetch('/api/session', { method: 'POST' })).json()).team.id as string);
+  // The billing contact first: a bad address is refused at the field and keeps what was typed.
+  await nav(page, 'Billing');
+  const contact = page.getByRole('region', { name: 'Billing contact' });
+  await contact.getByLabel('Company').fill('Initech GmbH');
+  await contact.getByLabel('Billing email').fill('not an address');
+  await submit(page, page.getByRole('button', { name: 'Save billing contact' }));
+  await expect(page.getByRole('region', { name: 'Billing contact' }).getByText('Enter an email address like billing@example.com.')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Billing contact' }).getByLabel('Company')).toHaveValue('Initech GmbH');
+  await page.getByRole('region', { name: 'Billing contact' }).getByLabel('Billing email').fill('ap@initech.example');
+  await page.getByRole('region', { name: 'Billing contact' }).getByLabel('Address').fill('Hauptstraße 1\n10115 Berlin');
+  await submit(page, page.getByRole('button', { name: 'Save billing contact' }));
+  await expect(page.getByRole('status').filter({ hasText: 'Billing contact saved' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Invoices' })).toContainText('No invoices yet');
+  // Up to Pro (charged for the rest of the month), then the provider bills the month so far.
+  const pro = page.getByRole('region', { name: 'Plans' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Pro' }) });
+  await pro.getByRole('button', { name: 'Switch to Pro' }).click();
+  await submit(page, page.getByRole('dialog', { name: 'Switch to Pro?' }).getByRole('button', { name: 'Switch plan' }));
+  const issued = keyport('invoices', 'issue', '--team', team);
+  const number = issued.match(/INV-\d{6}/)?.[0];
+  expect(number, issued).toBeTruthy();
+  await page.reload();
+  await hydrated(page);
+  const invoices = page.getByRole('region', { name: 'Invoices' });
+  const row = invoices.getByRole('row').filter({ hasText: number! });
+  await expect(row).toContainText('Due');
+  await page.screenshot({ path: test.info().outputPath('billing-invoices.png'), fullPage: true });
+  await follow(page, row.getByRole('link', { name: number! }));
+  const doc = page.getByRole('article', { name: new RegExp(`Invoice ${number}`) });
+  await expect(doc).toContainText('Initech GmbH');
+  await expect(doc).toContainText('Hauptstraße 1');
+  await expect(doc.getByRole('row').filter({ hasText: 'Pro from' })).toContainText('USD');
+  await expect(page.getByRole('button', { name: 'Print' })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('invoice-desktop.png'), fullPage: true });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PDF' }).click()]);
+  expect(download.suggestedFilename()).toBe(`${number}.pdf`);
+  const saved = test.info().outputPath(`${number}.pdf`);
+  await download.saveAs(saved);
+  const text = execFileSync('pdftotext', [saved, '-'], { encoding: 'utf8' });
+  expect(text).toContain(number!);
+  expect(text).toContain('Initech GmbH');
+  expect(text).toContain('Total');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await hydrated(page);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: test.info().outputPath('invoice-phone.png'), fullPage: true });
+});

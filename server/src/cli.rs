@@ -357,6 +357,13 @@ pub enum InvoiceAction {
     },
     /// Closes the month that ended now (the worker does it two minutes after a month ends).
     Close,
+    /// Bills a team's month so far now (a team that leaves, say); the month's close then
+    /// leaves it alone for that month.
+    Issue {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+    },
 }
 
 fn print_invoice(v: &keyport_core::dto::billing::InvoiceView) {
@@ -434,6 +441,14 @@ async fn run_invoices(svc: &Services, action: InvoiceAction) -> Result<(), Box<d
             if let Some(n) = new {
                 println!("Issued {} in its place: {}.", n.number_label(), format_money(n.total_minor, &n.currency));
             }
+        }
+        InvoiceAction::Issue { team } => {
+            let n = svc.issue_now(&team, "cli").await.map_err(|e| match e {
+                keyport_core::CoreError::NotFound => Box::new(Refused(format!("--team: no team {team:?}"))) as Box<dyn std::error::Error>,
+                e => refused(e),
+            })?;
+            let (v, _) = svc.invoice_by_number(n).await?;
+            println!("Issued {} to {}: {}.", v.number_label(), v.team_name, format_money(v.total_minor, &v.currency));
         }
         InvoiceAction::Close => {
             let issued = svc.close_billing_periods().await?;

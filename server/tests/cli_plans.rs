@@ -77,6 +77,7 @@ fn invoice_commands_refuse_what_is_not_there_and_close_an_empty_month() {
         (vec!["invoices", "pay", "7", "--note", "transfer"], "no such invoice"),
         (vec!["invoices", "void", "7", "--reason", "typo"], "no such invoice"),
         (vec!["invoices", "list", "--status", "late"], "--status"),
+        (vec!["invoices", "issue", "--team", "team_nope"], "no team"),
     ] {
         let o = keyport(d, &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));

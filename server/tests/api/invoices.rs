@@ -218,3 +218,22 @@ async fn invoice_numbers_stay_gapless_when_two_nodes_finalize_at_once() {
     assert_eq!(stored, (1..=12).collect::<Vec<_>>());
     assert!(app.services.list_invoices(Some(InvoiceStatus::Draft), None).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_billed_ahead_of_the_month_end_is_billed_once_for_the_month() {
+    let app = spawn_app().await;
+    let meta = RequestMeta::default();
+    app.services.create_plan("pro", &plan("Pro", "49", "1000", None), "test", &meta).await.unwrap();
+    app.signed_in().await;
+    let s: Value = app.call("session", &[]).await.json().await.unwrap();
+    let team = s["team"]["id"].as_str().unwrap().to_owned();
+    assert!(app.services.issue_now(&team, "test").await.is_err(), "nothing owed yet: no invoice, no number");
+    let up: Value = app.call("billing/change", &[("plan", "pro")]).await.json().await.unwrap();
+    let charge = up["charge_minor"].as_i64().unwrap();
+    assert_eq!(app.services.issue_now(&team, "test").await.unwrap(), 1, "the first number: the refusal spent none");
+    let (v, _) = app.services.invoice_by_number(1).await.unwrap();
+    assert_eq!(amounts(&v), vec![("proration", charge, 0)]);
+    assert!(app.services.issue_now(&team, "test").await.is_err(), "once a month");
+    go_to(&app, next_month(app.services.now()) + Duration::minutes(3));
+    assert!(app.services.close_billing_periods().await.unwrap().is_empty(), "the month's close leaves the team alone");
+}

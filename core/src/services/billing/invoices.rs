@@ -91,9 +91,45 @@ impl Services {
     /// Drafts the invoice of every team that owes something for the month `[start, end)`
     /// and has none yet. Returns the drafts' ids.
     pub async fn draft_invoices(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<String>, CoreError> {
+        self.draft_period(start, end, None, end).await
+    }
+
+    /// Bills one team's current month so far, now (a team that leaves, say): the same lines
+    /// as at the month's end, with the usage up to now, issued at once. The month's close
+    /// then leaves the team alone for that month. Returns the invoice's number.
+    pub async fn issue_now(&self, team_id: &str, actor: &str) -> Result<i64, CoreError> {
+        let now = self.now();
+        let (start, end) = (month_start(now), crate::services::quota::next_month(now));
+        let t = team::Entity::find_by_id(team_id).one(&self.db).await?.ok_or(CoreError::NotFound)?;
         let period = period_of(start);
-        let teams = team::Entity::find().filter(team::Column::CreatedAt.lt(end)).all(&self.db).await?;
-        let used = self.valid_between(None, start.timestamp(), end.timestamp()).await?;
+        if invoice::Entity::find().filter(invoice::Column::TeamId.eq(team_id)).filter(invoice::Column::Period.eq(&period)).one(&self.db).await?.is_some() {
+            return Err(CoreError::Conflict(format!("{} already has an invoice for {}: void it with --reissue to correct it.", t.name, period_label(&period))));
+        }
+        let drafted = self.draft_period(start, end, Some(team_id), now).await?;
+        let Some(id) = drafted.first() else {
+            return Err(CoreError::Conflict(format!("{} owes nothing for {} so far.", t.name, period_label(&period))));
+        };
+        let _one_at_a_time = self.plans.finalizing.lock().await;
+        let number = self.finalize_invoice(id).await?.ok_or_else(|| CoreError::Conflict("The invoice was finalized meanwhile: look again.".into()))?;
+        tracing::info!(team_id, number, actor, "invoice issued ahead of the month's end");
+        drop(_one_at_a_time);
+        self.wake_outbox();
+        if let Err(e) = self.collect_invoices().await {
+            tracing::warn!(error = %e, "putting the invoice to the payment provider failed; will retry");
+        }
+        Ok(number)
+    }
+
+    /// Drafts the invoices of `[start, end)` for every team (or `only` one), counting usage
+    /// up to `usage_until`.
+    async fn draft_period(&self, start: DateTime<Utc>, end: DateTime<Utc>, only: Option<&str>, usage_until: DateTime<Utc>) -> Result<Vec<String>, CoreError> {
+        let period = period_of(start);
+        let mut teams = team::Entity::find().filter(team::Column::CreatedAt.lt(end));
+        if let Some(t) = only {
+            teams = teams.filter(team::Column::Id.eq(t));
+        }
+        let teams = teams.all(&self.db).await?;
+        let used = self.valid_between(only, start.timestamp(), Ord::min(end, usage_until).timestamp()).await?;
         let mut changes: HashMap<String, Vec<plan_change::Model>> = HashMap::new();
         for c in plan_change::Entity::find().filter(plan_change::Column::At.gte(start)).order_by_asc(plan_change::Column::At).all(&self.db).await? {
             changes.entry(c.team_id.clone()).or_default().push(c);
