@@ -3,7 +3,7 @@
 use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage, invite::InvitePage, key_detail::KeyDetailPage, keys::KeysPage, outbox::OutboxPage, login::LoginPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    docs::DocsPage, email_change::EmailChangePage, billing::BillingPage, invoice::InvoicePage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
+    docs::DocsPage, email_change::EmailChangePage, billing::BillingPage, catalogue::CataloguePage, invoice::InvoicePage, register::RegisterPage, reset::{ForgotPage, ResetPage}, settings::SettingsPage, team::TeamPage, usage::UsagePage, verify_email::VerifyEmailPage,
 };
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{
@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("outbox") view=OutboxPage/>
                     <Route path=path!("usage") view=UsagePage/>
                     <Route path=path!("docs") view=DocsPage/>
+                    <Route path=path!("catalogue") view=CataloguePage/>
                     <Route path=path!("billing") view=BillingPage/>
                     <Route path=path!("billing/invoices/:id") view=InvoicePage/>
                     <Route path=path!("settings") view=SettingsPage/>

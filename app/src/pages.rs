@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod billing;
+pub mod catalogue;
 pub mod dashboard;
 pub mod docs;
 pub mod email_change;

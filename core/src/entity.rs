@@ -23,6 +23,8 @@ pub mod outbox_email;
 pub mod password_reset;
 pub mod plan;
 pub mod plan_change;
+pub mod product;
+pub mod product_access;
 pub mod recovery_code;
 pub mod session;
 pub mod setting;

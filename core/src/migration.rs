@@ -36,6 +36,7 @@ mod m0031_request_log;
 mod m0032_plans;
 mod m0033_invoices;
 mod m0034_stripe;
+mod m0035_catalogue;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0032_plans::Migration),
             Box::new(m0033_invoices::Migration),
             Box::new(m0034_stripe::Migration),
+            Box::new(m0035_catalogue::Migration),
         ]
     }
 }

@@ -115,7 +115,7 @@ test('an invoice is listed, shown as a printable page and downloaded as the PDF 
   const row = invoices.getByRole('row').filter({ hasText: number! });
   await expect(row).toContainText('Due');
   await page.screenshot({ path: test.info().outputPath('billing-invoices.png'), fullPage: true });
-  await follow(page, row.getByRole('link', { name: number! }));
+  await follow(page, row.getByRole('link', { name: number!, exact: true }));
   const doc = page.getByRole('article', { name: new RegExp(`Invoice ${number}`) });
   await expect(doc).toContainText('Initech GmbH');
   await expect(doc).toContainText('Hauptstraße 1');

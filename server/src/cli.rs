@@ -76,6 +76,13 @@ pub enum Command {
         #[command(subcommand)]
         action: PlanAction,
     },
+    /// The API catalogue: products (the scopes they grant, the plans that include them) and
+    /// teams' requests for those offered on request.
+    Products {
+        /// Product action.
+        #[command(subcommand)]
+        action: ProductAction,
+    },
     /// Invoices: list, show (and save the PDF), mark paid, void and reissue, close the month.
     Invoices {
         /// Invoice action.
@@ -296,6 +303,147 @@ async fn run_plans(svc: &Services, action: PlanAction) -> Result<(), Box<dyn std
         PlanAction::Assign { team, plan } => {
             let p = svc.assign_plan(&team, &plan, "cli", &meta).await.map_err(refused)?;
             println!("Team {team} is on {} ({}) from its next request.", p.name, p.id);
+        }
+    }
+    Ok(())
+}
+
+/// A product's terms as options (each left out stays as it is).
+#[derive(clap::Args, Debug, Default)]
+pub struct ProductTerms {
+    /// Its name.
+    #[arg(long)]
+    name: Option<String>,
+    /// What it is for (empty removes it).
+    #[arg(long)]
+    description: Option<String>,
+    /// Its docs: a path of the portal's docs (/portal/docs#tag-payments; empty removes it).
+    #[arg(long)]
+    docs: Option<String>,
+    /// The scopes it grants keys, separated by commas (of keys.scopes).
+    #[arg(long)]
+    scopes: Option<String>,
+    /// The plans that include it, separated by commas.
+    #[arg(long)]
+    plans: Option<String>,
+    /// public (every team has it), on_request (asked for, then approved) or hidden (through a plan only).
+    #[arg(long)]
+    visibility: Option<String>,
+}
+
+impl ProductTerms {
+    fn changes(self) -> keyport_core::services::billing::catalogue::ProductChanges {
+        keyport_core::services::billing::catalogue::ProductChanges {
+            name: self.name,
+            description: self.description,
+            docs_path: self.docs,
+            scopes: self.scopes,
+            plans: self.plans,
+            visibility: self.visibility,
+        }
+    }
+}
+
+/// Product actions.
+#[derive(Subcommand, Debug)]
+pub enum ProductAction {
+    /// Every product with its scopes, plans and visibility.
+    List,
+    /// Creates a product (`--name` and `--scopes` are required).
+    Create {
+        /// Its id (lowercase letters, digits, -).
+        id: String,
+        #[command(flatten)]
+        terms: ProductTerms,
+    },
+    /// Changes a product (keys keep the scopes they hold).
+    Update {
+        /// The product's id.
+        id: String,
+        #[command(flatten)]
+        terms: ProductTerms,
+    },
+    /// Takes a product out of the catalogue; it grants nothing more. Never deleted.
+    Archive {
+        /// The product's id.
+        id: String,
+    },
+    /// Teams' requests for products: those waiting (--all: every one).
+    Requests {
+        /// Decided ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Approves a request: the team's keys may take the product's scopes at once.
+    Approve {
+        /// The request's id (see keyport products requests).
+        id: String,
+        /// A note for the team.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Denies a request, with the reason the team reads.
+    Deny {
+        /// The request's id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn print_product(p: &keyport_core::dto::billing::ProductView) {
+    println!(
+        "{:<16} {:<24} {:<10} scopes: {:<30} plans: {}{}",
+        p.id,
+        p.name,
+        p.visibility.as_str(),
+        p.scopes.join(" "),
+        if p.plans.is_empty() { "-".to_owned() } else { p.plans.join(" ") },
+        if p.archived { "  (archived)" } else { "" }
+    );
+}
+
+async fn run_products(svc: &Services, action: ProductAction) -> Result<(), Box<dyn std::error::Error>> {
+    let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport products");
+    let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
+        match e {
+            keyport_core::CoreError::Conflict(m) => Box::new(Refused(m)),
+            e => refusal(e, "--", "no such product or request (see keyport products list / requests)"),
+        }
+    };
+    match action {
+        ProductAction::List => {
+            let list = svc.list_products().await?;
+            if list.is_empty() {
+                println!("No products: every scope is open to every key.");
+            }
+            for p in &list {
+                print_product(p);
+            }
+        }
+        ProductAction::Create { id, terms } => print_product(&svc.create_product(&id, &terms.changes(), "cli", &meta).await.map_err(refused)?),
+        ProductAction::Update { id, terms } => print_product(&svc.update_product(&id, &terms.changes(), "cli", &meta).await.map_err(refused)?),
+        ProductAction::Archive { id } => {
+            let p = svc.archive_product(&id, "cli", &meta).await.map_err(refused)?;
+            println!("Archived {} ({}): it grants nothing more; keys keep the scopes they hold.", p.name, p.id);
+        }
+        ProductAction::Requests { all } => {
+            let list = svc.product_requests(!all).await?;
+            if list.is_empty() {
+                println!("No requests waiting.");
+            }
+            for r in &list {
+                println!("{:<30} {:<9} {:<20} {:<24} {} — {}", r.id, r.status, r.product_name, r.team_name, r.requested_by, r.reason);
+            }
+        }
+        ProductAction::Approve { id, note } => {
+            let r = svc.decide_product_request(&id, true, note.as_deref(), "cli", &meta).await.map_err(refused)?;
+            println!("Approved: {} has {} from now on.", r.team_name, r.product_name);
+        }
+        ProductAction::Deny { id, reason } => {
+            let r = svc.decide_product_request(&id, false, Some(&reason), "cli", &meta).await.map_err(refused)?;
+            println!("Denied: {} does not get {}; {} is emailed why.", r.team_name, r.product_name, r.requested_by);
         }
     }
     Ok(())
@@ -764,6 +912,11 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
             run_plans(&svc, action).await?;
+        }
+        Command::Products { action } => {
+            let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+            let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;
+            run_products(&svc, action).await?;
         }
         Command::Invoices { action } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));

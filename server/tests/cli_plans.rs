@@ -93,3 +93,32 @@ fn invoice_commands_refuse_what_is_not_there_and_close_an_empty_month() {
     assert_eq!(out(&close).trim(), "0 invoices issued.");
     let _ = std::fs::remove_dir_all(d);
 }
+
+#[test]
+fn products_are_created_listed_and_bad_terms_exit_2() {
+    let dir = std::env::temp_dir().join(format!("keyport-cli-products-{}", std::process::id()));
+    let d = dir.as_path();
+    let run = |args: &[&str]| Command::new(KEYPORT).env("KEYPORT_DATA_DIR", d).env("KEYPORT_LOG", "warn").args(args).output().expect("keyport runs");
+    assert_eq!(out(&run(&["products", "list"])).trim(), "No products: every scope is open to every key.");
+    let made = run(&["products", "create", "payments", "--name", "Payments API", "--scopes", "payments:read,payments:write", "--visibility", "on_request", "--docs", "/portal/docs#tag-payments"]);
+    assert!(made.status.success(), "{}", err(&made));
+    assert!(out(&made).contains("on_request") && out(&made).contains("payments:read payments:write"), "{}", out(&made));
+    for (args, says) in [
+        (vec!["products", "create", "payments", "--name", "Again", "--scopes", "payments:read"], "already exists"),
+        (vec!["products", "create", "x", "--name", "X", "--scopes", "nope:scope"], "scopes"),
+        (vec!["products", "create", "y", "--name", "Y"], "scopes"),
+        (vec!["products", "update", "payments", "--visibility", "secret"], "visibility"),
+        (vec!["products", "update", "payments", "--plans", "nope"], "no plan"),
+        (vec!["products", "update", "payments", "--docs", "https://elsewhere.example"], "docs"),
+        (vec!["products", "approve", "pa_nope"], "no such product or request"),
+        (vec!["products", "deny", "pa_nope", "--reason", "no"], "no such product or request"),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains(says), "{args:?}: {}", err(&o));
+    }
+    assert_eq!(out(&run(&["products", "requests"])).trim(), "No requests waiting.");
+    assert!(run(&["products", "archive", "payments"]).status.success());
+    assert!(out(&run(&["products", "list"])).contains("(archived)"));
+    let _ = std::fs::remove_dir_all(d);
+}

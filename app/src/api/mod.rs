@@ -330,6 +330,7 @@ pub mod ssr {
 mod account;
 mod admin;
 mod billing;
+mod catalogue;
 mod docs;
 mod keys;
 mod try_it;
@@ -339,6 +340,7 @@ mod usage;
 pub use account::*;
 pub use admin::*;
 pub use billing::*;
+pub use catalogue::*;
 pub use docs::*;
 pub use keys::*;
 pub use try_it::*;

@@ -12,13 +12,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The navigation entries: label, path, icon.
-pub const NAV: [(&str, &str, IconKind); 8] = [
+pub const NAV: [(&str, &str, IconKind); 9] = [
     ("Dashboard", "/portal", IconKind::Home),
     ("API Keys", "/portal/keys", IconKind::Key),
     ("Team", "/portal/team", IconKind::Users),
     ("Audit", "/portal/audit", IconKind::List),
     ("Usage", "/portal/usage", IconKind::Chart),
     ("Docs", "/portal/docs", IconKind::Book),
+    ("Catalogue", "/portal/catalogue", IconKind::List),
     ("Billing", "/portal/billing", IconKind::Card),
     ("Settings", "/portal/settings", IconKind::Gear),
 ];

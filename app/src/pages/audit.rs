@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The filterable actions: stored name and label.
-pub const ACTIONS: [(&str, &str); 57] = [
+pub const ACTIONS: [(&str, &str); 61] = [
     ("sign_in", "Signed in"),
     ("sign_in_failed", "Sign-in failed"),
     ("key.created", "Key created"),
@@ -65,6 +65,10 @@ pub const ACTIONS: [(&str, &str); 57] = [
     ("invoice.voided", "Invoice voided"),
     ("billing.contact_changed", "Billing contact changed"),
     ("invoice.payment_failed", "Invoice payment failed"),
+    ("product.saved", "Product saved"),
+    ("product.requested", "Product requested"),
+    ("product.approved", "Product approved"),
+    ("product.denied", "Product denied"),
 ];
 
 /// A label for a stored action name.

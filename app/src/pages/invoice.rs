@@ -83,24 +83,24 @@ fn Invoice(v: InvoiceView) -> impl IntoView {
             <div class="table-wrap">
                 <table class="keys-table invoice-lines">
                     <caption class="visually-hidden">"Invoice lines"</caption>
-                    <thead><tr><th scope="col">"Description"</th><th scope="col" class="num">"Qty"</th><th scope="col" class="num">"Tax"</th><th scope="col" class="num">"Amount"</th></tr></thead>
+                    <thead><tr><th scope="col">"Description"</th><th scope="col" class="num col-qty">"Qty"</th><th scope="col" class="num">"Tax"</th><th scope="col" class="num">"Amount"</th></tr></thead>
                     <tbody>
                         {v.lines.iter().map(|l| view! {
                             <tr>
                                 <td class="wrap">{l.description.clone()}</td>
-                                <td class="num">{thousands(l.quantity)}</td>
+                                <td class="num col-qty">{thousands(l.quantity)}</td>
                                 <td class="num">{rate_label(l.tax_rate_bp)}</td>
                                 <td class="num">{money(l.amount_minor)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
-                    <tfoot>
-                        <tr><th scope="row" colspan="3" class="num">"Subtotal"</th><td class="num">{money(v.subtotal_minor)}</td></tr>
-                        <tr><th scope="row" colspan="3" class="num">"Tax"</th><td class="num">{money(v.tax_minor)}</td></tr>
-                        <tr class="invoice-total"><th scope="row" colspan="3" class="num">"Total"</th><td class="num">{money(v.total_minor)}</td></tr>
-                    </tfoot>
                 </table>
             </div>
+            <dl class="invoice-totals">
+                <dt>"Subtotal"</dt><dd>{money(v.subtotal_minor)}</dd>
+                <dt>"Tax"</dt><dd>{money(v.tax_minor)}</dd>
+                <dt class="invoice-total">"Total"</dt><dd class="invoice-total">{money(v.total_minor)}</dd>
+            </dl>
             <p class="invoice-status">{status}</p>
             {v.replaces.map(|n| view! { <p class="muted">{format!("This invoice replaces {}, which is void.", invoice_number_label(n))}</p> })}
             {v.replaced_by.map(|n| view! { <p class="muted">{format!("Replaced by {}.", invoice_number_label(n))}</p> })}

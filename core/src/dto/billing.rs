@@ -571,3 +571,97 @@ mod invoice_tests {
         assert_eq!(invoice_number_label(42), "INV-000042");
     }
 }
+
+/// Who sees a product of the catalogue, and how a team gets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductVisibility {
+    /// Every team has it.
+    Public,
+    /// Listed; a team asks for it with a reason and the operator approves or denies.
+    OnRequest,
+    /// Not listed: a team has it through its plan only.
+    Hidden,
+}
+
+impl ProductVisibility {
+    /// Its stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::OnRequest => "on_request",
+            Self::Hidden => "hidden",
+        }
+    }
+
+    /// From its stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Public, Self::OnRequest, Self::Hidden].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A product of the API catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// A path of the portal's docs.
+    pub docs_path: Option<String>,
+    /// The scopes it grants keys.
+    pub scopes: Vec<String>,
+    /// The plans that include it.
+    pub plans: Vec<String>,
+    pub visibility: ProductVisibility,
+    pub archived: bool,
+}
+
+/// Where a team stands with one product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductAccessStatus {
+    /// The team has it: public, through its plan, or approved.
+    Included {
+        /// How: `every team`, `your plan`, `approved`.
+        how: String,
+    },
+    /// Asked for; waiting for the provider.
+    Requested {
+        /// When it was asked for.
+        at: DateTime<Utc>,
+    },
+    /// Denied, with the provider's reason (it may be asked for again).
+    Denied { reason: String },
+    /// Offered on request: not asked for yet.
+    Available,
+}
+
+/// One product as a team sees it in the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueEntry {
+    pub product: ProductView,
+    pub status: ProductAccessStatus,
+}
+
+/// A team's catalogue: the products it may see and whether it may ask for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueView {
+    pub entries: Vec<CatalogueEntry>,
+    /// The caller may ask for products (owners, admins and members).
+    pub can_request: bool,
+}
+
+/// A request for a product, as the operator reviews it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRequestView {
+    pub id: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub product_id: String,
+    pub product_name: String,
+    /// `requested`, `approved`, `denied`.
+    pub status: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decision_reason: Option<String>,
+}

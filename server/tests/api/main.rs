@@ -2,6 +2,7 @@
 //! PostgreSQL with `KEYPORT_TEST_DATABASE=postgres`).
 
 mod audit;
+mod catalogue;
 mod delivery;
 mod docs;
 mod email_change;

@@ -1,5 +1,6 @@
 //! Plans, what a team is on, and billing.
 
+pub mod catalogue;
 pub mod changes;
 pub mod collect;
 pub mod invoices;

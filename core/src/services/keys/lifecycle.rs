@@ -315,9 +315,14 @@ impl Services {
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, self.now())).count(&self.db).await?;
         let (_, plan) = self.team_plan(&self.db, &caller.team.id).await?;
         let (max_ratelimit, max_keys) = self.key_limits(&plan);
+        // Only the scopes the team's products allow (all of them without a catalogue).
+        let scopes = match self.allowed_scopes(&self.db, &caller.team.id).await? {
+            Some((allowed, _)) => allowed,
+            None => self.settings().scopes.clone(),
+        };
         Ok(KeyOptions {
-            scopes: self.settings().scopes.clone(),
-            default_scopes: self.settings().default_scopes.clone(),
+            default_scopes: self.settings().default_scopes.iter().filter(|s| scopes.contains(s)).cloned().collect(),
+            scopes,
             default_ratelimit: Ord::min(self.config.default_ratelimit_per_minute, max_ratelimit),
             max_ratelimit,
             max_keys,
@@ -353,6 +358,8 @@ impl Services {
         // The plan as it is inside this transaction: a plan change landing meanwhile waits.
         let (_, plan) = self.team_plan(&txn, &caller.team.id).await?;
         Self::live_keys_allowed(&plan, env.as_str() == "live")?;
+        // Scopes of products the team does not have are not for its keys.
+        self.check_team_scopes(&txn, &caller.team.id, &scopes).await?;
         let (max_ratelimit, max_keys) = self.key_limits(&plan);
         let ratelimit = self.ratelimit_or_default(input.ratelimit, max_ratelimit)?;
         let live = api_key::Entity::find().filter(live_keys_of(&caller.team.id, now)).count(&txn).await?;
@@ -497,6 +504,9 @@ impl Services {
         // just changes what is being asked for. A working key keeps only what was granted
         // (what it asked for and already had); the rest waits for approval.
         let granted = scope_list(&m.scopes);
+        // Scopes it holds stay; any it adds must come with a product the team has.
+        let added: Vec<String> = wanted.iter().filter(|s| !granted.contains(s)).cloned().collect();
+        self.check_team_scopes(&txn, &caller.team.id, &added).await?;
         let (scopes, pending_scopes) = if m.approval.as_deref() == Some("pending") {
             (wanted.join(" "), None)
         } else if self.approval_needed(env, Some(&granted), &wanted) {

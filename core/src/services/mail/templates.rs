@@ -280,6 +280,8 @@ pub enum EmailContent {
     PlanChanged(PlanChanged),
     /// See [`PaymentFailed`].
     PaymentFailed(PaymentFailed),
+    /// See [`ProductDecision`].
+    ProductDecision(ProductDecision),
 }
 
 impl EmailContent {
@@ -304,6 +306,7 @@ impl EmailContent {
             Self::InvoiceIssued(_) => "invoice_issued",
             Self::PlanChanged(_) => "plan_changed",
             Self::PaymentFailed(_) => "payment_failed",
+            Self::ProductDecision(_) => "product_decision",
         }
     }
 
@@ -338,6 +341,7 @@ impl EmailContent {
             Self::InvoiceIssued(d) => Value::from(Serde(d)),
             Self::PlanChanged(d) => Value::from(Serde(d)),
             Self::PaymentFailed(d) => Value::from(Serde(d)),
+            Self::ProductDecision(d) => Value::from(Serde(d)),
         }
     }
 }
@@ -378,6 +382,23 @@ pub struct PaymentFailed {
     pub reason: Option<String>,
     /// Where the card is changed.
     pub billing_url: String,
+}
+
+/// The provider decided a team's request for a product: to whoever asked.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProductDecision {
+    /// The product's name.
+    pub product: String,
+    /// The team.
+    pub team: String,
+    /// Approved (else denied).
+    pub approved: bool,
+    /// The provider's reason or note.
+    pub reason: Option<String>,
+    /// The scopes its keys may now hold.
+    pub scopes: Vec<String>,
+    /// The catalogue page.
+    pub catalogue_url: String,
 }
 
 /// A team's plan changed (or a change was scheduled): to its owners and admins.
@@ -495,6 +516,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("plan_changed.html", include_str!("../../../templates/email/plan_changed.html")),
     ("payment_failed.txt", include_str!("../../../templates/email/payment_failed.txt")),
     ("payment_failed.html", include_str!("../../../templates/email/payment_failed.html")),
+    ("product_decision.txt", include_str!("../../../templates/email/product_decision.txt")),
+    ("product_decision.html", include_str!("../../../templates/email/product_decision.html")),
 ];
 
 /// The template set: fixed at build time, so one for the process (it holds no state).
@@ -693,6 +716,14 @@ mod tests {
                 next_attempt: Some("18 Dec 2026".into()),
                 reason: None,
                 billing_url: "https://dev.acme.example/portal/billing".into(),
+            }),
+            EmailContent::ProductDecision(ProductDecision {
+                product: "Payments API".into(),
+                team: "Acme".into(),
+                approved: false,
+                reason: Some("Tell us more about your volume".into()),
+                scopes: vec!["payments:read".into()],
+                catalogue_url: "https://dev.acme.example/portal/catalogue".into(),
             }),
         ]
     }

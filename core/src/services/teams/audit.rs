@@ -154,11 +154,19 @@ pub enum AuditAction {
     BillingContactChanged,
     /// The provider could not charge an invoice.
     InvoicePaymentFailed,
+    /// The operator created, changed or archived a product of the catalogue (site-wide).
+    ProductSaved,
+    /// A team asked for a product offered on request.
+    ProductRequested,
+    /// The operator approved a team's request for a product.
+    ProductApproved,
+    /// The operator denied a team's request for a product.
+    ProductDenied,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::KeyCreated,
@@ -216,6 +224,10 @@ impl AuditAction {
         AuditAction::InvoiceVoided,
         AuditAction::BillingContactChanged,
         AuditAction::InvoicePaymentFailed,
+        AuditAction::ProductSaved,
+        AuditAction::ProductRequested,
+        AuditAction::ProductApproved,
+        AuditAction::ProductDenied,
     ];
 
     /// The stable name stored and shown.
@@ -278,6 +290,10 @@ impl AuditAction {
             AuditAction::InvoiceVoided => "invoice.voided",
             AuditAction::BillingContactChanged => "billing.contact_changed",
             AuditAction::InvoicePaymentFailed => "invoice.payment_failed",
+            AuditAction::ProductSaved => "product.saved",
+            AuditAction::ProductRequested => "product.requested",
+            AuditAction::ProductApproved => "product.approved",
+            AuditAction::ProductDenied => "product.denied",
         }
     }
 }
