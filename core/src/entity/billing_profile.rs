@@ -25,3 +25,23 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// A team's profile with nothing set yet.
+    pub fn empty(team_id: &str, now: DateTimeUtc) -> Self {
+        Self {
+            team_id: team_id.to_owned(),
+            email: None,
+            company: None,
+            address: None,
+            tax_id: None,
+            card_brand: None,
+            card_last4: None,
+            card_exp_month: None,
+            card_exp_year: None,
+            provider_customer_id: None,
+            updated_at: now,
+            provider_event_at: None,
+        }
+    }
+}

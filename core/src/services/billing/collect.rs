@@ -72,20 +72,7 @@ impl Services {
             None => self.billing_managers(&self.db, team_id).await?.into_iter().next(),
         };
         let id = client.create_customer(team_id, &name, email.as_deref()).await?;
-        let row = billing_profile::Model {
-            team_id: team_id.to_owned(),
-            email: None,
-            company: None,
-            address: None,
-            tax_id: None,
-            card_brand: None,
-            card_last4: None,
-            card_exp_month: None,
-            card_exp_year: None,
-            provider_customer_id: Some(id.clone()),
-            provider_event_at: None,
-            updated_at: self.now(),
-        };
+        let row = billing_profile::Model { provider_customer_id: Some(id.clone()), ..billing_profile::Model::empty(team_id, self.now()) };
         billing_profile::Entity::insert(row.into_active_model())
             .on_conflict(
                 sea_orm::sea_query::OnConflict::column(billing_profile::Column::TeamId)

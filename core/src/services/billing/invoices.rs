@@ -544,24 +544,31 @@ impl Services {
         if inv.status != InvoiceStatus::Open.as_str() {
             return Err(CoreError::Conflict(format!("{} is {}: only a due invoice can be marked paid.", invoice_number_label(number), inv.status)));
         }
-        let now = self.now();
-        let updated = invoice::Entity::update_many()
-            .col_expr(invoice::Column::Status, sea_orm::sea_query::Expr::value(InvoiceStatus::Paid.as_str()))
-            .col_expr(invoice::Column::PaidAt, sea_orm::sea_query::Expr::value(Some(now)))
-            .col_expr(invoice::Column::PaidNote, sea_orm::sea_query::Expr::value(note.map(str::to_owned)))
-            .filter(invoice::Column::Id.eq(&inv.id))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Open.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(CoreError::Conflict(format!("{} changed meanwhile: look again.", invoice_number_label(number))));
-        }
+        let paid = (invoice::Column::PaidAt, invoice::Column::PaidNote, note.map(str::to_owned));
+        self.settle(&txn, &inv, InvoiceStatus::Paid, paid).await?;
         let detail = format!("{} paid ({}){}", invoice_number_label(number), format_money(inv.total_minor, &inv.currency), note.map(|n| format!(": {n}")).unwrap_or_default());
         self.audit(&txn, meta, AuditEntry::for_team(&inv.team_id, Some(actor), AuditAction::InvoicePaid, ("invoice", &inv.id)).with_detail(detail)).await?;
         let inv = invoice::Entity::find_by_id(&inv.id).one(&txn).await?.ok_or(CoreError::NotFound)?;
         let view = self.invoice_view(&txn, inv).await?;
         txn.commit().await?;
         Ok(view)
+    }
+
+    /// Moves a due invoice to `to` (paid or void), stamping `at` with now and `note` with
+    /// the note; refused when it is no longer due (another change got there first).
+    async fn settle<C: ConnectionTrait>(&self, db: &C, inv: &invoice::Model, to: InvoiceStatus, (at, note_col, note): (invoice::Column, invoice::Column, Option<String>)) -> Result<(), CoreError> {
+        let updated = invoice::Entity::update_many()
+            .col_expr(invoice::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
+            .col_expr(at, sea_orm::sea_query::Expr::value(Some(self.now())))
+            .col_expr(note_col, sea_orm::sea_query::Expr::value(note))
+            .filter(invoice::Column::Id.eq(&inv.id))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Open.as_str()))
+            .exec(db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(CoreError::Conflict(format!("{} changed meanwhile: look again.", inv.number.map(invoice_number_label).unwrap_or_default())));
+        }
+        Ok(())
     }
 
     /// Voids an issued invoice with a reason; with `reissue`, issues its correction at once:
@@ -597,18 +604,7 @@ impl Services {
         if credit.as_ref().is_some_and(|(c, _)| *c > inv.subtotal_minor) {
             return Err(FieldError::new("credit", format!("The credit is more than the invoice's {} before tax.", format_money(inv.subtotal_minor, &inv.currency))).into());
         }
-        let now = self.now();
-        let updated = invoice::Entity::update_many()
-            .col_expr(invoice::Column::Status, sea_orm::sea_query::Expr::value(InvoiceStatus::Void.as_str()))
-            .col_expr(invoice::Column::VoidedAt, sea_orm::sea_query::Expr::value(Some(now)))
-            .col_expr(invoice::Column::VoidReason, sea_orm::sea_query::Expr::value(reason))
-            .filter(invoice::Column::Id.eq(&inv.id))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Open.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(CoreError::Conflict(format!("{} changed meanwhile: look again.", invoice_number_label(number))));
-        }
+        self.settle(&txn, &inv, InvoiceStatus::Void, (invoice::Column::VoidedAt, invoice::Column::VoidReason, Some(reason.to_owned()))).await?;
         let detail = format!("{} voided: {reason}{}", invoice_number_label(number), if reissue.is_some() { " (reissued)" } else { "" });
         self.audit(&txn, meta, AuditEntry::for_team(&inv.team_id, Some(actor), AuditAction::InvoiceVoided, ("invoice", &inv.id)).with_detail(detail)).await?;
         txn.commit().await?;

@@ -50,20 +50,7 @@ impl Services {
             address: some(&p.address),
             tax_id: some(&p.tax_id),
             updated_at: self.now(),
-            ..old.unwrap_or(billing_profile::Model {
-                team_id: String::new(),
-                email: None,
-                company: None,
-                address: None,
-                tax_id: None,
-                card_brand: None,
-                card_last4: None,
-                card_exp_month: None,
-                card_exp_year: None,
-                provider_customer_id: None,
-                updated_at: self.now(),
-                provider_event_at: None,
-            })
+            ..old.unwrap_or_else(|| billing_profile::Model::empty(&caller.team.id, self.now()))
         };
         billing_profile::Entity::insert(row.into_active_model())
             .on_conflict(
