@@ -4,7 +4,7 @@
 //! Stripe, which charges the card; its webhooks say paid or failed).
 
 use super::stripe::{verify_signature, Event, SignatureError, StripeClient, MAX_EVENT_BYTES};
-use crate::dto::billing::{format_money, invoice_number_label, InvoiceStatus};
+use crate::dto::billing::{format_money, invoice_number_label, InvoiceStatus, InvoiceView};
 use crate::entity::{billing_profile, invoice, stripe_event, team};
 use crate::error::CoreError;
 use crate::roles::Action;
@@ -14,6 +14,71 @@ use crate::services::mail::templates::{EmailContent, PaymentFailed};
 use crate::services::outbox::NewEmail;
 use crate::services::Services;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+
+/// A payment provider: where a team enters its payment method, and what happens to an
+/// issued invoice. Invoices are priced and numbered by Keyport either way.
+#[async_trait::async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// Its name, stored with each invoice it collects (`manual`, `stripe`).
+    fn name(&self) -> &'static str;
+
+    /// Whether issued invoices are handed to it (the manual provider only emails them).
+    fn collects(&self) -> bool {
+        true
+    }
+
+    /// The page where the team enters or changes its payment method (returning to
+    /// `return_to`), or `None` when the provider has none.
+    async fn payment_method_url(&self, svc: &Services, team_id: &str, currency: &str, return_to: &str) -> Result<Option<String>, CoreError>;
+
+    /// Hands an issued invoice over to be collected; the provider's reference for it.
+    async fn collect(&self, svc: &Services, invoice: &InvoiceView, team_id: &str) -> Result<Option<String>, CoreError>;
+}
+
+/// The default, fully offline: the invoice email asks for a transfer quoting the number, and
+/// the operator marks it paid (`keyport invoices pay`).
+pub struct Manual;
+
+#[async_trait::async_trait]
+impl PaymentProvider for Manual {
+    fn name(&self) -> &'static str {
+        "manual"
+    }
+
+    fn collects(&self) -> bool {
+        false
+    }
+
+    async fn payment_method_url(&self, _: &Services, _: &str, _: &str, _: &str) -> Result<Option<String>, CoreError> {
+        Ok(None)
+    }
+
+    async fn collect(&self, _: &Services, _: &InvoiceView, _: &str) -> Result<Option<String>, CoreError> {
+        Ok(None)
+    }
+}
+
+/// Stripe: the team's customer and card there, each issued invoice put there to be charged.
+pub struct Stripe(StripeClient);
+
+#[async_trait::async_trait]
+impl PaymentProvider for Stripe {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn payment_method_url(&self, svc: &Services, team_id: &str, currency: &str, return_to: &str) -> Result<Option<String>, CoreError> {
+        let customer = svc.stripe_customer(&self.0, team_id).await?;
+        let attempt = crate::crypto::new_id("setup");
+        let url = self.0.setup_session(&customer, currency, &format!("{return_to}?payment=updated#billing-contact"), &format!("{return_to}#billing-contact"), &attempt).await?;
+        Ok(Some(url))
+    }
+
+    async fn collect(&self, svc: &Services, invoice: &InvoiceView, team_id: &str) -> Result<Option<String>, CoreError> {
+        let customer = svc.stripe_customer(&self.0, team_id).await?;
+        Ok(Some(self.0.collect_invoice(&customer, invoice).await?))
+    }
+}
 
 /// What a webhook did.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,52 +149,52 @@ impl Services {
         Ok(id)
     }
 
-    /// Where an owner or admin enters or changes the team's card: a Stripe Checkout page
-    /// (setup mode), or `None` with the manual provider.
-    pub async fn payment_method_url(&self, caller: &Caller) -> Result<Option<String>, CoreError> {
-        caller.require(Action::ManageBilling)?;
-        let Some(client) = self.stripe() else { return Ok(None) };
-        let customer = self.stripe_customer(&client, &caller.team.id).await?;
-        let (_, plan) = self.team_plan(&self.db, &caller.team.id).await?;
-        let base = self.settings().base_url.trim_end_matches('/').to_owned();
-        let attempt = crate::crypto::new_id("setup");
-        let url = client
-            .setup_session(&customer, &plan.currency, &format!("{base}/portal/billing?payment=updated#billing-contact"), &format!("{base}/portal/billing#billing-contact"), &attempt)
-            .await?;
-        Ok(Some(url))
+    /// The payment provider of `billing.provider` (Stripe only once it has a secret key).
+    pub fn payment_provider(&self) -> Box<dyn PaymentProvider> {
+        match self.stripe() {
+            Some(client) => Box::new(Stripe(client)),
+            None => Box::new(Manual),
+        }
     }
 
-    /// Puts every issued Stripe invoice not yet at Stripe there (right after it is issued,
-    /// and again by the worker after a failure: the idempotency keys make a retry add
-    /// nothing). Returns how many went.
+    /// Where an owner or admin enters or changes the team's card (Stripe Checkout in setup
+    /// mode), or `None` when the provider has no such page (manual).
+    pub async fn payment_method_url(&self, caller: &Caller) -> Result<Option<String>, CoreError> {
+        caller.require(Action::ManageBilling)?;
+        let (_, plan) = self.team_plan(&self.db, &caller.team.id).await?;
+        let base = self.settings().base_url.trim_end_matches('/').to_owned();
+        self.payment_provider().payment_method_url(self, &caller.team.id, &plan.currency, &format!("{base}/portal/billing")).await
+    }
+
+    /// Hands every issued invoice the provider has not taken yet to it (right after it is
+    /// issued, and again by the worker after a failure: Stripe's idempotency keys make a
+    /// retry add nothing). Returns how many went.
     pub async fn collect_invoices(&self) -> Result<usize, CoreError> {
-        let Some(client) = self.stripe() else { return Ok(0) };
+        let provider = self.payment_provider();
+        if !provider.collects() {
+            return Ok(0);
+        }
         let pending = invoice::Entity::find()
-            .filter(invoice::Column::Provider.eq("stripe"))
+            .filter(invoice::Column::Provider.eq(provider.name()))
             .filter(invoice::Column::Status.eq(InvoiceStatus::Open.as_str()))
             .filter(invoice::Column::ProviderRef.is_null())
             .all(&self.db)
             .await?;
         let mut sent = 0;
         for inv in pending {
-            let id = inv.id.clone();
-            let team_id = inv.team_id.clone();
-            let result = async {
-                let customer = self.stripe_customer(&client, &team_id).await?;
-                let view = self.invoice_view(&self.db, inv).await?;
-                client.collect_invoice(&customer, &view).await
-            }
-            .await;
+            let (id, team_id) = (inv.id.clone(), inv.team_id.clone());
+            let result = async { provider.collect(self, &self.invoice_view(&self.db, inv).await?, &team_id).await }.await;
             match result {
-                Ok(stripe_id) => {
+                Ok(Some(reference)) => {
                     invoice::Entity::update_many()
-                        .col_expr(invoice::Column::ProviderRef, sea_orm::sea_query::Expr::value(stripe_id))
+                        .col_expr(invoice::Column::ProviderRef, sea_orm::sea_query::Expr::value(reference))
                         .filter(invoice::Column::Id.eq(&id))
                         .exec(&self.db)
                         .await?;
                     sent += 1;
                 }
-                Err(e) => tracing::warn!(invoice = %id, error = %e, "putting the invoice to Stripe failed; will retry"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(invoice = %id, provider = provider.name(), error = %e, "handing the invoice to the payment provider failed; will retry"),
             }
         }
         Ok(sent)
