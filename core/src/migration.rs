@@ -37,6 +37,7 @@ mod m0032_plans;
 mod m0033_invoices;
 mod m0034_stripe;
 mod m0035_catalogue;
+mod m0036_trials;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0033_invoices::Migration),
             Box::new(m0034_stripe::Migration),
             Box::new(m0035_catalogue::Migration),
+            Box::new(m0036_trials::Migration),
         ]
     }
 }

@@ -306,6 +306,7 @@ fn PlanCard(c: PlanView, b: StoredValue<BillingView>, actions: Actions) -> impl 
             <h3 id=id.clone()>{c.name.clone()}</h3>
             <p class="price">{c.price_label()}</p>
             <p class="muted small">{compared}</p>
+            {b.with_value(|b| b.trial_of(&c)).map(|_| view! { <p><span class="badge badge-live">{format!("{}-day free trial", c.trial_days)}</span></p> })}
             {c.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
             <PlanTerms p=c.clone() limits/>
             {can.then(|| view! {

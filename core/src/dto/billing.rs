@@ -264,6 +264,8 @@ pub struct BillingView {
     pub portal_max_ratelimit: i64,
     /// The portal's own most working keys per team (where a plan has no limit).
     pub portal_max_keys: i64,
+    /// The plans this team has had a trial of (a plan's trial is for a team's first time on it).
+    pub trials_used: Vec<String>,
 }
 
 /// What a plan change did.
@@ -289,6 +291,16 @@ impl BillingView {
             return format!("{} is priced in {}: ask the provider to move your team.", to.name, to.currency);
         }
         let end = self.period_end.format("%d %b %Y");
+        if to.price_minor >= p.price_minor && self.trial_of(to).is_some() {
+            let ends = self.trial_of(to).unwrap_or(self.as_of);
+            return format!(
+                "{} starts now with a {}-day free trial: nothing is charged for it until {}, then {} a month (the rest of that month prorated).",
+                to.name,
+                to.trial_days,
+                ends.format("%d %b %Y"),
+                format_money(to.price_minor, &to.currency)
+            );
+        }
         if to.price_minor >= p.price_minor {
             let now = proration(p.price_minor, to.price_minor, self.period_start, self.period_end, self.as_of);
             if now > 0 {
@@ -304,6 +316,12 @@ impl BillingView {
         } else {
             format!("{} starts on {end}, when this month ends; until then you keep {}. Nothing is refunded.", to.name, p.name)
         }
+    }
+
+    /// When a trial of `to` would end if the team switched now (`None`: no trial: the plan
+    /// has none, or the team had it).
+    pub fn trial_of(&self, to: &PlanView) -> Option<DateTime<Utc>> {
+        (to.trial_days > 0 && !self.trials_used.contains(&to.id)).then(|| self.as_of + chrono::Duration::days(to.trial_days))
     }
 
     /// What this period's overage costs so far (0 on a hard-stop plan).

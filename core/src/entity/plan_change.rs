@@ -11,8 +11,10 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub from_plan_id: String,
     pub to_plan_id: String,
-    /// `upgrade`, `scheduled`, `assigned`.
+    /// `upgrade`, `trial`, `scheduled`, `assigned`.
     pub kind: String,
+    /// For a change that began a trial: when it ends.
+    pub trial_ends_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

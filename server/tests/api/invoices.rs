@@ -237,3 +237,45 @@ async fn a_team_billed_ahead_of_the_month_end_is_billed_once_for_the_month() {
     go_to(&app, next_month(app.services.now()) + Duration::minutes(3));
     assert!(app.services.close_billing_periods().await.unwrap().is_empty(), "the month's close leaves the team alone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trial_charges_nothing_until_it_ends_then_the_rest_of_the_month_and_is_had_once() {
+    let app = spawn_app().await;
+    let meta = RequestMeta::default();
+    let mut scale = plan("Scale", "30", "100000", None);
+    scale.trial_days = Some("7".into());
+    app.services.create_plan("scale", &scale, "test", &meta).await.unwrap();
+    let email = app.signed_in().await;
+    let s: Value = app.call("session", &[]).await.json().await.unwrap();
+    let team = s["team"]["id"].as_str().unwrap().to_owned();
+    let start = next_month(app.services.now());
+    let end = next_month(start);
+    go_to(&app, start + Duration::days(9));
+    app.login(&email, crate::helpers::PASSWORD).await;
+    let before: keyport_core::dto::billing::BillingView = app.call("billing/view", &[]).await.json().await.unwrap();
+    let offer = before.choices.iter().find(|c| c.id == "scale").unwrap().clone();
+    let said = before.change_terms(&offer);
+    assert!(said.contains("7-day free trial") && said.contains("nothing is charged"), "{said}");
+    let up: Value = app.call("billing/change", &[("plan", "scale")]).await.json().await.unwrap();
+    assert_eq!((up["applied"].as_bool(), up["charge_minor"].as_i64()), (Some(true), Some(0)), "nothing now");
+    let b: keyport_core::dto::billing::BillingView = app.call("billing/view", &[]).await.json().await.unwrap();
+    let trial_end = start + Duration::days(16);
+    assert_eq!(b.trial_ends_at, Some(trial_end));
+    assert_eq!(b.trials_used, vec!["scale".to_owned()]);
+    // The month: nothing for the trial's days, the rest of the month after it prorated.
+    go_to(&app, end + Duration::minutes(3));
+    assert_eq!(app.services.close_billing_periods().await.unwrap(), vec![1]);
+    let (inv, _) = app.services.invoice_by_number(1).await.unwrap();
+    let expected = keyport_core::dto::billing::proration(0, 3000, start, end, trial_end);
+    assert_eq!(amounts(&inv), vec![("proration", expected, 0)]);
+    assert!(inv.lines[0].description.contains("after the trial"), "{}", inv.lines[0].description);
+    // The next month is Scale's full price.
+    go_to(&app, next_month(end) + Duration::minutes(3));
+    assert_eq!(app.services.close_billing_periods().await.unwrap(), vec![2]);
+    assert_eq!(amounts(&app.services.invoice_by_number(2).await.unwrap().0), vec![("base", 3000, 0)]);
+    // One trial per plan: back on Free (the provider's move), up again, charged at once.
+    app.services.assign_plan(&team, "free", "test", &meta).await.unwrap();
+    app.login(&email, crate::helpers::PASSWORD).await;
+    let again: Value = app.call("billing/change", &[("plan", "scale")]).await.json().await.unwrap();
+    assert!(again["charge_minor"].as_i64().unwrap() > 0, "no second trial");
+}

@@ -43,9 +43,21 @@ impl Services {
         let now = self.now();
         let (start, end) = (month_start(now), next_month(now));
         let view = if target.price_minor >= current.price_minor {
-            let charge = proration(current.price_minor, target.price_minor, start, end, now);
-            self.put_on_plan(&txn, &caller.team.id, &target.id, None).await?;
-            self.record_plan_change(&txn, &caller.team.id, now, &current.id, &target.id, "upgrade").await?;
+            // A plan's trial, the team's first time on it: nothing is charged until it ends;
+            // the month's invoice charges the rest of the month after it.
+            let trial_end = (target.trial_days > 0 && !self.trials_used(&txn, &caller.team.id).await?.contains(&target.id)).then(|| now + chrono::Duration::days(target.trial_days));
+            let charge = if trial_end.is_some() { 0 } else { proration(current.price_minor, target.price_minor, start, end, now) };
+            self.put_on_plan(&txn, &caller.team.id, &target.id, trial_end).await?;
+            let change = crate::entity::plan_change::Model {
+                id: String::new(),
+                team_id: caller.team.id.clone(),
+                at: now,
+                from_plan_id: current.id.clone(),
+                to_plan_id: target.id.clone(),
+                kind: if trial_end.is_some() { "trial" } else { "upgrade" }.into(),
+                trial_ends_at: trial_end,
+            };
+            self.record_plan_change_with(&txn, change).await?;
             if charge > 0 {
                 let days_left = (end - now).num_seconds() as f64 / 86_400.0;
                 let item = invoice_item::Model {
@@ -61,7 +73,9 @@ impl Services {
                 };
                 invoice_item::Entity::insert(item.into_active_model()).exec(&txn).await?;
             }
-            let detail = if charge > 0 {
+            let detail = if let Some(t) = trial_end {
+                format!("{} → {} (at once; a free trial until {})", current.name, target.name, t.format("%d %b %Y"))
+            } else if charge > 0 {
                 format!("{} → {} (at once; {} prorated)", current.name, target.name, format_money(charge, &target.currency))
             } else {
                 format!("{} → {} (at once)", current.name, target.name)

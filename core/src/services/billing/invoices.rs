@@ -172,7 +172,16 @@ impl Services {
                 continue;
             };
             let trial_end = sub.filter(|s| s.plan_id == base.id).and_then(|s| s.trial_ends_at);
-            let lines = period_lines(&base, &last, start, end, billable_from, trial_end, used.get(&t.id).copied().unwrap_or(0), items.get(&t.id));
+            let mut lines = period_lines(&base, &last, start, end, billable_from, trial_end, used.get(&t.id).copied().unwrap_or(0), items.get(&t.id));
+            // A trial begun this month that ended before its end: the rest of the month on the
+            // plan, as the upgrade would have been charged then.
+            for c in changes.iter().filter(|c| c.kind == "trial" && c.at < end) {
+                let (Some(ends), Some(from), Some(to)) = (c.trial_ends_at.filter(|e| *e < end), plan(&c.from_plan_id), plan(&c.to_plan_id)) else { continue };
+                let amount = crate::dto::billing::proration(from.price_minor, to.price_minor, start, end, ends);
+                let days = (end - ends).num_seconds() as f64 / 86_400.0;
+                let description = format!("{} from {} (after the trial; prorated: {days:.1} of {} days, {} → {})", to.name, ends.format("%d %b %Y"), (end - start).num_days(), from.name, to.name);
+                lines.push(Line { kind: "proration", description, quantity: 1, amount });
+            }
             if lines.iter().all(|l| l.amount == 0) {
                 continue;
             }

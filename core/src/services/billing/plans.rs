@@ -446,6 +446,21 @@ impl Services {
         Ok((sub, plan))
     }
 
+    /// The plans the team has had a trial of (one trial per plan and team).
+    pub(crate) async fn trials_used<C: ConnectionTrait>(&self, db: &C, team_id: &str) -> Result<Vec<String>, CoreError> {
+        let mut used: Vec<String> = plan_change::Entity::find()
+            .filter(plan_change::Column::TeamId.eq(team_id))
+            .filter(plan_change::Column::TrialEndsAt.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.to_plan_id)
+            .collect();
+        used.sort();
+        used.dedup();
+        Ok(used)
+    }
+
     /// Whether the team's plan includes `feature`; if not, the plan's name (for the upgrade
     /// prompt).
     pub async fn plan_allows(&self, team_id: &str, feature: Feature) -> Result<Result<(), String>, CoreError> {
@@ -522,7 +537,12 @@ impl Services {
     /// Logs a change of the team's plan at `at` (invoices price a period by the plans held
     /// in it).
     pub(crate) async fn record_plan_change<C: ConnectionTrait>(&self, db: &C, team_id: &str, at: chrono::DateTime<chrono::Utc>, from: &str, to: &str, kind: &str) -> Result<(), CoreError> {
-        let row = plan_change::Model { id: crate::crypto::new_id("pc"), team_id: team_id.to_owned(), at, from_plan_id: from.to_owned(), to_plan_id: to.to_owned(), kind: kind.to_owned() };
+        self.record_plan_change_with(db, plan_change::Model { id: String::new(), team_id: team_id.to_owned(), at, from_plan_id: from.to_owned(), to_plan_id: to.to_owned(), kind: kind.to_owned(), trial_ends_at: None }).await
+    }
+
+    /// [`Self::record_plan_change`] with every field given (a trial's end).
+    pub(crate) async fn record_plan_change_with<C: ConnectionTrait>(&self, db: &C, change: plan_change::Model) -> Result<(), CoreError> {
+        let row = plan_change::Model { id: crate::crypto::new_id("pc"), ..change };
         plan_change::Entity::insert(row.into_active_model()).exec(db).await?;
         Ok(())
     }

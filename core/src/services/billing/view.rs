@@ -46,6 +46,7 @@ impl Services {
             used_requests,
             keys,
             trial_ends_at: sub.and_then(|s| s.trial_ends_at).filter(|t| *t > now),
+            trials_used: self.trials_used(&self.db, &caller.team.id).await?,
             choices,
         })
     }
