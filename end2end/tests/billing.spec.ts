@@ -136,3 +136,29 @@ test('an invoice is listed, shown as a printable page and downloaded as the PDF 
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.screenshot({ path: test.info().outputPath('invoice-phone.png'), fullPage: true });
 });
+
+test('the console shows product requests, invoices and the plans, and marks a due invoice paid', async ({ page }) => {
+  const email = await register(page);
+  keyport('admin', 'grant', email);
+  const team = await page.evaluate(async () => (await (await fetch('/api/session', { method: 'POST' })).json()).team.id as string);
+  await nav(page, 'Billing');
+  const pro = page.getByRole('region', { name: 'Plans' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Pro' }) });
+  await pro.getByRole('button', { name: 'Switch to Pro' }).click();
+  await submit(page, page.getByRole('dialog', { name: 'Switch to Pro?' }).getByRole('button', { name: 'Switch plan' }));
+  const number = keyport('invoices', 'issue', '--team', team).match(/INV-\d{6}/)![0];
+  await page.goto('/admin/billing');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Billing', level: 1 })).toBeVisible();
+  const row = page.getByRole('region', { name: 'Invoices' }).getByRole('row').filter({ hasText: number });
+  await expect(row).toContainText('Due');
+  await expect(page.getByRole('region', { name: 'Plans' }).getByRole('row').filter({ hasText: 'Pro' })).toContainText('USD 49.00');
+  await page.screenshot({ path: test.info().outputPath('admin-billing.png'), fullPage: true });
+  await submit(page, row.getByRole('button', { name: `Mark ${number} paid` }));
+  await expect(page.getByRole('status').filter({ hasText: 'Marked paid' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Invoices' }).getByRole('row').filter({ hasText: number })).toContainText('Paid');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await hydrated(page);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: test.info().outputPath('admin-billing-phone.png'), fullPage: true });
+});

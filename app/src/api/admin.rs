@@ -281,3 +281,44 @@ pub async fn admin_remove_guide(slug: String) -> Result<(), AppError> {
     ssr::redirect("/admin/docs?done=guide-removed");
     Ok(())
 }
+
+/// The console's billing page: plans, products, requests waiting and recent invoices.
+#[server(endpoint = "admin/billing")]
+pub async fn admin_billing() -> Result<keyport_core::dto::billing::AdminBillingView, AppError> {
+    ssr::require_admin().await?;
+    let svc = ssr::services()?;
+    Ok(keyport_core::dto::billing::AdminBillingView {
+        plans: svc.list_plans().await?,
+        products: svc.list_products().await?,
+        requests: svc.product_requests(true).await?,
+        invoices: svc.list_invoices(None, None).await?,
+    })
+}
+
+/// Approves (`decision` = `approve`, with an optional note) or denies (`deny`, with the
+/// reason the team reads) a team's request for a product.
+#[server(endpoint = "admin/products/decide")]
+pub async fn admin_decide_product(request_id: String, decision: String, reason: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("decision", "Approve or deny.")).into()),
+    };
+    ssr::services()?.decide_product_request(&request_id, approve, Some(&reason), &admin.email, &ssr::request_meta()).await
+        .inspect_err(|_| ssr::remember_form(&format!("admin/products/decide/{request_id}"), &[("reason", &reason)]))?;
+    ssr::redirect("/admin/billing?done=decided");
+    Ok(())
+}
+
+/// Marks a due invoice paid (the manual provider: the transfer arrived).
+#[server(endpoint = "admin/invoices/pay")]
+pub async fn admin_pay_invoice(number: i64, note: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    if number <= 0 {
+        return Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("number", "An invoice number is 1 or more.")).into());
+    }
+    ssr::services()?.mark_invoice_paid(number, Some(&note), &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/billing?done=paid#invoices");
+    Ok(())
+}

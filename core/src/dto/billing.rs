@@ -683,3 +683,14 @@ pub struct ProductRequestView {
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
 }
+
+/// The console's billing page: plans, products, requests waiting, recent invoices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminBillingView {
+    pub plans: Vec<PlanView>,
+    pub products: Vec<ProductView>,
+    /// Requests for products waiting for a decision, oldest first.
+    pub requests: Vec<ProductRequestView>,
+    /// Invoices, newest first (200 at most).
+    pub invoices: Vec<InvoiceView>,
+}

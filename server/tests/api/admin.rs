@@ -38,6 +38,9 @@ fn admin_calls(fx: &Fixture) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("admin/tokens", vec![]),
         ("admin/tokens/create", vec![("name", s("")), ("expires", s("never"))]),
         ("admin/tokens/revoke", vec![("id", fx.token_id.clone())]),
+        ("admin/billing", vec![]),
+        ("admin/products/decide", vec![("request_id", s("pa_nope")), ("decision", s("deny")), ("reason", s(""))]),
+        ("admin/invoices/pay", vec![("number", s("0")), ("note", s(""))]),
     ]
 }
 
@@ -65,7 +68,7 @@ async fn every_admin_server_function_is_not_found_for_anyone_but_an_operator_adm
     // A team owner with every team right is still nobody here.
     let owner = app.new_user().await;
     let calls = admin_calls(&fx);
-    assert_eq!(calls.len(), 22, "every admin server function is probed");
+    assert_eq!(calls.len(), 25, "every admin server function is probed");
     for (endpoint, args) in &calls {
         let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for (who, cookie) in [("anonymous", "none"), ("a team owner", owner.cookie.as_str()), ("the customer", fx.customer.cookie.as_str())] {

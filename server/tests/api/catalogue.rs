@@ -73,8 +73,20 @@ async fn a_product_on_request_is_asked_for_approved_or_denied_and_keys_hold_only
     app.eventually("the denial is emailed", || async { logged_to(&email).iter().any(|m| m.contains("Payments API") && m.contains("not approved")) }).await;
     assert_eq!(create(&app, "payments:read").await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.call("catalogue/request", &[("product", "payments"), ("reason", "About 40,000 charges a month")]).await.status(), StatusCode::OK);
+    // This time the provider approves in the console.
     let again = app.services.product_requests(true).await.unwrap();
-    app.services.decide_product_request(&again[0].id, true, Some("Welcome aboard"), "ops@example.com", &meta).await.unwrap();
+    let mine = app.session_cookie().unwrap();
+    let ops = app.new_user().await;
+    assert!(app.services.set_site_admin("cli", &ops.email, true, &meta).await.unwrap());
+    let console = app.call_as(&ops.cookie, "admin/billing", &[]).await;
+    let console: keyport_core::dto::billing::AdminBillingView = console.json().await.unwrap();
+    assert_eq!(console.requests.len(), 1);
+    assert_eq!(console.requests[0].reason, "About 40,000 charges a month");
+    let res = app.call_as(&ops.cookie, "admin/products/decide", &[("request_id", again[0].id.as_str()), ("decision", "deny"), ("reason", "")]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a denial needs its reason");
+    let res = app.call_as(&ops.cookie, "admin/products/decide", &[("request_id", again[0].id.as_str()), ("decision", "approve"), ("reason", "Welcome aboard")]).await;
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    app.set_session_cookie(Some(mine));
     let res = create(&app, "payments:read payments:write").await;
     assert_eq!(res.status(), StatusCode::OK, "the keys gain the product's scopes at once");
     let page = app.page("/portal/catalogue").await.text().await.unwrap();

@@ -3,6 +3,7 @@
 //! behind it. Pages are drawn on the server; every change is a plain form.
 
 pub mod activity;
+pub mod billing;
 pub mod config;
 pub mod developers;
 pub mod docs;
@@ -18,11 +19,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The console's navigation: label, path, icon.
-pub const ADMIN_NAV: [(&str, &str, IconKind); 9] = [
+pub const ADMIN_NAV: [(&str, &str, IconKind); 10] = [
     ("Developers", "/admin/developers", IconKind::Users),
     ("Teams", "/admin/teams", IconKind::Home),
     ("Keys", "/admin/keys", IconKind::Key),
     ("Approvals", "/admin/approvals", IconKind::List),
+    ("Billing", "/admin/billing", IconKind::Card),
     ("Docs", "/admin/docs", IconKind::Book),
     ("Emails", "/admin/outbox", IconKind::Book),
     ("Audit", "/admin/audit", IconKind::List),
