@@ -226,12 +226,7 @@ impl Services {
             _ => None,
         };
         let txn = self.begin_write().await?;
-        let row = stripe_event::Model { id: event.id.clone(), kind: event.kind.clone(), created: event.created, received_at: self.now() };
-        let fresh = stripe_event::Entity::insert(row.into_active_model())
-            .on_conflict(sea_orm::sea_query::OnConflict::column(stripe_event::Column::Id).do_nothing().to_owned())
-            .exec_without_returning(&txn)
-            .await?;
-        if fresh != 1 {
+        if !self.first_sight(&txn, &event).await? {
             txn.rollback().await?;
             return Ok(WebhookOutcome::Duplicate);
         }
@@ -320,13 +315,18 @@ impl Services {
         Ok(outcome)
     }
 
-    async fn record_event(&self, event: &Event) -> Result<WebhookOutcome, WebhookError> {
+    /// Records an event by its id; `false` when it was seen before.
+    async fn first_sight<C: sea_orm::ConnectionTrait>(&self, db: &C, event: &Event) -> Result<bool, CoreError> {
         let row = stripe_event::Model { id: event.id.clone(), kind: event.kind.clone(), created: event.created, received_at: self.now() };
         let fresh = stripe_event::Entity::insert(row.into_active_model())
             .on_conflict(sea_orm::sea_query::OnConflict::column(stripe_event::Column::Id).do_nothing().to_owned())
-            .exec_without_returning(&self.db)
+            .exec_without_returning(db)
             .await?;
-        Ok(if fresh == 1 { WebhookOutcome::Ignored } else { WebhookOutcome::Duplicate })
+        Ok(fresh == 1)
+    }
+
+    async fn record_event(&self, event: &Event) -> Result<WebhookOutcome, WebhookError> {
+        Ok(if self.first_sight(&self.db, event).await? { WebhookOutcome::Ignored } else { WebhookOutcome::Duplicate })
     }
 }
 
