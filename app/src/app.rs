@@ -8,7 +8,7 @@ use crate::pages::{
 use crate::components::layout::PortalLayout;
 use crate::pages::admin::{
     activity::{AdminAuditPage, AdminOutboxPage}, config::{AdminSettingsPage, AdminTokensPage}, developers::{DeveloperPage, DevelopersPage}, docs::AdminDocsPage,
-    billing::AdminBillingPage, keys::{AdminKeysPage, ApprovalsPage}, teams::{TeamPage as AdminTeamPage, TeamsPage}, AdminHome, AdminLayout,
+    billing::AdminBillingPage, plans::{PlanEditPage, ProductEditPage}, keys::{AdminKeysPage, ApprovalsPage}, teams::{TeamPage as AdminTeamPage, TeamsPage}, AdminHome, AdminLayout,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
@@ -103,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("keys") view=AdminKeysPage/>
                     <Route path=path!("approvals") view=ApprovalsPage/>
                     <Route path=path!("billing") view=AdminBillingPage/>
+                    <Route path=path!("billing/plans/:id") view=PlanEditPage/>
+                    <Route path=path!("billing/products/:id") view=ProductEditPage/>
                     <Route path=path!("outbox") view=AdminOutboxPage/>
                     <Route path=path!("audit") view=AdminAuditPage/>
                     <Route path=path!("settings") view=AdminSettingsPage/>

@@ -11,7 +11,7 @@ pub mod usage;
 
 // Every service module by its short name too (`services::verify`, `services::audit`), so a
 // path names the capability, whichever domain folder holds it.
-pub use billing::plans;
+pub use billing::{catalogue, invoices, plans};
 pub use accounts::{account, auth, email_change, mfa, passwords, sso, tokens};
 pub use keys::{leaks, quota, ratelimit, verify};
 pub use mail::{outbox, templates};

@@ -8,6 +8,8 @@ function keyport(...args: string[]): string {
 }
 
 test.beforeAll(async () => {
+  // A worker started again after a failure runs this again: the plans are there already.
+  if (/^pro\s/m.test(keyport('plans', 'list'))) return;
   keyport('plans', 'create', 'pro', '--name', 'Pro', '--price', '49', '--included', '1,000,000', '--overage', '0.50',
     '--features', 'live_keys,request_log,usage_export', '--description', 'For production traffic.');
   keyport('plans', 'create', 'sandbox', '--name', 'Sandbox', '--included', '1000', '--visibility', 'hidden');
@@ -161,4 +163,92 @@ test('the console shows product requests, invoices and the plans, and marks a du
   await hydrated(page);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.screenshot({ path: test.info().outputPath('admin-billing-phone.png'), fullPage: true });
+});
+
+test('the console creates a plan with its form, keeps a refused form as typed, changes it and archives it after asking', async ({ page }) => {
+  const email = await register(page);
+  keyport('admin', 'grant', email);
+  const id = `scale-${Date.now().toString(36)}`;
+  await page.goto('/admin/billing');
+  await hydrated(page);
+  await follow(page, page.getByRole('link', { name: 'New plan' }));
+  await expect(page.getByRole('heading', { name: 'New plan', level: 1 })).toBeVisible();
+  await page.getByLabel('Id').fill(id);
+  await page.getByLabel('Name', { exact: true }).fill('Scale');
+  await page.getByLabel('Price per month').fill('199.999');
+  await page.getByLabel('Requests included per month').fill('5,000,000');
+  await page.getByLabel('Past the included requests').fill('0.20');
+  await page.getByRole('checkbox', { name: 'Live keys' }).check();
+  await page.getByRole('checkbox', { name: 'Request log' }).check();
+  await page.screenshot({ path: test.info().outputPath('admin-plan-new.png'), fullPage: true });
+  await submit(page, page.getByRole('button', { name: 'Create plan' }));
+  // Refused: the price names its field; everything typed is still there.
+  await expect(page.getByRole('alert').filter({ hasText: 'decimal places' })).toBeVisible();
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Scale');
+  await expect(page.getByRole('checkbox', { name: 'Request log' })).toBeChecked();
+  await page.getByLabel('Price per month').fill('199');
+  await submit(page, page.getByRole('button', { name: 'Create plan' }));
+  await expect(page.getByRole('status').filter({ hasText: 'Plan saved' })).toBeVisible();
+  const row = page.getByRole('region', { name: 'Plans' }).getByRole('row').filter({ hasText: id });
+  await expect(row).toContainText('USD 199.00');
+  await expect(row).toContainText('5,000,000');
+
+  await follow(page, row.getByRole('link', { name: 'Edit plan Scale' }));
+  await expect(page.getByLabel('Price per month')).toHaveValue('199.00');
+  await page.getByLabel('Trial days').fill('14');
+  await page.getByRole('checkbox', { name: 'Request log' }).uncheck();
+  await submit(page, page.getByRole('button', { name: 'Save plan' }));
+  await expect(page.getByRole('status').filter({ hasText: 'Plan saved' })).toBeVisible();
+  expect(keyport('plans', 'list')).toMatch(new RegExp(`${id}.*trial\\s+14d.*features: live_keys\\s*$`, 'm'));
+
+  await follow(page, page.getByRole('link', { name: 'Edit plan Scale' }));
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: test.info().outputPath('admin-plan-edit-phone.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Archive plan' }).click();
+  const ask = page.getByRole('dialog', { name: 'Archive Scale?' });
+  await expect(ask).toContainText('stay on it');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
+  await page.getByRole('button', { name: 'Archive plan' }).click();
+  await submit(page, ask.getByRole('button', { name: 'Archive plan' }));
+  await expect(page.getByRole('status').filter({ hasText: 'Plan archived' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Plans' }).getByRole('row').filter({ hasText: id })).toContainText('archived');
+});
+
+test('the console voids a due invoice and issues its correction with a credit', async ({ page }) => {
+  const email = await register(page);
+  keyport('admin', 'grant', email);
+  const team = await page.evaluate(async () => (await (await fetch('/api/session', { method: 'POST' })).json()).team.id as string);
+  await nav(page, 'Billing');
+  const pro = page.getByRole('region', { name: 'Plans' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Pro' }) });
+  await pro.getByRole('button', { name: 'Switch to Pro' }).click();
+  await submit(page, page.getByRole('dialog', { name: 'Switch to Pro?' }).getByRole('button', { name: 'Switch plan' }));
+  const number = keyport('invoices', 'issue', '--team', team).match(/INV-\d{6}/)![0];
+  await page.goto('/admin/billing');
+  await hydrated(page);
+  const invoices = page.getByRole('region', { name: 'Invoices' });
+  await invoices.getByRole('button', { name: `Void ${number}` }).click();
+  const ask = page.getByRole('dialog', { name: `Void ${number}?` });
+  await ask.getByLabel('Reason (kept with the invoice)').fill('Billed before the contract started');
+  await ask.getByRole('checkbox', { name: /Issue the correction now/ }).check();
+  await ask.getByLabel(/Credit off it/).fill('1,000,000');
+  await submit(page, ask.getByRole('button', { name: 'Void invoice' }));
+  // Refused (more than the invoice): the dialog comes back open with the error and the input.
+  const again = page.getByRole('dialog', { name: `Void ${number}?` });
+  await expect(again.getByRole('alert').filter({ hasText: 'more than the invoice' })).toBeVisible();
+  await expect(again.getByLabel('Reason (kept with the invoice)')).toHaveValue('Billed before the contract started');
+  await again.getByLabel(/Credit off it/).fill('2.50');
+  await again.getByLabel('What the credit is for').fill('Goodwill');
+  await submit(page, again.getByRole('button', { name: 'Void invoice' }));
+  await expect(page.getByRole('status').filter({ hasText: 'correction issued' })).toBeVisible();
+  await expect(invoices.getByRole('row').filter({ hasText: number })).toContainText('Void');
+  // The correction: the team's other invoice, due, with the next number and the credit off it.
+  const lines = keyport('invoices', 'list', '--team', team).trim().split('\n');
+  expect(lines.find((l) => l.startsWith(number))).toMatch(/\bvoid\b/);
+  const correction = lines.find((l) => !l.startsWith(number))!;
+  expect(correction).toMatch(/\bopen\b/);
+  const next = correction.match(/INV-\d{6}/)![0];
+  expect(keyport('invoices', 'show', next)).toContain('Goodwill');
+  await expect(invoices.getByRole('row').filter({ hasText: next })).toContainText('Due');
 });

@@ -38,7 +38,7 @@ pub enum Command {
     Serve {
         /// Load the demo into a fresh install if it is not there yet, and keep its traffic
         /// flowing while the portal runs.
-        #[arg(long, env = "KEYPORT_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+        #[arg(long, env = "KEYPORT_DEMO", value_parser = crate::config::parse_flag)]
         demo: bool,
     },
     /// Apply database migrations and exit.
@@ -528,7 +528,7 @@ fn print_invoice(v: &keyport_core::dto::billing::InvoiceView) {
 }
 
 async fn run_invoices(svc: &Services, action: InvoiceAction) -> Result<(), Box<dyn std::error::Error>> {
-    use keyport_core::dto::billing::{format_money, parse_money, InvoiceStatus};
+    use keyport_core::dto::billing::{format_money, InvoiceStatus};
     let meta = keyport_core::services::audit::RequestMeta::new("cli", "keyport invoices");
     let refused = |e: keyport_core::CoreError| -> Box<dyn std::error::Error> {
         match e {
@@ -572,18 +572,7 @@ async fn run_invoices(svc: &Services, action: InvoiceAction) -> Result<(), Box<d
             println!("{} is paid ({}).", v.number_label(), format_money(v.total_minor, &v.currency));
         }
         InvoiceAction::Void { number, reason, reissue, credit, credit_description } => {
-            let reissue = if reissue {
-                let credit_minor = match &credit {
-                    None => None,
-                    Some(c) => {
-                        let (v, _) = svc.invoice_by_number(number).await.map_err(refused)?;
-                        Some(parse_money(c, &v.currency).map_err(|m| Refused(format!("--credit: {m}")))?)
-                    }
-                };
-                Some(keyport_core::services::billing::invoices::Reissue { credit_minor, credit_description })
-            } else {
-                None
-            };
+            let reissue = reissue.then_some(keyport_core::services::billing::invoices::Reissue { credit, credit_description });
             let (old, new) = svc.void_invoice(number, &reason, reissue, "cli", &meta).await.map_err(refused)?;
             println!("{} is void.", old.number_label());
             if let Some(n) = new {
@@ -789,7 +778,18 @@ pub async fn main() -> ExitCode {
         }
     };
     init_tracing(&settings.log);
-    match run(cli.command.unwrap_or(Command::Serve { demo: std::env::var("KEYPORT_DEMO").is_ok_and(|v| v == "1" || v == "true") }), settings).await {
+    let command = match cli.command {
+        Some(c) => c,
+        // Plain `keyport` is `keyport serve`, reading KEYPORT_DEMO the same way.
+        None => match std::env::var("KEYPORT_DEMO").ok().filter(|v| !v.is_empty()).map(|v| crate::config::parse_flag(&v)).transpose() {
+            Ok(demo) => Command::Serve { demo: demo.unwrap_or(false) },
+            Err(e) => {
+                eprintln!("keyport: KEYPORT_DEMO: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match run(command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyport: {e}");

@@ -202,6 +202,7 @@ impl Settings {
         fn num<T: std::str::FromStr>(name: &str, v: String) -> Result<T, ConfigError> {
             v.trim().parse().map_err(|_| ConfigError(format!("{name} must be a number, got {v:?}")))
         }
+        let flag = |name: &str, v: String| parse_flag(&v).map_err(|e| ConfigError(format!("{name}: {e}")));
         if let Some(v) = first(&["KEYPORT_DATABASE_URL"]) {
             self.database_url = Some(v);
         }
@@ -218,7 +219,7 @@ impl Settings {
             self.secret = Some(v);
         }
         if let Some(v) = first(&["KEYPORT_ALLOW_INSECURE_BASE_URL"]) {
-            self.allow_insecure_base_url = matches!(v.as_str(), "1" | "true" | "yes");
+            self.allow_insecure_base_url = flag("KEYPORT_ALLOW_INSECURE_BASE_URL", v)?;
         }
         if let Some(v) = first(&["KEYPORT_DEFAULT_RATELIMIT"]) {
             self.default_ratelimit_per_minute = num("KEYPORT_DEFAULT_RATELIMIT", v)?;
@@ -258,7 +259,7 @@ impl Settings {
             self.max_keys_per_team = num("KEYPORT_MAX_KEYS_PER_TEAM", v)?;
         }
         if let Some(v) = first(&["KEYPORT_APPROVAL_LIVE"]) {
-            self.approval_live = matches!(v.as_str(), "1" | "true" | "yes");
+            self.approval_live = flag("KEYPORT_APPROVAL_LIVE", v)?;
         }
         if let Some(v) = first(&["KEYPORT_APPROVAL_SCOPES"]) {
             self.approval_scopes = list(v);
@@ -267,7 +268,7 @@ impl Settings {
             self.approval_by = v.trim().to_owned();
         }
         if let Some(v) = first(&["KEYPORT_BENCH_ROUTES"]) {
-            self.bench_routes = matches!(v.as_str(), "1" | "true" | "yes");
+            self.bench_routes = flag("KEYPORT_BENCH_ROUTES", v)?;
         }
         if let Some(v) = first(&["KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR"]) {
             self.signups_per_address_per_hour = num("KEYPORT_SIGNUPS_PER_ADDRESS_PER_HOUR", v)?;
@@ -349,6 +350,12 @@ impl Settings {
 }
 
 /// Refuses a plain-http base URL except on loopback hosts, where browsers treat http as secure.
+/// A yes-or-no value as every setting and flag reads it: `1/0`, `true/false`, `yes/no`,
+/// `on/off`, in any case (`keyport settings set` reads the same spellings).
+pub fn parse_flag(v: &str) -> Result<bool, String> {
+    keyport_core::settings::parse_bool(v.trim()).ok_or_else(|| format!("{v:?} is not a yes or no: give 1 or 0, true or false, yes or no, on or off"))
+}
+
 pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), ConfigError> {
     let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
         return Err(ConfigError(format!("base URL {url:?} must start with http:// or https://")));
@@ -409,6 +416,18 @@ mod tests {
         assert!(check_base_url("https://portal.example.com", false).is_ok());
         assert!(check_base_url("http://localhost:3000", false).is_ok());
         assert!(check_base_url("ftp://x", true).is_err());
+    }
+
+    #[test]
+    fn yes_or_no_settings_take_the_usual_spellings_and_refuse_the_rest() {
+        for (v, want) in [("1", true), ("true", true), ("YES", true), ("on", true), ("0", false), ("False", false), ("no", false), ("off", false)] {
+            let mut s = Settings::default();
+            s.apply_env(|k| (k == "KEYPORT_APPROVAL_LIVE").then(|| v.into())).unwrap();
+            assert_eq!(s.approval_live, want, "{v}");
+        }
+        let mut s = Settings::default();
+        let e = s.apply_env(|k| (k == "KEYPORT_BENCH_ROUTES").then(|| "maybe".into())).unwrap_err();
+        assert!(e.0.contains("KEYPORT_BENCH_ROUTES") && e.0.contains("yes or no"), "{}", e.0);
     }
 
     #[test]

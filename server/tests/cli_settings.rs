@@ -69,3 +69,50 @@ fn settings_round_trip_through_the_cli_and_bad_values_exit_2_changing_nothing() 
     assert_eq!(out(&keyport(d, &["settings", "get", "custom.primary_color"])).trim(), "");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn keyport_demo_reads_the_usual_spellings_with_and_without_serve() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("keyport-cli-demo-{}", std::process::id()));
+    for args in [&[][..], &["serve"][..]] {
+        let o = Command::new(KEYPORT).env("KEYPORT_DATA_DIR", &dir).env("KEYPORT_LOG", "warn").env("KEYPORT_DEMO", "maybe").args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains("not a yes or no") || err(&o).contains("maybe"), "{args:?}: {}", err(&o));
+    }
+    // `1` (as the README offers it) starts the demo under `serve` too (a fresh data directory
+    // each time, so the demo is loaded and says so on stderr).
+    for (i, (args, value)) in [(&["serve"][..], "1"), (&[][..], "yes")].into_iter().enumerate() {
+        let mut child = Command::new(KEYPORT)
+            .env("KEYPORT_DATA_DIR", dir.join(i.to_string()))
+            .env("KEYPORT_LOG", "warn")
+            .env("KEYPORT_LISTEN", "127.0.0.1:0")
+            .env("KEYPORT_DEMO", value)
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen = Vec::new();
+        let loading = loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+                Ok(line) if line.contains("Simulating 30 days") => break true,
+                Ok(line) => seen.push(line),
+                Err(_) => break false,
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(loading, "KEYPORT_DEMO={value} {args:?} did not load the demo: {seen:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

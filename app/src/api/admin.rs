@@ -82,6 +82,16 @@ pub async fn admin_suspend_team(id: String, reason: String) -> Result<(), AppErr
     Ok(())
 }
 
+/// Moves a team to another plan at once, without a charge (the operator's move, as
+/// `keyport plans assign` does); the team's owners are emailed.
+#[server(endpoint = "admin/team/plan")]
+pub async fn admin_assign_plan(id: String, plan: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.assign_plan(&id, &plan, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect(&format!("/admin/teams/{id}?done=plan-assigned"));
+    Ok(())
+}
+
 /// Reactivates a suspended team.
 #[server(endpoint = "admin/team/reactivate")]
 pub async fn admin_reactivate_team(id: String) -> Result<(), AppError> {
@@ -292,7 +302,149 @@ pub async fn admin_billing() -> Result<keyport_core::dto::billing::AdminBillingV
         products: svc.list_products().await?,
         requests: svc.product_requests(true).await?,
         invoices: svc.list_invoices(None, None).await?,
+        scopes: svc.settings().scopes.clone(),
     })
+}
+
+/// Whether a console form creates (`create`) or changes (`update`) its plan or product.
+#[cfg(feature = "ssr")]
+fn creating(mode: &str) -> Result<bool, AppError> {
+    match mode {
+        "create" => Ok(true),
+        "update" => Ok(false),
+        _ => Err(keyport_core::CoreError::Invalid(keyport_core::validate::FieldError::new("mode", "Create or update.")).into()),
+    }
+}
+
+/// Ticked boxes and a free list, as one space-separated list.
+#[cfg(feature = "ssr")]
+fn ticked(boxes: Option<Vec<String>>, more: Option<String>) -> String {
+    let mut all = boxes.unwrap_or_default();
+    all.extend(more.into_iter());
+    all.join(" ")
+}
+
+/// Creates a plan (`mode` = `create`) or changes one (`update`): the same fields and checks
+/// as `keyport plans create|update`. A refused form comes back with what was typed.
+#[server(endpoint = "admin/plans/save")]
+#[allow(clippy::too_many_arguments)]
+pub async fn admin_save_plan(
+    mode: String,
+    id: String,
+    name: String,
+    description: String,
+    price: String,
+    currency: String,
+    included: String,
+    overage: String,
+    ratelimit_cap: String,
+    max_keys: String,
+    feature: Option<Vec<String>>,
+    other_features: Option<String>,
+    trial_days: String,
+    visibility: String,
+) -> Result<(), AppError> {
+    use keyport_core::services::plans::PlanChanges;
+    let admin = ssr::require_admin().await?;
+    let create = creating(&mode)?;
+    let typed_features = feature.clone().unwrap_or_default();
+    let changes = PlanChanges {
+        name: Some(name.clone()),
+        description: Some(description.clone()),
+        price: Some(price.clone()),
+        currency: Some(currency.clone()),
+        included: Some(included.clone()),
+        overage: Some(overage.clone()),
+        ratelimit_cap: Some(ratelimit_cap.clone()),
+        max_keys: Some(max_keys.clone()),
+        features: Some(ticked(feature, other_features.clone())),
+        trial_days: Some(trial_days.clone()),
+        visibility: Some(visibility.clone()),
+        position: None,
+    };
+    let svc = ssr::services()?;
+    let meta = ssr::request_meta();
+    let saved = if create { svc.create_plan(&id, &changes, &admin.email, &meta).await } else { svc.update_plan(&id, &changes, &admin.email, &meta).await };
+    if saved.is_err() {
+        let mut typed: Vec<(&str, &str)> = vec![
+            ("id", &id), ("name", &name), ("description", &description), ("price", &price), ("currency", &currency), ("included", &included),
+            ("overage", &overage), ("ratelimit_cap", &ratelimit_cap), ("max_keys", &max_keys), ("trial_days", &trial_days), ("visibility", &visibility),
+        ];
+        let other = other_features.unwrap_or_default();
+        typed.push(("other_features", &other));
+        typed.extend(typed_features.iter().map(|f| ("feature", f.as_str())));
+        ssr::remember_form(&format!("admin/plans/save/{}", if create { "new" } else { id.as_str() }), &typed);
+    }
+    let saved = saved?;
+    ssr::redirect(&format!("/admin/billing?done=plan-saved#plan-{}", saved.id));
+    Ok(())
+}
+
+/// Archives a plan (teams on it stay; nobody can switch to it).
+#[server(endpoint = "admin/plans/archive")]
+pub async fn admin_archive_plan(id: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.archive_plan(&id, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/billing?done=plan-archived#plans");
+    Ok(())
+}
+
+/// Makes a plan the one new teams get.
+#[server(endpoint = "admin/plans/default")]
+pub async fn admin_default_plan(id: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.set_default_plan(&id, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/billing?done=plan-default#plans");
+    Ok(())
+}
+
+/// Creates a product (`mode` = `create`) or changes one (`update`), as `keyport products
+/// create|update` does.
+#[server(endpoint = "admin/products/save")]
+#[allow(clippy::too_many_arguments)]
+pub async fn admin_save_product(
+    mode: String,
+    id: String,
+    name: String,
+    description: String,
+    docs_path: String,
+    scope: Option<Vec<String>>,
+    plan: Option<Vec<String>>,
+    visibility: String,
+) -> Result<(), AppError> {
+    use keyport_core::services::catalogue::ProductChanges;
+    let admin = ssr::require_admin().await?;
+    let create = creating(&mode)?;
+    let (scopes, plans) = (scope.unwrap_or_default(), plan.unwrap_or_default());
+    let changes = ProductChanges {
+        name: Some(name.clone()),
+        description: Some(description.clone()),
+        docs_path: Some(docs_path.clone()),
+        scopes: Some(scopes.join(" ")),
+        plans: Some(plans.join(" ")),
+        visibility: Some(visibility.clone()),
+    };
+    let svc = ssr::services()?;
+    let meta = ssr::request_meta();
+    let saved = if create { svc.create_product(&id, &changes, &admin.email, &meta).await } else { svc.update_product(&id, &changes, &admin.email, &meta).await };
+    if saved.is_err() {
+        let mut typed: Vec<(&str, &str)> = vec![("id", &id), ("name", &name), ("description", &description), ("docs_path", &docs_path), ("visibility", &visibility)];
+        typed.extend(scopes.iter().map(|s| ("scope", s.as_str())));
+        typed.extend(plans.iter().map(|p| ("plan", p.as_str())));
+        ssr::remember_form(&format!("admin/products/save/{}", if create { "new" } else { id.as_str() }), &typed);
+    }
+    let saved = saved?;
+    ssr::redirect(&format!("/admin/billing?done=product-saved#product-{}", saved.id));
+    Ok(())
+}
+
+/// Archives a product: it leaves the catalogue and grants nothing more.
+#[server(endpoint = "admin/products/archive")]
+pub async fn admin_archive_product(id: String) -> Result<(), AppError> {
+    let admin = ssr::require_admin().await?;
+    ssr::services()?.archive_product(&id, &admin.email, &ssr::request_meta()).await?;
+    ssr::redirect("/admin/billing?done=product-archived#products");
+    Ok(())
 }
 
 /// Approves (`decision` = `approve`, with an optional note) or denies (`deny`, with the
@@ -320,5 +472,23 @@ pub async fn admin_pay_invoice(number: i64, note: String) -> Result<(), AppError
     }
     ssr::services()?.mark_invoice_paid(number, Some(&note), &admin.email, &ssr::request_meta()).await?;
     ssr::redirect("/admin/billing?done=paid#invoices");
+    Ok(())
+}
+
+/// Voids a due invoice with the reason; with `reissue` ticked, issues its correction at once
+/// (less an optional credit in the invoice's currency), as `keyport invoices void` does.
+#[server(endpoint = "admin/invoices/void")]
+pub async fn admin_void_invoice(number: i64, reason: String, reissue: Option<String>, credit: Option<String>, credit_description: Option<String>) -> Result<(), AppError> {
+    use keyport_core::services::invoices::Reissue;
+    let admin = ssr::require_admin().await?;
+    let again = reissue.is_some().then(|| Reissue { credit: credit.clone(), credit_description: credit_description.clone() });
+    let form = format!("admin/invoices/void/{number}");
+    let voided = ssr::services()?.void_invoice(number, &reason, again, &admin.email, &ssr::request_meta()).await.inspect_err(|_| {
+        let (c, d) = (credit.clone().unwrap_or_default(), credit_description.clone().unwrap_or_default());
+        let r = if reissue.is_some() { "on" } else { "" };
+        ssr::remember_form(&form, &[("reason", &reason), ("reissue", r), ("credit", &c), ("credit_description", &d)]);
+    })?;
+    let done = if voided.1.is_some() { "reissued" } else { "voided" };
+    ssr::redirect(&format!("/admin/billing?done={done}#invoices"));
     Ok(())
 }

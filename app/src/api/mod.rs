@@ -80,9 +80,12 @@ pub mod ssr {
 
     /// Sends the browser to `path` after this server function. Every redirect goes through
     /// here: a path that cannot be a `Location` header (control characters) goes to the
-    /// dashboard instead of panicking inside leptos_axum.
+    /// dashboard instead of panicking inside leptos_axum. A server function redirects once
+    /// it went through, so what an earlier refusal of a form remembered is dropped here (the
+    /// next form drawn starts from the stored values, not from the refused input).
     pub fn redirect(path: &str) {
         let path = if HeaderValue::from_str(path).is_ok() { path } else { "/portal" };
+        forget_form();
         leptos_axum::redirect(path);
     }
 

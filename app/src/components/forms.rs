@@ -189,3 +189,50 @@ pub fn ValueField(
         </div>
     }
 }
+
+/// A group of checkboxes posted as `<name>[]` (one per ticked box), with a legend, a hint
+/// and the group's error line: plain HTML, nothing to run in the browser.
+#[component]
+pub fn CheckboxGroup(
+    /// Element id prefix; the error line gets `<id>-error`.
+    id: &'static str,
+    /// Form field name (posted as `<name>[]`).
+    name: &'static str,
+    /// The group's legend.
+    legend: &'static str,
+    /// A hint under the legend.
+    hint: &'static str,
+    /// Each box: value and label.
+    options: Vec<(String, String)>,
+    /// Values ticked at first.
+    selected: Vec<String>,
+    /// Labels set as code (scopes).
+    #[prop(default = false)]
+    code: bool,
+    /// The group's error, if any.
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    let field = format!("{name}[]");
+    view! {
+        <fieldset class="field" aria-describedby=described>
+            <legend>{legend}</legend>
+            <p class="hint">{hint}</p>
+            <div class="scope-grid">
+                {options.into_iter().enumerate().map(|(i, (value, label))| {
+                    let checked = selected.contains(&value);
+                    view! {
+                        <label class="checkbox" for=format!("{id}-{i}")>
+                            <input type="checkbox" id=format!("{id}-{i}") name=field.clone() value=value checked=checked/>
+                            {if code { view! { <code>{label}</code> }.into_any() } else { view! { <span>{label}</span> }.into_any() }}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
+        </fieldset>
+    }
+}

@@ -1,6 +1,7 @@
 //! Pieces of the key pages: the scope picker, the expiry picker and the show-once dialog
 //! with ready-to-paste snippets.
 
+use crate::components::forms::CheckboxGroup;
 use crate::components::icons::{Icon, IconKind};
 use keyport_core::dto::{snippets, KeyStatus, KeyView};
 use keyport_core::validate::Expiry;
@@ -19,27 +20,10 @@ pub fn ScopePicker(
     /// The field's error, if any.
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let error_id = format!("{id}-error");
-    let described = error_id.clone();
+    let options = catalogue.into_iter().map(|s| (s.clone(), s)).collect();
     view! {
-        <fieldset class="field" aria-describedby=described>
-            <legend>"Scopes"</legend>
-            <p class="hint">"What the key may do. A request needing a scope the key lacks is refused."</p>
-            <div class="scope-grid">
-                {catalogue.into_iter().enumerate().map(|(i, scope)| {
-                    let checked = selected.contains(&scope);
-                    view! {
-                        <label class="checkbox" for=format!("{id}-{i}")>
-                            <input type="checkbox" id=format!("{id}-{i}") name="scope[]" value=scope.clone() checked=checked/>
-                            <code>{scope}</code>
-                        </label>
-                    }
-                }).collect_view()}
-            </div>
-            <p class="field-error" id=error_id role="alert" hidden=move || error.get().is_none()>
-                {move || error.get().unwrap_or_default()}
-            </p>
-        </fieldset>
+        <CheckboxGroup id name="scope" legend="Scopes" hint="What the key may do. A request needing a scope the key lacks is refused."
+            options selected code=true error/>
     }
 }
 

@@ -109,6 +109,10 @@ pub struct TeamDetail {
     pub scopes: Vec<String>,
     /// The provider's API, for the snippets shown with a key created here.
     pub api_base_url: String,
+    /// The plan it is on: id and name.
+    pub plan: (String, String),
+    /// The plans it can be moved to (not archived), hidden ones too: id and name.
+    pub plans: Vec<(String, String)>,
 }
 
 /// A key with its team, for lists across teams.

@@ -88,15 +88,22 @@ pub fn check_currency(s: &str) -> Result<String, String> {
 
 /// An amount in minor units as people read it: `USD 49.00`, `JPY 5,000`, `-USD 1.50`.
 pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{currency} {}", amount_text(minor.saturating_abs(), currency))
+}
+
+/// An amount in major units without its currency, as a form shows it for editing and
+/// [`parse_money`] reads it back: `49.00`, `5,000`, `-1.50`.
+pub fn amount_text(minor: i64, currency: &str) -> String {
     let exp = currency_exponent(currency);
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     let unit = 10u64.pow(exp);
     let whole = crate::dto::thousands(i64::try_from(abs / unit).unwrap_or(i64::MAX));
     if exp == 0 {
-        format!("{sign}{currency} {whole}")
+        format!("{sign}{whole}")
     } else {
-        format!("{sign}{currency} {whole}.{:0width$}", abs % unit, width = exp as usize)
+        format!("{sign}{whole}.{:0width$}", abs % unit, width = exp as usize)
     }
 }
 
@@ -345,6 +352,10 @@ mod tests {
         assert_eq!(parse_money("1,000.05", "EUR"), Ok(100_005));
         assert_eq!(parse_money("5000", "JPY"), Ok(5000));
         assert!(parse_money("5000.5", "JPY").is_err());
+        for (minor, cur) in [(4900, "USD"), (100_005, "EUR"), (5000, "JPY"), (0, "USD")] {
+            assert_eq!(parse_money(&amount_text(minor, cur), cur), Ok(minor), "{cur} {minor} reads back");
+        }
+        assert_eq!(amount_text(-150, "USD"), "-1.50");
         assert!(parse_money("1.234", "USD").is_err());
         assert!(parse_money("-1", "USD").is_err());
         assert!(parse_money("4.", "USD").is_err());
@@ -633,6 +644,10 @@ pub struct ProductView {
     pub archived: bool,
 }
 
+/// Identifiers of plans and products the console's pages keep for themselves
+/// (`/admin/billing/plans/new` is the form for a new plan).
+pub const RESERVED_IDS: [&str; 1] = ["new"];
+
 /// Where a team stands with one product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProductAccessStatus {
@@ -693,4 +708,6 @@ pub struct AdminBillingView {
     pub requests: Vec<ProductRequestView>,
     /// Invoices, newest first (200 at most).
     pub invoices: Vec<InvoiceView>,
+    /// The operator's scopes (`keys.scopes`), for a product's form.
+    pub scopes: Vec<String>,
 }

@@ -26,6 +26,7 @@ fn admin_calls(fx: &Fixture) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("admin/team", vec![("id", fx.customer.team_id.clone())]),
         ("admin/team/suspend", vec![("id", fx.customer.team_id.clone()), ("reason", s(""))]),
         ("admin/team/reactivate", vec![("id", fx.customer.team_id.clone())]),
+        ("admin/team/plan", vec![("id", fx.customer.team_id.clone()), ("plan", s("nope"))]),
         ("admin/keys", vec![("status", s(""))]),
         ("admin/keys/create", vec![("team_id", fx.customer.team_id.clone()), ("name", s("")), ("environment", s("test")), ("expiry", s("never"))]),
         ("admin/keys/act", vec![("key_id", fx.key_id.clone()), ("act", s("nothing"))]),
@@ -41,6 +42,13 @@ fn admin_calls(fx: &Fixture) -> Vec<(&'static str, Vec<(&'static str, String)>)>
         ("admin/billing", vec![]),
         ("admin/products/decide", vec![("request_id", s("pa_nope")), ("decision", s("deny")), ("reason", s(""))]),
         ("admin/invoices/pay", vec![("number", s("0")), ("note", s(""))]),
+        ("admin/invoices/void", vec![("number", s("0")), ("reason", s(""))]),
+        ("admin/plans/save", vec![("mode", s("update")), ("id", s("free")), ("name", s("")), ("description", s("")), ("price", s("")), ("currency", s("")),
+            ("included", s("")), ("overage", s("")), ("ratelimit_cap", s("")), ("max_keys", s("")), ("trial_days", s("")), ("visibility", s(""))]),
+        ("admin/plans/archive", vec![("id", s("free"))]),
+        ("admin/plans/default", vec![("id", s("free"))]),
+        ("admin/products/save", vec![("mode", s("update")), ("id", s("probe")), ("name", s("")), ("description", s("")), ("docs_path", s("")), ("visibility", s(""))]),
+        ("admin/products/archive", vec![("id", s("probe"))]),
     ]
 }
 
@@ -58,6 +66,9 @@ async fn fixture(app: &TestApp) -> Fixture {
     let res = app.call_as(&customer.cookie, "keys/create", &[("name", "Customer key"), ("environment", "test"), ("expiry", "never")]).await;
     let key_id = res.json::<Value>().await.unwrap()["key"]["id"].as_str().unwrap().to_owned();
     let token_id = app.services.create_operator_token("probe").await.unwrap().id;
+    let scope = app.services.settings().scopes.first().cloned().expect("the test install has scopes");
+    let product = keyport_core::services::catalogue::ProductChanges { name: Some("Probe".into()), scopes: Some(scope), ..Default::default() };
+    app.services.create_product("probe", &product, "cli", &RequestMeta::default()).await.unwrap();
     Fixture { admin, customer, key_id, token_id }
 }
 
@@ -68,7 +79,7 @@ async fn every_admin_server_function_is_not_found_for_anyone_but_an_operator_adm
     // A team owner with every team right is still nobody here.
     let owner = app.new_user().await;
     let calls = admin_calls(&fx);
-    assert_eq!(calls.len(), 25, "every admin server function is probed");
+    assert_eq!(calls.len(), 32, "every admin server function is probed");
     for (endpoint, args) in &calls {
         let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for (who, cookie) in [("anonymous", "none"), ("a team owner", owner.cookie.as_str()), ("the customer", fx.customer.cookie.as_str())] {

@@ -164,10 +164,11 @@ async fn a_month_with_an_upgrade_on_day_ten_and_a_downgrade_on_day_twenty_is_inv
     // Void and reissue INV-000001 with a credit: the old one stays, void; the new one takes
     // the next number and says what it replaces.
     assert!(app.services.void_invoice(1, "", None, "test", &meta).await.is_err(), "a reason is needed");
-    let too_much = Reissue { credit_minor: Some(inv.subtotal_minor + 1), credit_description: None };
+    let over = inv.subtotal_minor + 1;
+    let too_much = Reissue { credit: Some(format!("{}.{:02}", over / 100, over % 100)), credit_description: None };
     assert!(app.services.void_invoice(1, "goodwill", Some(too_much), "test", &meta).await.is_err(), "a credit above the subtotal is refused");
     assert_eq!(app.services.invoice_by_number(1).await.unwrap().0.status, InvoiceStatus::Open, "a refusal changed nothing");
-    let credit = Reissue { credit_minor: Some(500), credit_description: Some("Goodwill for the outage on the 12th".into()) };
+    let credit = Reissue { credit: Some("5.00".into()), credit_description: Some("Goodwill for the outage on the 12th".into()) };
     let (old, new) = app.services.void_invoice(1, "goodwill credit", Some(credit), "test", &meta).await.unwrap();
     let new = new.expect("reissued");
     assert_eq!((old.status, old.replaced_by, old.void_reason.as_deref()), (InvoiceStatus::Void, Some(3), Some("goodwill credit")));

@@ -3,6 +3,7 @@
 
 mod audit;
 mod catalogue;
+mod console_billing;
 mod delivery;
 mod docs;
 mod email_change;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod developers;
 pub mod docs;
 pub mod keys;
+pub mod plans;
 pub mod teams;
 
 use crate::api::admin_me;

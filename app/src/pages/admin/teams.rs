@@ -3,7 +3,7 @@
 
 use super::keys::KeyTable;
 use super::{admin_view, done_line};
-use crate::api::{admin_team, admin_teams, AdminCreateKey, AdminReactivateTeam, AdminSuspendTeam};
+use crate::api::{admin_team, admin_teams, AdminAssignPlan, AdminCreateKey, AdminReactivateTeam, AdminSuspendTeam};
 use crate::components::dialog::{confirm_buttons, NativeDialog};
 use crate::components::forms::{error_message, field_error, form_error, last_error, FormAlert, TextField, Typed};
 use crate::components::key_parts::{ExpiryPicker, ScopePicker, ShowOnce};
@@ -106,12 +106,13 @@ pub fn TeamPage() -> impl IntoView {
 fn Team(t: TeamDetail, handed: Option<(String, String, String)>) -> impl IntoView {
     let suspend = ServerAction::<AdminSuspendTeam>::new();
     let reactivate = ServerAction::<AdminReactivateTeam>::new();
+    let assign = ServerAction::<AdminAssignPlan>::new();
     let suspend_err = last_error(suspend);
     let reason_err = field_error(suspend_err, "reason");
     let typed_reason = Typed::of("admin/team/suspend").get("reason");
-    let TeamDetail { row, description, suspended_reason, members, keys, month_requests, month_quota, scopes, api_base_url } = t;
+    let TeamDetail { row, description, suspended_reason, members, keys, month_requests, month_quota, scopes, api_base_url, plan, plans } = t;
     let id = row.id.clone();
-    let (id_reactivate, id_suspend, id_new_key) = (id.clone(), id.clone(), id.clone());
+    let (id_reactivate, id_suspend, id_new_key, id_assign) = (id.clone(), id.clone(), id.clone(), id.clone());
     let shown = handed.and_then(|(key_id, _, secret)| {
         let key = keys.iter().find(|k| k.id == key_id)?.clone();
         Some(view! { <ShowOnce key secret api_base_url=api_base_url.clone() title="The new key for this team"/> })
@@ -126,12 +127,24 @@ fn Team(t: TeamDetail, handed: Option<(String, String, String)>) -> impl IntoVie
             {description.map(|d| view! { <p class="muted">{d}</p> })}
         </header>
         {shown}
-        {done_line(&[("suspended", "Suspended: its keys now verify as TEAM_SUSPENDED."), ("reactivated", "Reactivated: its keys work again.")])}
+        {done_line(&[("suspended", "Suspended: its keys now verify as TEAM_SUSPENDED."), ("reactivated", "Reactivated: its keys work again."), ("plan-assigned", "Moved to the plan, at once and without a charge; its owners were emailed.")])}
         <FormAlert message=error_message(reactivate)/>
         {suspended_reason.map(|r| view! { <p class="alert alert-warn" role="note">"Suspended: " {r}</p> })}
         <section class="card section" aria-labelledby="team-usage">
             <h2 id="team-usage">"This month"</h2>
             <p>{format!("{} of {} requests", thousands(month_requests), thousands(month_quota))}</p>
+            <FormAlert message=error_message(assign)/>
+            <ActionForm action=assign attr:class="filters">
+                <input type="hidden" name="id" value=id_assign/>
+                <div class="field">
+                    <label for="team-plan">{format!("Plan (now {})", plan.1)}</label>
+                    <select id="team-plan" name="plan">
+                        {plans.into_iter().map(|(pid, name)| view! { <option value=pid.clone() selected=pid == plan.0>{name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="btn btn-secondary">"Move to this plan"</button>
+            </ActionForm>
+            <p class="hint">"At once and without a charge; the team's owners are emailed. Hidden plans are offered here only."</p>
             <div class="button-row">
                 {if row.suspended_at.is_some() {
                     view! {

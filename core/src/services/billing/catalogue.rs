@@ -98,7 +98,7 @@ impl Services {
             let mut plans = BTreeSet::new();
             for id in p.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()) {
                 if book.get(id).is_none() {
-                    return Err(field("plans", format!("no plan {id:?} (see keyport plans list)")));
+                    return Err(field("plans", format!("no plan {id:?}")));
                 }
                 plans.insert(id.to_owned());
             }
@@ -119,7 +119,10 @@ impl Services {
 
     /// Creates a product (`name` and `scopes` required).
     pub async fn create_product(&self, id: &str, c: &ProductChanges, actor: &str, meta: &RequestMeta) -> Result<ProductView, CoreError> {
-        crate::services::plans::check_plan_id(id).map_err(|_| field("id", format!("{id:?} is not a product id: lowercase letters, digits and -, up to 40")))?;
+        crate::services::plans::check_plan_id(id).map_err(|e| match e {
+            CoreError::Invalid(f) => field("id", f.message.replace("plan id", "product id")),
+            e => e,
+        })?;
         if c.name.is_none() || c.scopes.is_none() {
             return Err(field(if c.name.is_none() { "name" } else { "scopes" }, "required for a new product"));
         }
@@ -140,7 +143,7 @@ impl Services {
         self.apply_product(&mut m, c)?;
         let txn = self.begin_write().await?;
         if product::Entity::find_by_id(id).one(&txn).await?.is_some() {
-            return Err(CoreError::Conflict(format!("A product {id:?} already exists: change it with keyport products update.")));
+            return Err(field("id", format!("a product {id:?} already exists (archived products keep their id): choose another")));
         }
         product::Entity::insert(m.clone().into_active_model()).exec(&txn).await?;
         self.audit(&txn, meta, AuditEntry::site(actor, AuditAction::ProductSaved, id).with_detail(format!("{} created", m.name))).await?;

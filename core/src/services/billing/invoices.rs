@@ -57,8 +57,9 @@ fn plan_at<'a>(changes: &'a [plan_change::Model], now_on: &'a str, t: DateTime<U
 /// Reissue options: a credit taken off the copied lines.
 #[derive(Clone, Debug, Default)]
 pub struct Reissue {
-    /// A credit, in minor units (positive; shown as a negative line).
-    pub credit_minor: Option<i64>,
+    /// A credit as written, in the invoice's currency (`12.50`; positive, shown as a
+    /// negative line); blank for none.
+    pub credit: Option<String>,
     /// What the credit is for.
     pub credit_description: Option<String>,
 }
@@ -589,15 +590,12 @@ impl Services {
             return Err(FieldError::new("reason", "Give the reason, in one line of at most 300 characters.").into());
         }
         let credit = match &reissue {
-            Some(Reissue { credit_minor: Some(c), credit_description }) => {
-                if *c <= 0 {
-                    return Err(FieldError::new("credit", "A credit is a positive amount.").into());
-                }
+            Some(Reissue { credit: Some(c), credit_description }) if !c.trim().is_empty() => {
                 let d = credit_description.as_deref().map(str::trim).filter(|d| !d.is_empty()).unwrap_or("Credit");
                 if d.chars().count() > 200 || d.chars().any(char::is_control) {
                     return Err(FieldError::new("credit_description", "One line of at most 200 characters.").into());
                 }
-                Some((*c, d.to_owned()))
+                Some((c.clone(), d.to_owned()))
             }
             _ => None,
         };
@@ -610,9 +608,17 @@ impl Services {
                 inv.status
             )));
         }
-        if credit.as_ref().is_some_and(|(c, _)| *c > inv.subtotal_minor) {
-            return Err(FieldError::new("credit", format!("The credit is more than the invoice's {} before tax.", format_money(inv.subtotal_minor, &inv.currency))).into());
-        }
+        let credit = match credit {
+            Some((c, d)) => match crate::dto::billing::parse_money(&c, &inv.currency) {
+                Ok(0) => return Err(FieldError::new("credit", "A credit is a positive amount.").into()),
+                Ok(c) if c > inv.subtotal_minor => {
+                    return Err(FieldError::new("credit", format!("The credit is more than the invoice's {} before tax.", format_money(inv.subtotal_minor, &inv.currency))).into())
+                }
+                Ok(c) => Some((c, d)),
+                Err(m) => return Err(FieldError::new("credit", m).into()),
+            },
+            None => None,
+        };
         self.settle(&txn, &inv, InvoiceStatus::Void, (invoice::Column::VoidedAt, invoice::Column::VoidReason, Some(reason.to_owned()))).await?;
         let detail = format!("{} voided: {reason}{}", invoice_number_label(number), if reissue.is_some() { " (reissued)" } else { "" });
         self.audit(&txn, meta, AuditEntry::for_team(&inv.team_id, Some(actor), AuditAction::InvoiceVoided, ("invoice", &inv.id)).with_detail(detail)).await?;

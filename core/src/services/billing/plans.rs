@@ -125,7 +125,13 @@ pub fn check_plan_id(s: &str) -> Result<(), CoreError> {
     let ok = (1..=40).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(field("id", format!("{s:?} is not a plan id: lowercase letters, digits and -, at most 40 (like pro or team-2027)"))) }
+    if !ok {
+        return Err(field("id", format!("{s:?} is not a plan id: lowercase letters, digits and -, at most 40 (like pro or team-2027)")));
+    }
+    if crate::dto::billing::RESERVED_IDS.contains(&s) {
+        return Err(field("id", format!("{s:?} is kept for the console's own pages: choose another")));
+    }
+    Ok(())
 }
 
 fn whole(name: &'static str, v: &str, lo: i64, hi: i64) -> Result<i64, CoreError> {
@@ -328,10 +334,10 @@ impl Services {
     pub async fn create_plan(&self, id: &str, changes: &PlanChanges, actor: &str, meta: &RequestMeta) -> Result<PlanView, CoreError> {
         check_plan_id(id)?;
         if changes.name.is_none() {
-            return Err(field("name", "a new plan needs --name"));
+            return Err(field("name", "a new plan needs a name"));
         }
         if changes.included.is_none() {
-            return Err(field("included", "a new plan needs --included (requests per month, 0 or more)"));
+            return Err(field("included", "a new plan needs its included requests per month (0 or more)"));
         }
         let now = self.now();
         let currency = self.plan_book().default_plan().map(|p| p.currency.clone()).unwrap_or_else(|| "USD".into());

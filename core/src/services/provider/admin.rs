@@ -374,6 +374,8 @@ impl Services {
             .map(|k| key_view(k, now))
             .collect();
         let usage = self.usage_summary(&self.provider_caller(admin, &t)).await?;
+        let (_, on) = self.team_plan(&self.db, &t.id).await?;
+        let plans = self.plan_book().all().iter().filter(|p| !p.archived).map(|p| (p.id.clone(), p.name.clone())).collect();
         let (description, suspended_reason) = (t.description.clone(), t.suspended_reason.clone());
         let row = self.team_rows(vec![t]).await?.pop().ok_or(CoreError::NotFound)?;
         Ok(TeamDetail {
@@ -386,6 +388,8 @@ impl Services {
             month_quota: usage.month_quota,
             scopes: self.settings().scopes.clone(),
             api_base_url: self.config.api_base_url.clone(),
+            plan: (on.id.clone(), on.name.clone()),
+            plans,
         })
     }
 
