@@ -12,11 +12,14 @@ PG_URL=${KEYPORT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 step "Unit and HTTP tests on SQLite"
 cargo test -p keyport-core -p keyport-app -p keyport-server
 
+step "The benchmarks still compile (make bench runs them)"
+cargo check -p keyport-server --benches
+
 step "HTTP tests on PostgreSQL ($PG_URL)"
 hostport=${PG_URL#*://}; hostport=${hostport#*@}; hostport=${hostport%%/*}
 pg_host=${hostport%%:*}; pg_port=${hostport##*:}; [ "$pg_port" = "$hostport" ] && pg_port=5432
 if (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null; then
-  KEYPORT_TEST_DATABASE=postgres KEYPORT_TEST_POSTGRES_URL="$PG_URL" cargo test -p keyport-server --test api --test dead_cookie --test pages
+  KEYPORT_TEST_DATABASE=postgres KEYPORT_TEST_POSTGRES_URL="$PG_URL" cargo test -p keyport-server --test api --test dead_cookie --test pages --test nodes
 else
   printf '\n\033[1;31m!!! PostgreSQL is NOT reachable at %s:%s: the PostgreSQL run was SKIPPED.\n!!! Set KEYPORT_TEST_POSTGRES_URL to a server where the user may create databases.\033[0m\n\n' "$pg_host" "$pg_port"
 fi

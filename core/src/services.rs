@@ -218,8 +218,81 @@ impl Services {
 /// Opens the database (creating an SQLite file if needed) and applies pending migrations.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = connect(url).await?;
-    crate::migration::Migrator::up(&db, None).await?;
+    migrate(&db).await?;
     Ok(db)
+}
+
+/// The PostgreSQL advisory lock every Keyport process takes to migrate (`keyport` in ASCII).
+const MIGRATION_LOCK: i64 = 0x6b65_7970_6f72_74;
+
+/// Applies pending migrations, one process at a time, so nodes started together all come
+/// up: on PostgreSQL under a transaction-scoped advisory lock (the others wait for it, then
+/// find nothing pending); on SQLite inside one write transaction (SQLite's own lock; the
+/// others wait on it). A database migrated by a newer Keyport is refused, naming what it has.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let txn = db.begin().await?;
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+        }
+        // A write takes SQLite's lock at once (a read would let two transactions in, and one
+        // would fail on upgrading); `busy_timeout` makes the others wait their turn.
+        _ => {
+            txn.execute_unprepared("CREATE TABLE IF NOT EXISTS keyport_migration_lock (id INTEGER)").await?;
+            txn.execute_unprepared("DELETE FROM keyport_migration_lock").await?;
+        }
+    }
+    refuse_newer(&txn).await?;
+    crate::migration::Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// How far the database is behind this build: the migrations not applied yet, or — less
+/// than zero — how many it has that this build does not know (a newer Keyport migrated it).
+pub async fn migrations_behind<C: sea_orm::ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    let known = crate::migration::Migrator::migrations().len() as i64;
+    let applied = applied_migrations(db).await?;
+    let unknown = unknown_migrations(&applied).len() as i64;
+    Ok(if unknown > 0 { -unknown } else { known - applied.len() as i64 })
+}
+
+fn unknown_migrations(applied: &[String]) -> Vec<String> {
+    let known: std::collections::HashSet<String> = crate::migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let mut unknown: Vec<String> = applied.iter().filter(|v| !known.contains(*v)).cloned().collect();
+    unknown.sort();
+    unknown
+}
+
+/// Fails when the database holds migrations this build does not know.
+async fn refuse_newer<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    let unknown = unknown_migrations(&applied_migrations(db).await?);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(DbErr::Custom(format!(
+        "this database was migrated by a newer Keyport: it has {}, which this version ({}) does not know. Run that version or a newer one, or restore the backup taken before the upgrade.",
+        unknown.join(", "),
+        env!("CARGO_PKG_VERSION")
+    )))
+}
+
+/// The migrations recorded in the database (none before the first).
+async fn applied_migrations<C: sea_orm::ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let exists = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'seaql_migrations'",
+        _ => "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    };
+    if db.query_one_raw(sea_orm::Statement::from_string(backend, exists)).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(db
+        .query_all_raw(sea_orm::Statement::from_string(backend, "SELECT version FROM seaql_migrations"))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.try_get::<String>("", "version").ok())
+        .collect())
 }
 
 /// Opens the database without migrating.

@@ -39,6 +39,7 @@ fn main() {
                 endpoint: Some(&endpoints[(i / 7) % endpoints.len()]),
                 status: if i % 50 == 0 { 500 } else { 200 },
                 latency_ms: (i % 997) as f64 / 3.0,
+                ip: None,
             })
             .collect();
         let start = Instant::now();

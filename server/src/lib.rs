@@ -6,6 +6,7 @@ pub mod brand;
 pub mod embed;
 pub mod sso;
 pub mod exports;
+pub mod health;
 pub mod mail;
 pub mod middleware;
 pub mod startup;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub security: Arc<SecurityConfig>,
     /// Single sign-on's HTTP client and discovery cache.
     pub sso: Arc<crate::sso::Sso>,
+    /// The workers' heartbeats, for `/readyz`.
+    pub health: Arc<crate::health::Health>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,6 +65,7 @@ pub struct Application {
     base_url: String,
     router: Router,
     services: Arc<Services>,
+    health: Arc<crate::health::Health>,
     flush_every: Duration,
     sync_every: Duration,
 }
@@ -186,11 +189,13 @@ impl Application {
             .to_owned();
         check_base_url(&base_url, settings.allow_insecure_base_url)?;
         let services = build_services(&settings, clock, &base_url).await?;
+        let health = Arc::new(crate::health::Health::default());
         let state = AppState {
             leptos_options: Arc::new(leptos_options(&settings, addr)),
             services: services.clone(),
             security: Arc::new(SecurityConfig { origin: base_url.clone() }),
             sso: Arc::new(crate::sso::Sso::new(settings.github_url.as_deref())),
+            health: health.clone(),
         };
         Ok(Self {
             listener,
@@ -198,6 +203,7 @@ impl Application {
             base_url,
             router: router(state, settings.bench_routes),
             services,
+            health,
             flush_every: Duration::from_millis(settings.usage_flush_ms),
             sync_every: Duration::from_millis(settings.cache_sync_ms),
         })
@@ -226,10 +232,11 @@ impl Application {
     /// Serves until `stop` completes, then flushes pending usage.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, stop_rx.clone()));
-        let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), stop_rx.clone()));
-        let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, stop_rx.clone()));
-        let settings = tokio::spawn(workers::reload_settings(self.services.clone(), stop_rx));
+        let h = &self.health;
+        let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, h.clone(), stop_rx.clone()));
+        let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), h.clone(), stop_rx.clone()));
+        let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, h.clone(), stop_rx.clone()));
+        let settings = tokio::spawn(workers::reload_settings(self.services.clone(), h.clone(), stop_rx));
         tracing::info!(url = %self.base_url, "keyport is listening");
         let listener = self.listener.tap_io(|tcp| {
             // Without this, small responses wait ~40 ms for Nagle's algorithm.
@@ -267,10 +274,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn healthz() -> &'static str {
-    "ok"
-}
-
 /// The whole router: health, `/v1`, the portal's pages and server functions, static files.
 pub fn router(state: AppState, bench_routes: bool) -> Router {
     // Walked once per process: Leptos renders the app to list its routes, and doing that
@@ -290,7 +293,8 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
     };
     let options = (*state.leptos_options).clone();
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
         .route("/portal/audit.csv", get(crate::exports::audit_csv))
         .route("/admin/audit.csv", get(crate::exports::admin_audit_csv))
         .route("/admin/developers.csv", get(crate::exports::admin_developers_csv))

@@ -1,17 +1,29 @@
 //! Background work started with the server: usage flushing, limiter housekeeping, and
 //! delivering the email outbox.
 
+use crate::health::Health;
 use keyport_core::Services;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Calls `work` with the tick count every `every` until told to stop.
-async fn every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, mut work: F)
+/// How long a worker may go without finishing a round before `/readyz` calls it stopped:
+/// ten of its intervals, and never less than `floor` (a round may wait on the database or
+/// on SMTP that long and still be a live worker).
+fn allowed(every: Duration, floor: Duration) -> Duration {
+    (every * 10).max(floor)
+}
+
+/// Calls `work` with the tick count every `every` until told to stop, beating `name` after
+/// each round.
+async fn every<F, Fut>(every: Duration, beat: (&Health, &'static str), mut stop: watch::Receiver<bool>, mut work: F)
 where
     F: FnMut(u64) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    let (health, name) = beat;
+    let allowed = allowed(every, Duration::from_secs(30));
+    health.beat(name, allowed);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
@@ -22,13 +34,14 @@ where
         }
         ticks += 1;
         work(ticks).await;
+        health.beat(name, allowed);
     }
 }
 
 /// Flushes usage every `every` until told to stop, then flushes once more so a graceful
 /// shutdown loses nothing.
-pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<bool>) {
-    every(interval, stop, |ticks| {
+pub async fn run(svc: Arc<Services>, interval: Duration, health: Arc<Health>, stop: watch::Receiver<bool>) {
+    every(interval, (&health, "usage"), stop, |ticks| {
         let svc = svc.clone();
         async move {
             if let Err(e) = svc.flush_usage().await {
@@ -104,12 +117,16 @@ pub async fn run(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<b
 
 /// Delivers queued emails: at once when woken by a new email, and every few seconds for
 /// retries and for emails queued by another node.
-pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>) {
+pub async fn deliver_emails(svc: Arc<Services>, health: Arc<Health>, mut stop: watch::Receiver<bool>) {
+    // A pass may wait on a slow SMTP server for each email it sends.
+    let allowed = allowed(Duration::from_secs(2), Duration::from_secs(300));
     loop {
+        health.beat("outbox", allowed);
         match svc.deliver_due_emails().await {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox pass failed; will retry"),
         }
+        health.beat("outbox", allowed);
         tokio::select! {
             _ = svc.outbox_wakeup.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
@@ -120,8 +137,8 @@ pub async fn deliver_emails(svc: Arc<Services>, mut stop: watch::Receiver<bool>)
 
 /// Puts settings and operator tokens changed on any node into effect on this one, within
 /// half a second.
-pub async fn reload_settings(svc: Arc<Services>, stop: watch::Receiver<bool>) {
-    every(Duration::from_millis(500), stop, |_| {
+pub async fn reload_settings(svc: Arc<Services>, health: Arc<Health>, stop: watch::Receiver<bool>) {
+    every(Duration::from_millis(500), (&health, "settings"), stop, |_| {
         let svc = svc.clone();
         async move {
             if let Err(e) = svc.reload_settings().await {
@@ -140,9 +157,9 @@ pub async fn reload_settings(svc: Arc<Services>, stop: watch::Receiver<bool>) {
 
 /// Applies key changes made on other nodes to this node's verification cache, every
 /// `interval`; prunes the change log about hourly.
-pub async fn sync_key_cache(svc: Arc<Services>, interval: Duration, stop: watch::Receiver<bool>) {
+pub async fn sync_key_cache(svc: Arc<Services>, interval: Duration, health: Arc<Health>, stop: watch::Receiver<bool>) {
     let per_hour = (3_600_000 / interval.as_millis().max(1)) as u64;
-    every(interval, stop, |ticks| {
+    every(interval, (&health, "key-cache"), stop, |ticks| {
         let svc = svc.clone();
         async move {
             if let Err(e) = svc.sync_key_cache().await {
