@@ -51,6 +51,9 @@ pub enum AppError {
     /// The server could not be reached.
     #[error("Couldn't reach the server. Check your connection and try again.")]
     Network,
+    /// The portal's database is out of reach for now; nothing was changed.
+    #[error("The portal is temporarily unavailable: nothing was changed. Try again in a minute.")]
+    Unavailable,
     /// Anything else; details are in the server log.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -75,6 +78,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooManyAttempts { .. } | AppError::Throttled { .. } => 429,
             AppError::Network | AppError::Internal => 500,
+            AppError::Unavailable => 503,
         }
     }
 }
@@ -108,6 +112,14 @@ impl From<keyport_core::CoreError> for AppError {
             C::Conflict(m) => AppError::Conflict(m),
             C::TooManyAttempts { retry_after } => AppError::TooManyAttempts { retry_after },
             C::Throttled { retry_after, message } => AppError::Throttled { retry_after, message },
+            C::Db(e) if keyport_core::error::db_unavailable(&e) => {
+                tracing::warn!(error = %e, "the database is out of reach");
+                #[cfg(feature = "ssr")]
+                if let Some(svc) = leptos::prelude::use_context::<std::sync::Arc<keyport_core::Services>>() {
+                    svc.database.mark(false);
+                }
+                AppError::Unavailable
+            }
             C::Db(e) => {
                 tracing::error!(error = %e, "database error in a server function");
                 AppError::Internal

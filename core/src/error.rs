@@ -64,3 +64,27 @@ pub fn unique_violation_as(err: sea_orm::DbErr, field: &str, message: &str) -> C
         _ => CoreError::Db(err),
     }
 }
+
+/// Whether a database error means the database cannot be reached now (refused, timed out,
+/// the connection lost) rather than a statement failing: the portal answers "temporarily
+/// unavailable" for these, and retries later.
+pub fn db_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::DbErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(e) | DbErr::Query(e) => {
+            let text = e.to_string().to_ascii_lowercase();
+            ["connection refused", "connection reset", "broken pipe", "pool timed out", "terminating connection", "connection closed", "io error", "error communicating with database"]
+                .iter()
+                .any(|t| text.contains(t))
+        }
+        _ => false,
+    }
+}
+
+impl CoreError {
+    /// Whether this is the database being out of reach (see [`db_unavailable`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, CoreError::Db(e) if db_unavailable(e))
+    }
+}

@@ -157,6 +157,61 @@ pub struct Services {
     /// Held by each usage flush and each rollup pass, so a rollup never runs while a flush of
     /// this node is still writing minutes it would roll.
     pub(crate) flush_lock: tokio::sync::Mutex<()>,
+    /// Whether the database answers, as last seen.
+    pub database: DatabaseHealth,
+}
+
+/// Whether the database answers: marked down by a failed probe or by a request that could not
+/// reach it, up again by the next probe that gets an answer (a worker probes every second).
+/// Portal pages and server functions answer "temporarily unavailable" at once while it is down
+/// instead of each waiting for the pool.
+#[derive(Debug, Default)]
+pub struct DatabaseHealth {
+    /// Milliseconds since the Unix epoch when it was first seen down; 0 while up.
+    down_since: std::sync::atomic::AtomicI64,
+    /// Woken when it goes down.
+    went_down: tokio::sync::Notify,
+}
+
+impl DatabaseHealth {
+    /// Whether the database was last seen out of reach.
+    pub fn is_down(&self) -> bool {
+        self.down_since.load(std::sync::atomic::Ordering::Relaxed) != 0
+    }
+
+    /// Records what was seen; returns whether that changed the state.
+    pub fn mark(&self, up: bool) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if up {
+            self.down_since.swap(0, Relaxed) != 0
+        } else {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_millis().max(1) as i64);
+            let changed = self.down_since.compare_exchange(0, now, Relaxed, Relaxed).is_ok();
+            if changed {
+                self.went_down.notify_waiters();
+            }
+            changed
+        }
+    }
+
+    /// Returns once the database is seen down (at once if it is): a request racing this
+    /// gives up on waiting for the pool as soon as anyone finds out.
+    pub async fn wait_down(&self) {
+        loop {
+            let woken = self.went_down.notified();
+            if self.is_down() {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    /// How long it has been down, if it is.
+    pub fn down_for(&self) -> Option<Duration> {
+        let since = self.down_since.load(std::sync::atomic::Ordering::Relaxed);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        (since != 0).then(|| Duration::from_millis(now.saturating_sub(since).max(0) as u64))
+    }
 }
 
 impl Services {
@@ -187,7 +242,22 @@ impl Services {
             mailer: Arc::new(outbox::LogMailer),
             outbox_wakeup: tokio::sync::Notify::new(),
             flush_lock: tokio::sync::Mutex::new(()),
+            database: DatabaseHealth::default(),
         }
+    }
+
+    /// Asks the database for an answer within `wait` and records what it found; returns
+    /// whether it answered.
+    pub async fn probe_database(&self, wait: Duration) -> bool {
+        let up = matches!(tokio::time::timeout(wait, self.db.ping()).await, Ok(Ok(())));
+        if self.database.mark(up) {
+            if up {
+                tracing::warn!("the database answers again");
+            } else {
+                tracing::error!("the database does not answer: pages and server functions say so; known keys keep verifying");
+            }
+        }
+        up
     }
 
     /// The same services, delivering email through `mailer`.
@@ -227,21 +297,15 @@ const MIGRATION_LOCK: i64 = 0x6b65_7970_6f72_74;
 
 /// Applies pending migrations, one process at a time, so nodes started together all come
 /// up: on PostgreSQL under a transaction-scoped advisory lock (the others wait for it, then
-/// find nothing pending); on SQLite inside one write transaction (SQLite's own lock; the
-/// others wait on it). A database migrated by a newer Keyport is refused, naming what it has.
+/// find nothing pending); on SQLite inside one immediate transaction (SQLite's own write
+/// lock; the others wait on it). A database migrated by a newer Keyport is refused, naming what it has.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
-    let txn = db.begin().await?;
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
-        }
-        // A write takes SQLite's lock at once (a read would let two transactions in, and one
-        // would fail on upgrading); `busy_timeout` makes the others wait their turn.
-        _ => {
-            txn.execute_unprepared("CREATE TABLE IF NOT EXISTS keyport_migration_lock (id INTEGER)").await?;
-            txn.execute_unprepared("DELETE FROM keyport_migration_lock").await?;
-        }
+    use sea_orm::{ConnectionTrait, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    // On SQLite an immediate transaction takes the write lock at BEGIN; the others wait on
+    // it (busy_timeout), then find nothing pending.
+    let txn = db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
     }
     refuse_newer(&txn).await?;
     crate::migration::Migrator::up(&txn, None).await?;
@@ -295,15 +359,22 @@ async fn applied_migrations<C: sea_orm::ConnectionTrait>(db: &C) -> Result<Vec<S
         .collect())
 }
 
+/// How long a PostgreSQL request waits for a connection before it is refused as unavailable.
+pub const DATABASE_ACQUIRE_WAIT: Duration = Duration::from_millis(1500);
+
 /// Opens the database without migrating.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false);
     if url.starts_with("sqlite:") {
-        // One writer at a time is SQLite's nature; a small pool avoids lock contention.
-        opts.max_connections(8).min_connections(1);
+        // One writer at a time is SQLite's nature; a small pool avoids lock contention. A
+        // connection may wait its turn for the file's lock.
+        opts.max_connections(8).min_connections(1).acquire_timeout(Duration::from_secs(10));
     } else {
-        opts.max_connections(20).min_connections(1);
+        // A server that does not answer is said so quickly: a page or server function waits
+        // at most this long for a connection (then "temporarily unavailable"), never the
+        // client's patience.
+        opts.max_connections(20).min_connections(1).acquire_timeout(DATABASE_ACQUIRE_WAIT).connect_timeout(DATABASE_ACQUIRE_WAIT);
     }
     let db = Database::connect(opts).await?;
     if url.starts_with("sqlite:") {

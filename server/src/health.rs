@@ -53,6 +53,7 @@ pub async fn readyz(State(state): State<crate::startup::AppState>) -> Response {
     let started = Instant::now();
     let database = match tokio::time::timeout(DATABASE_WAIT, keyport_core::services::migrations_behind(&svc.db)).await {
         Err(_) => {
+            svc.database.mark(false);
             failing.push(format!("database: no answer within {} s", DATABASE_WAIT.as_secs()));
             "unreachable".to_owned()
         }
@@ -61,6 +62,8 @@ pub async fn readyz(State(state): State<crate::startup::AppState>) -> Response {
             "failing".to_owned()
         }
         Ok(Ok(behind)) => {
+            // An answer is an answer: pages need not wait for the next probe.
+            svc.database.mark(true);
             if behind > 0 {
                 failing.push(format!("migrations: {behind} not applied (run keyport migrate, or start a node of this version)"));
             } else if behind < 0 {

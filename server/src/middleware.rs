@@ -161,16 +161,73 @@ pub async fn portal_switch(State((svc, stylesheet)): State<(Arc<keyport_core::Se
         None => String::new(),
     };
     let name = keyport_app::format::escape_html(&live.app_name);
+    notice_page(
+        &stylesheet,
+        &format!("Portal unavailable · {name}"),
+        &format!("<h1>The {name} portal is unavailable</h1><p>The provider has switched the developer portal off for now. API requests with your keys keep working.</p>{help}"),
+        "300",
+        false,
+    )
+}
+
+/// A page of its own (no database, no app): the portal's style sheet, one card, `503` with
+/// `Retry-After`; `refresh` makes the browser try again by itself after that many seconds.
+fn notice_page(stylesheet: &str, title: &str, card: &str, retry_after: &'static str, refresh: bool) -> Response {
+    let refresh = if refresh { format!("<meta http-equiv=\"refresh\" content=\"{retry_after}\">") } else { String::new() };
     let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"{css}\"><title>Portal unavailable · {name}</title></head><body><main class=\"auth-page\"><div class=\"auth-card\">\
-         <h1>The {name} portal is unavailable</h1><p>The provider has switched the developer portal off for now. \
-         API requests with your keys keep working.</p>{help}</div></main></body></html>",
-        css = keyport_app::format::escape_html(&stylesheet)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{refresh}\
+         <link rel=\"stylesheet\" href=\"{css}\"><title>{title}</title></head><body><main class=\"auth-page\"><div class=\"auth-card\">{card}</div></main></body></html>",
+        css = keyport_app::format::escape_html(stylesheet)
     );
     let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::response::Html(body)).into_response();
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// While the database is out of reach, every page (portal and console) answers at once with a
+/// "temporarily unavailable" page (`503`, `Retry-After`, trying again by itself) and every
+/// server function with its typed error (`503`, `AppError::Unavailable`) instead of waiting
+/// for the pool; a request already running when the database is found down (by the probe or
+/// by another request) gives up then, and a page whose data could not be read answers the
+/// same. `/v1`, health and the built files pass.
+pub async fn database_gate(State((svc, stylesheet)): State<(Arc<keyport_core::Services>, Arc<str>)>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let api = path.starts_with("/api/");
+    let page = matches!(*req.method(), http::Method::GET | http::Method::HEAD)
+        && !file
+        && (path == "/" || path.starts_with("/portal") || path.starts_with("/admin"));
+    if !(page || api) {
+        return next.run(req).await;
+    }
+    // A plain form (JavaScript off) is shown the page; the portal's own calls get the error.
+    let html = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let answer = || {
+        if api && !html {
+            let mut res = (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], "\"Unavailable\"").into_response();
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return res;
+        }
+        let name = keyport_app::format::escape_html(&svc.settings().app_name);
+        notice_page(
+            &stylesheet,
+            &format!("Temporarily unavailable · {name}"),
+            "<h1>Temporarily unavailable</h1><p>The portal cannot reach its database just now. Nothing you saved is lost, \
+             and API requests with keys already in use keep being answered.</p><p>This page tries again by itself every few seconds.</p>",
+            "5",
+            true,
+        )
+    };
+    if svc.database.is_down() {
+        return answer();
+    }
+    tokio::select! {
+        res = next.run(req) => {
+            if page && res.status() == StatusCode::SERVICE_UNAVAILABLE && svc.database.is_down() { answer() } else { res }
+        }
+        _ = svc.database.wait_down() => answer(),
+    }
 }
 
 /// Counts every server function call (`POST /api/…`) per session and per client address

@@ -236,7 +236,8 @@ impl Application {
         let worker = tokio::spawn(workers::run(self.services.clone(), self.flush_every, h.clone(), stop_rx.clone()));
         let mailer = tokio::spawn(workers::deliver_emails(self.services.clone(), h.clone(), stop_rx.clone()));
         let sync = tokio::spawn(workers::sync_key_cache(self.services.clone(), self.sync_every, h.clone(), stop_rx.clone()));
-        let settings = tokio::spawn(workers::reload_settings(self.services.clone(), h.clone(), stop_rx));
+        let settings = tokio::spawn(workers::reload_settings(self.services.clone(), h.clone(), stop_rx.clone()));
+        let probe = tokio::spawn(workers::probe_database(self.services.clone(), h.clone(), stop_rx));
         tracing::info!(url = %self.base_url, "keyport is listening");
         let listener = self.listener.tap_io(|tcp| {
             // Without this, small responses wait ~40 ms for Nagle's algorithm.
@@ -250,6 +251,7 @@ impl Application {
         let _ = mailer.await;
         let _ = sync.await;
         let _ = settings.await;
+        let _ = probe.await;
         // Unspent quota units go back, so a restart loses none of a key's monthly quota.
         if let Err(e) = self.services.release_quota_leases().await {
             tracing::error!(error = %e, "could not hand back leased quota units");
@@ -324,6 +326,10 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             (state.services.clone(), Arc::<str>::from(keyport_app::assets::stylesheet_href(&state.leptos_options))),
             middleware::portal_switch,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.services.clone(), Arc::<str>::from(keyport_app::assets::stylesheet_href(&state.leptos_options))),
+            middleware::database_gate,
         ))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))

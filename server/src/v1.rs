@@ -258,8 +258,17 @@ async fn verify(_: Operator, State(svc): State<Arc<Services>>, body: Bytes) -> R
     let v = match svc.verify(input).await {
         Ok(v) => v,
         Err(e) => {
+            // A key this node could not read (the database out of reach, or a quota lease it
+            // could not renew) is never called NOT_FOUND: UNAVAILABLE, try again shortly.
             tracing::error!(error = %e, "verify failed");
-            return json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Verification is temporarily unavailable.");
+            let body = serde_json::json!({
+                "valid": false,
+                "code": "UNAVAILABLE",
+                "error": { "code": "unavailable", "message": "Verification is temporarily unavailable: this key could not be read. Try again shortly." },
+            });
+            let mut res = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return res;
         }
     };
     let mut res = Json(VerifyResponse::from(&v)).into_response();

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// How often the database is probed, and how long a probe waits for its answer.
+pub const PROBE_EVERY: Duration = Duration::from_millis(500);
+
 /// How long a worker may go without finishing a round before `/readyz` calls it stopped:
 /// ten of its intervals, and never less than `floor` (a round may wait on the database or
 /// on SMTP that long and still be a live worker).
@@ -170,6 +173,19 @@ pub async fn sync_key_cache(svc: Arc<Services>, interval: Duration, health: Arc<
                     tracing::warn!(error = %e, "pruning key changes failed");
                 }
             }
+        }
+    })
+    .await;
+}
+
+/// Asks the database for an answer twice a second (waiting at most half a second): while it
+/// does not answer, pages and server functions say so at once; the first answer lets them
+/// through.
+pub async fn probe_database(svc: Arc<Services>, health: Arc<Health>, stop: watch::Receiver<bool>) {
+    every(PROBE_EVERY, (&health, "database-probe"), stop, |_| {
+        let svc = svc.clone();
+        async move {
+            svc.probe_database(PROBE_EVERY).await;
         }
     })
     .await;

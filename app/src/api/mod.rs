@@ -32,10 +32,18 @@ pub mod ssr {
 
     /// The shared services, provided as context by the server.
     pub fn services() -> Result<Arc<Services>, AppError> {
-        use_context::<Arc<Services>>().ok_or_else(|| {
+        let svc = use_context::<Arc<Services>>().ok_or_else(|| {
             tracing::error!("services missing from context");
             AppError::Internal
-        })
+        })?;
+        // While the database is out of reach, every call says so at once instead of waiting
+        // for the pool (the probe lets them through again within a second of its return).
+        if svc.database.is_down() {
+            let e = AppError::Unavailable;
+            e.set_status();
+            return Err(e);
+        }
+        Ok(svc)
     }
 
     /// The session token sent by the browser, if any.

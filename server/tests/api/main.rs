@@ -16,6 +16,7 @@ mod helpers;
 mod invitations;
 mod matrix;
 mod mfa;
+mod outage;
 mod invoices;
 mod plans;
 mod members;

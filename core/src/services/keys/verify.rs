@@ -264,6 +264,11 @@ impl Services {
                 Entry::Found(k) => Some(k.clone()),
             });
         }
+        // Known to be out of reach: say so at once rather than wait for the pool (the caller
+        // answers UNAVAILABLE, never NOT_FOUND, for a key it could not read).
+        if self.database.is_down() {
+            return Err(CoreError::Internal("the database is out of reach: this key could not be read".into()));
+        }
         self.verifier.db_lookups.fetch_add(1, Ordering::Relaxed);
         // If another node's change is applied while this read is in flight, the row read may
         // predate it and the sync found nothing to forget yet: then the entry is not kept.

@@ -111,7 +111,35 @@ impl UsageAggregator {
         for (k, p) in batch {
             map.entry(k).or_insert_with(|| Pending::new(p.team_id.clone(), p.last_used)).add(&p);
         }
+        // While flushes keep failing (the database out of reach), a minute per key piles up:
+        // past the bound, older counts fold into their hour, then their day. Totals stay
+        // exact (quotas and invoices read them); only the outage's minute detail is lost.
+        for span in [3_600, 86_400] {
+            if map.len() <= MAX_PENDING {
+                break;
+            }
+            let before = map.len();
+            *map = fold(std::mem::take(&mut *map), span);
+            tracing::warn!(before, after = map.len(), span, "usage waiting to be written folded to stay bounded");
+        }
     }
+
+    /// Entries waiting to be written (per key and minute).
+    pub fn pending_entries(&self) -> usize {
+        self.pending.lock().map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// At most this many (key, minute) counts wait in memory before older ones are folded.
+pub const MAX_PENDING: usize = 50_000;
+
+/// The same counts with each minute moved to the start of its `span` (seconds).
+fn fold(map: HashMap<(Arc<str>, i64), Pending>, span: i64) -> HashMap<(Arc<str>, i64), Pending> {
+    let mut out: HashMap<(Arc<str>, i64), Pending> = HashMap::with_capacity(map.len() / 4);
+    for ((key, minute), p) in map {
+        out.entry((key, minute - minute.rem_euclid(span))).or_insert_with(|| Pending::new(p.team_id.clone(), p.last_used)).add(&p);
+    }
+    out
 }
 
 /// Start of the calendar month (UTC) containing `t`.
@@ -323,5 +351,37 @@ impl Services {
             }
         }
         Ok(totals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_piling_up_while_flushes_fail_folds_into_hours_with_exact_totals() {
+        let agg = UsageAggregator::default();
+        let team: Arc<str> = "team".into();
+        let now = Utc::now();
+        let keys: Vec<Arc<str>> = (0..20).map(|i| Arc::from(format!("key{i}"))).collect();
+        // 20 keys × 3,000 minutes (two days of a failing flush).
+        for k in &keys {
+            for m in 0..3_000i64 {
+                agg.record_for(k, &team, m * 60, VerifyCode::Valid, 2, None, now);
+            }
+        }
+        let batch = agg.take();
+        assert_eq!(batch.len(), 60_000);
+        agg.put_back(batch);
+        assert!(agg.pending_entries() <= MAX_PENDING, "{}", agg.pending_entries());
+        let kept = agg.take();
+        assert_eq!(kept.values().map(|p| p.valid).sum::<i64>(), 60_000, "every verification still counted");
+        assert_eq!(kept.values().map(|p| p.cost).sum::<i64>(), 120_000);
+        assert!(kept.keys().all(|(_, m)| m % 3_600 == 0), "folded into hours");
+        // Under the bound nothing moves.
+        agg.record_for(&keys[0], &team, 61, VerifyCode::Valid, 1, None, now);
+        let small = agg.take();
+        agg.put_back(small);
+        assert_eq!(agg.take().keys().map(|(_, m)| *m).collect::<Vec<_>>(), [61]);
     }
 }
