@@ -43,6 +43,18 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database to FILE while Keyport serves (a consistent snapshot, checked
+    /// intact). PostgreSQL: use pg_dump.
+    Backup {
+        /// Where to write it (a new file).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup; every node must be stopped. The database it
+    /// replaces is kept beside it.
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
+    },
     /// Manage operator tokens (used by your backend to call /v1).
     Tokens {
         /// Token action.
@@ -762,9 +774,15 @@ fn parse_lifetime(s: &str) -> Result<chrono::Duration, Refused> {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        // The request's span (its id, method and path) on every line logged while it is served.
+        fmt.json().with_current_span(true).with_span_list(false).flatten_event(true).try_init()
+    } else {
+        fmt.try_init()
+    };
 }
 
 /// Parses the command line and runs it.
@@ -777,7 +795,7 @@ pub async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&settings.log);
+    init_tracing(&settings.log, &settings.log_format);
     let command = match cli.command {
         Some(c) => c,
         // Plain `keyport` is `keyport serve`, reading KEYPORT_DEMO the same way.
@@ -793,7 +811,7 @@ pub async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyport: {e}");
-            if e.downcast_ref::<Refused>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
+            if e.downcast_ref::<Refused>().is_some() || e.downcast_ref::<crate::backup::Refusal>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }
@@ -802,6 +820,8 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
     match cmd {
         Command::Serve { demo } => {
             tracing::debug!(?settings, "settings");
+            // Held while serving: `keyport restore` refuses to swap the file under a live node.
+            let _serving = crate::backup::hold_serving_lock(&settings.database_url())?;
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let quota = settings.monthly_quota;
             let app = Application::build(settings).await?;
@@ -829,6 +849,8 @@ async fn run(cmd: Command, settings: Settings) -> Result<(), Box<dyn std::error:
             open_database(&settings).await?;
             println!("migrations applied");
         }
+        Command::Backup { file } => crate::backup::backup(&settings.database_url(), &file).await?,
+        Command::Restore { file } => crate::backup::restore(&settings.database_url(), &file).await?,
         Command::Keys { action } => {
             let base = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
             let svc = build_services(&settings, Arc::new(SystemClock), &base).await?;

@@ -33,6 +33,9 @@ pub struct Settings {
     pub site_root: String,
     /// Log filter (`info`, `keyport=debug,info`, …).
     pub log: String,
+    /// `text` (for people) or `json` (one object a line, with the request id of every line
+    /// logged while a request is served).
+    pub log_format: String,
     /// `smtp://user:pass@host:587?tls=required` or `smtps://…:465`; without it, emails are
     /// written to the log and shown on the outbox page.
     pub smtp_url: Option<String>,
@@ -118,6 +121,7 @@ impl Default for Settings {
             cache_sync_ms: 250,
             site_root: "target/site".into(),
             log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
+            log_format: "text".into(),
             smtp_url: None,
             mail_from: "Keyport <keyport@localhost>".into(),
             scopes: ["payments:read", "payments:write", "invoices:read", "invoices:write"].map(String::from).to_vec(),
@@ -153,6 +157,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KEYPORT_CACHE_SYNC_MS", "how often key changes from other nodes reach this node's cache, in ms (default: 250)"),
     ("KEYPORT_SITE_ROOT / LEPTOS_SITE_ROOT", "built site directory (default: target/site)"),
     ("KEYPORT_LOG / RUST_LOG", "log filter (default: info)"),
+    ("KEYPORT_LOG_FORMAT", "text or json: one JSON object a line, with the request id (default: text)"),
     ("KEYPORT_SMTP_URL", "smtp://user:pass@host:587?tls=required or smtps://… (default: emails go to the log and the outbox page)"),
     ("KEYPORT_MAIL_FROM", "sender address of emails, which go out under the portal's name (portal.app_name) (default: keyport@localhost)"),
     ("KEYPORT_SCOPES", "permissions keys can have, comma-separated (default: payments:read,payments:write,invoices:read,invoices:write)"),
@@ -235,6 +240,9 @@ impl Settings {
         }
         if let Some(v) = first(&["KEYPORT_SITE_ROOT", "LEPTOS_SITE_ROOT"]) {
             self.site_root = v;
+        }
+        if let Some(v) = first(&["KEYPORT_LOG_FORMAT"]) {
+            self.log_format = v.trim().to_ascii_lowercase();
         }
         if let Some(v) = first(&["KEYPORT_LOG", "RUST_LOG"]) {
             self.log = v;
@@ -332,6 +340,9 @@ impl Settings {
         if !(10..=60_000).contains(&self.usage_flush_ms) {
             return Err(ConfigError("usage_flush_ms must be between 10 and 60000".into()));
         }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError(format!("KEYPORT_LOG_FORMAT must be text or json, got {:?}", self.log_format)));
+        }
         if let Some(url) = &self.base_url {
             check_base_url(url, self.allow_insecure_base_url)?;
         }
@@ -349,13 +360,13 @@ impl Settings {
     }
 }
 
-/// Refuses a plain-http base URL except on loopback hosts, where browsers treat http as secure.
 /// A yes-or-no value as every setting and flag reads it: `1/0`, `true/false`, `yes/no`,
 /// `on/off`, in any case (`keyport settings set` reads the same spellings).
 pub fn parse_flag(v: &str) -> Result<bool, String> {
     keyport_core::settings::parse_bool(v.trim()).ok_or_else(|| format!("{v:?} is not a yes or no: give 1 or 0, true or false, yes or no, on or off"))
 }
 
+/// Refuses a plain-http base URL except on loopback hosts, where browsers treat http as secure.
 pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), ConfigError> {
     let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
         return Err(ConfigError(format!("base URL {url:?} must start with http:// or https://")));

@@ -1,5 +1,6 @@
 //! The `keyport` server as a library: tests boot it exactly as the binary does.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod brand;

@@ -472,3 +472,29 @@ mod tests {
         assert!(c.contains("frame-ancestors 'none'") && c.contains("object-src 'none'") && c.contains("'nonce-abc'"));
     }
 }
+
+/// The header a request id travels in (taken from a proxy that sets one, else made here).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A request id a proxy sent, if it is one we can log as it is (1–64 of `A-Z a-z 0-9 . _ -`).
+fn usable_request_id(v: &HeaderValue) -> Option<&str> {
+    let s = v.to_str().ok()?;
+    ((1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))).then_some(s)
+}
+
+/// Gives every request an id — the proxy's `X-Request-Id` when usable, else a new random one
+/// — serves it inside a span carrying it (so every line logged meanwhile names it; with
+/// `KEYPORT_LOG_FORMAT=json` as `request_id`), and answers it in `X-Request-Id`.
+pub async fn request_id(req: Request<Body>, next: Next) -> Response {
+    use tracing::Instrument;
+    let id = match req.headers().get(REQUEST_ID).and_then(usable_request_id) {
+        Some(id) => id.to_owned(),
+        None => format!("{:032x}", rand::random::<u128>()),
+    };
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()));
+    let mut res = next.run(req).instrument(span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}

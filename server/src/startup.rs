@@ -334,8 +334,8 @@ pub fn router(state: AppState, bench_routes: bool) -> Router {
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
-            tracing::debug_span!("request", method = %req.method(), path = %middleware::loggable_path(req.uri().path()))
-        }))
+        // tower-http's request events are logged inside the request's own span (below).
+        .layer(TraceLayer::new_for_http().make_span_with(|_: &http::Request<axum::body::Body>| tracing::Span::none()))
+        .layer(axum::middleware::from_fn(middleware::request_id))
         .with_state(state)
 }

@@ -206,8 +206,16 @@ pub mod ssr {
         }
     }
 
-    /// Drops what a failed form left behind, once a form went through.
+    /// Drops what a failed form left behind, once a form went through — but never what this
+    /// very response remembers for the page it leads to (the address a reset link went to).
     pub fn forget_form() {
+        let prefix = format!("{FORM_COOKIE}=");
+        let remembering = use_context::<leptos_axum::ResponseOptions>().is_some_and(|r| {
+            r.0.read().map(|p| p.headers.get_all(SET_COOKIE).iter().any(|v| v.to_str().is_ok_and(|v| v.starts_with(&prefix)))).unwrap_or(false)
+        });
+        if remembering {
+            return;
+        }
         if use_context::<http::request::Parts>().is_some_and(|p| cookie(&p.headers, FORM_COOKIE).is_some()) {
             set_cookie(&format!("{FORM_COOKIE}=; Path=/; Secure; HttpOnly; {}; Max-Age=0", same_site()));
         }
